@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages onnx-opt needs that are not there yet (no-op when all are present).
+# Usage: scripts/install-deps.sh [--eval]   (--eval adds what the evaluation harness needs)
+set -euo pipefail
+
+packages=(cmake ninja-build g++ pkg-config libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev
+          llvm-14-tools googletest libgtest-dev libbenchmark-dev python3 nodejs)
+if [[ "${1:-}" == "--eval" ]]; then
+  packages+=(python3-numpy python3-pil python3-skimage espeak-ng fonts-dejavu-core)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# npm ships with some Node.js builds; Debian's npm package conflicts with those, so only ask for
+# it when there is no npm at all.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}"
+fi
