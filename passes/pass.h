@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,16 +32,28 @@ class PassOptionBase {
   // "bool", "int", "float", "string", "list", or "a|b|c" for a choice.
   virtual std::string TypeName() const = 0;
   virtual std::string DefaultText() const = 0;
-  // Parses and validates `text`; the error names the option and says what is accepted.
+  // Parses and validates `text`; the error names the pass and the option and says what is
+  // accepted. A list option splits `text` at commas.
   virtual absl::Status Parse(std::string_view text) = 0;
+  // Parses a value already split into items by the pipeline parser (quotes removed). Scalar
+  // options accept exactly one item.
+  virtual absl::Status ParseItems(const std::vector<std::string>& items);
+  // True for std::vector<std::string> options (they take several comma-separated items).
+  virtual bool is_list() const { return false; }
+  // Accepted values of a choice option (empty when any value of the type is accepted).
+  virtual const std::vector<std::string>& choices() const = 0;
   // Canonical text of the current value (parses back to the same value).
   virtual std::string ValueText() const = 0;
   bool is_set() const { return is_set_; }
+  Pass* owner() const { return owner_; }
 
  protected:
+  // "pass-name: option 'x'" for the start of diagnostics.
+  std::string Where() const;
   bool is_set_ = false;
 
  private:
+  Pass* owner_;
   std::string name_;
   std::string help_;
 };
@@ -79,7 +92,10 @@ class PassOption final : public PassOptionBase {
   std::string TypeName() const override;
   std::string DefaultText() const override;
   absl::Status Parse(std::string_view text) override;
+  absl::Status ParseItems(const std::vector<std::string>& items) override;
   std::string ValueText() const override;
+  bool is_list() const override { return std::is_same_v<T, std::vector<std::string>>; }
+  const std::vector<std::string>& choices() const override { return choices_; }
 
  private:
   T value_;
@@ -99,6 +115,7 @@ class PassStatistic {
   const std::string& name() const { return name_; }
   const std::string& help() const { return help_; }
   int64_t value() const { return value_; }
+  void Reset() { value_ = 0; }
   PassStatistic& operator++() {
     ++value_;
     return *this;

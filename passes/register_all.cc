@@ -1,0 +1,27 @@
+// Explicit registration of every built-in pass, in the order --list-passes shows them.
+// To add a pass: declare its factory in the first list and register it in the second.
+#include <memory>
+
+#include "passes/pass.h"
+#include "passes/registry.h"
+
+namespace onnx_opt {
+
+std::unique_ptr<Pass> CreateDeadCodeEliminationPass();
+std::unique_ptr<Pass> CreateConstantsToInitializersPass();
+std::unique_ptr<Pass> CreateDedupInitializersPass();
+std::unique_ptr<Pass> CreateTopoSortPass();
+
+void RegisterAllPasses(PassRegistry& registry) {
+  auto add = [&registry](PassFactory factory) {
+    // Built-in names are unique and kebab-case; a clash is a programming error caught by tests.
+    absl::Status status = registry.Register(std::move(factory));
+    (void)status;
+  };
+  add(CreateDeadCodeEliminationPass);
+  add(CreateConstantsToInitializersPass);
+  add(CreateDedupInitializersPass);
+  add(CreateTopoSortPass);
+}
+
+}  // namespace onnx_opt
