@@ -1,0 +1,290 @@
+#!/usr/bin/python3
+"""Generate the real evaluation inputs of the onnx-opt harness, deterministically.
+
+Run with Debian's interpreter (needs python3-numpy python3-pil python3-skimage,
+fonts-dejavu-core, espeak-ng, sox):
+
+    /usr/bin/python3 eval/make-inputs.py [--out DIR] [--only ocr,wake,isnet]
+
+Writes raw little-endian float32 tensors (*.f32) and DIR/inputs.json describing
+them (shape, label, preprocessing). DIR defaults to
+${ONNX_OPT_MODEL_CACHE:-~/.cache/onnx-opt/models}/inputs. Nothing here is
+committed; everything is rebuilt bit-identically from fonts, espeak-ng and
+skimage.data.
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import wave
+
+try:
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+except ImportError as e:  # pragma: no cover
+    sys.exit(f"make-inputs: error: {e}; run with /usr/bin/python3 and apt-get install python3-numpy python3-pil python3-skimage")
+
+FONT_DIR = "/usr/share/fonts/truetype/dejavu"
+FONTS = ["DejaVuSans.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf", "DejaVuSans-Bold.ttf"]
+SIZES = [28, 40]
+
+# Text lines for recognition / direction classification. Only characters that are
+# in ppocr_keys_v1.txt (checked at run time).
+LINES = [
+    "Quantization keeps one scale per block",
+    "The quick brown fox jumps over the lazy dog",
+    "Invoice 2024-07-15 total 1,284.50 EUR",
+    "ONNX Runtime 1.30 on two cores",
+    "Meet me at 10:45 near gate B12",
+    "Weights: fp32 to int4, block size 32",
+    "Call +44 20 7946 0958 before Friday",
+    "Pack my box with five dozen liquor jugs",
+]
+
+WAKE_TEXTS = [
+    ("hey jarvis", True),
+    ("hey jarvis, turn on the lights", True),
+    ("the weather is nice today", False),
+    ("please open the kitchen window", False),
+    ("how are you doing this morning", False),
+]
+VOICES = ["en-us", "en-gb"]
+
+ISNET_IMAGES = ["astronaut", "coffee", "chelsea"]
+
+
+def default_out():
+    cache = os.environ.get("ONNX_OPT_MODEL_CACHE") or os.path.expanduser("~/.cache/onnx-opt/models")
+    return os.path.join(cache, "inputs")
+
+
+class Writer:
+    def __init__(self, out):
+        self.out = out
+        os.makedirs(out, exist_ok=True)
+
+    def tensor(self, name, arr):
+        arr = np.ascontiguousarray(arr, dtype="<f4")
+        path = os.path.join(self.out, name + ".f32")
+        arr.tofile(path)
+        return {"file": name + ".f32", "shape": list(arr.shape),
+                "sha256": hashlib.sha256(arr.tobytes()).hexdigest()[:16]}
+
+    def png(self, name, img):
+        img.save(os.path.join(self.out, name + ".png"))
+
+
+# ---------------------------------------------------------------- OCR ------
+def render_line(text, font_file, size):
+    font = ImageFont.truetype(os.path.join(FONT_DIR, font_file), size)
+    left, top, right, bottom = font.getbbox(text)
+    pad = size // 3
+    img = Image.new("RGB", (right - left + 2 * pad, bottom - top + 2 * pad), (255, 255, 255))
+    ImageDraw.Draw(img).text((pad - left, pad - top), text, font=font, fill=(0, 0, 0))
+    return img
+
+
+def norm_half(img):
+    """PP-OCR rec/cls normalisation: (x/255 - 0.5)/0.5, CHW, float32."""
+    a = np.asarray(img, dtype=np.float32) / 255.0
+    a = (a - 0.5) / 0.5
+    return a.transpose(2, 0, 1)
+
+
+def rec_preprocess(img, img_h=48, min_w=320):
+    """PaddleOCR resize_norm_img for recognition: height 48, keep the aspect
+    ratio, pad right with zeros (after normalisation) to max(320, ceil to 8)."""
+    w, h = img.size
+    rw = int(math.ceil(img_h * w / h))
+    pw = max(min_w, (rw + 7) // 8 * 8)
+    a = norm_half(img.resize((rw, img_h), Image.BILINEAR))
+    out = np.zeros((3, img_h, pw), np.float32)
+    out[:, :, :rw] = a
+    return out[None]
+
+
+def cls_preprocess(img, img_h=48, img_w=192):
+    """PaddleOCR classifier preprocessing: height 48, width min(192, ceil(48*ratio))
+    (longer lines are squeezed to 192), pad right with zeros."""
+    w, h = img.size
+    rw = min(img_w, int(math.ceil(img_h * w / h)))
+    a = norm_half(img.resize((rw, img_h), Image.BILINEAR))
+    out = np.zeros((3, img_h, img_w), np.float32)
+    out[:, :, :rw] = a
+    return out[None]
+
+
+def det_preprocess(img, limit=960):
+    """PaddleOCR DB preprocessing: limit the longer side to 960, round both sides
+    to multiples of 32, BGR, ImageNet mean/std."""
+    w, h = img.size
+    ratio = min(1.0, limit / max(w, h))
+    rh = max(32, int(round(h * ratio / 32)) * 32)
+    rw = max(32, int(round(w * ratio / 32)) * 32)
+    a = np.asarray(img.convert("RGB").resize((rw, rh), Image.BILINEAR), dtype=np.float32)[:, :, ::-1] / 255.0
+    mean = np.array([0.485, 0.456, 0.406], np.float32)
+    std = np.array([0.229, 0.224, 0.225], np.float32)
+    a = (a - mean) / std
+    return a.transpose(2, 0, 1)[None]
+
+
+def render_page():
+    font = ImageFont.truetype(os.path.join(FONT_DIR, "DejaVuSerif.ttf"), 22)
+    big = ImageFont.truetype(os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf"), 34)
+    img = Image.new("RGB", (800, 600), (250, 248, 240))
+    d = ImageDraw.Draw(img)
+    d.text((40, 30), "Evaluation report", font=big, fill=(20, 20, 20))
+    y = 100
+    for i, line in enumerate(LINES):
+        d.text((40 + (i % 3) * 12, y), line, font=font, fill=(0, 0, 0))
+        y += 42
+    d.rectangle((40, y + 10, 760, y + 60), outline=(0, 0, 0), width=2)
+    d.text((55, y + 22), "Total: 3 models, 10 configurations", font=font, fill=(0, 0, 120))
+    return img
+
+
+def make_ocr(w, keys_path):
+    keys = None
+    if keys_path and os.path.exists(keys_path):
+        with open(keys_path, encoding="utf-8") as f:
+            keys = set(line.rstrip("\n") for line in f)
+        keys.add(" ")
+        for line in LINES:
+            missing = [c for c in line if c not in keys]
+            if missing:
+                sys.exit(f"make-inputs: error: characters {missing!r} of {line!r} are not in {keys_path}")
+    rec, cls = [], []
+    k = 0
+    for font in FONTS:
+        for size in SIZES:
+            for li, text in enumerate(LINES):
+                # Each (font,size) pair gets every other line, alternating, to keep
+                # the set at 32 lines while covering every line with every font.
+                if (li + FONTS.index(font) + SIZES.index(size)) % 2:
+                    continue
+                img = render_line(text, font, size)
+                name = f"line{k:02d}"
+                w.png(name, img)
+                e = w.tensor(f"rec_{name}", rec_preprocess(img))
+                e.update(label=text, font=font, size=size)
+                rec.append(e)
+                for rot in (0, 180):
+                    im = img if rot == 0 else img.rotate(180)
+                    e = w.tensor(f"cls_{name}_{rot}", cls_preprocess(im))
+                    e.update(label=0 if rot == 0 else 1, rotation=rot, text=text)
+                    cls.append(e)
+                k += 1
+    det = []
+    page = render_page()
+    w.png("det_page", page)
+    e = w.tensor("det_page", det_preprocess(page))
+    e.update(source="rendered page 800x600")
+    det.append(e)
+    from skimage import data
+    sk = Image.fromarray(data.page()).convert("RGB")
+    sk = sk.resize((sk.width * 2, sk.height * 2), Image.BICUBIC)
+    w.png("det_skimage_page", sk)
+    e = w.tensor("det_skimage_page", det_preprocess(sk))
+    e.update(source="skimage.data.page() upscaled 2x")
+    det.append(e)
+    return {
+        "ocr-rec": {"input": "x", "items": rec,
+                    "preprocess": "height 48, aspect kept, (x/255-0.5)/0.5, zero pad right to max(320, ceil8)",
+                    "metric": "CER of CTC greedy decode vs label"},
+        "ocr-cls": {"input": "x", "items": cls,
+                    "preprocess": "48x192, (x/255-0.5)/0.5, zero pad right; label 0=upright 1=rotated 180",
+                    "metric": "accuracy"},
+        "ocr-det": {"input": "x", "items": det, "threshold": 0.3,
+                    "preprocess": "longer side <= 960, multiples of 32, BGR, ImageNet mean/std",
+                    "metric": "mask IoU at 0.3 vs fp32"},
+    }
+
+
+# --------------------------------------------------------------- wake ------
+def speak(text, voice, tmp):
+    raw = os.path.join(tmp, "raw.wav")
+    res = os.path.join(tmp, "16k.wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", raw, text], check=True)
+    subprocess.run(["sox", raw, "-r", "16000", "-c", "1", "-b", "16", res], check=True)
+    with wave.open(res) as f:
+        assert f.getframerate() == 16000 and f.getsampwidth() == 2
+        pcm = np.frombuffer(f.readframes(f.getnframes()), dtype="<i2").astype(np.float32)
+    return pcm
+
+
+def make_wake(w):
+    for tool in ("espeak-ng", "sox"):
+        if not shutil.which(tool):
+            sys.exit(f"make-inputs: error: '{tool}' not found (apt-get install espeak-ng sox)")
+    rng = np.random.RandomState(1234)
+    items = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for voice in VOICES:
+            for ti, (text, truth) in enumerate(WAKE_TEXTS):
+                pcm = speak(text, voice, tmp)
+                # Normalise the peak to about -6 dBFS; 1 s of lead-in and 1 s of tail;
+                # faint seeded noise so that silence is not digital zero.
+                pcm = pcm * (16384.0 / max(1.0, float(np.abs(pcm).max())))
+                sil = np.zeros(16000, np.float32)
+                clip = np.concatenate([sil, pcm, sil])
+                clip += rng.normal(0, 8.0, clip.shape).astype(np.float32)
+                clip = np.clip(np.round(clip), -32768, 32767).astype(np.float32)
+                name = f"wake_{voice}_{ti}"
+                e = w.tensor(name, clip[None])
+                e.update(text=text, voice=voice, label=int(truth), seconds=round(clip.size / 16000, 3))
+                items.append(e)
+    return {"wakeword": {"input": "samples", "items": items, "threshold": 0.5,
+                         "preprocess": "16 kHz mono, float32 in int16 scale; mel/10+2, windows of 76 mel frames step 8, head over 16 embeddings",
+                         "metric": "decision (max score >= 0.5) accuracy vs truth and flips vs fp32"}}
+
+
+# -------------------------------------------------------------- isnet ------
+def make_isnet(w):
+    from skimage import data
+    items = []
+    for name in ISNET_IMAGES:
+        img = Image.fromarray(getattr(data, name)()).convert("RGB")
+        img = img.resize((1024, 1024), Image.BILINEAR)
+        a = (np.asarray(img, np.float32) - 128.0) / 256.0
+        e = w.tensor(f"isnet_{name}", a.transpose(2, 0, 1)[None])
+        e.update(source=f"skimage.data.{name}()")
+        items.append(e)
+    return {"isnet": {"input": "input", "items": items, "threshold": 0.5,
+                      "preprocess": "RGB bilinear 1024x1024, (x-128)/256 (as @imgly/background-removal)",
+                      "metric": "mask IoU at 0.5 vs fp32 (first output)"}}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=default_out())
+    ap.add_argument("--only", default="ocr,wake,isnet")
+    ap.add_argument("--keys", default=None, help="ppocr_keys_v1.txt (default: <cache>/ocr-keys.txt)")
+    args = ap.parse_args()
+    keys = args.keys or os.path.join(os.path.dirname(os.path.abspath(args.out)), "ocr-keys.txt")
+    w = Writer(args.out)
+    manifest_path = os.path.join(args.out, "inputs.json")
+    manifest = {}
+    if os.path.exists(manifest_path):
+        with open(manifest_path) as f:
+            manifest = json.load(f).get("sets", {})
+    parts = set(args.only.split(","))
+    if "ocr" in parts:
+        manifest.update(make_ocr(w, keys))
+    if "wake" in parts:
+        manifest.update(make_wake(w))
+    if "isnet" in parts:
+        manifest.update(make_isnet(w))
+    with open(manifest_path, "w") as f:
+        json.dump({"generator": "eval/make-inputs.py", "format": "raw little-endian float32 (.f32)",
+                   "sets": manifest}, f, indent=1)
+    n = sum(len(v["items"]) for v in manifest.values())
+    print(f"make-inputs: wrote {n} inputs in {len(manifest)} sets to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
