@@ -1,0 +1,328 @@
+#!/usr/bin/env node
+// Driver of scripts/eval.sh: for every target model (eval/models.json) and every
+// configuration (eval/configs.json) run onnx-opt, then eval/run.js, and write a
+// Markdown table, a JSON file and one SVG plot (size vs SQNR) per target.
+//
+//   node eval/evaluate.js [--quick] [--targets a,b] [--configs x,y] [--out-dir DIR]
+//                         [--latency-runs N] [--check] [--keep-going]
+//
+// --quick: targets/configs from configs.json "quick", output to eval/out/quick,
+//          and --check. --check: compare every figure with eval/thresholds.json and
+//          exit 1 when one falls below it. ONNX_OPT (env) overrides the onnx-opt
+//          binary (default build/driver/onnx-opt).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const os = require('os');
+const { spawnSync } = require('child_process');
+
+const ROOT = path.resolve(__dirname, '..');
+const cache = process.env.ONNX_OPT_MODEL_CACHE || path.join(os.homedir(), '.cache', 'onnx-opt', 'models');
+
+function die(msg) {
+  console.error(`eval: error: ${msg}`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const a = { quick: false, check: false, latencyRuns: 7, keepGoing: true };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const val = () => { if (i + 1 >= argv.length) die(`${k} needs a value`); return argv[++i]; };
+    if (k === '--quick') { a.quick = true; a.check = true; }
+    else if (k === '--check') a.check = true;
+    else if (k === '--targets' || k === '--models') a.targets = val().split(',');
+    else if (k === '--configs') a.configs = val().split(',');
+    else if (k === '--out-dir') a.outDir = val();
+    else if (k === '--latency-runs') a.latencyRuns = parseInt(val(), 10);
+    else if (k === '--fail-fast') a.keepGoing = false;
+    else if (k === '-h' || k === '--help') {
+      console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      process.exit(0);
+    } else die(`unknown argument ${k}`);
+  }
+  return a;
+}
+
+const fmtTime = (s) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(1)}s`);
+const mb = (b) => b / 1e6;
+
+function onnxOptBin() {
+  const b = process.env.ONNX_OPT || path.join(ROOT, 'build', 'driver', 'onnx-opt');
+  return b;
+}
+
+function runOnnxOpt(input, pipeline, output) {
+  const bin = onnxOptBin();
+  if (!fs.existsSync(bin)) return { error: `onnx-opt not found at ${bin} (build it, or set ONNX_OPT)` };
+  fs.mkdirSync(path.dirname(output), { recursive: true });
+  const t = process.hrtime.bigint();
+  const r = spawnSync(bin, [input, '-p', pipeline, '-o', output], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const secs = Number(process.hrtime.bigint() - t) / 1e9;
+  if (r.error) return { error: `cannot run ${bin}: ${r.error.message}` };
+  if (r.status !== 0) {
+    const msg = (r.stderr || r.stdout || '').trim().split('\n').filter(Boolean).pop() || `exit status ${r.status}`;
+    return { error: `onnx-opt -p '${pipeline}' failed: ${msg}`, secs };
+  }
+  if (!fs.existsSync(output)) return { error: `onnx-opt -p '${pipeline}' wrote no ${output}`, secs };
+  return { secs };
+}
+
+function runEval(task, files, extra) {
+  const args = [path.join(__dirname, 'run.js'), task, files.join(','), ...extra];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (r.status !== 0) {
+    const msg = (r.stderr || '').trim().split('\n').filter(Boolean).pop() || `exit status ${r.status}`;
+    return { error: msg };
+  }
+  try { return JSON.parse(r.stdout); } catch (e) { return { error: `run.js printed no JSON: ${e.message}` }; }
+}
+
+// ------------------------------------------------------------------ SVG ----
+function esc(s) { return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'); }
+
+function svgPlot(target, rows) {
+  const W = 720, H = 440, L = 70, R = 30, T = 50, B = 60;
+  const pts = rows.filter((r) => !r.error && r.fidelity && r.fidelity.sqnr_db !== null).map((r) => ({
+    x: mb(r.bytes), y: r.fidelity.sqnr_db >= 999 ? null : r.fidelity.sqnr_db, label: r.config_label, ref: r.config === 'fp32',
+  }));
+  const finite = pts.filter((p) => p.y !== null).map((p) => p.y);
+  const yTop = finite.length ? Math.max(...finite) + 8 : 60;
+  const yMin = finite.length ? Math.min(0, Math.floor(Math.min(...finite) / 10) * 10) : 0;
+  const yMax = Math.ceil(yTop / 10) * 10;
+  pts.forEach((p) => { if (p.y === null) { p.y = yMax; p.inf = true; } });
+  const xMax = Math.max(...pts.map((p) => p.x), 0.001) * 1.08;
+  const sx = (x) => L + (x / xMax) * (W - L - R);
+  const sy = (y) => T + (1 - (y - yMin) / (yMax - yMin || 1)) * (H - T - B);
+  const o = [];
+  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">`);
+  o.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  o.push(`<text x="${W / 2}" y="24" text-anchor="middle" font-size="15">${esc(target)}: model size vs output SQNR (vs fp32)</text>`);
+  // grid + axes
+  const nx = 6, ny = 6;
+  for (let i = 0; i <= nx; i++) {
+    const xv = (xMax / nx) * i, X = sx(xv);
+    o.push(`<line x1="${X}" y1="${T}" x2="${X}" y2="${H - B}" stroke="#eee"/>`);
+    o.push(`<text x="${X}" y="${H - B + 16}" text-anchor="middle">${xv < 10 ? xv.toFixed(2) : xv.toFixed(1)}</text>`);
+  }
+  for (let i = 0; i <= ny; i++) {
+    const yv = yMin + ((yMax - yMin) / ny) * i, Y = sy(yv);
+    o.push(`<line x1="${L}" y1="${Y}" x2="${W - R}" y2="${Y}" stroke="#eee"/>`);
+    o.push(`<text x="${L - 6}" y="${Y + 4}" text-anchor="end">${yv.toFixed(0)}</text>`);
+  }
+  o.push(`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`);
+  o.push(`<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`);
+  o.push(`<text x="${(L + W - R) / 2}" y="${H - 18}" text-anchor="middle" font-size="12">model size (MB)</text>`);
+  o.push(`<text x="18" y="${(T + H - B) / 2}" text-anchor="middle" font-size="12" transform="rotate(-90 18 ${(T + H - B) / 2})">output SQNR vs fp32 (dB; top = identical)</text>`);
+  // labels: nudge to avoid overlap
+  const placed = [];
+  pts.sort((a, b) => a.x - b.x).forEach((p) => {
+    const X = sx(p.x), Y = sy(p.y);
+    o.push(`<circle cx="${X.toFixed(1)}" cy="${Y.toFixed(1)}" r="4" fill="${p.ref || p.inf ? '#c0392b' : '#2266bb'}"/>`);
+    let ly = Y - 8;
+    while (placed.some((q) => Math.abs(q.x - X) < 90 && Math.abs(q.y - ly) < 12)) ly -= 12;
+    placed.push({ x: X, y: ly });
+    const anchor = X > W - R - 80 ? 'end' : 'start';
+    o.push(`<text x="${(X + (anchor === 'end' ? -6 : 6)).toFixed(1)}" y="${ly.toFixed(1)}" text-anchor="${anchor}">${esc(p.label)}${p.inf ? ' (exact)' : ''}</text>`);
+  });
+  o.push('</svg>');
+  return o.join('\n') + '\n';
+}
+
+// -------------------------------------------------------------- report ----
+function metricCell(r) {
+  if (!r.metric) return '';
+  const m = r.metric;
+  let s = `${m.name} ${m.value}`;
+  if (m.flips_vs_fp32 !== undefined) s += `, flips ${m.flips_vs_fp32}`;
+  return s;
+}
+
+function markdown(cmd, rows, meta) {
+  const o = [];
+  o.push('# onnx-opt evaluation results', '');
+  o.push('Produced by:', '', '```', cmd, '```', '');
+  o.push(`Date: ${meta.date}. ONNX Runtime ${meta.ort} (onnxruntime-node), ${meta.cpus} CPU cores (shared machine: latency is indicative only). onnx-opt: \`${meta.onnxOpt}\`.`, '');
+  o.push('Fidelity (SQNR, cosine, task metric) is measured at ORT graph optimization level `basic` against the fp32 model\'s outputs on the same real inputs; latency is the median of several runs at ORT\'s default level on one input. Size is the sum of the model files. "onnx-opt s" is the quantization run; the opset upgrade (when needed) is timed separately.', '');
+  const targets = [...new Set(rows.map((r) => r.target))];
+  for (const t of targets) {
+    const rs = rows.filter((r) => r.target === t);
+    o.push(`## ${t}`, '');
+    if (meta.descriptions[t]) o.push(meta.descriptions[t], '');
+    o.push(`![${t}](plots/${t}.svg)`, '');
+    o.push('| config | size MB | ratio | SQNR dB | cosine | task metric | ORT ms (median) | onnx-opt s | upgrade s |');
+    o.push('|---|---:|---:|---:|---:|---|---:|---:|---:|');
+    for (const r of rs) {
+      if (r.error) { o.push(`| ${r.config} | | | | | error: ${String(r.error).replace(/\|/g, '/')} | | | |`); continue; }
+      const f = r.fidelity || {};
+      const sq = f.sqnr_db === 999 ? 'exact' : (f.sqnr_db ?? '');
+      o.push(`| ${r.config} | ${mb(r.bytes).toFixed(3)} | ${r.ratio.toFixed(3)} | ${sq} | ${f.cosine ?? ''} | ${metricCell(r)} | ${r.latency ? r.latency.median_ms.toFixed(2) : ''} | ${r.onnx_opt_s != null ? r.onnx_opt_s.toFixed(2) : ''} | ${r.upgrade_s != null ? r.upgrade_s.toFixed(2) : ''} |`);
+    }
+    o.push('');
+  }
+  if (meta.checks && meta.checks.length) {
+    o.push('## Threshold checks', '');
+    for (const c of meta.checks) o.push(`- ${c}`);
+    o.push('');
+  }
+  return o.join('\n');
+}
+
+function checkThresholds(rows, thresholds) {
+  const fails = [];
+  const notes = [];
+  for (const r of rows) {
+    const t = thresholds[r.target] && thresholds[r.target][r.config];
+    if (!t) continue;
+    const tag = `${r.target}/${r.config}`;
+    if (r.error) { fails.push(`${tag}: ${r.error}`); continue; }
+    const f = r.fidelity || {};
+    if (t.sqnr_db_min != null && !(f.sqnr_db >= t.sqnr_db_min)) fails.push(`${tag}: SQNR ${f.sqnr_db} dB < ${t.sqnr_db_min}`);
+    if (t.cosine_min != null && !(f.cosine >= t.cosine_min)) fails.push(`${tag}: cosine ${f.cosine} < ${t.cosine_min}`);
+    if (t.metric_min != null && !(r.metric.value >= t.metric_min)) fails.push(`${tag}: ${r.metric.name} ${r.metric.value} < ${t.metric_min}`);
+    if (t.metric_max != null && !(r.metric.value <= t.metric_max)) fails.push(`${tag}: ${r.metric.name} ${r.metric.value} > ${t.metric_max}`);
+    if (t.flips_max != null && !((r.metric.flips_vs_fp32 ?? 0) <= t.flips_max)) fails.push(`${tag}: ${r.metric.flips_vs_fp32} decision flips > ${t.flips_max}`);
+    notes.push(tag);
+  }
+  return { fails, checked: notes };
+}
+
+// ---------------------------------------------------------------- main ----
+function main() {
+  const a = parseArgs(process.argv.slice(2));
+  const models = JSON.parse(fs.readFileSync(path.join(__dirname, 'models.json'), 'utf8'));
+  const cfg = JSON.parse(fs.readFileSync(path.join(__dirname, 'configs.json'), 'utf8'));
+  const byId = new Map(models.models.map((m) => [m.id, m]));
+  let targets = models.targets;
+  let configs = cfg.configs;
+  const want = a.targets || (a.quick ? cfg.quick.targets : null);
+  const wantC = a.configs || (a.quick ? cfg.quick.configs : null);
+  if (want) {
+    for (const t of want) if (!targets.some((x) => x.id === t)) die(`unknown target '${t}' (known: ${targets.map((x) => x.id).join(', ')})`);
+    targets = targets.filter((t) => want.includes(t.id));
+  }
+  if (wantC) {
+    for (const c of wantC) if (!configs.some((x) => x.id === c)) die(`unknown config '${c}' (known: ${configs.map((x) => x.id).join(', ')})`);
+    configs = configs.filter((c) => wantC.includes(c.id));
+  }
+  if (!configs.some((c) => c.id === 'fp32')) configs = [cfg.configs.find((c) => c.id === 'fp32'), ...configs];
+  const outDir = path.resolve(a.outDir || (a.quick ? path.join(__dirname, 'out', 'quick') : path.join(ROOT, 'docs')));
+  const work = path.join(cache, 'work');
+
+  // Jobs, fp32 first for each target (it writes the reference outputs).
+  const jobs = [];
+  for (const t of targets) {
+    const hasMatmul = t.members.some((m) => byId.get(m).matmuls > 0);
+    for (const c of configs) {
+      if (c.only_with_matmul && !hasMatmul) continue;
+      jobs.push({ t, c });
+    }
+  }
+  for (const t of targets) for (const m of t.members) {
+    const f = path.join(cache, `${m}.onnx`);
+    if (!fs.existsSync(f)) die(`model ${f} missing (run scripts/fetch-models.sh ${m})`);
+  }
+
+  if (jobs.some(({ c }) => c.pipeline || c.upgrade) && !fs.existsSync(onnxOptBin())) {
+    console.error(`eval: warning: onnx-opt not found at ${onnxOptBin()} (build it with ninja -C build, or set ONNX_OPT); its configurations will fail`);
+  }
+  const start = Date.now();
+  const rows = [];
+  const durations = new Map();
+  const upgraded = new Map(); // member -> {file, secs} or {error}
+  const fp32Bytes = {};
+  const latencyArgs = ['--latency-runs', String(a.latencyRuns)];
+  jobs.forEach(({ t, c }, idx) => {
+    const j0 = Date.now();
+    const row = { target: t.id, config: c.id, config_label: c.label, pipeline: c.pipeline };
+    const files = [];
+    let optSecs = c.pipeline ? 0 : null, upSecs = null;
+    try {
+      for (const m of t.members) {
+        const meta = byId.get(m);
+        let src = path.join(cache, `${m}.onnx`);
+        if (c.upgrade && meta.opset < cfg.upgrade.below_opset) {
+          if (!upgraded.has(m)) {
+            const out = path.join(work, 'upgraded', `${m}.onnx`);
+            const r = runOnnxOpt(src, cfg.upgrade.pipeline, out);
+            upgraded.set(m, r.error ? { error: r.error } : { file: out, secs: r.secs });
+          }
+          const u = upgraded.get(m);
+          if (u.error) throw new Error(u.error);
+          src = u.file;
+          upSecs = (upSecs || 0) + u.secs;
+        }
+        if (c.pipeline && !(c.only_with_matmul && !(meta.matmuls > 0))) {
+          const out = path.join(work, t.id, c.id, `${m}.onnx`);
+          const r = runOnnxOpt(src, c.pipeline, out);
+          if (r.error) throw new Error(r.error);
+          optSecs += r.secs;
+          src = out;
+        }
+        files.push(src);
+      }
+      const extra = c.id === 'fp32' ? ['--save-ref', ...latencyArgs] : latencyArgs;
+      const res = runEval(t.task, files, extra);
+      if (res.error) throw new Error(res.error);
+      row.bytes = res.bytes;
+      if (c.id === 'fp32') fp32Bytes[t.id] = res.bytes;
+      row.ratio = fp32Bytes[t.id] ? res.bytes / fp32Bytes[t.id] : NaN;
+      row.fidelity = res.fidelity;
+      if (res.fidelity_embeddings) row.fidelity_embeddings = res.fidelity_embeddings;
+      row.metric = res.metric;
+      row.latency = res.latency;
+      row.onnx_opt_s = optSecs;
+      row.upgrade_s = upSecs;
+      row.files = files;
+    } catch (e) {
+      row.error = e.message;
+    }
+    rows.push(row);
+    const d = (Date.now() - j0) / 1000;
+    if (!durations.has(t.id)) durations.set(t.id, []);
+    durations.get(t.id).push(d);
+    // ETA: mean duration of this target's finished jobs (or of all jobs) per remaining job.
+    const all = [...durations.values()].flat();
+    const mean = all.reduce((x, y) => x + y, 0) / all.length;
+    let left = 0;
+    for (const { t: tt } of jobs.slice(idx + 1)) {
+      const ds = durations.get(tt.id);
+      left += ds ? ds.reduce((x, y) => x + y, 0) / ds.length : mean;
+    }
+    const elapsed = (Date.now() - start) / 1000;
+    const status = row.error ? `ERROR ${row.error}` : `${mb(row.bytes).toFixed(2)} MB, SQNR ${row.fidelity.sqnr_db === 999 ? 'exact' : `${row.fidelity.sqnr_db} dB`}, ${row.metric.name} ${row.metric.value}`;
+    console.log(`[${idx + 1}/${jobs.length}] ${t.id} ${c.id}: ${status} (${fmtTime(d)}) | elapsed ${fmtTime(elapsed)}, ~${fmtTime(left)} left`);
+  });
+
+  const cmd = `scripts/eval.sh ${process.argv.slice(2).join(' ')}`.trim();
+  const ortVersion = require('onnxruntime-node/package.json').version;
+  let checks = [];
+  let failed = [];
+  if (a.check) {
+    const tpath = path.join(__dirname, 'thresholds.json');
+    const thr = JSON.parse(fs.readFileSync(tpath, 'utf8'));
+    const r = checkThresholds(rows, thr);
+    failed = r.fails;
+    checks = [`checked ${r.checked.length} rows against eval/thresholds.json: ${r.fails.length ? `${r.fails.length} FAILED` : 'all pass'}`, ...r.fails];
+  }
+  const meta = {
+    date: new Date().toISOString(), ort: ortVersion, cpus: os.cpus().length, onnxOpt: path.relative(ROOT, onnxOptBin()) || onnxOptBin(),
+    descriptions: Object.fromEntries(models.targets.map((t) => [t.id, t.description || t.members.map((m) => byId.get(m).description).join(' ')])),
+    checks,
+  };
+  fs.mkdirSync(path.join(outDir, 'plots'), { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'results.md'), markdown(cmd, rows, meta));
+  fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify({ command: cmd, ...meta, descriptions: undefined, rows }, null, 1) + '\n');
+  for (const t of targets) fs.writeFileSync(path.join(outDir, 'plots', `${t.id}.svg`), svgPlot(t.id, rows.filter((r) => r.target === t.id)));
+  console.log(`eval: wrote ${path.relative(process.cwd(), path.join(outDir, 'results.md')) || 'results.md'}, results.json and ${targets.length} plots in ${fmtTime((Date.now() - start) / 1000)}`);
+  const errors = rows.filter((r) => r.error).length;
+  if (a.check && failed.length) {
+    for (const f of failed) console.error(`eval: threshold: ${f}`);
+    console.error(`eval: FAIL: ${failed.length} figures below eval/thresholds.json`);
+    process.exit(1);
+  }
+  if (errors) console.error(`eval: ${errors} of ${rows.length} runs failed (see the table)`);
+  process.exit(errors && a.check ? 1 : 0);
+}
+
+main();

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Evaluate onnx-opt on real models: every target x configuration -> docs/results.md,
+# docs/results.json and docs/plots/<target>.svg (see eval/evaluate.js for options).
+#
+#   scripts/eval.sh                 full run (all targets, all configurations)
+#   scripts/eval.sh --quick         2 small targets x 3 configurations, output in
+#                                   eval/out/quick, exits 1 below eval/thresholds.json
+#   scripts/eval.sh --targets ocr-rec --configs fp32,int4-b32-sym
+#
+# ONNX_OPT=/path/to/onnx-opt overrides build/driver/onnx-opt.
+# ONNX_OPT_MODEL_CACHE overrides the model/input cache (~/.cache/onnx-opt/models).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cache="${ONNX_OPT_MODEL_CACHE:-$HOME/.cache/onnx-opt/models}"
+die() { echo "eval.sh: error: $*" >&2; exit 2; }
+
+command -v node >/dev/null || die "node not found (apt-get install nodejs npm)"
+if [[ ! -d "$root/eval/node_modules/onnxruntime-node" ]]; then
+  echo "eval.sh: installing eval/ npm dependencies (npm ci)"
+  (cd "$root/eval" && npm ci --no-audit --no-fund >/dev/null) || die "npm ci failed in eval/"
+fi
+
+# Which model files are needed.
+quick=0
+for a in "$@"; do [[ "$a" == "--quick" ]] && quick=1; done
+if [[ $quick == 1 ]]; then
+  ids=(ocr-cls oww-mel oww-embed oww-jarvis)
+else
+  ids=()
+fi
+"$here/fetch-models.sh" "${ids[@]}" | grep -v ': cached ' || true
+[[ ${PIPESTATUS[0]} == 0 ]] || die "fetching models failed"
+[[ -f "$cache/ocr-keys.txt" ]] || "$here/fetch-models.sh" ocr-keys >/dev/null
+
+if [[ ! -f "$cache/inputs/inputs.json" ]]; then
+  [[ -x /usr/bin/python3 ]] || die "/usr/bin/python3 missing (apt-get install python3-numpy python3-pil python3-skimage espeak-ng sox)"
+  /usr/bin/python3 "$root/eval/make-inputs.py" || die "making inputs failed (apt-get install python3-numpy python3-pil python3-skimage espeak-ng sox fonts-dejavu-core)"
+fi
+
+cd "$root"
+exec node "$root/eval/evaluate.js" "$@"
