@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev
           llvm-14-tools googletest libgtest-dev libbenchmark-dev python3 nodejs)
 if [[ "${1:-}" == "--eval" ]]; then
-  packages+=(python3-numpy python3-pil python3-skimage espeak-ng fonts-dejavu-core)
+  packages+=(python3-numpy python3-pil python3-skimage espeak-ng sox fonts-dejavu-core)
 fi
 
 missing=()
