@@ -1,0 +1,338 @@
+#include "driver/driver.h"
+
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "driver/onnx_opt.h"
+#include "ir/strings.h"
+#include "ir/text/text.h"
+#include "passes/pipeline.h"
+
+namespace onnx_opt {
+
+namespace {
+
+constexpr int64_t kDefaultExternalDataThreshold = 1024;
+
+constexpr char kUsage[] = R"(USAGE: onnx-opt [options] <input>
+
+Runs a pipeline of passes over an ONNX model. <input> is a binary .onnx file or ONNX text
+(.onnxtxt; other names are sniffed); '-' reads standard input.
+
+OPTIONS:
+  -o <file>                      Output file (default: text on standard output)
+  -p <pipeline>                  Passes to run, e.g. -p 'dce,dedup-initializers{min-bytes=64}'
+  --emit=onnx|text               Output format (default: by output extension; text on stdout)
+  --external-data[=<bytes>]      Binary output: store tensors of at least <bytes> bytes
+                                 (default 1024) in <output>.data
+  --elide-tensors-larger-than=<n>
+                                 Text output and IR dumps: print tensors with more than <n>
+                                 elements as a hash
+  --verify-each[=true|false]     Verify the model after every pass (default true)
+  --print-ir-before=<pass>       Print the IR before each run of <pass> (repeatable, or a,b)
+  --print-ir-after=<pass>        Print the IR after each run of <pass> (repeatable, or a,b)
+  --print-ir-before-all          Print the IR before every pass
+  --print-ir-after-all           Print the IR after every pass
+  --time-passes                  Report the wall time of every pass
+  --stats                        Report the statistics of every pass
+  --list-passes                  List the passes and their options
+  --dump-pass-docs               Write the Markdown reference of all passes
+  --help                         Show this text
+IR dumps and reports go to standard error.
+)";
+
+struct Flags {
+  std::string input;
+  std::string output;
+  std::optional<std::string> pipeline;
+  std::string emit;
+  int64_t external_data_threshold = -1;
+  int64_t elide_tensors_larger_than = -1;
+  bool verify_each = true;
+  bool print_ir_before_all = false;
+  bool print_ir_after_all = false;
+  std::vector<std::string> print_ir_before;
+  std::vector<std::string> print_ir_after;
+  bool time_passes = false;
+  bool stats = false;
+  bool list_passes = false;
+  bool dump_pass_docs = false;
+  bool help = false;
+};
+
+absl::Status ParseBool(std::string_view flag, std::string_view text, bool* out) {
+  if (text == "true" || text == "1") {
+    *out = true;
+  } else if (text == "false" || text == "0") {
+    *out = false;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ToAbsl(flag), " expects true or false, got '", ToAbsl(text), "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseCount(std::string_view flag, std::string_view text, int64_t* out) {
+  if (!absl::SimpleAtoi(ToAbsl(text), out) || *out < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        ToAbsl(flag), " expects a non-negative integer, got '", ToAbsl(text), "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
+  Flags flags;
+  bool have_input = false;
+  bool only_positional = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (only_positional || arg == "-" || arg.empty() || arg[0] != '-') {
+      if (have_input) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "more than one input file ('", flags.input, "' and '", arg, "')"));
+      }
+      flags.input = arg;
+      have_input = true;
+      continue;
+    }
+    if (arg == "--") {
+      only_positional = true;
+      continue;
+    }
+    std::string name = arg;
+    std::optional<std::string> value;
+    if (size_t eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    }
+    // Flags that take a value from the next argument when not given as --flag=value.
+    auto take_value = [&]() -> absl::StatusOr<std::string> {
+      if (value) return *value;
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
+      }
+      return args[++i];
+    };
+    auto no_value = [&]() -> absl::Status {
+      if (value) return absl::InvalidArgumentError(absl::StrCat(name, " takes no value"));
+      return absl::OkStatus();
+    };
+    absl::Status status = absl::OkStatus();
+    if (name == "-o") {
+      absl::StatusOr<std::string> v = take_value();
+      if (!v.ok()) return v.status();
+      flags.output = *v;
+    } else if (name == "-p" || name == "--pipeline" || name == "--pass-pipeline") {
+      absl::StatusOr<std::string> v = take_value();
+      if (!v.ok()) return v.status();
+      flags.pipeline = *v;
+    } else if (name == "--emit") {
+      absl::StatusOr<std::string> v = take_value();
+      if (!v.ok()) return v.status();
+      if (*v != "onnx" && *v != "text") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--emit expects onnx or text, got '", *v, "'"));
+      }
+      flags.emit = *v;
+    } else if (name == "--external-data") {
+      flags.external_data_threshold = kDefaultExternalDataThreshold;
+      if (value) status = ParseCount(name, *value, &flags.external_data_threshold);
+    } else if (name == "--elide-tensors-larger-than") {
+      absl::StatusOr<std::string> v = take_value();
+      if (!v.ok()) return v.status();
+      status = ParseCount(name, *v, &flags.elide_tensors_larger_than);
+    } else if (name == "--verify-each") {
+      if (value) status = ParseBool(name, *value, &flags.verify_each);
+    } else if (name == "--print-ir-before" || name == "--print-ir-after") {
+      absl::StatusOr<std::string> v = take_value();
+      if (!v.ok()) return v.status();
+      auto& list = name == "--print-ir-before" ? flags.print_ir_before : flags.print_ir_after;
+      for (absl::string_view pass : absl::StrSplit(*v, ',', absl::SkipEmpty())) {
+        list.emplace_back(pass);
+      }
+    } else if (name == "--print-ir-before-all") {
+      status = no_value();
+      flags.print_ir_before_all = true;
+    } else if (name == "--print-ir-after-all") {
+      status = no_value();
+      flags.print_ir_after_all = true;
+    } else if (name == "--time-passes") {
+      status = no_value();
+      flags.time_passes = true;
+    } else if (name == "--stats") {
+      status = no_value();
+      flags.stats = true;
+    } else if (name == "--list-passes") {
+      status = no_value();
+      flags.list_passes = true;
+    } else if (name == "--dump-pass-docs") {
+      status = no_value();
+      flags.dump_pass_docs = true;
+    } else if (name == "--help" || name == "-h") {
+      flags.help = true;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag '", name, "' (see onnx-opt --help)"));
+    }
+    if (!status.ok()) return status;
+  }
+  return flags;
+}
+
+void ListPasses(const PassRegistry& registry, std::ostream& out) {
+  out << "Available passes:\n";
+  for (const PassRegistry::Entry& entry : registry.entries()) {
+    out << absl::StrFormat("  %-28s - %s\n", entry.name, entry.summary);
+    std::unique_ptr<Pass> pass = entry.factory();
+    for (const PassOptionBase* option : pass->options()) {
+      out << absl::StrFormat("      %s=<%s> (default: %s)\n          %s\n", option->name(),
+                             option->TypeName(), QuotePipelineValue(option->DefaultText()),
+                             option->help());
+    }
+  }
+}
+
+std::string MarkdownCell(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += "\\";
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string PassDocsMarkdown() {
+  PassRegistry registry = MakeDefaultPassRegistry();
+  std::ostringstream md;
+  md << "# onnx-opt passes\n\n"
+     << "<!-- Generated by `onnx-opt --dump-pass-docs > docs/passes.md`; do not edit by hand. "
+        "A ctest test fails when this file is stale. -->\n\n"
+     << "Run passes with `onnx-opt model.onnx -p 'pass-a,pass-b{option=value}' -o out.onnx`. "
+        "Pipeline syntax: see docs/design.md.\n\n";
+  for (const PassRegistry::Entry& entry : registry.entries()) {
+    md << "- [`" << entry.name << "`](#" << entry.name << "): " << entry.summary << "\n";
+  }
+  for (const PassRegistry::Entry& entry : registry.entries()) {
+    std::unique_ptr<Pass> pass = entry.factory();
+    md << "\n## " << entry.name << "\n\n" << entry.summary << ".\n";
+    if (!pass->description().empty()) md << "\n" << pass->description() << "\n";
+    if (!pass->options().empty()) {
+      md << "\n| Option | Type | Default | Description |\n|---|---|---|---|\n";
+      for (const PassOptionBase* option : pass->options()) {
+        md << "| `" << option->name() << "` | " << MarkdownCell(option->TypeName()) << " | `"
+           << QuotePipelineValue(option->DefaultText()) << "` | " << MarkdownCell(option->help())
+           << " |\n";
+      }
+    }
+    if (!pass->statistics().empty()) {
+      md << "\n| Statistic | Description |\n|---|---|\n";
+      for (const PassStatistic* stat : pass->statistics()) {
+        md << "| `" << stat->name() << "` | " << MarkdownCell(stat->help()) << " |\n";
+      }
+    }
+  }
+  return md.str();
+}
+
+int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  absl::StatusOr<Flags> parsed = ParseFlags(args);
+  if (!parsed.ok()) {
+    err << "onnx-opt: " << parsed.status().message() << "\n";
+    return 1;
+  }
+  const Flags& flags = *parsed;
+  if (flags.help) {
+    out << kUsage;
+    return 0;
+  }
+  PassRegistry registry = MakeDefaultPassRegistry();
+  if (flags.list_passes) {
+    ListPasses(registry, out);
+    return 0;
+  }
+  if (flags.dump_pass_docs) {
+    out << PassDocsMarkdown();
+    return 0;
+  }
+  if (flags.input.empty()) {
+    err << "onnx-opt: no input file (see onnx-opt --help)\n";
+    return 1;
+  }
+  const std::string& input = flags.input;
+  auto fail = [&](const absl::Status& status) {
+    std::string_view message(status.message().data(), status.message().size());
+    std::string display = input == "-" ? "<stdin>" : input;
+    // Load errors usually start with the file name already.
+    if (message.substr(0, display.size()) == display) {
+      err << "onnx-opt: " << message << "\n";
+    } else {
+      err << "onnx-opt: " << display << ": " << message << "\n";
+    }
+    return 1;
+  };
+
+  for (const auto* names : {&flags.print_ir_before, &flags.print_ir_after}) {
+    for (const std::string& name : *names) {
+      if (!registry.Contains(name)) {
+        return fail(absl::InvalidArgumentError(absl::StrCat(
+            "--print-ir-", names == &flags.print_ir_before ? "before" : "after",
+            ": unknown pass '", name, "'")));
+      }
+    }
+  }
+  bool to_stdout = flags.output.empty() || flags.output == "-";
+  ModelFormat emit = ModelFormat::kAuto;
+  if (flags.emit == "onnx") emit = ModelFormat::kOnnx;
+  if (flags.emit == "text") emit = ModelFormat::kText;
+  if (to_stdout && emit == ModelFormat::kOnnx) {
+    return fail(absl::InvalidArgumentError("--emit=onnx needs an output file (-o FILE)"));
+  }
+
+  PassManagerOptions pm_options;
+  pm_options.verify_each = flags.verify_each;
+  pm_options.print_ir_before_all = flags.print_ir_before_all;
+  pm_options.print_ir_after_all = flags.print_ir_after_all;
+  pm_options.print_ir_before = flags.print_ir_before;
+  pm_options.print_ir_after = flags.print_ir_after;
+  pm_options.time_passes = flags.time_passes;
+  pm_options.print_statistics = flags.stats;
+  pm_options.dump_stream = &err;
+  absl::StatusOr<std::unique_ptr<PassManager>> pm = BuildPassManager(
+      flags.pipeline.value_or(""), registry, std::move(pm_options), flags.elide_tensors_larger_than);
+  if (!pm.ok()) {
+    err << "onnx-opt: " << pm.status().message() << "\n";
+    return 1;
+  }
+
+  absl::StatusOr<std::unique_ptr<Model>> model = LoadModelFile(input);
+  if (!model.ok()) return fail(model.status());
+  if (absl::Status s = (*pm)->Run(**model); !s.ok()) return fail(s);
+
+  if (to_stdout) {
+    PrintOptions print_options;
+    print_options.elide_tensors_larger_than = flags.elide_tensors_larger_than;
+    out << PrintModel(**model, print_options);
+    out.flush();
+    return 0;
+  }
+  SaveModelFileOptions save_options;
+  save_options.format = emit;
+  save_options.external_data_threshold = flags.external_data_threshold;
+  save_options.elide_tensors_larger_than = flags.elide_tensors_larger_than;
+  if (absl::Status s = SaveModelFile(**model, flags.output, save_options); !s.ok()) {
+    err << "onnx-opt: " << s.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace onnx_opt

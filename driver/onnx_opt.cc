@@ -1,0 +1,183 @@
+#include "driver/onnx_opt.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "ir/onnx_io.h"
+#include "ir/strings.h"
+#include "ir/text/text.h"
+#include "ir/verifier.h"
+#include "onnx/onnx_pb.h"
+
+namespace onnx_opt {
+
+namespace {
+
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+absl::StatusOr<std::string> ReadAll(const std::string& path) {
+  std::string bytes;
+  if (path == "-") {
+    bytes.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    return bytes;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
+  bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
+  return bytes;
+}
+
+// Prefixes `name: ` unless the message already starts with it.
+absl::Status Prefixed(const absl::Status& status, std::string_view name) {
+  if (status.ok() || absl::StartsWith(status.message(), ToAbsl(name))) return status;
+  return absl::Status(status.code(), absl::StrCat(ToAbsl(name), ": ", status.message()));
+}
+
+}  // namespace
+
+ModelFormat FormatFromPath(std::string_view path) {
+  if (EndsWith(path, ".onnxtxt") || EndsWith(path, ".onnxtext") || EndsWith(path, ".txt")) {
+    return ModelFormat::kText;
+  }
+  if (EndsWith(path, ".onnx")) return ModelFormat::kOnnx;
+  return ModelFormat::kAuto;
+}
+
+ModelFormat SniffFormat(std::string_view bytes) {
+  size_t i = 0;
+  while (i < bytes.size() && std::isspace(static_cast<unsigned char>(bytes[i]))) ++i;
+  if (i == bytes.size()) return ModelFormat::kText;  // empty: let the text parser explain
+  char first = bytes[i];
+  if (first != '<' && first != '#' && !std::isalpha(static_cast<unsigned char>(first)) &&
+      first != '_') {
+    return ModelFormat::kOnnx;
+  }
+  // A protobuf may start with a letter byte by chance; text is printable throughout.
+  size_t limit = std::min<size_t>(bytes.size(), 4096);
+  for (size_t j = i; j < limit; ++j) {
+    unsigned char c = static_cast<unsigned char>(bytes[j]);
+    if (c < 0x20 && c != '\n' && c != '\r' && c != '\t') return ModelFormat::kOnnx;
+  }
+  return ModelFormat::kText;
+}
+
+absl::StatusOr<std::unique_ptr<Model>> LoadModelFromBytes(std::string_view bytes,
+                                                          const std::string& name, bool verify) {
+  std::unique_ptr<Model> model;
+  if (SniffFormat(bytes) == ModelFormat::kText) {
+    absl::StatusOr<std::unique_ptr<Model>> parsed = ParseModel(bytes, name);
+    if (!parsed.ok()) return Prefixed(parsed.status(), name);
+    model = *std::move(parsed);
+  } else {
+    onnx::ModelProto proto;
+    if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": not a valid ONNX protobuf"));
+    }
+    absl::StatusOr<std::unique_ptr<Model>> imported = ImportModel(std::move(proto), "");
+    if (!imported.ok()) return Prefixed(imported.status(), name);
+    model = *std::move(imported);
+  }
+  if (verify) {
+    if (absl::Status s = VerifyModel(*model); !s.ok()) return Prefixed(s, name);
+  }
+  return model;
+}
+
+absl::StatusOr<std::unique_ptr<Model>> LoadModelFile(const std::string& path,
+                                                     const LoadModelFileOptions& options) {
+  ModelFormat format = options.format;
+  if (format == ModelFormat::kAuto && path != "-") format = FormatFromPath(path);
+  if (format == ModelFormat::kOnnx && path != "-") {
+    // Streams the file and maps external data next to it.
+    LoadOptions load_options;
+    load_options.verify = options.verify;
+    absl::StatusOr<std::unique_ptr<Model>> model = LoadModel(path, load_options);
+    if (!model.ok()) return Prefixed(model.status(), path);
+    return model;
+  }
+  absl::StatusOr<std::string> bytes = ReadAll(path);
+  if (!bytes.ok()) return bytes.status();
+  if (format == ModelFormat::kAuto && path != "-" && SniffFormat(*bytes) == ModelFormat::kOnnx) {
+    bytes->clear();  // LoadModel reads it again, resolving external data relative to the file
+    LoadOptions load_options;
+    load_options.verify = options.verify;
+    absl::StatusOr<std::unique_ptr<Model>> model = LoadModel(path, load_options);
+    if (!model.ok()) return Prefixed(model.status(), path);
+    return model;
+  }
+  std::string name = path == "-" ? std::string("<stdin>") : path;
+  return LoadModelFromBytes(*bytes, name, options.verify);
+}
+
+absl::Status SaveModelFile(const Model& model, const std::string& path,
+                           const SaveModelFileOptions& options) {
+  ModelFormat format = options.format;
+  if (format == ModelFormat::kAuto) {
+    format = FormatFromPath(path) == ModelFormat::kText ? ModelFormat::kText : ModelFormat::kOnnx;
+  }
+  if (format == ModelFormat::kOnnx) {
+    SaveOptions save_options;
+    save_options.external_data_threshold = options.external_data_threshold;
+    return Prefixed(SaveModel(model, path, save_options), path);
+  }
+  PrintOptions print_options;
+  print_options.elide_tensors_larger_than = options.elide_tensors_larger_than;
+  std::string text = PrintModel(model, print_options);
+  std::string temp = absl::StrCat(path, ".tmp.", getpid());
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot create file"));
+    out << text;
+    out.flush();
+    if (!out) {
+      std::remove(temp.c_str());
+      return absl::DataLossError(absl::StrCat(path, ": write error"));
+    }
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    std::remove(temp.c_str());
+    return absl::PermissionDeniedError(absl::StrCat(path, ": cannot rename temporary file"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<PassManager>> BuildPassManager(std::string_view pipeline,
+                                                              const PassRegistry& registry,
+                                                              PassManagerOptions options,
+                                                              int64_t elide_tensors_larger_than) {
+  if (!options.verifier) options.verifier = [](const Model& m) { return VerifyModel(m); };
+  if (!options.printer) {
+    options.printer = [elide_tensors_larger_than](const Model& m) {
+      PrintOptions print_options;
+      print_options.elide_tensors_larger_than = elide_tensors_larger_than;
+      return PrintModel(m, print_options);
+    };
+  }
+  auto pm = std::make_unique<PassManager>(std::move(options));
+  if (absl::Status s = pm->AddPipeline(pipeline, registry); !s.ok()) return s;
+  return pm;
+}
+
+absl::Status OptimizeModelFile(const std::string& input, std::string_view pipeline,
+                               const std::string& output) {
+  PassRegistry registry = MakeDefaultPassRegistry();
+  absl::StatusOr<std::unique_ptr<PassManager>> pm = BuildPassManager(pipeline, registry);
+  if (!pm.ok()) return pm.status();
+  absl::StatusOr<std::unique_ptr<Model>> model = LoadModelFile(input);
+  if (!model.ok()) return model.status();
+  if (absl::Status s = (*pm)->Run(**model); !s.ok()) return Prefixed(s, input);
+  return SaveModelFile(**model, output);
+}
+
+}  // namespace onnx_opt
