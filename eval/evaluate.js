@@ -86,29 +86,35 @@ function svgPlot(target, rows) {
   const pts = rows.filter((r) => !r.error && r.fidelity && r.fidelity.sqnr_db !== null).map((r) => ({
     x: mb(r.bytes), y: r.fidelity.sqnr_db >= 999 ? null : r.fidelity.sqnr_db, label: r.config_label, ref: r.config === 'fp32',
   }));
+  const nice = (span) => {
+    const raw = span / 6, p = 10 ** Math.floor(Math.log10(raw || 1)), f = raw / p;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+  };
   const finite = pts.filter((p) => p.y !== null).map((p) => p.y);
-  const yTop = finite.length ? Math.max(...finite) + 8 : 60;
-  const yMin = finite.length ? Math.min(0, Math.floor(Math.min(...finite) / 10) * 10) : 0;
-  const yMax = Math.ceil(yTop / 10) * 10;
+  const hi = finite.length ? Math.max(...finite) : 50;
+  const lo = finite.length ? Math.min(0, ...finite) : 0;
+  const yStep = nice(hi + 10 - lo);
+  const yMin = Math.floor(lo / yStep) * yStep;
+  const yMax = Math.ceil((hi + yStep) / yStep) * yStep; // top row: fp32 / exact
   pts.forEach((p) => { if (p.y === null) { p.y = yMax; p.inf = true; } });
-  const xMax = Math.max(...pts.map((p) => p.x), 0.001) * 1.08;
+  const xStep = nice(Math.max(...pts.map((p) => p.x), 0.001) * 1.05);
+  const xMax = Math.ceil((Math.max(...pts.map((p) => p.x), 0.001) * 1.05) / xStep) * xStep;
   const sx = (x) => L + (x / xMax) * (W - L - R);
   const sy = (y) => T + (1 - (y - yMin) / (yMax - yMin || 1)) * (H - T - B);
   const o = [];
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">`);
   o.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   o.push(`<text x="${W / 2}" y="24" text-anchor="middle" font-size="15">${esc(target)}: model size vs output SQNR (vs fp32)</text>`);
-  // grid + axes
-  const nx = 6, ny = 6;
-  for (let i = 0; i <= nx; i++) {
-    const xv = (xMax / nx) * i, X = sx(xv);
+  const dec = (v) => (v >= 10 || Number.isInteger(v) ? 0 : Math.min(3, Math.ceil(-Math.log10(v)) + 1));
+  for (let xv = 0; xv <= xMax + 1e-9; xv += xStep) {
+    const X = sx(xv);
     o.push(`<line x1="${X}" y1="${T}" x2="${X}" y2="${H - B}" stroke="#eee"/>`);
-    o.push(`<text x="${X}" y="${H - B + 16}" text-anchor="middle">${xv < 10 ? xv.toFixed(2) : xv.toFixed(1)}</text>`);
+    o.push(`<text x="${X}" y="${H - B + 16}" text-anchor="middle">${xv.toFixed(dec(xStep))}</text>`);
   }
-  for (let i = 0; i <= ny; i++) {
-    const yv = yMin + ((yMax - yMin) / ny) * i, Y = sy(yv);
+  for (let yv = yMin; yv <= yMax + 1e-9; yv += yStep) {
+    const Y = sy(yv);
     o.push(`<line x1="${L}" y1="${Y}" x2="${W - R}" y2="${Y}" stroke="#eee"/>`);
-    o.push(`<text x="${L - 6}" y="${Y + 4}" text-anchor="end">${yv.toFixed(0)}</text>`);
+    o.push(`<text x="${L - 6}" y="${Y + 4}" text-anchor="end">${yv === yMax && pts.some((p) => p.inf) ? 'exact' : yv.toFixed(dec(yStep))}</text>`);
   }
   o.push(`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`);
   o.push(`<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`);
