@@ -1,0 +1,38 @@
+// Per-weight accuracy and size rows of quantize-weights, written as JSON by `report=FILE.json`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "passes/quant_formats.h"
+
+namespace onnx_opt {
+
+struct WeightReportRow {
+  std::string weight;
+  std::string graph;
+  std::string node;  // first quantized user
+  std::string op;
+  std::vector<int64_t> shape;
+  std::string format;
+  int bits = 0;
+  int64_t block = 0;
+  int64_t bytes_before = 0;
+  int64_t bytes_after = 0;
+  double relative_error = 0;  // ||w - dq(q(w))||_F / ||w||_F
+  double sqnr_db = 0;         // 20 log10(||w|| / ||w - dq(q(w))||); capped at 200 for exact
+  double signal_sq = 0;       // sum of w^2 (for the totals)
+  double noise_sq = 0;        // sum of (w - dq(q(w)))^2
+};
+
+// Error figures of `original` against `dequantized` (same length) into `row`.
+void MeasureError(const std::vector<float>& original, const std::vector<float>& dequantized,
+                  WeightReportRow& row);
+
+// JSON object {"weights": [...], "totals": {...}}; the total SQNR pools every weight's energy.
+std::string ReportJson(const std::vector<WeightReportRow>& rows);
+absl::Status WriteReport(const std::string& path, const std::vector<WeightReportRow>& rows);
+
+}  // namespace onnx_opt

@@ -1,0 +1,259 @@
+// quantize-weights: stores the constant weights of Conv, ConvTranspose, MatMul and Gemm as
+// low-bit integers with one scale per block along the reduction axis.
+//
+// Before (bits=4, block-size=32, format=qdq):
+//   w = float[64, 16] {...}
+//   y = MatMul(x, w)
+// After:
+//   w_q = int4[64, 16] {...}
+//   w_scale = float[2, 16] {...}
+//   w_dq = DequantizeLinear<axis = 0, block_size = 32>(w_q, w_scale)
+//   y = MatMul(x, w_dq)
+//
+// Each weight (an initializer or Constant output of the graph being visited) is quantized once
+// for all its handled users; users it cannot serve (other ops, excluded names, another layout)
+// keep reading the original float tensor. docs/quantization.md describes every format.
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "passes/pass.h"
+#include "passes/quant_formats.h"
+#include "passes/quant_report.h"
+#include "passes/quantize_weights_options.h"
+#include "passes/registry.h"
+#include "passes/utils.h"
+
+namespace onnx_opt {
+namespace {
+
+// True when input `index` of `node` is a weight input already rebuilt from integers: the output
+// of DequantizeLinear, or of the Reshape/Transpose this pass puts after it.
+bool IsDequantizedWeight(const Node& node, int index) {
+  const Value* in = node.input(index);
+  if (in == nullptr || !FindWeightRole(node, index, node.Is("MatMul") || node.Is("Gemm") ? 2 : 4))
+    return false;
+  const Node* producer = in->producer();
+  while (producer != nullptr && (producer->Is("Reshape") || producer->Is("Transpose")) &&
+         producer->input(0) != nullptr) {
+    producer = producer->input(0)->producer();
+  }
+  return producer != nullptr && producer->Is("DequantizeLinear");
+}
+
+class QuantizeWeightsPass final : public Pass {
+ public:
+  std::string_view name() const override { return "quantize-weights"; }
+  std::string_view summary() const override {
+    return "Store Conv/ConvTranspose/MatMul/Gemm weights as blockwise int4/int8/int16";
+  }
+  absl::Status ValidateOptions() const override { return options_.Validate(); }
+  absl::Status RunOnModel(Model& model) override;
+  absl::Status RunOnGraph(Graph& graph, Model& model) override;
+
+ private:
+  struct HandledUse {
+    Node* node;
+    int input_index;
+  };
+  absl::Status QuantizeValue(Value* weight, Graph& graph);
+  absl::Status SkipNotFinite() {
+    ++skipped_not_finite_;
+    return absl::OkStatus();
+  }
+  void AddReportRow(const Value& weight, const Tensor& tensor, const Node& user, int64_t block,
+                    int64_t bytes_after, const std::vector<float>& dequantized);
+
+  QuantizeWeightsOptions options_{this};
+  PassStatistic quantized_{this, "weights-quantized", "Weights stored quantized"};
+  PassStatistic skipped_small_{this, "skipped-small", "Weights below min-elements"};
+  PassStatistic skipped_not_float_{this, "skipped-not-float", "Weights of a non-float type"};
+  PassStatistic skipped_not_finite_{this, "skipped-not-finite",
+                                    "Weights holding NaN or infinity"};
+  PassStatistic skipped_ragged_{this, "skipped-ragged",
+                                "Weights whose reduction axis the ragged policy rejects"};
+  PassStatistic skipped_excluded_{this, "skipped-excluded", "Uses by nodes matching exclude"};
+  PassStatistic skipped_quantized_{this, "skipped-already-quantized",
+                                   "Weight inputs already fed by DequantizeLinear"};
+  PassStatistic skipped_format_{this, "skipped-format",
+                                "Uses the chosen format cannot express at this opset"};
+  PassStatistic skipped_layout_{this, "skipped-layout-conflict",
+                                "Uses of a shared weight needing another reduction axis"};
+  PassStatistic bytes_before_{this, "bytes-before", "Bytes of the weights quantized"};
+  PassStatistic bytes_after_{this, "bytes-after", "Bytes of their quantized replacements"};
+
+  std::unique_ptr<std::regex> exclude_;
+  int64_t opset_ = 0;
+  std::vector<WeightReportRow> rows_;
+};
+
+absl::Status QuantizeWeightsPass::RunOnModel(Model& model) {
+  opset_ = model.OpsetVersion("").value_or(1);
+  if (absl::Status s = options_.CheckOpset(opset_); !s.ok()) return s;
+  exclude_ = options_.ExcludeRegex();
+  rows_.clear();
+  if (absl::Status s = Pass::RunOnModel(model); !s.ok()) return s;
+  if (quantized_.value() > 0) {
+    // int4/uint4 and DequantizeLinear-21 need IR version 10; MatMulNBits needs its domain.
+    if (options_.UsesOpset21Types(opset_) && model.ir_version < 10) model.ir_version = 10;
+    if (options_.format() == QuantFormat::kMatMulNBits && !model.OpsetVersion("com.microsoft")) {
+      model.SetOpsetVersion("com.microsoft", 1);
+    }
+  }
+  if (!options_.report.value().empty()) return WriteReport(options_.report.value(), rows_);
+  return absl::OkStatus();
+}
+
+absl::Status QuantizeWeightsPass::RunOnGraph(Graph& graph, Model& model) {
+  for (const auto& node : graph.nodes()) {
+    if (!options_.HandlesOp(*node)) continue;
+    for (size_t i = 0; i < node->inputs().size(); ++i) {
+      if (IsDequantizedWeight(*node, static_cast<int>(i))) ++skipped_quantized_;
+    }
+  }
+  std::vector<Value*> candidates = graph.initializers();
+  for (const auto& node : graph.nodes()) {
+    if (IsConstantNode(*node) && node->output(0) != nullptr) candidates.push_back(node->output(0));
+  }
+  for (Value* weight : candidates) {
+    if (absl::Status s = QuantizeValue(weight, graph); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
+  TensorPtr tensor = GetConstantTensor(weight);
+  if (tensor == nullptr) return absl::OkStatus();
+  // Users that read this value as a weight, all with the first user's reduction layout.
+  std::vector<HandledUse> uses;
+  std::optional<WeightRole> role;
+  for (const Use& use : weight->uses()) {
+    if (!options_.HandlesOp(*use.node)) continue;
+    std::optional<WeightRole> r = FindWeightRole(*use.node, use.input_index, tensor->rank());
+    if (!r) continue;
+    if (exclude_ && std::regex_search(use.node->name, *exclude_)) {
+      ++skipped_excluded_;
+      continue;
+    }
+    if (role && *r != *role) {
+      ++skipped_layout_;
+      continue;
+    }
+    role = r;
+    uses.push_back({use.node, use.input_index});
+  }
+  if (uses.empty()) return absl::OkStatus();
+  if (!IsFloatingPoint(tensor->type()) || tensor->type() == DataType::kDouble) {
+    ++skipped_not_float_;
+    return absl::OkStatus();
+  }
+  if (tensor->num_elements() < options_.min_elements.value()) {
+    ++skipped_small_;
+    return absl::OkStatus();
+  }
+  std::string skip_reason;
+  std::optional<BlockGeometry> geometry =
+      ChooseGeometry(tensor->dims(), *role, options_.granularity(), options_.block_size.value(),
+                     options_.ragged(), &skip_reason);
+  if (!geometry) {
+    ++skipped_ragged_;
+    return absl::OkStatus();
+  }
+  // MatMulNBits serves 2-D MatMul B; other users fall back to qdq where the opset allows.
+  std::vector<HandledUse> nbits_uses, generic_uses;
+  for (const HandledUse& use : uses) {
+    bool nbits = options_.format() == QuantFormat::kMatMulNBits && use.node->Is("MatMul") &&
+                 use.input_index == 1 && tensor->rank() == 2 &&
+                 tensor->type() != DataType::kBFloat16;
+    (nbits ? nbits_uses : generic_uses).push_back(use);
+  }
+  QuantFormat generic_format = options_.format();
+  if (generic_format == QuantFormat::kMatMulNBits) {
+    generic_format = QuantFormat::kQdq;
+    if (opset_ < 21 && !generic_uses.empty()) {
+      skipped_format_ += static_cast<int64_t>(generic_uses.size());
+      generic_uses.clear();
+    }
+  }
+  if (nbits_uses.empty() && generic_uses.empty()) return absl::OkStatus();
+
+  // Quantize first so a weight the kernels reject (NaN, infinity) is skipped untouched.
+  std::optional<NBitsWeight> nbits;
+  std::optional<QuantizedWeight> quantized;
+  if (!nbits_uses.empty()) {
+    absl::StatusOr<NBitsWeight> q =
+        QuantizeForMatMulNBits(*tensor, options_.spec(), geometry->block);
+    if (!q.ok()) return SkipNotFinite();
+    nbits = *std::move(q);
+  }
+  if (!generic_uses.empty()) {
+    absl::StatusOr<QuantizedWeight> q =
+        QuantizeWeight(*tensor, *role, options_.granularity(), *geometry, options_.spec());
+    if (!q.ok()) return SkipNotFinite();
+    quantized = *std::move(q);
+  }
+  // New nodes read only new initializers, so the start of the graph is always a valid place.
+  Node* first = graph.nodes().empty() ? nullptr : graph.nodes().front().get();
+  const EmitSite site{graph, first, weight->name()};
+  int64_t bytes_after = 0;
+  std::vector<float> dequantized;
+  if (nbits) {
+    absl::StatusOr<MatMulNBitsInputs> inputs = EmitMatMulNBitsInputs(*nbits, site, &bytes_after);
+    if (!inputs.ok()) return inputs.status();
+    for (const HandledUse& use : nbits_uses) {
+      if (absl::Status s = ReplaceWithMatMulNBits(*use.node, *nbits, *inputs); !s.ok()) return s;
+    }
+    dequantized = DequantizedValues(*nbits);
+  }
+  if (quantized) {
+    absl::StatusOr<Value*> value =
+        generic_format == QuantFormat::kQdq       ? EmitQdq(*quantized, site, &bytes_after)
+        : generic_format == QuantFormat::kQdqAxis ? EmitQdqAxis(*quantized, site, &bytes_after)
+                                                  : EmitArith(*quantized, site, &bytes_after);
+    if (!value.ok()) return value.status();
+    for (const HandledUse& use : generic_uses) use.node->SetInput(use.input_index, *value);
+    dequantized = DequantizedValues(*quantized);
+  }
+  ++quantized_;
+  bytes_before_ += static_cast<int64_t>(tensor->bytes().size());
+  bytes_after_ += bytes_after;
+  AddReportRow(*weight, *tensor, *uses.front().node, geometry->block, bytes_after, dequantized);
+
+  // The float weight goes away when nothing reads it any more.
+  if (!IsValueUsed(weight)) {
+    if (Node* constant = weight->producer()) return graph.EraseNode(constant);
+    return graph.EraseValue(weight);
+  }
+  return absl::OkStatus();
+}
+
+void QuantizeWeightsPass::AddReportRow(const Value& weight, const Tensor& tensor, const Node& user,
+                                       int64_t block, int64_t bytes_after,
+                                       const std::vector<float>& dequantized) {
+  WeightReportRow row;
+  row.weight = weight.name();
+  row.graph = GraphDebugName(*weight.graph());
+  row.node = user.name;
+  row.op = user.op_type;
+  row.shape = tensor.dims();
+  row.format = options_.format_text.value();
+  row.bits = options_.spec().bits;
+  row.block = block;
+  row.bytes_before = static_cast<int64_t>(tensor.bytes().size());
+  row.bytes_after = bytes_after;
+  absl::StatusOr<std::vector<float>> original = tensor.ToFloats();
+  if (original.ok()) MeasureError(*original, dequantized, row);
+  rows_.push_back(std::move(row));
+}
+
+}  // namespace
+
+std::unique_ptr<Pass> CreateQuantizeWeightsPass() {
+  return std::make_unique<QuantizeWeightsPass>();
+}
+
+}  // namespace onnx_opt

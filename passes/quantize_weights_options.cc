@@ -1,0 +1,145 @@
+#include "passes/quantize_weights_options.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "passes/registry.h"
+
+namespace onnx_opt {
+
+QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
+    : bits(pass, "bits", "Bits per weight: 4, 8 or 16", 4),
+      is_signed(pass, "signed", "Signed integers (int4/int8/int16) rather than unsigned", true),
+      symmetric(pass, "symmetric", "Zero point fixed at the middle of the range", true),
+      granularity_text(pass, "granularity", "One scale per block, output channel or tensor",
+                       "block", {"block", "channel", "tensor"}),
+      block_size(pass, "block-size", "Weights per block along the reduction axis", 32),
+      ragged_text(pass, "ragged",
+                  "Reduction axis not a multiple of block-size: allow a short last block, use "
+                  "the largest divisor not above block-size, or skip the weight",
+                  "allow", {"allow", "divisor", "skip"}),
+      min_elements(pass, "min-elements", "Leave weights with fewer elements alone", 1024),
+      ops(pass, "ops", "Ops whose weights are quantized",
+          {"Conv", "ConvTranspose", "MatMul", "Gemm"}, {"Conv", "ConvTranspose", "MatMul", "Gemm"}),
+      exclude(pass, "exclude", "Regular expression (ECMAScript, searched) of node names to skip",
+              ""),
+      format_text(pass, "format", "Graph form of the quantized weight", "qdq",
+                  {"qdq", "qdq-axis", "arith", "matmul-nbits"}),
+      report(pass, "report", "Write per-weight sizes and errors to this JSON file", "") {
+  block_size.Range(2, int64_t{1} << 30);
+  min_elements.Range(0, static_cast<double>(int64_t{1} << 53));
+}
+
+QuantFormat QuantizeWeightsOptions::format() const {
+  const std::string& f = format_text.value();
+  if (f == "qdq-axis") return QuantFormat::kQdqAxis;
+  if (f == "arith") return QuantFormat::kArith;
+  if (f == "matmul-nbits") return QuantFormat::kMatMulNBits;
+  return QuantFormat::kQdq;
+}
+
+Granularity QuantizeWeightsOptions::granularity() const {
+  const std::string& g = granularity_text.value();
+  if (g == "channel") return Granularity::kChannel;
+  if (g == "tensor") return Granularity::kTensor;
+  return Granularity::kBlock;
+}
+
+RaggedPolicy QuantizeWeightsOptions::ragged() const {
+  const std::string& r = ragged_text.value();
+  if (r == "skip") return RaggedPolicy::kSkip;
+  // qdq-axis and arith cannot express a short last block; their default is the divisor rule.
+  if (r == "divisor" || format() == QuantFormat::kQdqAxis || format() == QuantFormat::kArith) {
+    return RaggedPolicy::kDivisor;
+  }
+  return RaggedPolicy::kAllow;
+}
+
+QuantSpec QuantizeWeightsOptions::spec() const {
+  return QuantSpec{static_cast<int>(bits.value()), is_signed.value(), symmetric.value()};
+}
+
+bool QuantizeWeightsOptions::HandlesOp(const Node& node) const {
+  if (!node.domain.empty()) return false;
+  const auto& list = ops.value();
+  return std::find(list.begin(), list.end(), node.op_type) != list.end();
+}
+
+std::unique_ptr<std::regex> QuantizeWeightsOptions::ExcludeRegex() const {
+  if (exclude.value().empty()) return nullptr;
+  return std::make_unique<std::regex>(exclude.value(), std::regex::ECMAScript);
+}
+
+absl::Status QuantizeWeightsOptions::Validate() const {
+  auto error = [](auto&&... parts) {
+    return absl::InvalidArgumentError(absl::StrCat("quantize-weights: ", parts...));
+  };
+  const int64_t b = bits.value();
+  if (b != 4 && b != 8 && b != 16) return error("bits must be 4, 8 or 16, got ", b);
+  const QuantFormat f = format();
+  const std::string& fname = format_text.value();
+  if (f == QuantFormat::kQdqAxis && b != 8) {
+    return error("format=qdq-axis stores int8/uint8 only; use bits=8 or format=qdq");
+  }
+  if (f == QuantFormat::kArith && b == 4) {
+    return error("format=arith cannot Cast int4 below opset 21; use bits=8 or format=qdq");
+  }
+  if ((f == QuantFormat::kQdqAxis || f == QuantFormat::kArith) && ragged_text.is_set() &&
+      ragged_text.value() == "allow") {
+    return error("format=", fname,
+                 " cannot express a short last block; use ragged=divisor or ragged=skip");
+  }
+  if (f == QuantFormat::kMatMulNBits) {
+    const int64_t bs = block_size.value();
+    if (b == 16) return error("format=matmul-nbits takes bits=4 or bits=8");
+    if (granularity() != Granularity::kBlock) {
+      return error("format=matmul-nbits needs granularity=block");
+    }
+    if (bs < 16 || (bs & (bs - 1)) != 0) {
+      return error("format=matmul-nbits needs block-size a power of two >= 16, got ", bs);
+    }
+    if (ragged_text.value() == "divisor") {
+      return error("format=matmul-nbits needs power-of-two blocks; use ragged=allow or skip");
+    }
+  }
+  if (!exclude.value().empty()) {
+    // std::regex reports a bad pattern only by throwing; contain it here.
+    try {
+      std::regex compiled(exclude.value(), std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return error("exclude '", exclude.value(), "' is not a valid regular expression: ",
+                   e.what());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status QuantizeWeightsOptions::CheckOpset(int64_t opset) const {
+  const QuantFormat f = format();
+  int64_t needed = 1;
+  std::string why;
+  if (f == QuantFormat::kQdq) {
+    needed = 21;
+    why = "DequantizeLinear-21 (block_size, int4)";
+  } else if (f == QuantFormat::kQdqAxis) {
+    needed = 13;
+    why = "per-axis DequantizeLinear-13";
+  } else if (f == QuantFormat::kArith) {
+    needed = 6;
+    why = "Cast-6 and Reshape-5";
+  }
+  if (opset >= needed) return absl::OkStatus();
+  std::string upgrade = MakeDefaultPassRegistry().Contains("upgrade-opset")
+                            ? absl::StrCat("run upgrade-opset{target=", needed, "} first, or ")
+                            : std::string();
+  return absl::FailedPreconditionError(
+      absl::StrCat("format=", format_text.value(), " writes ", why,
+                   " but the model's default opset is ", opset, "; ", upgrade,
+                   "use format=matmul-nbits (any opset) or format=arith (opset >= 6)"));
+}
+
+bool QuantizeWeightsOptions::UsesOpset21Types(int64_t opset) const {
+  return format() == QuantFormat::kQdq || (format() == QuantFormat::kMatMulNBits && opset >= 21);
+}
+
+}  // namespace onnx_opt

@@ -1,0 +1,49 @@
+// Options of quantize-weights: declaration, validation of combinations and typed accessors.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "passes/pass.h"
+#include "passes/quant_formats.h"
+#include "passes/weight_layout.h"
+
+namespace onnx_opt {
+
+class QuantizeWeightsOptions {
+ public:
+  explicit QuantizeWeightsOptions(Pass* pass);
+
+  // Rejects impossible combinations with one line naming the options involved.
+  absl::Status Validate() const;
+  // Rejects a model whose default opset cannot express the chosen format.
+  absl::Status CheckOpset(int64_t opset) const;
+  // True when the emitted nodes use opset-21 DequantizeLinear or int4 types (IR version 10).
+  bool UsesOpset21Types(int64_t opset) const;
+
+  QuantFormat format() const;
+  Granularity granularity() const;
+  RaggedPolicy ragged() const;
+  QuantSpec spec() const;
+  bool HandlesOp(const Node& node) const;
+  // Compiled `exclude` (null when empty); Validate has checked it compiles.
+  std::unique_ptr<std::regex> ExcludeRegex() const;
+
+  PassOption<int64_t> bits;
+  PassOption<bool> is_signed;
+  PassOption<bool> symmetric;
+  PassOption<std::string> granularity_text;
+  PassOption<int64_t> block_size;
+  PassOption<std::string> ragged_text;
+  PassOption<int64_t> min_elements;
+  PassOption<std::vector<std::string>> ops;
+  PassOption<std::string> exclude;
+  PassOption<std::string> format_text;
+  PassOption<std::string> report;
+};
+
+}  // namespace onnx_opt
