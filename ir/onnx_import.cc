@@ -1,0 +1,689 @@
+// ONNX protobuf -> IR. Tensor bytes are moved out of the proto (raw_data) or mapped from external
+// data files; nothing large is copied.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl.h"
+#include "google/protobuf/unknown_field_set.h"
+#include "ir/onnx_io.h"
+#include "ir/strings.h"
+#include "ir/verifier.h"
+#include "onnx/onnx_pb.h"
+
+namespace onnx_opt {
+namespace {
+
+using google::protobuf::UnknownField;
+using google::protobuf::UnknownFieldSet;
+
+// FunctionProto fields newer than ONNX 1.12's onnx.proto that the IR models directly.
+constexpr int kFunctionAttributeProtoField = 11;
+constexpr int kFunctionOverloadField = 13;
+
+std::string UnknownBytes(const google::protobuf::Message& message) {
+  const UnknownFieldSet& fields = message.GetReflection()->GetUnknownFields(message);
+  std::string bytes;
+  if (!fields.empty()) fields.SerializeToString(&bytes);
+  return bytes;
+}
+
+std::string NormaliseDomain(const std::string& domain) {
+  return domain == "ai.onnx" ? std::string() : domain;
+}
+
+// Resolves TensorProto external data against the model's folder, mapping each file once.
+class ExternalDataResolver {
+ public:
+  explicit ExternalDataResolver(std::string base_dir) : base_dir_(std::move(base_dir)) {}
+
+  absl::StatusOr<std::shared_ptr<const Buffer>> Resolve(const onnx::TensorProto& tensor) {
+    const std::string& name = tensor.name();
+    std::string location;
+    int64_t offset = 0;
+    std::optional<int64_t> length;
+    for (const onnx::StringStringEntryProto& entry : tensor.external_data()) {
+      if (entry.key() == "location") {
+        location = entry.value();
+      } else if (entry.key() == "offset" || entry.key() == "length") {
+        int64_t number;
+        if (!absl::SimpleAtoi(entry.value(), &number) || number < 0) {
+          return Error(name, absl::StrCat("external data ", entry.key(), " '", entry.value(),
+                                          "' is not a non-negative integer"));
+        }
+        if (entry.key() == "offset") {
+          offset = number;
+        } else {
+          length = number;
+        }
+      }
+    }
+    if (location.empty()) return Error(name, "external data has no location");
+    if (base_dir_.empty()) {
+      return Error(name, absl::StrCat("external data file '", location,
+                                      "' cannot be resolved: the model was not loaded from a file"));
+    }
+    if (location.front() == '/' || location.front() == '\\') {
+      return Error(name, absl::StrCat("external data path '", location,
+                                      "' is absolute; it must be relative to the model's folder"));
+    }
+    for (absl::string_view part : absl::StrSplit(location, absl::ByAnyChar("/\\"))) {
+      if (part == "..") {
+        return Error(name, absl::StrCat("external data path '", location,
+                                        "' escapes the model's folder ('..')"));
+      }
+    }
+    absl::StatusOr<std::shared_ptr<MappedFile>> file = Map(name, location);
+    if (!file.ok()) return file.status();
+    int64_t size = static_cast<int64_t>((*file)->size());
+    if (offset > size || (length && *length > size - offset)) {
+      return Error(name, absl::StrCat("external data range offset ", offset, " length ",
+                                      length.value_or(0), " is past the end of '", location,
+                                      "' (", size, " bytes)"));
+    }
+    int64_t bytes = length.value_or(size - offset);
+    return MappedFile::Slice(*file, static_cast<size_t>(offset), static_cast<size_t>(bytes));
+  }
+
+ private:
+  static absl::Status Error(const std::string& tensor, absl::string_view message) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor '", tensor, "': ", message));
+  }
+
+  static std::optional<std::string> RealPath(const std::string& path) {
+    char* resolved = ::realpath(path.c_str(), nullptr);
+    if (resolved == nullptr) return std::nullopt;
+    std::string out(resolved);
+    std::free(resolved);
+    return out;
+  }
+
+  absl::StatusOr<std::shared_ptr<MappedFile>> Map(const std::string& tensor,
+                                                  const std::string& location) {
+    std::string path = absl::StrCat(base_dir_, "/", location);
+    std::optional<std::string> real = RealPath(path);
+    if (!real) {
+      return Error(tensor, absl::StrCat("external data file '", path, "' not found: ",
+                                        std::strerror(errno)));
+    }
+    if (real_base_.empty()) {
+      std::optional<std::string> base = RealPath(base_dir_);
+      if (!base) return Error(tensor, absl::StrCat("model folder '", base_dir_, "' not found"));
+      real_base_ = *base == "/" ? std::string() : *base;
+      real_base_ += "/";
+    }
+    if (real->compare(0, real_base_.size(), real_base_) != 0) {
+      return Error(tensor, absl::StrCat("external data file '", location,
+                                        "' resolves outside the model's folder (", *real, ")"));
+    }
+    auto it = files_.find(*real);
+    if (it != files_.end()) return it->second;
+    absl::StatusOr<std::shared_ptr<MappedFile>> file = MappedFile::Open(*real);
+    if (!file.ok()) {
+      return Error(tensor, absl::StrCat("external data file '", path,
+                                        "': ", file.status().message()));
+    }
+    files_.emplace(*real, *file);
+    return *file;
+  }
+
+  std::string base_dir_;
+  std::string real_base_;  // realpath of base_dir_ with a trailing '/'
+  absl::flat_hash_map<std::string, std::shared_ptr<MappedFile>> files_;
+};
+
+// Appends each element's low `width` bytes (little-endian) to `out`.
+template <typename T>
+void AppendLowBytes(const google::protobuf::RepeatedField<T>& values, size_t width,
+                    std::vector<uint8_t>& out) {
+  out.reserve(out.size() + values.size() * width);
+  for (T value : values) {
+    uint64_t bits = static_cast<uint64_t>(value);
+    for (size_t b = 0; b < width; ++b) out.push_back(static_cast<uint8_t>(bits >> (8 * b)));
+  }
+}
+
+template <typename T>
+std::shared_ptr<const Buffer> CopyField(const google::protobuf::RepeatedField<T>& values) {
+  return Buffer::Copy({reinterpret_cast<const uint8_t*>(values.data()),
+                       static_cast<size_t>(values.size()) * sizeof(T)});
+}
+
+// The typed field ONNX stores a data type's elements in, when not in raw_data.
+enum class TypedField { kNone, kFloat, kInt32, kInt64, kDouble, kUint64 };
+
+TypedField FieldFor(DataType type) {
+  switch (type) {
+    case DataType::kFloat:
+    case DataType::kComplex64:
+      return TypedField::kFloat;
+    case DataType::kInt64:
+      return TypedField::kInt64;
+    case DataType::kDouble:
+    case DataType::kComplex128:
+      return TypedField::kDouble;
+    case DataType::kUint32:
+    case DataType::kUint64:
+      return TypedField::kUint64;
+    case DataType::kString:
+    case DataType::kUndefined:
+      return TypedField::kNone;
+    default:
+      return IsKnownDataType(static_cast<int32_t>(type)) ? TypedField::kInt32 : TypedField::kNone;
+  }
+}
+
+// Converts the typed data fields of a tensor into raw_data layout.
+absl::StatusOr<std::shared_ptr<const Buffer>> TypedFieldsToBuffer(const onnx::TensorProto& t,
+                                                                 DataType type) {
+  const TypedField field = FieldFor(type);
+  struct Present {
+    TypedField field;
+    const char* name;
+    int size;
+  };
+  for (const Present& p : {Present{TypedField::kFloat, "float_data", t.float_data_size()},
+                           Present{TypedField::kInt32, "int32_data", t.int32_data_size()},
+                           Present{TypedField::kInt64, "int64_data", t.int64_data_size()},
+                           Present{TypedField::kDouble, "double_data", t.double_data_size()},
+                           Present{TypedField::kUint64, "uint64_data", t.uint64_data_size()}}) {
+    if (p.size > 0 && p.field != field) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", t.name(), "': data in ", p.name, " does not fit data type ",
+                       ToAbsl(DataTypeName(type)), " (", static_cast<int>(type), ")"));
+    }
+  }
+  switch (field) {
+    case TypedField::kFloat:
+      return CopyField(t.float_data());
+    case TypedField::kInt64:
+      return CopyField(t.int64_data());
+    case TypedField::kDouble:
+      return CopyField(t.double_data());
+    case TypedField::kUint64: {
+      if (type == DataType::kUint64) return CopyField(t.uint64_data());
+      std::vector<uint8_t> bytes;
+      AppendLowBytes(t.uint64_data(), 4, bytes);
+      return Buffer::FromVector(std::move(bytes));
+    }
+    case TypedField::kInt32: {
+      if (type == DataType::kInt32) return CopyField(t.int32_data());
+      // 16-bit types keep one element per int32; 8-bit types one element; 4-bit types one packed
+      // byte (two elements) per int32.
+      const int bits = BitsPerElement(type);
+      std::vector<uint8_t> bytes;
+      AppendLowBytes(t.int32_data(), bits == 16 ? 2 : 1, bytes);
+      return Buffer::FromVector(std::move(bytes));
+    }
+    case TypedField::kNone:
+      break;
+  }
+  return Buffer::Empty();
+}
+
+}  // namespace
+
+// Builds the IR from a proto. A friend of Graph: it creates values with their exact names (no
+// uniquing) and records every definition, so the verifier, not the importer, reports bad SSA.
+class ModelImporter {
+ public:
+  explicit ModelImporter(std::string base_dir) : external_(std::move(base_dir)) {}
+
+  absl::StatusOr<std::unique_ptr<Model>> Import(onnx::ModelProto& proto) {
+    auto model = std::make_unique<Model>();
+    model->ir_version = proto.ir_version();
+    for (const onnx::OperatorSetIdProto& op : proto.opset_import()) {
+      model->opset_imports.push_back(OpsetImport{op.domain(), op.version()});
+    }
+    model->producer_name = proto.producer_name();
+    model->producer_version = proto.producer_version();
+    model->domain = proto.domain();
+    model->has_model_version = proto.has_model_version();
+    model->model_version = proto.model_version();
+    model->doc_string = proto.doc_string();
+    for (const onnx::StringStringEntryProto& entry : proto.metadata_props()) {
+      model->metadata_props.emplace_back(entry.key(), entry.value());
+    }
+    for (const onnx::TrainingInfoProto& info : proto.training_info()) {
+      model->training_info.push_back(OpaqueProto{info.SerializeAsString()});
+    }
+    model->unknown_fields = UnknownBytes(proto);
+    if (proto.has_graph()) {
+      model->graph = std::make_unique<Graph>();
+      if (absl::Status s = ImportGraph(*proto.mutable_graph(), model->graph.get()); !s.ok()) {
+        return s;
+      }
+    }
+    for (onnx::FunctionProto& fp : *proto.mutable_functions()) {
+      absl::StatusOr<Function> function = ImportFunction(fp);
+      if (!function.ok()) return function.status();
+      model->functions.push_back(std::move(*function));
+    }
+    return model;
+  }
+
+ private:
+  static ValueType ImportType(const onnx::ValueInfoProto& info) {
+    if (!info.has_type()) return ValueType();
+    const onnx::TypeProto& tp = info.type();
+    if (!tp.has_tensor_type()) {
+      ValueType opaque;
+      opaque.kind = ValueType::Kind::kOpaque;
+      opaque.opaque_proto = tp.SerializeAsString();
+      return opaque;
+    }
+    const onnx::TypeProto::Tensor& tensor = tp.tensor_type();
+    ValueType type = ValueType::Tensor(static_cast<DataType>(tensor.elem_type()));
+    type.denotation = tp.denotation();
+    if (tensor.has_shape()) {
+      std::vector<Dim> dims;
+      dims.reserve(tensor.shape().dim_size());
+      for (const onnx::TensorShapeProto::Dimension& d : tensor.shape().dim()) {
+        Dim dim;
+        if (d.has_dim_value()) dim.value = d.dim_value();
+        if (d.has_dim_param()) dim.param = d.dim_param();
+        dim.denotation = d.denotation();
+        dims.push_back(std::move(dim));
+      }
+      type.shape = std::move(dims);
+    }
+    return type;
+  }
+
+  static void ApplyValueInfo(const onnx::ValueInfoProto& info, Value* v) {
+    v->type = ImportType(info);
+    v->doc_string = info.doc_string();
+    v->unknown_fields = UnknownBytes(info);
+  }
+
+  absl::StatusOr<TensorPtr> ImportTensor(onnx::TensorProto& proto) {
+    const DataType type = static_cast<DataType>(proto.data_type());
+    std::vector<int64_t> dims(proto.dims().begin(), proto.dims().end());
+    Tensor tensor;
+    if (type == DataType::kString) {
+      std::vector<std::string> strings;
+      strings.reserve(proto.string_data_size());
+      for (std::string& s : *proto.mutable_string_data()) strings.push_back(std::move(s));
+      tensor = Tensor::FromStrings(std::move(dims), std::move(strings));
+    } else {
+      std::shared_ptr<const Buffer> data;
+      if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
+        absl::StatusOr<std::shared_ptr<const Buffer>> mapped = external_.Resolve(proto);
+        if (!mapped.ok()) return mapped.status();
+        data = std::move(*mapped);
+      } else if (proto.has_raw_data()) {
+        data = Buffer::FromString(std::move(*proto.mutable_raw_data()));
+      } else {
+        absl::StatusOr<std::shared_ptr<const Buffer>> typed = TypedFieldsToBuffer(proto, type);
+        if (!typed.ok()) return typed.status();
+        data = std::move(*typed);
+      }
+      tensor = Tensor(type, std::move(dims), std::move(data));
+    }
+    tensor.name = proto.name();
+    tensor.doc_string = proto.doc_string();
+    tensor.unknown_fields = UnknownBytes(proto);
+    return std::make_shared<const Tensor>(std::move(tensor));
+  }
+
+  absl::StatusOr<Attribute> ImportAttribute(onnx::AttributeProto& proto, Node* owner) {
+    Attribute attr;
+    attr.name = proto.name();
+    attr.ref_attr_name = proto.ref_attr_name();
+    attr.doc_string = proto.doc_string();
+    attr.unknown_fields = UnknownBytes(proto);
+    attr.type = static_cast<AttrType>(proto.type());
+    if (attr.type == AttrType::kUndefined) attr.type = InferAttrType(proto);
+    switch (attr.type) {
+      case AttrType::kFloat:
+        if (proto.has_f()) attr.value = proto.f();
+        break;
+      case AttrType::kInt:
+        if (proto.has_i()) attr.value = proto.i();
+        break;
+      case AttrType::kString:
+        if (proto.has_s()) attr.value = std::move(*proto.mutable_s());
+        break;
+      case AttrType::kTensor:
+        if (proto.has_t()) {
+          absl::StatusOr<TensorPtr> t = ImportTensor(*proto.mutable_t());
+          if (!t.ok()) return t.status();
+          attr.value = std::move(*t);
+        }
+        break;
+      case AttrType::kGraph:
+        if (proto.has_g()) {
+          absl::StatusOr<Attribute::GraphPtr> g = ImportSubgraph(*proto.mutable_g(), owner);
+          if (!g.ok()) return g.status();
+          attr.value = std::move(*g);
+        }
+        break;
+      case AttrType::kSparseTensor:
+        if (proto.has_sparse_tensor()) {
+          attr.value = std::vector<OpaqueProto>{{proto.sparse_tensor().SerializeAsString()}};
+        }
+        break;
+      case AttrType::kTypeProto:
+        if (proto.has_tp()) attr.value = std::vector<OpaqueProto>{{proto.tp().SerializeAsString()}};
+        break;
+      case AttrType::kFloats:
+        attr.value = std::vector<float>(proto.floats().begin(), proto.floats().end());
+        break;
+      case AttrType::kInts:
+        attr.value = std::vector<int64_t>(proto.ints().begin(), proto.ints().end());
+        break;
+      case AttrType::kStrings: {
+        std::vector<std::string> strings;
+        for (std::string& s : *proto.mutable_strings()) strings.push_back(std::move(s));
+        attr.value = std::move(strings);
+        break;
+      }
+      case AttrType::kTensors: {
+        std::vector<TensorPtr> tensors;
+        for (onnx::TensorProto& tp : *proto.mutable_tensors()) {
+          absl::StatusOr<TensorPtr> t = ImportTensor(tp);
+          if (!t.ok()) return t.status();
+          tensors.push_back(std::move(*t));
+        }
+        attr.value = std::move(tensors);
+        break;
+      }
+      case AttrType::kGraphs: {
+        std::vector<Attribute::GraphPtr> graphs;
+        for (onnx::GraphProto& gp : *proto.mutable_graphs()) {
+          absl::StatusOr<Attribute::GraphPtr> g = ImportSubgraph(gp, owner);
+          if (!g.ok()) return g.status();
+          graphs.push_back(std::move(*g));
+        }
+        attr.value = std::move(graphs);
+        break;
+      }
+      case AttrType::kSparseTensors: {
+        std::vector<OpaqueProto> list;
+        for (const auto& sp : proto.sparse_tensors()) list.push_back({sp.SerializeAsString()});
+        attr.value = std::move(list);
+        break;
+      }
+      case AttrType::kTypeProtos: {
+        std::vector<OpaqueProto> list;
+        for (const auto& tp : proto.type_protos()) list.push_back({tp.SerializeAsString()});
+        attr.value = std::move(list);
+        break;
+      }
+      case AttrType::kUndefined:
+        break;
+      default:
+        return absl::InvalidArgumentError(
+            absl::StrCat(owner ? owner->DebugName() : std::string("function"), ": attribute '",
+                         attr.name, "' has unknown type ", static_cast<int>(attr.type)));
+    }
+    return attr;
+  }
+
+  // Old models (IR version 1) may omit AttributeProto.type; it follows from the field set.
+  static AttrType InferAttrType(const onnx::AttributeProto& p) {
+    if (p.has_f()) return AttrType::kFloat;
+    if (p.has_i()) return AttrType::kInt;
+    if (p.has_s()) return AttrType::kString;
+    if (p.has_t()) return AttrType::kTensor;
+    if (p.has_g()) return AttrType::kGraph;
+    if (p.has_sparse_tensor()) return AttrType::kSparseTensor;
+    if (p.has_tp()) return AttrType::kTypeProto;
+    if (p.floats_size() > 0) return AttrType::kFloats;
+    if (p.ints_size() > 0) return AttrType::kInts;
+    if (p.strings_size() > 0) return AttrType::kStrings;
+    if (p.tensors_size() > 0) return AttrType::kTensors;
+    if (p.graphs_size() > 0) return AttrType::kGraphs;
+    if (p.sparse_tensors_size() > 0) return AttrType::kSparseTensors;
+    if (p.type_protos_size() > 0) return AttrType::kTypeProtos;
+    return AttrType::kUndefined;
+  }
+
+  absl::StatusOr<Attribute::GraphPtr> ImportSubgraph(onnx::GraphProto& proto, Node* owner) {
+    auto sub = std::make_unique<Graph>();
+    // Link to the owner first so names resolve through the enclosing graphs.
+    AdoptSubgraph(owner, sub.get());
+    if (absl::Status s = ImportGraph(proto, sub.get()); !s.ok()) return s;
+    return sub;
+  }
+
+  // A value named exactly `name` (a second definition of a name gets its own Value).
+  static Value* NewNamedValue(Graph* graph, const std::string& name) {
+    return graph->NewValue(name);
+  }
+
+  static Value* AddNamedNodeOutput(Graph* graph, Node* node, const std::string& name) {
+    Value* v = graph->AddNodeOutput(node, name);
+    if (v->name() != name) graph->Rename(v, name);
+    return v;
+  }
+
+  // Looks a name up in scope; an undefined name becomes a value nobody defines (reported by the
+  // verifier) so that the model still round-trips when verification is off.
+  static Value* ResolveName(Graph* graph, const std::string& name) {
+    if (Value* v = graph->FindValue(name)) return v;
+    return NewNamedValue(graph, name);
+  }
+
+  using NodeProtos = google::protobuf::RepeatedPtrField<onnx::NodeProto>;
+
+  // Creates the nodes with their outputs; inputs and attributes come in ResolveNodes, once every
+  // name of this graph exists.
+  static std::vector<Node*> CreateNodes(NodeProtos& protos, Graph* graph) {
+    std::vector<Node*> nodes;
+    nodes.reserve(protos.size());
+    for (onnx::NodeProto& np : protos) {
+      Node* node = graph->CreateNode(np.op_type(), {}, 0, nullptr, NormaliseDomain(np.domain()));
+      node->name = np.name();
+      node->doc_string = np.doc_string();
+      node->unknown_fields = UnknownBytes(np);
+      for (const std::string& out : np.output()) {
+        if (out.empty()) {
+          graph->AppendAbsentOutput(node);
+        } else {
+          AddNamedNodeOutput(graph, node, out);
+        }
+      }
+      nodes.push_back(node);
+    }
+    return nodes;
+  }
+
+  absl::Status ResolveNodes(NodeProtos& protos, const std::vector<Node*>& nodes, Graph* graph) {
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      onnx::NodeProto& np = protos[static_cast<int>(i)];
+      Node* node = nodes[i];
+      for (const std::string& in : np.input()) {
+        node->AddInput(in.empty() ? nullptr : ResolveName(graph, in));
+      }
+      for (onnx::AttributeProto& ap : *np.mutable_attribute()) {
+        absl::StatusOr<Attribute> attr = ImportAttribute(ap, node);
+        if (!attr.ok()) return attr.status();
+        node->mutable_attributes().push_back(std::move(*attr));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ImportGraph(onnx::GraphProto& proto, Graph* graph) {
+    graph->name = proto.name();
+    graph->doc_string = proto.doc_string();
+    graph->unknown_fields = UnknownBytes(proto);
+    absl::flat_hash_map<std::string, Value*> inputs_by_name;
+    for (const onnx::ValueInfoProto& info : proto.input()) {
+      Value* v = NewNamedValue(graph, info.name());
+      ApplyValueInfo(info, v);
+      graph->inputs_.push_back(v);
+      inputs_by_name.try_emplace(info.name(), v);
+    }
+    for (onnx::TensorProto& tp : *proto.mutable_initializer()) {
+      absl::StatusOr<TensorPtr> tensor = ImportTensor(tp);
+      if (!tensor.ok()) return tensor.status();
+      auto input = inputs_by_name.find(tp.name());
+      if (input != inputs_by_name.end() && !input->second->is_initializer()) {
+        // An input with a default value: keep the type the input declared.
+        ValueType declared = input->second->type;
+        graph->SetInputDefault(input->second, std::move(*tensor));
+        input->second->type = std::move(declared);
+      } else {
+        Value* v = NewNamedValue(graph, tp.name());
+        graph->SetInitializer(v, std::move(*tensor));
+        graph->initializers_.push_back(v);
+      }
+    }
+    for (const onnx::SparseTensorProto& sp : proto.sparse_initializer()) {
+      graph->sparse_initializers.push_back(OpaqueProto{sp.SerializeAsString()});
+    }
+    for (const onnx::TensorAnnotation& qa : proto.quantization_annotation()) {
+      graph->quantization_annotations.push_back(OpaqueProto{qa.SerializeAsString()});
+    }
+    std::vector<Node*> nodes = CreateNodes(*proto.mutable_node(), graph);
+
+    // value_info: exporters list these in value_info order, which the IR keeps as the order of
+    // these values at the end of the graph's value list.
+    std::vector<Value*> listed;
+    listed.reserve(proto.value_info_size());
+    for (const onnx::ValueInfoProto& info : proto.value_info()) {
+      Value* v = graph->FindLocalValue(info.name());
+      if (v == nullptr || v->in_value_info) v = NewNamedValue(graph, info.name());
+      ApplyValueInfo(info, v);
+      v->in_value_info = true;
+      listed.push_back(v);
+    }
+    if (!listed.empty()) {
+      absl::flat_hash_map<Value*, std::list<std::unique_ptr<Value>>::iterator> position;
+      for (auto it = graph->values_.begin(); it != graph->values_.end(); ++it) {
+        position[it->get()] = it;
+      }
+      for (Value* v : listed) graph->values_.splice(graph->values_.end(), graph->values_, position[v]);
+    }
+
+    for (const onnx::ValueInfoProto& info : proto.output()) {
+      Value* v = ResolveName(graph, info.name());
+      // A subgraph output may name an outer value; its type belongs to the outer graph.
+      if (v->graph() == graph || v->type.kind == ValueType::Kind::kNone) ApplyValueInfo(info, v);
+      graph->outputs_.push_back(v);
+    }
+    return ResolveNodes(*proto.mutable_node(), nodes, graph);
+  }
+
+  absl::StatusOr<Function> ImportFunction(onnx::FunctionProto& proto) {
+    Function function;
+    function.name = proto.name();
+    function.domain = proto.domain();
+    function.doc_string = proto.doc_string();
+    function.attribute_names.assign(proto.attribute().begin(), proto.attribute().end());
+    for (const onnx::OperatorSetIdProto& op : proto.opset_import()) {
+      function.opset_imports.push_back(OpsetImport{op.domain(), op.version()});
+    }
+    // attribute_proto and overload are newer than 1.12's FunctionProto: take them out of the
+    // unknown fields; the rest stays there.
+    const UnknownFieldSet& unknown = proto.unknown_fields();
+    UnknownFieldSet rest;
+    for (int i = 0; i < unknown.field_count(); ++i) {
+      const UnknownField& field = unknown.field(i);
+      bool delimited = field.type() == UnknownField::TYPE_LENGTH_DELIMITED;
+      if (delimited && field.number() == kFunctionAttributeProtoField) {
+        onnx::AttributeProto ap;
+        if (ap.ParseFromString(field.length_delimited())) {
+          absl::StatusOr<Attribute> attr = ImportAttribute(ap, nullptr);
+          if (!attr.ok()) return attr.status();
+          function.attribute_defaults.push_back(std::move(*attr));
+          continue;
+        }
+      } else if (delimited && field.number() == kFunctionOverloadField) {
+        function.overload = field.length_delimited();
+        continue;
+      }
+      rest.AddField(field);
+    }
+    if (!rest.empty()) rest.SerializeToString(&function.unknown_fields);
+
+    function.body = std::make_unique<Graph>();
+    Graph* body = function.body.get();
+    for (const std::string& in : proto.input()) body->inputs_.push_back(NewNamedValue(body, in));
+    std::vector<Node*> nodes = CreateNodes(*proto.mutable_node(), body);
+    for (const std::string& out : proto.output()) body->outputs_.push_back(ResolveName(body, out));
+    if (absl::Status s = ResolveNodes(*proto.mutable_node(), nodes, body); !s.ok()) return s;
+    return function;
+  }
+
+  ExternalDataResolver external_;
+};
+
+absl::StatusOr<std::unique_ptr<Model>> ImportModel(onnx::ModelProto&& proto,
+                                                   const std::string& base_dir) {
+  ModelImporter importer(base_dir);
+  return importer.Import(proto);
+}
+
+namespace {
+
+absl::Status WithFile(const std::string& path, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat(path, ": ", status.message()));
+}
+
+std::string DirectoryOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Model>> LoadModel(const std::string& path,
+                                                 const LoadOptions& options) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
+  }
+  if (st.st_size > INT_MAX) {
+    ::close(fd);
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", st.st_size,
+                     " bytes is over protobuf's 2 GiB limit; store the weights as external data"));
+  }
+  onnx::ModelProto proto;
+  bool parsed;
+  {
+    // Parse straight from the file: the only full-size copy is the tensors' raw_data strings,
+    // which then move into the IR.
+    google::protobuf::io::FileInputStream file(fd, 1 << 20);
+    file.SetCloseOnDelete(true);
+    google::protobuf::io::CodedInputStream input(&file);
+    input.SetTotalBytesLimit(INT_MAX);
+    parsed = proto.ParseFromCodedStream(&input) && input.ConsumedEntireMessage();
+  }
+  if (!parsed) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": not a valid ONNX protobuf file (parsing failed: truncated or not a model)"));
+  }
+  if (!proto.has_graph()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not an ONNX model (no graph)"));
+  }
+  absl::StatusOr<std::unique_ptr<Model>> model = ImportModel(std::move(proto), DirectoryOf(path));
+  if (!model.ok()) return WithFile(path, model.status());
+  if (options.verify) {
+    if (absl::Status s = VerifyModel(**model); !s.ok()) return WithFile(path, s);
+  }
+  return model;
+}
+
+}  // namespace onnx_opt

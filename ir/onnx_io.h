@@ -1,0 +1,61 @@
+// Loading and saving ONNX models (protobuf, optionally with external data) to and from the IR.
+//
+// Load + save with no pass in between reproduces the ModelProto field by field, with these
+// documented differences (see docs/performance.md, "Load/save"):
+//  - tensor data held in typed fields (float_data, int32_data, ...) is written back as raw_data;
+//    string tensors stay in string_data;
+//  - external data is read on load; where it goes on save is decided by SaveOptions;
+//  - a node domain spelled "ai.onnx" is written back as "" (the same domain by the spec);
+//  - ir_version is raised when the model needs it (10 for int4/uint4, see SaveModel);
+//  - TensorProto.segment is dropped; empty optional strings are not written.
+// Unknown fields (from an onnx.proto newer than 1.12) of every message are kept and written back.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ir/ir.h"
+
+namespace onnx {
+class ModelProto;
+}
+
+namespace onnx_opt {
+
+struct LoadOptions {
+  // Run VerifyModel after import; its message is prefixed with the file name.
+  bool verify = true;
+};
+
+// Reads a binary ONNX model. Streams the file (peak memory about the model size) and maps
+// external data files without copying. Errors are one line naming the file (and tensor).
+absl::StatusOr<std::unique_ptr<Model>> LoadModel(const std::string& path,
+                                                 const LoadOptions& options = {});
+
+// Imports an in-memory proto; tensor raw_data is moved out of it, not copied. External data is
+// resolved relative to base_dir ("" = external data is an error). Does not verify.
+absl::StatusOr<std::unique_ptr<Model>> ImportModel(onnx::ModelProto&& proto,
+                                                   const std::string& base_dir);
+
+// Builds a ModelProto from the IR, copying tensor data (for tests and small models).
+absl::Status ExportModel(const Model& model, onnx::ModelProto* out);
+
+struct SaveOptions {
+  // Tensors with at least this many bytes go to an external data file next to the output
+  // (-1 = never).
+  int64_t external_data_threshold = -1;
+  // File name of the sidecar; default "<output file name>.data".
+  std::string external_data_name;
+};
+
+// Writes a binary ONNX model. Data is streamed from the tensor buffers (no copy of the model in
+// memory); output and sidecar are written to temporary files and renamed into place, so a failure
+// leaves no partial output and saving over the input is safe. Raises ir_version to 9 for float8,
+// 10 for int4/uint4 and 11 for float4 element types when it is lower.
+absl::Status SaveModel(const Model& model, const std::string& path,
+                       const SaveOptions& options = {});
+
+}  // namespace onnx_opt
