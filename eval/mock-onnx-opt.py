@@ -16,7 +16,8 @@ per-tensor, per-channel (one scale per output channel) or blocks of
 block-size along the flattened reduction (last block padded). Symmetric:
 scale = absmax / (2^(b-1)-1), q in [-2^(b-1), 2^(b-1)-1]. Asymmetric: range
 includes 0, scale = (max-min)/(2^b-1), zero point round(-min/scale), q in
-[0, 2^b-1]. format=matmul-nbits touches MatMul weights only.
+[0, 2^b-1]. format=matmul-nbits touches MatMul weights only. Weights with
+fewer than min-elements (default 1024, as onnx-opt) stay as they are.
 Needs Debian's python3-onnx and python3-numpy.
 """
 import re
@@ -98,6 +99,7 @@ def quantize(model, opts):
     if gran == "block" and not block:
         block = 32
     symmetric = opts.get("symmetric", "true").lower() in ("1", "true", "yes")
+    min_elements = int(opts.get("min-elements", 1024))
     ops = {"MatMul"} if opts.get("format") == "matmul-nbits" else {"Conv", "ConvTranspose", "MatMul", "Gemm"}
     g = model.graph
     inits = {t.name: t for t in g.initializer}
@@ -117,7 +119,7 @@ def quantize(model, opts):
         if t is None or name in done or t.data_type not in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16):
             continue
         w = numpy_helper.to_array(t)
-        if w.ndim < 2:
+        if w.ndim < 2 or w.size < min_elements:
             continue
         w2, inv = to_2d(w.astype(np.float64), n.op_type, n)
         deq = inv(fake_quant(w2, bits, gran, block, symmetric)).astype(w.dtype)
