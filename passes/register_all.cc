@@ -11,6 +11,9 @@ std::unique_ptr<Pass> CreateDeadCodeEliminationPass();
 std::unique_ptr<Pass> CreateConstantsToInitializersPass();
 std::unique_ptr<Pass> CreateDedupInitializersPass();
 std::unique_ptr<Pass> CreateTopoSortPass();
+std::unique_ptr<Pass> CreateUpgradeOpsetPass();
+std::unique_ptr<Pass> CreateQuantizeWeightsPass();
+std::unique_ptr<Pass> CreateDequantizeWeightsPass();
 
 void RegisterAllPasses(PassRegistry& registry) {
   auto add = [&registry](PassFactory factory) {
@@ -22,6 +25,9 @@ void RegisterAllPasses(PassRegistry& registry) {
   add(CreateConstantsToInitializersPass);
   add(CreateDedupInitializersPass);
   add(CreateTopoSortPass);
+  add(CreateUpgradeOpsetPass);
+  add(CreateQuantizeWeightsPass);
+  add(CreateDequantizeWeightsPass);
 }
 
 }  // namespace onnx_opt
