@@ -4,7 +4,7 @@
 // Markdown table, a JSON file and one SVG plot (size vs SQNR) per target.
 //
 //   node eval/evaluate.js [--quick] [--targets a,b] [--configs x,y] [--out-dir DIR]
-//                         [--latency-runs N] [--check] [--keep-going]
+//                         [--latency-runs N] [--check] [--replot results.json]
 //
 // --quick: targets/configs from configs.json "quick", output to eval/out/quick,
 //          and --check. --check: compare every figure with eval/thresholds.json and
@@ -36,6 +36,7 @@ function parseArgs(argv) {
     else if (k === '--out-dir') a.outDir = val();
     else if (k === '--latency-runs') a.latencyRuns = parseInt(val(), 10);
     else if (k === '--fail-fast') a.keepGoing = false;
+    else if (k === '--replot') a.replot = val();
     else if (k === '-h' || k === '--help') {
       console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
@@ -120,16 +121,30 @@ function svgPlot(target, rows) {
   o.push(`<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`);
   o.push(`<text x="${(L + W - R) / 2}" y="${H - 18}" text-anchor="middle" font-size="12">model size (MB)</text>`);
   o.push(`<text x="18" y="${(T + H - B) / 2}" text-anchor="middle" font-size="12" transform="rotate(-90 18 ${(T + H - B) / 2})">output SQNR vs fp32 (dB; top = identical)</text>`);
-  // labels: nudge to avoid overlap
-  const placed = [];
-  pts.sort((a, b) => a.x - b.x).forEach((p) => {
+  // Labels: first free spot among right/left, above/below, then further away with a leader line.
+  const boxes = pts.map((p) => ({ x0: sx(p.x) - 5, x1: sx(p.x) + 5, y0: sy(p.y) - 5, y1: sy(p.y) + 5 }));
+  const hit = (bx) => boxes.some((q) => bx.x0 < q.x1 && bx.x1 > q.x0 && bx.y0 < q.y1 && bx.y1 > q.y0);
+  pts.sort((p, q) => q.y - p.y || p.x - q.x).forEach((p) => {
     const X = sx(p.x), Y = sy(p.y);
     o.push(`<circle cx="${X.toFixed(1)}" cy="${Y.toFixed(1)}" r="4" fill="${p.ref || p.inf ? '#c0392b' : '#2266bb'}"/>`);
-    let ly = Y - 8;
-    while (placed.some((q) => Math.abs(q.x - X) < 90 && Math.abs(q.y - ly) < 12)) ly -= 12;
-    placed.push({ x: X, y: ly });
-    const anchor = X > W - R - 80 ? 'end' : 'start';
-    o.push(`<text x="${(X + (anchor === 'end' ? -6 : 6)).toFixed(1)}" y="${ly.toFixed(1)}" text-anchor="${anchor}">${esc(p.label)}${p.inf ? ' (exact)' : ''}</text>`);
+    const text = `${p.label}${p.inf ? ' (exact)' : ''}`;
+    const w = text.length * 6.3;
+    let best = null;
+    for (let k = 0; k < 12 && !best; k++) {
+      for (const side of (X > W - R - w - 10 ? [-1, 1] : [1, -1])) {
+        for (const dy of k === 0 ? [-6, 10] : [-6 - 12 * k, 10 + 12 * k]) {
+          const tx = X + side * 7, ty = Y + dy;
+          const bx = side > 0 ? { x0: tx, x1: tx + w, y0: ty - 10, y1: ty + 2 } : { x0: tx - w, x1: tx, y0: ty - 10, y1: ty + 2 };
+          if (bx.x0 < 0 || bx.x1 > W || bx.y0 < T - 12 || bx.y1 > H - B + 2) continue;
+          if (!hit(bx)) { best = { tx, ty, bx, side, k }; break; }
+        }
+        if (best) break;
+      }
+    }
+    if (!best) best = { tx: X + 7, ty: Y - 6, side: 1, k: 0, bx: { x0: X + 7, x1: X + 7 + w, y0: Y - 16, y1: Y - 4 } };
+    boxes.push(best.bx);
+    if (best.k > 0) o.push(`<line x1="${X}" y1="${Y}" x2="${best.tx}" y2="${best.ty - 4}" stroke="#999" stroke-width="0.7"/>`);
+    o.push(`<text x="${best.tx.toFixed(1)}" y="${best.ty.toFixed(1)}" text-anchor="${best.side > 0 ? 'start' : 'end'}">${esc(text)}</text>`);
   });
   o.push('</svg>');
   return o.join('\n') + '\n';
@@ -196,8 +211,21 @@ function checkThresholds(rows, thresholds) {
 }
 
 // ---------------------------------------------------------------- main ----
+function replot(file, outDir) {
+  const j = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const models = JSON.parse(fs.readFileSync(path.join(__dirname, 'models.json'), 'utf8'));
+  const byId = new Map(models.models.map((m) => [m.id, m]));
+  const meta = { ...j, descriptions: Object.fromEntries(models.targets.map((t) => [t.id, t.description || t.members.map((m) => byId.get(m).description).join(' ')])) };
+  outDir = path.resolve(outDir || path.dirname(file));
+  fs.mkdirSync(path.join(outDir, 'plots'), { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'results.md'), markdown(j.command, j.rows, meta));
+  for (const t of [...new Set(j.rows.map((r) => r.target))]) fs.writeFileSync(path.join(outDir, 'plots', `${t}.svg`), svgPlot(t, j.rows.filter((r) => r.target === t)));
+  console.log(`eval: re-plotted ${file} into ${outDir}`);
+}
+
 function main() {
   const a = parseArgs(process.argv.slice(2));
+  if (a.replot) return replot(a.replot, a.outDir);
   const models = JSON.parse(fs.readFileSync(path.join(__dirname, 'models.json'), 'utf8'));
   const cfg = JSON.parse(fs.readFileSync(path.join(__dirname, 'configs.json'), 'utf8'));
   const byId = new Map(models.models.map((m) => [m.id, m]));
