@@ -363,7 +363,11 @@ async function main() {
   process.stdout.write(text + '\n');
 }
 
-main().catch((e) => {
-  console.error(`run: error: ${(e && e.message ? e.message : String(e)).split('\n')[0]}`);
-  process.exit(2);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(`run: error: ${(e && e.message ? e.message : String(e)).split('\n')[0]}`);
+    process.exit(2);
+  });
+}
+
+module.exports = { levenshtein, ctcGreedy, Fidelity, maskCounts, median };
