@@ -571,8 +571,9 @@ class ModelImporter {
 
     for (const onnx::ValueInfoProto& info : proto.output()) {
       Value* v = ResolveName(graph, info.name());
-      // A subgraph output may name an outer value; its type belongs to the outer graph.
-      if (v->graph() == graph || v->type.kind == ValueType::Kind::kNone) ApplyValueInfo(info, v);
+      // One Value has one type: an output that is also an input here, or a subgraph output naming
+      // an outer value, keeps the type its definition declared.
+      if (v->graph() == graph && !v->is_graph_input()) ApplyValueInfo(info, v);
       graph->outputs_.push_back(v);
     }
     return ResolveNodes(*proto.mutable_node(), nodes, graph);

@@ -7,7 +7,10 @@
 //  - external data is read on load; where it goes on save is decided by SaveOptions;
 //  - a node domain spelled "ai.onnx" is written back as "" (the same domain by the spec);
 //  - ir_version is raised when the model needs it (10 for int4/uint4, see SaveModel);
-//  - TensorProto.segment is dropped; empty optional strings are not written.
+//  - a value listed more than once (graph input and output, or a subgraph output naming an outer
+//    value) has one type and doc string, those of its defining entry;
+//  - TensorProto.segment is dropped; empty optional strings are not written, except the domain
+//    of an opset import, which is always written.
 // Unknown fields (from an onnx.proto newer than 1.12) of every message are kept and written back.
 #pragma once
 

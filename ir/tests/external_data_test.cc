@@ -1,0 +1,1 @@
+#include "ir/tests/test_util.h"
