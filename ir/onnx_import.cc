@@ -88,8 +88,9 @@ class ExternalDataResolver {
     if (!file.ok()) return file.status();
     int64_t size = static_cast<int64_t>((*file)->size());
     if (offset > size || (length && *length > size - offset)) {
-      return Error(name, absl::StrCat("external data range offset ", offset, " length ",
-                                      length.value_or(0), " is past the end of '", location,
+      std::string range = length ? absl::StrCat("range offset ", offset, " length ", *length)
+                                 : absl::StrCat("offset ", offset);
+      return Error(name, absl::StrCat("external data ", range, " is past the end of '", location,
                                       "' (", size, " bytes)"));
     }
     int64_t bytes = length.value_or(size - offset);
