@@ -459,14 +459,20 @@ class ModelImporter {
     return sub;
   }
 
-  // A value named exactly `name` (a second definition of a name gets its own Value).
+  // A value named exactly `name`. A second definition of a name gets its own Value (for the
+  // verifier to report) while lookups keep finding the first one.
   static Value* NewNamedValue(Graph* graph, const std::string& name) {
-    return graph->NewValue(name);
+    Value* first = graph->FindLocalValue(name);
+    Value* v = graph->NewValue(name);
+    if (first != nullptr) graph->by_name_[name] = first;
+    return v;
   }
 
   static Value* AddNamedNodeOutput(Graph* graph, Node* node, const std::string& name) {
+    Value* first = graph->FindLocalValue(name);
     Value* v = graph->AddNodeOutput(node, name);
     if (v->name() != name) graph->Rename(v, name);
+    if (first != nullptr) graph->by_name_[name] = first;
     return v;
   }
 
