@@ -266,6 +266,13 @@ void Graph::SetInitializer(Value* v, TensorPtr tensor) {
   v->initializer_ = std::move(tensor);
 }
 
+void Graph::SetInputDefault(Value* input, TensorPtr tensor) {
+  SetInitializer(input, std::move(tensor));
+  if (std::find(initializers_.begin(), initializers_.end(), input) == initializers_.end()) {
+    initializers_.push_back(input);
+  }
+}
+
 absl::Status Graph::EraseValue(Value* v) {
   if (v->graph_ != this) return absl::InternalError("EraseValue: value of another graph");
   if (v->has_uses() || v->is_graph_output()) {

@@ -207,6 +207,8 @@ class Graph {
   Value* AddInitializer(std::string_view name_hint, TensorPtr tensor);
   // Replaces the data of an existing initializer (type of the value is updated to match).
   void SetInitializer(Value* v, TensorPtr tensor);
+  // Gives a graph input a default value: it becomes an initializer too (listed in initializers()).
+  void SetInputDefault(Value* input, TensorPtr tensor);
   // Removes an unused value: an unused initializer, an input or a value nobody produces.
   absl::Status EraseValue(Value* v);
   // Every value owned by this graph (inputs, initializers, node outputs, value_info-only entries).
