@@ -1,0 +1,317 @@
+// Internal: templated per-block kernels and the parallel block driver shared by the weight
+// quantizer and the MatMulNBits packer. Not part of the public API.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "quant/float16.h"
+#include "quant/types.h"
+#include "quant/weight_quantizer.h"
+
+namespace onnx_opt::quant::internal {
+
+// Codes are stored with memcpy/reinterpret_cast into raw_data, which is little-endian.
+static_assert(std::endian::native == std::endian::little);
+
+template <QType Q>
+struct QTraits {
+  static constexpr int32_t kMin = QTypeMin(Q);
+  static constexpr int32_t kMax = QTypeMax(Q);
+  static constexpr bool kSigned = QTypeIsSigned(Q);
+  // Zero point of symmetric quantization: 0 for signed types, the midpoint for unsigned ones.
+  static constexpr int32_t kSymmetricZeroPoint = kSigned ? 0 : (kMax + 1) / 2;
+  // Largest code distance from the symmetric zero point usable on both sides (7, 127, 32767).
+  static constexpr int32_t kSymmetricRange = kMax - kSymmetricZeroPoint;
+  // One value per element in memory (4-bit types use a byte per code before packing).
+  using Storage =
+      std::conditional_t<QTypeBits(Q) == 16, std::conditional_t<kSigned, int16_t, uint16_t>,
+                         std::conditional_t<kSigned, int8_t, uint8_t>>;
+};
+
+// Adding and subtracting 1.5 * 2^23 leaves an integer rounded by the FPU's round-to-nearest-even,
+// for |v| <= 2^22 (codes are clamped to 16 bits first). Vectorises, unlike nearbyint on SSE2.
+inline constexpr float kRoundMagic = 12582912.0f;
+
+struct BlockParams {
+  float scale = 1;
+  int32_t zero_point = 0;
+};
+
+// Rounds a positive scale to `type` and clamps it into that type's positive normal range, so it
+// is never zero, denormal or infinite.
+inline float FinishScale(double scale, FloatType type) {
+  switch (type) {
+    case FloatType::kFloat16: {
+      const double clamped = std::clamp(scale, 0x1p-14, 65504.0);
+      return RoundToHalf(static_cast<float>(clamped));
+    }
+    case FloatType::kBFloat16: {
+      // Largest finite bfloat16 is 0x7F7F.
+      const double clamped = std::clamp(scale, static_cast<double>(FLT_MIN),
+                                        static_cast<double>(BFloat16ToFloat(0x7F7F)));
+      return RoundToBFloat16(static_cast<float>(clamped));
+    }
+    case FloatType::kFloat32:
+      break;
+  }
+  return static_cast<float>(
+      std::clamp(scale, static_cast<double>(FLT_MIN), static_cast<double>(FLT_MAX)));
+}
+
+// Zero point for an asymmetric range [lo, hi] (lo <= 0 <= hi) and a chosen scale.
+template <QType Q>
+inline int32_t AsymmetricZeroPoint(double lo, float scale) {
+  using T = QTraits<Q>;
+  const double zp = std::nearbyint(T::kMin - lo / scale);
+  return static_cast<int32_t>(std::clamp(zp, double{T::kMin}, double{T::kMax}));
+}
+
+// Scale and zero point from a block's range (see weight_quantizer.h for the rules).
+template <QType Q>
+inline BlockParams MinMaxParams(float min_value, float max_value, bool symmetric,
+                                FloatType scale_type) {
+  using T = QTraits<Q>;
+  if (symmetric) {
+    const double amax = std::max(std::fabs(double{min_value}), std::fabs(double{max_value}));
+    if (amax == 0) return {1.0f, T::kSymmetricZeroPoint};
+    return {FinishScale(amax / T::kSymmetricRange, scale_type), T::kSymmetricZeroPoint};
+  }
+  const double lo = std::min(double{min_value}, 0.0);
+  const double hi = std::max(double{max_value}, 0.0);
+  if (hi == lo) return {1.0f, std::clamp(0, T::kMin, T::kMax)};
+  const float scale = FinishScale((hi - lo) / (T::kMax - T::kMin), scale_type);
+  return {scale, AsymmetricZeroPoint<Q>(lo, scale)};
+}
+
+// Error accumulators of one unit of work.
+struct ErrorAccumulator {
+  double sse = 0;
+  double signal = 0;
+  float max_abs = 0;
+
+  void Add(const ErrorAccumulator& o) {
+    sse += o.sse;
+    signal += o.signal;
+    max_abs = std::max(max_abs, o.max_abs);
+  }
+};
+
+// Quantizes n contiguous values with one scale/zero point into int32 codes and accumulates the
+// error of (code - zp) * scale against x.
+template <QType Q>
+inline void QuantizeContiguous(const float* x, int64_t n, BlockParams p, int32_t* codes,
+                               ErrorAccumulator& acc) {
+  using T = QTraits<Q>;
+  const float scale = p.scale;
+  const int32_t zp = p.zero_point;
+  const float lo = static_cast<float>(T::kMin - zp);
+  const float hi = static_cast<float>(T::kMax - zp);
+  double sse = 0;
+  double signal = 0;
+  float max_abs = acc.max_abs;
+#pragma omp simd reduction(+ : sse, signal) reduction(max : max_abs)
+  for (int64_t i = 0; i < n; ++i) {
+    float v = x[i] / scale;
+    v = v > lo ? v : lo;  // also maps NaN to lo
+    v = v < hi ? v : hi;
+    const float r = (v + kRoundMagic) - kRoundMagic;
+    codes[i] = static_cast<int32_t>(r) + zp;
+    const float e = r * scale - x[i];
+    sse += static_cast<double>(e) * e;
+    signal += static_cast<double>(x[i]) * x[i];
+    max_abs = std::max(max_abs, std::fabs(e));
+  }
+  acc.sse += sse;
+  acc.signal += signal;
+  acc.max_abs = max_abs;
+}
+
+// Squared error of quantizing n contiguous values with p (no codes written). Used by searches.
+template <QType Q>
+inline double BlockSquaredError(const float* x, int64_t n, float scale, int32_t zp) {
+  using T = QTraits<Q>;
+  const float lo = static_cast<float>(T::kMin - zp);
+  const float hi = static_cast<float>(T::kMax - zp);
+  double sse = 0;
+#pragma omp simd reduction(+ : sse)
+  for (int64_t i = 0; i < n; ++i) {
+    float v = x[i] / scale;
+    v = v > lo ? v : lo;
+    v = v < hi ? v : hi;
+    const float r = (v + kRoundMagic) - kRoundMagic;
+    const float e = r * scale - x[i];
+    sse += static_cast<double>(e) * e;
+  }
+  return sse;
+}
+
+inline void MinMax(const float* x, int64_t n, float& min_out, float& max_out) {
+  float mn = x[0];
+  float mx = x[0];
+#pragma omp simd reduction(min : mn) reduction(max : mx)
+  for (int64_t i = 0; i < n; ++i) {
+    mn = std::min(mn, x[i]);
+    mx = std::max(mx, x[i]);
+  }
+  min_out = mn;
+  max_out = mx;
+}
+
+struct BlockConfig {
+  bool symmetric = true;
+  ScaleSearch search = ScaleSearch::kMinMax;
+  FloatType scale_type = FloatType::kFloat32;
+};
+
+// Error-minimising searches (scale_search.cc). x holds the block's n values contiguously.
+template <QType Q>
+BlockParams SearchParams(const float* x, int64_t n, float min_value, float max_value,
+                         const BlockConfig& config);
+
+template <QType Q>
+inline BlockParams ChooseParams(const float* x, int64_t n, float min_value, float max_value,
+                                const BlockConfig& config) {
+  if (config.search == ScaleSearch::kMinMax) {
+    return MinMaxParams<Q>(min_value, max_value, config.symmetric, config.scale_type);
+  }
+  return SearchParams<Q>(x, n, min_value, max_value, config);
+}
+
+// Columns handled together when the blocked axis is not the innermost one.
+inline constexpr int64_t kTileWidth = 64;
+// int32 codes buffered per unit before they are handed to the sink.
+inline constexpr int64_t kCodeBuffer = 8192;
+
+// Quantizes every block of x (layout L) and returns the error totals. Scales and zero points are
+// written at [outer, num_blocks, inner] positions of `scales` / `zero_points`. Codes are handed to
+//   sink(o, d_begin, rows, j0, width, codes)
+// meaning codes[r * width + j] belongs to element (o, d_begin + r, j0 + j). Every element is
+// handed over exactly once; distinct calls may run on different threads concurrently.
+template <QType Q, typename Sink>
+ErrorAccumulator QuantizeBlocks(const float* x, const BlockLayout& L, const BlockConfig& config,
+                                float* scales, int32_t* zero_points, const Sink& sink) {
+  const int64_t nb = L.num_blocks();
+  const int64_t D = L.axis_dim;
+  const int64_t B = L.block_size;
+  const int64_t inner = L.inner;
+  const bool contiguous = inner == 1;
+  const int64_t tiles = contiguous ? 1 : (inner + kTileWidth - 1) / kTileWidth;
+  const int64_t units = L.outer * nb * tiles;
+  // A fixed partition of units into chunks whose partial sums are added in order keeps the
+  // statistics independent of thread count and scheduling.
+  const int64_t chunks = std::min<int64_t>(units, 256);
+  std::vector<ErrorAccumulator> partial(chunks);
+  const bool parallel = L.num_elements() >= (int64_t{1} << 15) && chunks > 1;
+
+#pragma omp parallel if (parallel)
+  {
+    std::vector<int32_t> codes(kCodeBuffer);
+    std::vector<float> column;  // a gathered column block, for searches on strided layouts
+    float col_min[kTileWidth], col_max[kTileWidth], col_scale[kTileWidth];
+    float col_lo[kTileWidth], col_hi[kTileWidth];
+    int32_t col_zp[kTileWidth];
+    double col_sse[kTileWidth], col_signal[kTileWidth];
+    float col_max_abs[kTileWidth];
+
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t c = 0; c < chunks; ++c) {
+      ErrorAccumulator acc;
+      const int64_t u_begin = c * units / chunks;
+      const int64_t u_end = (c + 1) * units / chunks;
+      for (int64_t u = u_begin; u < u_end; ++u) {
+        const int64_t t = u % tiles;
+        const int64_t ob = u / tiles;  // o * nb + b
+        const int64_t o = ob / nb;
+        const int64_t b = ob % nb;
+        const int64_t d0 = b * B;
+        const int64_t len = std::min(B, D - d0);
+        if (contiguous) {
+          const float* xb = x + o * D + d0;
+          float mn, mx;
+          MinMax(xb, len, mn, mx);
+          const BlockParams p = ChooseParams<Q>(xb, len, mn, mx, config);
+          scales[ob] = p.scale;
+          zero_points[ob] = p.zero_point;
+          for (int64_t r0 = 0; r0 < len; r0 += kCodeBuffer) {
+            const int64_t rows = std::min(kCodeBuffer, len - r0);
+            QuantizeContiguous<Q>(xb + r0, rows, p, codes.data(), acc);
+            sink(o, d0 + r0, rows, int64_t{0}, int64_t{1}, codes.data());
+          }
+          continue;
+        }
+        // Strided: a tile of up to kTileWidth columns, vectorised across columns.
+        using T = QTraits<Q>;
+        const int64_t j0 = t * kTileWidth;
+        const int64_t w = std::min(kTileWidth, inner - j0);
+        const float* base = x + (o * D + d0) * inner + j0;
+        for (int64_t j = 0; j < w; ++j) col_min[j] = col_max[j] = base[j];
+        for (int64_t r = 1; r < len; ++r) {
+          const float* row = base + r * inner;
+#pragma omp simd
+          for (int64_t j = 0; j < w; ++j) {
+            col_min[j] = std::min(col_min[j], row[j]);
+            col_max[j] = std::max(col_max[j], row[j]);
+          }
+        }
+        for (int64_t j = 0; j < w; ++j) {
+          BlockParams p;
+          if (config.search == ScaleSearch::kMinMax) {
+            p = MinMaxParams<Q>(col_min[j], col_max[j], config.symmetric, config.scale_type);
+          } else {
+            column.resize(len);
+            for (int64_t r = 0; r < len; ++r) column[r] = base[r * inner + j];
+            p = SearchParams<Q>(column.data(), len, col_min[j], col_max[j], config);
+          }
+          col_scale[j] = p.scale;
+          col_zp[j] = p.zero_point;
+          col_lo[j] = static_cast<float>(T::kMin - p.zero_point);
+          col_hi[j] = static_cast<float>(T::kMax - p.zero_point);
+          col_sse[j] = 0;
+          col_signal[j] = 0;
+          col_max_abs[j] = 0;
+          scales[ob * inner + j0 + j] = p.scale;
+          zero_points[ob * inner + j0 + j] = p.zero_point;
+        }
+        const int64_t chunk_rows = std::max<int64_t>(1, kCodeBuffer / w);
+        for (int64_t r0 = 0; r0 < len; r0 += chunk_rows) {
+          const int64_t rows = std::min(chunk_rows, len - r0);
+          for (int64_t r = 0; r < rows; ++r) {
+            const float* row = base + (r0 + r) * inner;
+            int32_t* out = codes.data() + r * w;
+#pragma omp simd
+            for (int64_t j = 0; j < w; ++j) {
+              float v = row[j] / col_scale[j];
+              v = v > col_lo[j] ? v : col_lo[j];
+              v = v < col_hi[j] ? v : col_hi[j];
+              const float q = (v + kRoundMagic) - kRoundMagic;
+              out[j] = static_cast<int32_t>(q) + col_zp[j];
+              const float e = q * col_scale[j] - row[j];
+              col_sse[j] += static_cast<double>(e) * e;
+              col_signal[j] += static_cast<double>(row[j]) * row[j];
+              col_max_abs[j] = std::max(col_max_abs[j], std::fabs(e));
+            }
+          }
+          sink(o, d0 + r0, rows, j0, w, codes.data());
+        }
+        for (int64_t j = 0; j < w; ++j) {
+          acc.sse += col_sse[j];
+          acc.signal += col_signal[j];
+          acc.max_abs = std::max(acc.max_abs, col_max_abs[j]);
+        }
+      }
+      partial[c] = acc;
+    }
+  }
+  ErrorAccumulator total;
+  for (const ErrorAccumulator& p : partial) total.Add(p);
+  return total;
+}
+
+}  // namespace onnx_opt::quant::internal

@@ -1,0 +1,95 @@
+#include "quant/float16.h"
+
+#include <bit>
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "gtest/gtest.h"
+
+namespace onnx_opt::quant {
+namespace {
+
+bool IsHalfNan(uint16_t h) { return (h & 0x7C00) == 0x7C00 && (h & 0x3FF) != 0; }
+
+TEST(Float16, KnownValues) {
+  EXPECT_EQ(HalfToFloat(0x3C00), 1.0f);
+  EXPECT_EQ(HalfToFloat(0xC000), -2.0f);
+  EXPECT_EQ(HalfToFloat(0x7BFF), 65504.0f);
+  EXPECT_EQ(HalfToFloat(0x0001), 0x1p-24f);
+  EXPECT_EQ(HalfToFloat(0x03FF), 1023 * 0x1p-24f);
+  EXPECT_EQ(HalfToFloat(0x0400), 0x1p-14f);
+  EXPECT_EQ(HalfToFloat(0x7C00), std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(std::signbit(HalfToFloat(0x8000)));
+  EXPECT_EQ(FloatToHalf(0.1f), 0x2E66);
+  EXPECT_EQ(FloatToHalf(-0.0f), 0x8000);
+  EXPECT_EQ(FloatToHalf(1e9f), 0x7C00);
+  EXPECT_EQ(FloatToHalf(-std::numeric_limits<float>::infinity()), 0xFC00);
+  EXPECT_EQ(FloatToHalf(1e-9f), 0x0000);  // far below half the smallest subnormal
+  EXPECT_TRUE(IsHalfNan(FloatToHalf(std::numeric_limits<float>::quiet_NaN())));
+  // A float NaN whose payload sits only in the low 13 bits must stay NaN, not become infinity.
+  EXPECT_TRUE(IsHalfNan(FloatToHalf(std::bit_cast<float>(0x7F800001u))));
+}
+
+TEST(Float16, EveryHalfRoundTrips) {
+  for (uint32_t h = 0; h <= 0xFFFF; ++h) {
+    const float f = HalfToFloat(static_cast<uint16_t>(h));
+    if (IsHalfNan(static_cast<uint16_t>(h))) {
+      EXPECT_TRUE(std::isnan(f));
+      const uint16_t back = FloatToHalf(f);
+      EXPECT_TRUE(IsHalfNan(back));
+      EXPECT_EQ(back & 0x8000, h & 0x8000);
+      continue;
+    }
+    ASSERT_EQ(FloatToHalf(f), h) << "half 0x" << std::hex << h;
+  }
+}
+
+// Midpoints between neighbouring halves are exact in float32: they must round to the even one,
+// and the floats just beside them to the nearer one. Covers subnormals and overflow to infinity.
+TEST(Float16, RoundsToNearestEven) {
+  for (uint32_t h = 0; h < 0x7C00; ++h) {
+    const float a = HalfToFloat(static_cast<uint16_t>(h));
+    const float b = h == 0x7BFF ? 65536.0f : HalfToFloat(static_cast<uint16_t>(h + 1));
+    const float mid = (a + b) / 2;
+    ASSERT_EQ(static_cast<double>(mid), (static_cast<double>(a) + b) / 2);
+    const uint16_t even = (h % 2 == 0) ? h : h + 1;  // h + 1 == 0x7C00 is infinity
+    ASSERT_EQ(FloatToHalf(mid), even) << "half 0x" << std::hex << h;
+    ASSERT_EQ(FloatToHalf(std::nextafter(mid, 0.0f)), h);
+    ASSERT_EQ(FloatToHalf(std::nextafter(mid, std::numeric_limits<float>::infinity())), h + 1);
+    ASSERT_EQ(FloatToHalf(-mid), even | 0x8000);
+  }
+}
+
+TEST(BFloat16, KnownValues) {
+  EXPECT_EQ(BFloat16ToFloat(0x3F80), 1.0f);
+  EXPECT_EQ(BFloat16ToFloat(0xC040), -3.0f);
+  EXPECT_EQ(FloatToBFloat16(1.0f), 0x3F80);
+  EXPECT_EQ(FloatToBFloat16(FLT_MAX), 0x7F80);  // rounds up to infinity
+  EXPECT_EQ(FloatToBFloat16(0.1f), 0x3DCD);
+  const uint16_t nan = FloatToBFloat16(std::bit_cast<float>(0x7F800001u));
+  EXPECT_TRUE(std::isnan(BFloat16ToFloat(nan)));
+}
+
+TEST(BFloat16, EveryValueRoundTripsAndMidpointsRoundToEven) {
+  for (uint32_t h = 0; h <= 0xFFFF; ++h) {
+    const float f = BFloat16ToFloat(static_cast<uint16_t>(h));
+    if (std::isnan(f)) continue;
+    ASSERT_EQ(FloatToBFloat16(f), h);
+  }
+  for (uint32_t h = 0; h < 0x7F7F; ++h) {
+    const float a = BFloat16ToFloat(static_cast<uint16_t>(h));
+    const float b = BFloat16ToFloat(static_cast<uint16_t>(h + 1));
+    const float mid = std::bit_cast<float>((std::bit_cast<uint32_t>(a) + 0x8000u));
+    ASSERT_GT(mid, a);
+    ASSERT_LT(mid, b);
+    const uint16_t even = (h % 2 == 0) ? h : h + 1;
+    ASSERT_EQ(FloatToBFloat16(mid), even);
+    ASSERT_EQ(FloatToBFloat16(std::nextafter(mid, 0.0f)), h);
+    ASSERT_EQ(FloatToBFloat16(std::nextafter(mid, std::numeric_limits<float>::infinity())), h + 1);
+  }
+}
+
+}  // namespace
+}  // namespace onnx_opt::quant

@@ -1,0 +1,161 @@
+#include "quant/matmul_nbits.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "quant/block_kernels.h"
+
+namespace onnx_opt::quant {
+namespace {
+
+using internal::BlockConfig;
+using internal::ErrorAccumulator;
+
+template <QType Q>
+absl::StatusOr<MatMulNBitsWeight> QuantizeTyped(absl::Span<const float> b, int64_t k, int64_t n,
+                                                const MatMulNBitsOptions& options) {
+  constexpr int kBits = QTypeBits(Q);
+  MatMulNBitsWeight w;
+  w.k = k;
+  w.n = n;
+  w.bits = kBits;
+  w.block_size = options.block_size;
+  w.k_blocks = (k + options.block_size - 1) / options.block_size;
+  w.blob_size = options.block_size * kBits / 8;
+  const int64_t kb = w.k_blocks;
+  const int64_t blob = w.blob_size;
+  const int64_t block = w.block_size;
+  w.b.assign(n * kb * blob, 0);
+
+  // B [K, N] blocked along K: outer 1, axis K, inner N. Parameters come out as [k_blocks, N].
+  const BlockLayout layout{1, k, n, block};
+  std::vector<float> scales(kb * n);
+  std::vector<int32_t> zps(kb * n);
+  uint8_t* out = w.b.data();
+  // Each (column, block) blob belongs to one unit of work, so writes never race.
+  auto sink = [out, kb, blob, block](int64_t, int64_t d_begin, int64_t rows, int64_t j0,
+                                     int64_t width, const int32_t* codes) {
+    const int64_t blk = d_begin / block;
+    const int64_t k0 = d_begin - blk * block;
+    for (int64_t j = 0; j < width; ++j) {
+      uint8_t* dst = out + ((j0 + j) * kb + blk) * blob;
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t kk = k0 + r;
+        const uint8_t code = static_cast<uint8_t>(codes[r * width + j]);
+        if constexpr (kBits == 4) {
+          dst[kk >> 1] |= static_cast<uint8_t>(code << ((kk & 1) * 4));
+        } else {
+          dst[kk] = code;
+        }
+      }
+    }
+  };
+  const BlockConfig config{options.symmetric, options.search, options.scale_type};
+  const ErrorAccumulator acc =
+      internal::QuantizeBlocks<Q>(b.data(), layout, config, scales.data(), zps.data(), sink);
+  if (!std::isfinite(acc.signal)) {
+    return absl::InvalidArgumentError("weight contains NaN or infinite values");
+  }
+
+  // Padding past K in the last block: the block's zero point code, which dequantizes to 0.
+  const int64_t tail = k - (kb - 1) * block;
+  if (tail < block) {
+    for (int64_t j = 0; j < n; ++j) {
+      uint8_t* dst = out + (j * kb + kb - 1) * blob;
+      const uint8_t code = static_cast<uint8_t>(zps[(kb - 1) * n + j]);
+      for (int64_t kk = tail; kk < block; ++kk) {
+        if constexpr (kBits == 4) {
+          dst[kk >> 1] |= static_cast<uint8_t>(code << ((kk & 1) * 4));
+        } else {
+          dst[kk] = code;
+        }
+      }
+    }
+  }
+
+  // Parameters transposed to [N, k_blocks].
+  w.scales.resize(n * kb);
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t blk = 0; blk < kb; ++blk) w.scales[j * kb + blk] = scales[blk * n + j];
+  }
+  if (!options.symmetric) {
+    const int64_t row_bytes = w.zero_point_row_bytes();
+    w.zero_points.assign(n * row_bytes, 0);
+    for (int64_t j = 0; j < n; ++j) {
+      for (int64_t blk = 0; blk < kb; ++blk) {
+        const uint8_t z = static_cast<uint8_t>(zps[blk * n + j]);
+        if constexpr (kBits == 4) {
+          w.zero_points[j * row_bytes + (blk >> 1)] |= static_cast<uint8_t>(z << ((blk & 1) * 4));
+        } else {
+          w.zero_points[j * row_bytes + blk] = z;
+        }
+      }
+    }
+  }
+  w.stats.sum_squared_error = acc.sse;
+  w.stats.sum_squared_signal = acc.signal;
+  w.stats.max_abs_error = acc.max_abs;
+  w.stats.count = k * n;
+  return w;
+}
+
+}  // namespace
+
+absl::StatusOr<MatMulNBitsWeight> QuantizeMatMulNBits(absl::Span<const float> b, int64_t k,
+                                                      int64_t n,
+                                                      const MatMulNBitsOptions& options) {
+  if (options.bits != 4 && options.bits != 8) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("MatMulNBits bits must be 4 or 8, got ", options.bits));
+  }
+  const int64_t bs = options.block_size;
+  if (bs < 16 || (bs & (bs - 1)) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("MatMulNBits block_size must be a power of two >= 16, got ", bs));
+  }
+  if (k <= 0 || n <= 0 || k > (int64_t{1} << 40) / n) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid MatMulNBits shape K=", k, " N=", n));
+  }
+  if (static_cast<int64_t>(b.size()) != k * n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("B has ", b.size(), " values, expected K*N = ", k * n));
+  }
+  if (options.bits == 4) return QuantizeTyped<QType::kUint4>(b, k, n, options);
+  return QuantizeTyped<QType::kUint8>(b, k, n, options);
+}
+
+absl::StatusOr<std::vector<float>> DequantizeMatMulNBits(const MatMulNBitsWeight& w) {
+  if ((w.bits != 4 && w.bits != 8) || w.k <= 0 || w.n <= 0 || w.block_size <= 0 ||
+      w.k_blocks != (w.k + w.block_size - 1) / w.block_size ||
+      w.blob_size != w.block_size * w.bits / 8 ||
+      static_cast<int64_t>(w.b.size()) != w.n * w.k_blocks * w.blob_size ||
+      static_cast<int64_t>(w.scales.size()) != w.n * w.k_blocks ||
+      (!w.zero_points.empty() &&
+       static_cast<int64_t>(w.zero_points.size()) != w.n * w.zero_point_row_bytes())) {
+    return absl::InvalidArgumentError("inconsistent MatMulNBits weight");
+  }
+  std::vector<float> out(w.k * w.n);
+  const int32_t default_zp = 1 << (w.bits - 1);
+  const int64_t row_bytes = w.zero_point_row_bytes();
+#pragma omp parallel for schedule(static) if (w.k * w.n >= (int64_t{1} << 16))
+  for (int64_t j = 0; j < w.n; ++j) {
+    for (int64_t blk = 0; blk < w.k_blocks; ++blk) {
+      int32_t zp = default_zp;
+      if (!w.zero_points.empty()) {
+        const uint8_t byte = w.zero_points[j * row_bytes + (w.bits == 4 ? blk >> 1 : blk)];
+        zp = w.bits == 4 ? (byte >> ((blk & 1) * 4)) & 0xF : byte;
+      }
+      const float scale = w.scales[j * w.k_blocks + blk];
+      const uint8_t* blob = w.b.data() + (j * w.k_blocks + blk) * w.blob_size;
+      const int64_t k0 = blk * w.block_size;
+      const int64_t len = std::min(w.block_size, w.k - k0);
+      for (int64_t kk = 0; kk < len; ++kk) {
+        const int32_t code = w.bits == 4 ? (blob[kk >> 1] >> ((kk & 1) * 4)) & 0xF : blob[kk];
+        out[(k0 + kk) * w.n + j] = static_cast<float>(code - zp) * scale;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace onnx_opt::quant

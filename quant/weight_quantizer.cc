@@ -1,0 +1,234 @@
+#include "quant/weight_quantizer.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "quant/block_kernels.h"
+#include "quant/float16.h"
+#include "quant/packing.h"
+
+namespace onnx_opt::quant {
+namespace {
+
+using internal::BlockConfig;
+using internal::ErrorAccumulator;
+using internal::QTraits;
+
+// Packs one byte per 4-bit code into two per byte, low nibble first.
+void PackNibbles(const int8_t* codes, int64_t count, uint8_t* out) {
+  const int64_t pairs = count / 2;
+#pragma omp parallel for schedule(static) if (pairs >= (int64_t{1} << 18))
+  for (int64_t i = 0; i < pairs; ++i) {
+    out[i] = static_cast<uint8_t>((codes[2 * i] & 0xF) | ((codes[2 * i + 1] & 0xF) << 4));
+  }
+  if (count & 1) out[pairs] = static_cast<uint8_t>(codes[count - 1] & 0xF);
+}
+
+template <QType Q>
+absl::StatusOr<QuantizedWeight> QuantizeWeightTyped(absl::Span<const float> weight,
+                                                    const BlockLayout& L,
+                                                    const WeightQuantOptions& options) {
+  using Storage = typename QTraits<Q>::Storage;
+  constexpr bool kFourBit = QTypeBits(Q) == 4;
+  const int64_t n = L.num_elements();
+  QuantizedWeight result;
+  result.qtype = Q;
+  result.layout = L;
+  result.scales.resize(L.num_params());
+  std::vector<int32_t> zero_points(L.num_params());
+  // 8/16-bit codes go straight into the output bytes; 4-bit ones through a byte-per-code buffer
+  // so that two threads never write the same byte.
+  std::vector<Storage> code_bytes(kFourBit ? n : 0);
+  result.data.resize(kFourBit ? PackedByteSize(Q, n) : n * sizeof(Storage));
+  Storage* codes_out =
+      kFourBit ? code_bytes.data() : reinterpret_cast<Storage*>(result.data.data());
+  const int64_t D = L.axis_dim;
+  const int64_t inner = L.inner;
+  auto sink = [codes_out, D, inner](int64_t o, int64_t d_begin, int64_t rows, int64_t j0,
+                                    int64_t width, const int32_t* codes) {
+    for (int64_t r = 0; r < rows; ++r) {
+      Storage* dst = codes_out + (o * D + d_begin + r) * inner + j0;
+      const int32_t* src = codes + r * width;
+#pragma omp simd
+      for (int64_t j = 0; j < width; ++j) dst[j] = static_cast<Storage>(src[j]);
+    }
+  };
+  const BlockConfig config{options.symmetric, options.search, options.scale_type};
+  const ErrorAccumulator acc = internal::QuantizeBlocks<Q>(
+      weight.data(), L, config, result.scales.data(), zero_points.data(), sink);
+  if (!std::isfinite(acc.signal)) {
+    return absl::InvalidArgumentError("weight contains NaN or infinite values");
+  }
+  if constexpr (kFourBit) {
+    PackNibbles(reinterpret_cast<const int8_t*>(code_bytes.data()), n, result.data.data());
+  }
+  if (!options.symmetric || !QTraits<Q>::kSigned) {
+    result.zero_points = PackCodes(Q, zero_points);
+  }
+  result.stats.sum_squared_error = acc.sse;
+  result.stats.sum_squared_signal = acc.signal;
+  result.stats.max_abs_error = acc.max_abs;
+  result.stats.count = n;
+  return result;
+}
+
+template <QType Q>
+void DequantizeTyped(const QuantizedWeight& q, float* out) {
+  const BlockLayout& L = q.layout;
+  const int64_t nb = L.num_blocks();
+  const int64_t D = L.axis_dim;
+  const int64_t B = L.block_size;
+  const int64_t inner = L.inner;
+  const uint8_t* data = q.data.data();
+  const bool has_zp = !q.zero_points.empty();
+  const int64_t units = L.outer * nb;
+#pragma omp parallel if (L.num_elements() >= (int64_t{1} << 16))
+  {
+    std::vector<int32_t> zp(inner, 0);
+#pragma omp for schedule(static)
+    for (int64_t ob = 0; ob < units; ++ob) {
+      const int64_t o = ob / nb;
+      const int64_t d0 = (ob % nb) * B;
+      const int64_t len = std::min(B, D - d0);
+      const float* scale = q.scales.data() + ob * inner;
+      if (has_zp) {
+        for (int64_t j = 0; j < inner; ++j)
+          zp[j] = ReadCode(Q, q.zero_points.data(), ob * inner + j);
+      }
+      for (int64_t r = 0; r < len; ++r) {
+        const int64_t e0 = (o * D + d0 + r) * inner;
+        float* dst = out + e0;
+        if constexpr (QTypeBits(Q) == 4) {
+          for (int64_t j = 0; j < inner; ++j) {
+            dst[j] = static_cast<float>(ReadCode(Q, data, e0 + j) - zp[j]) * scale[j];
+          }
+        } else {
+          using Storage = typename QTraits<Q>::Storage;
+          const uint8_t* src = data + e0 * sizeof(Storage);
+#pragma omp simd
+          for (int64_t j = 0; j < inner; ++j) {
+            Storage v;
+            std::memcpy(&v, src + j * sizeof(Storage), sizeof(Storage));
+            // Integer subtraction first, as ONNX does, then one rounding in the multiply.
+            dst[j] = static_cast<float>(static_cast<int32_t>(v) - zp[j]) * scale[j];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+double ErrorStats::RelativeError() const {
+  if (sum_squared_signal == 0) return sum_squared_error == 0 ? 0.0 : std::sqrt(sum_squared_error);
+  return std::sqrt(sum_squared_error / sum_squared_signal);
+}
+
+double ErrorStats::SqnrDb() const {
+  if (sum_squared_error == 0) return std::numeric_limits<double>::infinity();
+  return 10.0 * std::log10(sum_squared_signal / sum_squared_error);
+}
+
+absl::StatusOr<QuantizedWeight> QuantizeWeight(absl::Span<const float> weight,
+                                               const BlockLayout& layout,
+                                               const WeightQuantOptions& options) {
+  if (absl::Status s = layout.Validate(); !s.ok()) return s;
+  if (static_cast<int64_t>(weight.size()) != layout.num_elements()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "weight has ", weight.size(), " values but the layout has ", layout.num_elements()));
+  }
+  switch (options.qtype) {
+    case QType::kInt4:
+      return QuantizeWeightTyped<QType::kInt4>(weight, layout, options);
+    case QType::kUint4:
+      return QuantizeWeightTyped<QType::kUint4>(weight, layout, options);
+    case QType::kInt8:
+      return QuantizeWeightTyped<QType::kInt8>(weight, layout, options);
+    case QType::kUint8:
+      return QuantizeWeightTyped<QType::kUint8>(weight, layout, options);
+    case QType::kInt16:
+      return QuantizeWeightTyped<QType::kInt16>(weight, layout, options);
+    case QType::kUint16:
+      return QuantizeWeightTyped<QType::kUint16>(weight, layout, options);
+  }
+  return absl::InvalidArgumentError("unknown quantized type");
+}
+
+absl::StatusOr<std::vector<float>> DequantizeWeight(const QuantizedWeight& q) {
+  const BlockLayout& L = q.layout;
+  if (absl::Status s = L.Validate(); !s.ok()) return s;
+  if (static_cast<int64_t>(q.data.size()) != PackedByteSize(q.qtype, L.num_elements()) ||
+      static_cast<int64_t>(q.scales.size()) != L.num_params() ||
+      (!q.zero_points.empty() &&
+       static_cast<int64_t>(q.zero_points.size()) != PackedByteSize(q.qtype, L.num_params()))) {
+    return absl::InvalidArgumentError("quantized weight buffers do not match its layout");
+  }
+  std::vector<float> out(L.num_elements());
+  switch (q.qtype) {
+    case QType::kInt4:
+      DequantizeTyped<QType::kInt4>(q, out.data());
+      break;
+    case QType::kUint4:
+      DequantizeTyped<QType::kUint4>(q, out.data());
+      break;
+    case QType::kInt8:
+      DequantizeTyped<QType::kInt8>(q, out.data());
+      break;
+    case QType::kUint8:
+      DequantizeTyped<QType::kUint8>(q, out.data());
+      break;
+    case QType::kInt16:
+      DequantizeTyped<QType::kInt16>(q, out.data());
+      break;
+    case QType::kUint16:
+      DequantizeTyped<QType::kUint16>(q, out.data());
+      break;
+  }
+  return out;
+}
+
+ErrorStats ComputeErrorStats(absl::Span<const float> original, absl::Span<const float> approx) {
+  ErrorStats stats;
+  const int64_t n = static_cast<int64_t>(std::min(original.size(), approx.size()));
+  double sse = 0;
+  double signal = 0;
+  double max_abs = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double e = static_cast<double>(approx[i]) - original[i];
+    sse += e * e;
+    signal += static_cast<double>(original[i]) * original[i];
+    max_abs = std::max(max_abs, std::fabs(e));
+  }
+  stats.sum_squared_error = sse;
+  stats.sum_squared_signal = signal;
+  stats.max_abs_error = max_abs;
+  stats.count = n;
+  return stats;
+}
+
+std::vector<uint8_t> EncodeScales(absl::Span<const float> scales, FloatType type) {
+  std::vector<uint8_t> bytes(scales.size() * FloatTypeBytes(type));
+  for (size_t i = 0; i < scales.size(); ++i) {
+    switch (type) {
+      case FloatType::kFloat32:
+        std::memcpy(bytes.data() + 4 * i, &scales[i], 4);
+        break;
+      case FloatType::kFloat16: {
+        const uint16_t h = FloatToHalf(scales[i]);
+        std::memcpy(bytes.data() + 2 * i, &h, 2);
+        break;
+      }
+      case FloatType::kBFloat16: {
+        const uint16_t h = FloatToBFloat16(scales[i]);
+        std::memcpy(bytes.data() + 2 * i, &h, 2);
+        break;
+      }
+    }
+  }
+  return bytes;
+}
+
+}  // namespace onnx_opt::quant
