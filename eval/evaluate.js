@@ -330,7 +330,8 @@ function main() {
     console.log(`[${idx + 1}/${jobs.length}] ${t.id} ${c.id}: ${status} (${fmtTime(d)}) | elapsed ${fmtTime(elapsed)}, ~${fmtTime(left)} left`);
   });
 
-  const cmd = `scripts/eval.sh ${process.argv.slice(2).join(' ')}`.trim();
+  const envs = ['ONNX_OPT', 'ONNX_OPT_MODEL_CACHE'].filter((k) => process.env[k]).map((k) => `${k}=${path.relative(ROOT, process.env[k]).startsWith('..') ? process.env[k] : path.relative(ROOT, process.env[k])}`);
+  const cmd = [...envs, 'scripts/eval.sh', ...process.argv.slice(2).map((x) => (/[^\w@%+=:,./-]/.test(x) ? `'${x}'` : x))].join(' ');
   const ortVersion = require('onnxruntime-node/package.json').version;
   let checks = [];
   let failed = [];

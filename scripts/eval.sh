@@ -33,7 +33,9 @@ fi
 [[ ${PIPESTATUS[0]} == 0 ]] || die "fetching models failed"
 [[ -f "$cache/ocr-keys.txt" ]] || "$here/fetch-models.sh" ocr-keys >/dev/null
 
-if [[ ! -f "$cache/inputs/inputs.json" ]]; then
+# (Re)make the inputs when any set is missing (quickstart makes only the OCR ones).
+if ! node -e 'const s = require(process.argv[1]).sets; for (const k of ["ocr-det","ocr-rec","ocr-cls","wakeword","isnet"]) if (!s[k]) process.exit(1)' \
+     "$cache/inputs/inputs.json" 2>/dev/null; then
   [[ -x /usr/bin/python3 ]] || die "/usr/bin/python3 missing (apt-get install python3-numpy python3-pil python3-skimage espeak-ng sox)"
   /usr/bin/python3 "$root/eval/make-inputs.py" || die "making inputs failed (apt-get install python3-numpy python3-pil python3-skimage espeak-ng sox fonts-dejavu-core)"
 fi

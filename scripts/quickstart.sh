@@ -62,7 +62,7 @@ node eval/run.js ocr-cls "$model" --save-ref --latency-runs 5 >"$cache/work/quic
 node eval/run.js ocr-cls "$out" --latency-runs 5 >"$cache/work/quickstart/q.json" || die "running the quantized model failed"
 node -e '
   const a = require(process.argv[1]), b = require(process.argv[2]);
-  console.log(`fp32:      accuracy ${a.metric.value} on ${a.items} lines, ${a.latency.median_ms.toFixed(2)} ms`);
+  console.log(`fp32:      accuracy ${a.metric.value} on ${a.items} line images, ${a.latency.median_ms.toFixed(2)} ms`);
   console.log(`quantized: accuracy ${b.metric.value}, output SQNR ${b.fidelity.sqnr_db} dB, cosine ${b.fidelity.cosine}, max abs diff ${b.fidelity.max_abs_diff.toExponential(2)}, ${b.latency.median_ms.toFixed(2)} ms`);
 ' "$cache/work/quickstart/fp32.json" "$cache/work/quickstart/q.json"
 echo
