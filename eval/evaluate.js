@@ -37,6 +37,7 @@ function parseArgs(argv) {
     else if (k === '--latency-runs') a.latencyRuns = parseInt(val(), 10);
     else if (k === '--fail-fast') a.keepGoing = false;
     else if (k === '--replot') a.replot = val();
+    else if (k === '--limit') a.limit = parseInt(val(), 10);
     else if (k === '-h' || k === '--help') {
       console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
@@ -264,10 +265,26 @@ function main() {
   }
   const start = Date.now();
   const rows = [];
+  const envs = ['ONNX_OPT', 'ONNX_OPT_MODEL_CACHE'].filter((k) => process.env[k]).map((k) => `${k}=${path.relative(ROOT, process.env[k]).startsWith('..') ? process.env[k] : path.relative(ROOT, process.env[k])}`);
+  const cmd = [...envs, 'scripts/eval.sh', ...process.argv.slice(2).map((x) => (/[^\w@%+=:,./-]/.test(x) ? `'${x}'` : x))].join(' ');
+  const ortVersion = require('onnxruntime-node/package.json').version;
+  const meta = {
+    date: new Date().toISOString(), ort: ortVersion, cpus: os.cpus().length, onnxOpt: path.relative(ROOT, onnxOptBin()) || onnxOptBin(),
+    descriptions: Object.fromEntries(models.targets.map((t) => [t.id, t.description || t.members.map((m) => byId.get(m).description).join(' ')])),
+    checks: [],
+  };
+  // Written after every job (partial: true until the end), so an interrupted run keeps its rows.
+  const writeAll = (partial) => {
+    fs.mkdirSync(path.join(outDir, 'plots'), { recursive: true });
+    fs.writeFileSync(path.join(outDir, 'results.md'), markdown(cmd, rows, meta) + (partial ? `\n_Partial: ${rows.length} of ${jobs.length} runs done._\n` : ''));
+    fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify({ command: cmd, ...meta, descriptions: undefined, partial, rows }, null, 1) + '\n');
+    for (const t of targets) fs.writeFileSync(path.join(outDir, 'plots', `${t.id}.svg`), svgPlot(t.id, rows.filter((r) => r.target === t.id)));
+  };
+
   const durations = new Map();
   const upgraded = new Map(); // member -> {file, secs} or {error}
   const fp32Bytes = {};
-  const latencyArgs = ['--latency-runs', String(a.latencyRuns)];
+  const latencyArgs = ['--latency-runs', String(a.latencyRuns), ...(a.limit > 0 ? ['--limit', String(a.limit)] : [])];
   jobs.forEach(({ t, c }, idx) => {
     const j0 = Date.now();
     const row = { target: t.id, config: c.id, config_label: c.label, pipeline: c.pipeline };
@@ -328,30 +345,20 @@ function main() {
     const elapsed = (Date.now() - start) / 1000;
     const status = row.error ? `ERROR ${row.error}` : `${mb(row.bytes).toFixed(2)} MB, SQNR ${row.fidelity.sqnr_db === 999 ? 'exact' : `${row.fidelity.sqnr_db} dB`}, ${row.metric.name} ${row.metric.value}`;
     console.log(`[${idx + 1}/${jobs.length}] ${t.id} ${c.id}: ${status} (${fmtTime(d)}) | elapsed ${fmtTime(elapsed)}, ~${fmtTime(left)} left`);
+    writeAll(true);
   });
 
-  const envs = ['ONNX_OPT', 'ONNX_OPT_MODEL_CACHE'].filter((k) => process.env[k]).map((k) => `${k}=${path.relative(ROOT, process.env[k]).startsWith('..') ? process.env[k] : path.relative(ROOT, process.env[k])}`);
-  const cmd = [...envs, 'scripts/eval.sh', ...process.argv.slice(2).map((x) => (/[^\w@%+=:,./-]/.test(x) ? `'${x}'` : x))].join(' ');
-  const ortVersion = require('onnxruntime-node/package.json').version;
-  let checks = [];
   let failed = [];
   if (a.check) {
     const tpath = path.join(__dirname, 'thresholds.json');
     const thr = JSON.parse(fs.readFileSync(tpath, 'utf8'));
     const r = checkThresholds(rows, thr);
     failed = r.fails;
-    checks = [`checked ${r.checked.length} rows against eval/thresholds.json: ${r.fails.length ? `${r.fails.length} FAILED` : 'all pass'}`, ...r.fails];
+    meta.checks = [`checked ${r.checked.length} rows against eval/thresholds.json: ${r.fails.length ? `${r.fails.length} FAILED` : 'all pass'}`, ...r.fails];
   }
-  const meta = {
-    date: new Date().toISOString(), ort: ortVersion, cpus: os.cpus().length, onnxOpt: path.relative(ROOT, onnxOptBin()) || onnxOptBin(),
-    descriptions: Object.fromEntries(models.targets.map((t) => [t.id, t.description || t.members.map((m) => byId.get(m).description).join(' ')])),
-    checks,
-  };
-  fs.mkdirSync(path.join(outDir, 'plots'), { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'results.md'), markdown(cmd, rows, meta));
-  fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify({ command: cmd, ...meta, descriptions: undefined, rows }, null, 1) + '\n');
-  for (const t of targets) fs.writeFileSync(path.join(outDir, 'plots', `${t.id}.svg`), svgPlot(t.id, rows.filter((r) => r.target === t.id)));
+  writeAll(false);
   console.log(`eval: wrote ${path.relative(process.cwd(), path.join(outDir, 'results.md')) || 'results.md'}, results.json and ${targets.length} plots in ${fmtTime((Date.now() - start) / 1000)}`);
+
   const errors = rows.filter((r) => r.error).length;
   if (a.check && failed.length) {
     for (const f of failed) console.error(`eval: threshold: ${f}`);
