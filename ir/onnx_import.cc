@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -14,8 +15,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "ir/onnx_io.h"
 #include "ir/strings.h"
@@ -651,35 +650,212 @@ std::string DirectoryOf(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// Reads a file front to back through a buffer; large byte ranges are read straight into their
+// destination, so a tensor's bytes are copied once, from the page cache into the tensor.
+class FileReader {
+ public:
+  explicit FileReader(int fd) : fd_(fd), buffer_(kBufferSize) {}
+  ~FileReader() { ::close(fd_); }
+
+  uint64_t position() const { return position_; }
+  bool AtEnd() { return begin_ == end_ && !Refill(); }
+
+  bool ReadByte(uint8_t* byte) {
+    if (begin_ == end_ && !Refill()) return false;
+    *byte = buffer_[begin_++];
+    ++position_;
+    return true;
+  }
+
+  bool ReadVarint(uint64_t* value) {
+    *value = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      uint8_t byte;
+      if (!ReadByte(&byte)) return false;
+      *value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) return true;
+    }
+    return false;
+  }
+
+  bool Read(char* dest, uint64_t size) {
+    while (size > 0) {
+      if (begin_ == end_) {
+        if (size >= kBufferSize) return ReadDirect(dest, size);
+        if (!Refill()) return false;
+      }
+      size_t n = static_cast<size_t>(std::min<uint64_t>(size, end_ - begin_));
+      std::memcpy(dest, buffer_.data() + begin_, n);
+      begin_ += n;
+      position_ += n;
+      dest += n;
+      size -= n;
+    }
+    return true;
+  }
+
+ private:
+  static constexpr size_t kBufferSize = 1 << 20;
+
+  bool Refill() {
+    begin_ = end_ = 0;
+    while (true) {
+      ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      end_ = static_cast<size_t>(n);
+      return true;
+    }
+  }
+
+  bool ReadDirect(char* dest, uint64_t size) {
+    while (size > 0) {
+      ssize_t n = ::read(fd_, dest, std::min<uint64_t>(size, 1 << 30));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      dest += n;
+      size -= static_cast<uint64_t>(n);
+      position_ += static_cast<uint64_t>(n);
+    }
+    return true;
+  }
+
+  int fd_;
+  std::vector<char> buffer_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  uint64_t position_ = 0;
+};
+
+// Parses ModelProto wire format from a file. Fields are copied verbatim into a small buffer and
+// parsed by protobuf, except along the path ModelProto.graph -> GraphProto.initializer ->
+// TensorProto.raw_data, whose bytes are read straight into the string that the IR then adopts.
+// (protobuf's own stream parser grows large strings piecewise, costing time and memory.)
+class ModelStreamParser {
+ public:
+  explicit ModelStreamParser(FileReader& in) : in_(in) {}
+
+  bool Parse(onnx::ModelProto* model) {
+    std::string rest;
+    while (!in_.AtEnd()) {
+      uint64_t tag;
+      if (!in_.ReadVarint(&tag)) return false;
+      if (tag == kModelGraphTag) {
+        uint64_t length;
+        if (!in_.ReadVarint(&length) || !ParseGraph(length, model->mutable_graph())) return false;
+      } else if (!CopyField(tag, &rest)) {
+        return false;
+      }
+    }
+    return model->MergeFromString(rest);
+  }
+
+ private:
+  static constexpr uint64_t kModelGraphTag = (7 << 3) | 2;
+  static constexpr uint64_t kGraphInitializerTag = (5 << 3) | 2;
+  static constexpr uint64_t kTensorRawDataTag = (9 << 3) | 2;
+
+  bool ParseGraph(uint64_t length, onnx::GraphProto* graph) {
+    const uint64_t end = in_.position() + length;
+    std::string rest;
+    while (in_.position() < end) {
+      uint64_t tag;
+      if (!in_.ReadVarint(&tag)) return false;
+      if (tag == kGraphInitializerTag) {
+        uint64_t size;
+        if (!in_.ReadVarint(&size) || !ParseTensor(size, graph->add_initializer())) return false;
+      } else if (!CopyField(tag, &rest)) {
+        return false;
+      }
+    }
+    return in_.position() == end && graph->MergeFromString(rest);
+  }
+
+  bool ParseTensor(uint64_t length, onnx::TensorProto* tensor) {
+    const uint64_t end = in_.position() + length;
+    std::string rest;
+    std::optional<std::string> raw;
+    while (in_.position() < end) {
+      uint64_t tag;
+      if (!in_.ReadVarint(&tag)) return false;
+      if (tag == kTensorRawDataTag) {
+        uint64_t size;
+        if (!in_.ReadVarint(&size) || size > end - in_.position()) return false;
+        raw.emplace(size, '\0');
+        if (!in_.Read(raw->data(), size)) return false;
+      } else if (!CopyField(tag, &rest)) {
+        return false;
+      }
+    }
+    if (in_.position() != end || !tensor->ParseFromString(rest)) return false;
+    if (raw) tensor->set_raw_data(std::move(*raw));  // moves, no copy
+    return true;
+  }
+
+  // Appends one field (tag already read) verbatim to `out`.
+  bool CopyField(uint64_t tag, std::string* out) {
+    AppendVarint(tag, out);
+    switch (tag & 7) {
+      case 0: {  // varint
+        uint64_t value;
+        if (!in_.ReadVarint(&value)) return false;
+        AppendVarint(value, out);
+        return true;
+      }
+      case 1:  // fixed64
+        return AppendRaw(8, out);
+      case 5:  // fixed32
+        return AppendRaw(4, out);
+      case 2: {  // length-delimited
+        uint64_t size;
+        if (!in_.ReadVarint(&size) || size > INT_MAX) return false;
+        AppendVarint(size, out);
+        return AppendRaw(size, out);
+      }
+      default:  // groups are not used by onnx.proto
+        return false;
+    }
+  }
+
+  bool AppendRaw(uint64_t size, std::string* out) {
+    size_t old = out->size();
+    out->resize(old + size);
+    return in_.Read(out->data() + old, size);
+  }
+
+  static void AppendVarint(uint64_t value, std::string* out) {
+    while (value >= 0x80) {
+      out->push_back(static_cast<char>(value | 0x80));
+      value >>= 7;
+    }
+    out->push_back(static_cast<char>(value));
+  }
+
+  FileReader& in_;
+};
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Model>> LoadModel(const std::string& path,
                                                  const LoadOptions& options) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   }
+  FileReader reader(fd);
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
   }
   if (st.st_size > INT_MAX) {
-    ::close(fd);
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": ", st.st_size,
                      " bytes is over protobuf's 2 GiB limit; store the weights as external data"));
   }
   onnx::ModelProto proto;
-  bool parsed;
-  {
-    // Parse straight from the file: the only full-size copy is the tensors' raw_data strings,
-    // which then move into the IR.
-    google::protobuf::io::FileInputStream file(fd, 1 << 20);
-    file.SetCloseOnDelete(true);
-    google::protobuf::io::CodedInputStream input(&file);
-    input.SetTotalBytesLimit(INT_MAX);
-    parsed = proto.ParseFromCodedStream(&input) && input.ConsumedEntireMessage();
-  }
-  if (!parsed) {
+  if (!ModelStreamParser(reader).Parse(&proto)) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": not a valid ONNX protobuf file (parsing failed: truncated or not a model)"));
   }

@@ -235,6 +235,21 @@ TEST(OnnxIo, ImportExportIsLossless) {
   EXPECT_EQ(Diff(original, exported), "");
 }
 
+TEST(OnnxIo, LoadingAProtobufSerializedFileIsLossless) {
+  // The file parser frames graph/initializer/raw_data itself; check it against protobuf's output.
+  TempDir dir;
+  onnx::ModelProto original = FullModel();
+  original.mutable_graph()->mutable_initializer(1)->set_raw_data(std::string(3 << 20, '\x7f'));
+  original.mutable_graph()->mutable_initializer(1)->clear_dims();
+  original.mutable_graph()->mutable_initializer(1)->add_dims(3 << 18);
+  WriteFile(dir.File("m.onnx"), original.SerializeAsString());
+  auto model = LoadModel(dir.File("m.onnx"));
+  ASSERT_TRUE(model.ok()) << model.status();
+  onnx::ModelProto exported;
+  ASSERT_TRUE(ExportModel(**model, &exported).ok());
+  EXPECT_EQ(Diff(original, exported), "");
+}
+
 TEST(OnnxIo, ImportModelsFieldsInTheIr) {
   auto model = ImportModel(FullModel(), "");
   ASSERT_TRUE(model.ok()) << model.status();
