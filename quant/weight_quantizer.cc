@@ -1,6 +1,8 @@
 #include "quant/weight_quantizer.h"
 
+#include <atomic>
 #include <cmath>
+#include <memory>
 #include <cstring>
 #include <limits>
 
@@ -16,14 +18,28 @@ using internal::BlockConfig;
 using internal::ErrorAccumulator;
 using internal::QTraits;
 
-// Packs one byte per 4-bit code into two per byte, low nibble first.
-void PackNibbles(const int8_t* codes, int64_t count, uint8_t* out) {
-  const int64_t pairs = count / 2;
-#pragma omp parallel for schedule(static) if (pairs >= (int64_t{1} << 18))
-  for (int64_t i = 0; i < pairs; ++i) {
-    out[i] = static_cast<uint8_t>((codes[2 * i] & 0xF) | ((codes[2 * i + 1] & 0xF) << 4));
+// Stores a run of n 4-bit codes starting at element e of zero-initialised packed output. Bytes
+// wholly inside the run belong to this caller alone and get plain stores; a half-owned byte at
+// either end may be shared with a run handled by another thread, so its nibble is OR-ed in
+// atomically.
+inline void StoreNibbleRun(uint8_t* out, int64_t e, const int32_t* codes, int64_t n) {
+  int64_t i = 0;
+  if ((e & 1) && n > 0) {
+    std::atomic_ref<uint8_t>(out[e >> 1]).fetch_or(static_cast<uint8_t>((codes[0] & 0xF) << 4),
+                                                   std::memory_order_relaxed);
+    i = 1;
   }
-  if (count & 1) out[pairs] = static_cast<uint8_t>(codes[count - 1] & 0xF);
+  const int64_t pairs = (n - i) / 2;
+  uint8_t* dst = out + ((e + i) >> 1);
+  const int32_t* src = codes + i;
+#pragma omp simd
+  for (int64_t p = 0; p < pairs; ++p) {
+    dst[p] = static_cast<uint8_t>((src[2 * p] & 0xF) | ((src[2 * p + 1] & 0xF) << 4));
+  }
+  if ((n - i) & 1) {
+    std::atomic_ref<uint8_t>(out[(e + n - 1) >> 1])
+        .fetch_or(static_cast<uint8_t>(codes[n - 1] & 0xF), std::memory_order_relaxed);
+  }
 }
 
 template <QType Q>
@@ -37,35 +53,39 @@ absl::StatusOr<QuantizedWeight> QuantizeWeightTyped(absl::Span<const float> weig
   result.qtype = Q;
   result.layout = L;
   result.scales.resize(L.num_params());
-  std::vector<int32_t> zero_points(L.num_params());
-  // 8/16-bit codes go straight into the output bytes; 4-bit ones through a byte-per-code buffer
-  // so that two threads never write the same byte.
-  std::vector<Storage> code_bytes(kFourBit ? n : 0);
-  result.data.resize(kFourBit ? PackedByteSize(Q, n) : n * sizeof(Storage));
-  Storage* codes_out =
-      kFourBit ? code_bytes.data() : reinterpret_cast<Storage*>(result.data.data());
+  // Every entry is written by the kernel: no zero-filling.
+  std::unique_ptr<int32_t[]> zero_points(new int32_t[L.num_params()]);
+  // Zero-filled: 4-bit runs OR their edge nibbles in.
+  result.data.resize(PackedByteSize(Q, n));
+  uint8_t* out = result.data.data();
   const int64_t D = L.axis_dim;
   const int64_t inner = L.inner;
-  auto sink = [codes_out, D, inner](int64_t o, int64_t d_begin, int64_t rows, int64_t j0,
-                                    int64_t width, const int32_t* codes) {
-    for (int64_t r = 0; r < rows; ++r) {
-      Storage* dst = codes_out + (o * D + d_begin + r) * inner + j0;
-      const int32_t* src = codes + r * width;
+  auto sink = [out, D, inner](int64_t o, int64_t d_begin, int64_t rows, int64_t j0, int64_t width,
+                              const int32_t* codes) {
+    // Whole rows form one contiguous run (always so when inner == 1).
+    const bool whole_rows = width == inner;
+    const int64_t runs = whole_rows ? 1 : rows;
+    const int64_t length = whole_rows ? rows * width : width;
+    for (int64_t r = 0; r < runs; ++r) {
+      const int64_t e = (o * D + d_begin + r) * inner + j0;
+      const int32_t* src = codes + r * length;
+      if constexpr (kFourBit) {
+        StoreNibbleRun(out, e, src, length);
+      } else {
+        Storage* dst = reinterpret_cast<Storage*>(out) + e;
 #pragma omp simd
-      for (int64_t j = 0; j < width; ++j) dst[j] = static_cast<Storage>(src[j]);
+        for (int64_t j = 0; j < length; ++j) dst[j] = static_cast<Storage>(src[j]);
+      }
     }
   };
   const BlockConfig config{options.symmetric, options.search, options.scale_type};
   const ErrorAccumulator acc = internal::QuantizeBlocks<Q>(
-      weight.data(), L, config, result.scales.data(), zero_points.data(), sink);
+      weight.data(), L, config, result.scales.data(), zero_points.get(), sink);
   if (!std::isfinite(acc.signal)) {
     return absl::InvalidArgumentError("weight contains NaN or infinite values");
   }
-  if constexpr (kFourBit) {
-    PackNibbles(reinterpret_cast<const int8_t*>(code_bytes.data()), n, result.data.data());
-  }
   if (!options.symmetric || !QTraits<Q>::kSigned) {
-    result.zero_points = PackCodes(Q, zero_points);
+    result.zero_points = PackCodes(Q, absl::MakeConstSpan(zero_points.get(), L.num_params()));
   }
   result.stats.sum_squared_error = acc.sse;
   result.stats.sum_squared_signal = acc.signal;

@@ -101,7 +101,11 @@ TEST(QuantizeWeight, ConsistentWithOnnxQdqForAllTypesAndLayouts) {
   const Case cases[] = {{{6, 70}, 1, 32},      // contiguous, ragged last block
                         {{70, 3}, 0, 16},      // strided (inner 3), ragged
                         {{4, 37, 130}, 1, 8},  // strided with inner > tile width
-                        {{5, 9}, 1, 9}};       // one block per row
+                        {{5, 9}, 1, 9},        // one block per row
+                        // Large enough to run threaded, with odd rows and blocks so that runs of
+                        // different threads share packed 4-bit bytes.
+                        {{301, 111}, 1, 10},
+                        {{3, 101, 111}, 1, 7}};
   uint32_t seed = 1;
   for (const Case& c : cases) {
     absl::StatusOr<BlockLayout> layout = BlockLayout::FromShape(c.dims, c.axis, c.block);
