@@ -69,7 +69,7 @@ function sha256File(file) {
 }
 
 async function session(file, level) {
-  const opts = { graphOptimizationLevel: level };
+  const opts = { graphOptimizationLevel: level, logSeverityLevel: 3 };
   return ort.InferenceSession.create(file, opts);
 }
 
@@ -331,7 +331,7 @@ async function main() {
   let latency = null;
   if (args.latencyRuns > 0) {
     const ls = [];
-    for (const f of files) ls.push(await ort.InferenceSession.create(f));
+    for (const f of files) ls.push(await ort.InferenceSession.create(f, { logSeverityLevel: 3 }));
     const one = [items[0]];
     await runTask(task, ls, set, one, inputsDir); // warm-up
     const times = [];
