@@ -174,7 +174,18 @@ class PipelineParser {
 
 absl::StatusOr<std::vector<std::unique_ptr<Pass>>> ParsePipeline(std::string_view text,
                                                                  const PassRegistry& registry) {
-  return PipelineParser(text, registry).Parse();
+  auto passes = PipelineParser(text, registry).Parse();
+  if (passes.ok()) return passes;
+  // Messages quote the user's text: escape control characters so a diagnostic stays one line.
+  std::string message;
+  for (char c : passes.status().message()) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      absl::StrAppend(&message, "\\x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    } else {
+      message.push_back(c);
+    }
+  }
+  return absl::Status(passes.status().code(), message);
 }
 
 std::string QuotePipelineValue(std::string_view text) {
