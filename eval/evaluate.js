@@ -63,7 +63,8 @@ function runOnnxOpt(input, pipeline, output) {
   const secs = Number(process.hrtime.bigint() - t) / 1e9;
   if (r.error) return { error: `cannot run ${bin}: ${r.error.message}` };
   if (r.status !== 0) {
-    const msg = (r.stderr || r.stdout || '').trim().split('\n').filter(Boolean).pop() || `exit status ${r.status}`;
+    let msg = (r.stderr || r.stdout || '').trim().split('\n').filter(Boolean).pop() || `exit status ${r.status}`;
+    msg = msg.replace(/^onnx-opt: [^:]*: /, '');
     return { error: `onnx-opt -p '${pipeline}' failed: ${msg}`, secs };
   }
   if (!fs.existsSync(output)) return { error: `onnx-opt -p '${pipeline}' wrote no ${output}`, secs };
