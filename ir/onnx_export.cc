@@ -589,6 +589,7 @@ absl::Status SaveModel(const Model& model, const std::string& path, const SaveOp
     for (const PendingBytes& pending : exporter.external_tensors()) {
       sidecar.AppendZeros(pending.offset - written);
       sidecar.Append(pending.buffer->bytes());
+      pending.buffer->ReleasePages();
       written = pending.offset + static_cast<int64_t>(pending.buffer->size());
     }
     if (absl::Status s = sidecar.Finish(); !s.ok()) return s;
@@ -609,6 +610,7 @@ absl::Status SaveModel(const Model& model, const std::string& path, const SaveOp
         file.Append({&kTensorRawDataTag, 1});
         file.AppendVarint(f.raw_data->size());
         file.Append(f.raw_data->bytes());
+        f.raw_data->ReleasePages();
       }
     }
   }

@@ -44,6 +44,13 @@ class MappedBuffer final : public Buffer {
       : file_(std::move(file)), offset_(offset), length_(length) {}
   const uint8_t* data() const override { return file_->data() + offset_; }
   size_t size() const override { return length_; }
+  void ReleasePages() const override {
+    // Only whole pages inside this buffer; the mapping is read-only, so nothing is lost.
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    uintptr_t begin = (reinterpret_cast<uintptr_t>(data()) + page - 1) / page * page;
+    uintptr_t end = (reinterpret_cast<uintptr_t>(data()) + length_) / page * page;
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  }
 
  private:
   std::shared_ptr<MappedFile> file_;

@@ -22,6 +22,10 @@ class Buffer {
   virtual const uint8_t* data() const = 0;
   virtual size_t size() const = 0;
   std::span<const uint8_t> bytes() const { return {data(), size()}; }
+  // Hint that the bytes will not be read again soon (e.g. once saved): a buffer mapped from a
+  // file drops its resident pages, which are read back from the file if touched again; other
+  // buffers ignore it. Keeps peak memory low when streaming mapped weights to a new file.
+  virtual void ReleasePages() const {}
 
   static std::shared_ptr<const Buffer> FromString(std::string&& bytes);
   static std::shared_ptr<const Buffer> FromVector(std::vector<uint8_t>&& bytes);

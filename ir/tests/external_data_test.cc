@@ -214,3 +214,26 @@ TEST(ExternalData, InMemoryImportCannotResolveFiles) {
 
 }  // namespace
 }  // namespace onnx_opt
+
+namespace onnx_opt {
+namespace {
+
+TEST(ExternalData, ReleasedMappedPagesReadBackUnchanged) {
+  testing::TempDir dir;
+  std::string bytes(5 * 4096 + 100, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
+  testing::WriteFile(dir.File("pages.bin"), bytes);
+  auto file = MappedFile::Open(dir.File("pages.bin"));
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto slice = MappedFile::Slice(*file, 10, bytes.size() - 10);
+  slice->ReleasePages();
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(slice->data()), slice->size()),
+            bytes.substr(10));
+  // Heap buffers ignore the hint.
+  auto heap = Buffer::FromString(std::string(bytes));
+  heap->ReleasePages();
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(heap->data()), heap->size()), bytes);
+}
+
+}  // namespace
+}  // namespace onnx_opt
