@@ -1,9 +1,10 @@
 // Error-minimising choice of a block's scale and zero point (ScaleSearch::kMse and kHqq).
 //
-// Both searches evaluate candidates with the exact quantizer (division, round half to even,
-// saturation) and the scale rounded to the stored type, and both include the min/max parameters
-// among their candidates, so their squared error is never above kMinMax's. Everything is
-// deterministic: fixed candidate lists, fixed iteration counts, first best wins ties.
+// Both searches rank candidates (scales already rounded to the stored type) by a fast float
+// estimate of their squared error, then compare the winner with the min/max parameters by the
+// exact error (division, round half to even, saturation) and keep the better, so their error is
+// never above kMinMax's. Everything is deterministic: fixed candidate lists, fixed iteration
+// counts, first best wins ties.
 #include <algorithm>
 #include <cmath>
 
@@ -24,7 +25,128 @@ constexpr int kZeroPointRadius = 2;
 constexpr int kHqqIterations = 20;
 constexpr double kHqqBetaStart = 10.0;
 constexpr double kHqqBetaGrowth = 1.01;
-constexpr double kHqqP = 0.7;
+
+// Squared error of one candidate, for ranking only: multiplies by the reciprocal instead of
+// dividing and sums in float, so it may differ from the exact error in the last bits; the winner
+// is re-checked exactly against min/max at the end. lo/hi bound code - zero_point.
+template <int kUnused = 0>
+inline float CandidateErrorImpl(const float* x, int64_t n, float inv, float scale, float lo,
+                                float hi) {
+  float sse = 0;
+#pragma omp simd reduction(+ : sse)
+  for (int64_t i = 0; i < n; ++i) {
+    float v = x[i] * inv;
+    v = v > lo ? v : lo;
+    v = v < hi ? v : hi;
+    const float r = (v + kRoundMagic) - kRoundMagic;
+    const float e = r * scale - x[i];
+    sse += e * e;
+  }
+  return sse;
+}
+
+float CandidateErrorDefault(const float* x, int64_t n, float inv, float scale, float lo, float hi) {
+  return CandidateErrorImpl(x, n, inv, scale, lo, hi);
+}
+
+// The same loop compiled for AVX2 (twice the vector width), picked at run time when available.
+__attribute__((target("avx2"))) float CandidateErrorAvx2(const float* x, int64_t n, float inv,
+                                                         float scale, float lo, float hi) {
+  return CandidateErrorImpl<1>(x, n, inv, scale, lo, hi);
+}
+
+using CandidateErrorFn = float (*)(const float*, int64_t, float, float, float, float);
+const CandidateErrorFn kCandidateError =
+    __builtin_cpu_supports("avx2") ? CandidateErrorAvx2 : CandidateErrorDefault;
+
+// Squared errors of many candidates at once (for ranking, like CandidateErrorImpl): eight
+// candidates share one vector register of accumulators while the block's values stream by, so
+// there is no horizontal reduction per candidate. Arrays hold a multiple of 8 entries.
+template <int kUnused = 0>
+inline void CandidateErrorsImpl(const float* x, int64_t n, int count, const float* inv,
+                                const float* scale, const float* lo, const float* hi, float* err) {
+  for (int c0 = 0; c0 < count; c0 += 8) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t i = 0; i < n; ++i) {
+      const float xi = x[i];
+#pragma omp simd
+      for (int k = 0; k < 8; ++k) {
+        float v = xi * inv[c0 + k];
+        v = v > lo[c0 + k] ? v : lo[c0 + k];
+        v = v < hi[c0 + k] ? v : hi[c0 + k];
+        const float r = (v + kRoundMagic) - kRoundMagic;
+        const float e = r * scale[c0 + k] - xi;
+        acc[k] += e * e;
+      }
+    }
+    for (int k = 0; k < 8; ++k) err[c0 + k] = acc[k];
+  }
+}
+
+void CandidateErrorsDefault(const float* x, int64_t n, int count, const float* inv,
+                            const float* scale, const float* lo, const float* hi, float* err) {
+  CandidateErrorsImpl(x, n, count, inv, scale, lo, hi, err);
+}
+
+__attribute__((target("avx2"))) void CandidateErrorsAvx2(const float* x, int64_t n, int count,
+                                                         const float* inv, const float* scale,
+                                                         const float* lo, const float* hi,
+                                                         float* err) {
+  CandidateErrorsImpl<1>(x, n, count, inv, scale, lo, hi, err);
+}
+
+using CandidateErrorsFn = void (*)(const float*, int64_t, int, const float*, const float*,
+                                   const float*, const float*, float*);
+const CandidateErrorsFn kCandidateErrors =
+    __builtin_cpu_supports("avx2") ? CandidateErrorsAvx2 : CandidateErrorsDefault;
+
+// A batch of candidate parameters, padded to a multiple of 8 by repeating the last one.
+template <QType Q>
+class CandidateBatch {
+ public:
+  void Add(BlockParams p) {
+    params_[count_] = p;
+    scale_[count_] = p.scale;
+    zero_point_[count_] = p.zero_point;
+    ++count_;
+  }
+  int size() const { return count_; }
+  // Index of the lowest error (first one on ties).
+  int Best(const float* x, int64_t n) {
+    int padded = count_;
+    while (padded % 8 != 0) {
+      scale_[padded] = scale_[count_ - 1];
+      zero_point_[padded] = zero_point_[count_ - 1];
+      ++padded;
+    }
+    // Derived arrays in vectorisable loops rather than per Add.
+    for (int c = 0; c < padded; ++c) {
+      inv_[c] = 1.0f / scale_[c];
+      lo_[c] = static_cast<float>(QTraits<Q>::kMin - zero_point_[c]);
+      hi_[c] = static_cast<float>(QTraits<Q>::kMax - zero_point_[c]);
+    }
+    kCandidateErrors(x, n, padded, inv_, scale_, lo_, hi_, err_);
+    int best = 0;
+    for (int c = 1; c < count_; ++c) {
+      if (err_[c] < err_[best]) best = c;
+    }
+    return best;
+  }
+  BlockParams params(int c) const { return params_[c]; }
+  float error(int c) const { return err_[c]; }
+  void Clear() { count_ = 0; }
+
+ private:
+  static constexpr int kCapacity = 128;
+  int count_ = 0;
+  BlockParams params_[kCapacity];
+  alignas(32) int32_t zero_point_[kCapacity];
+  alignas(32) float inv_[kCapacity];
+  alignas(32) float scale_[kCapacity];
+  alignas(32) float lo_[kCapacity];
+  alignas(32) float hi_[kCapacity];
+  alignas(32) float err_[kCapacity];
+};
 
 struct Candidate {
   BlockParams params;
@@ -33,69 +155,63 @@ struct Candidate {
 
 template <QType Q>
 Candidate Evaluate(const float* x, int64_t n, BlockParams p) {
-  return {p, BlockSquaredError<Q>(x, n, p.scale, p.zero_point)};
+  using T = QTraits<Q>;
+  return {p,
+          kCandidateError(x, n, 1.0f / p.scale, p.scale, static_cast<float>(T::kMin - p.zero_point),
+                          static_cast<float>(T::kMax - p.zero_point))};
 }
 
-// Parameters for the range [lo, hi] shrunk by `ratio` (lo <= 0 <= hi, or amax = hi symmetric).
+// The better of `best` and min/max by the exact error (min/max wins ties).
 template <QType Q>
-BlockParams ShrunkParams(double lo, double hi, double ratio, bool symmetric, FloatType type) {
-  using T = QTraits<Q>;
-  if (symmetric) {
-    return {FinishScale(hi * ratio / T::kSymmetricRange, type), T::kSymmetricZeroPoint};
-  }
-  const double slo = lo * ratio;
-  const double shi = hi * ratio;
-  const float scale = FinishScale((shi - slo) / (T::kMax - T::kMin), type);
-  return {scale, AsymmetricZeroPoint<Q>(slo, scale)};
+BlockParams NoWorseThanMinMax(const float* x, int64_t n, BlockParams best, BlockParams minmax) {
+  const double e_best = BlockSquaredError<Q>(x, n, best.scale, best.zero_point);
+  const double e_minmax = BlockSquaredError<Q>(x, n, minmax.scale, minmax.zero_point);
+  return e_best < e_minmax ? best : minmax;
 }
 
 template <QType Q>
 BlockParams MseSearch(const float* x, int64_t n, float min_value, float max_value,
                       const BlockConfig& config) {
+  using T = QTraits<Q>;
   const BlockParams minmax =
       MinMaxParams<Q>(min_value, max_value, config.symmetric, config.scale_type);
   double lo = std::min(double{min_value}, 0.0);
   double hi = std::max(double{max_value}, 0.0);
-  if (config.symmetric) {
-    hi = std::max(-lo, hi);
-    lo = -hi;
-  }
   if (hi == lo) return minmax;  // all zeros: exact already
-  Candidate best = Evaluate<Q>(x, n, minmax);
-  double best_ratio = 1.0;
-  for (int i = 1; i < kCoarseSteps; ++i) {
-    const double ratio = 1.0 - i * kCoarseStep;
-    const Candidate c =
-        Evaluate<Q>(x, n, ShrunkParams<Q>(lo, hi, ratio, config.symmetric, config.scale_type));
-    if (c.error < best.error) {
-      best = c;
-      best_ratio = ratio;
-    }
+  // Shrinking the range by r scales the min/max scale by r; the zero point, -lo / scale shifted
+  // by qmin, does not depend on r (it is re-optimised below).
+  const double base_scale =
+      config.symmetric ? std::max(-lo, hi) / T::kSymmetricRange : (hi - lo) / (T::kMax - T::kMin);
+  const int32_t zp = minmax.zero_point;
+  CandidateBatch<Q> batch;
+  for (int i = 0; i < kCoarseSteps; ++i) {
+    batch.Add({FinishScale(base_scale * (1.0 - i * kCoarseStep), config.scale_type), zp});
   }
-  const double center = best_ratio;
+  const int coarse = batch.Best(x, n);
+  const double center = 1.0 - coarse * kCoarseStep;
+  BlockParams best = batch.params(coarse);
+  batch.Clear();
+  batch.Add(best);
   for (int i = -kFineSteps + 1; i < kFineSteps; ++i) {
     const double ratio = center + i * kFineStep;
     if (i == 0 || ratio > 1.0) continue;
-    const Candidate c =
-        Evaluate<Q>(x, n, ShrunkParams<Q>(lo, hi, ratio, config.symmetric, config.scale_type));
-    if (c.error < best.error) best = c;
+    batch.Add({FinishScale(base_scale * ratio, config.scale_type), zp});
   }
+  best = batch.params(batch.Best(x, n));
   if (!config.symmetric) {
-    using T = QTraits<Q>;
-    const BlockParams base = best.params;
+    batch.Clear();
     for (int dz = -kZeroPointRadius; dz <= kZeroPointRadius; ++dz) {
-      const int32_t zp = base.zero_point + dz;
-      if (dz == 0 || zp < T::kMin || zp > T::kMax) continue;
-      const Candidate c = Evaluate<Q>(x, n, {base.scale, zp});
-      if (c.error < best.error) best = c;
+      const int32_t z = best.zero_point + dz;
+      if (z >= T::kMin && z <= T::kMax) batch.Add({best.scale, z});
     }
+    best = batch.params(batch.Best(x, n));
   }
-  return best.params;
+  return NoWorseThanMinMax<Q>(x, n, best, minmax);
 }
 
 // Half-quadratic style refinement: alternately round with the current parameters and refit
 // scale (and zero point when asymmetric) in closed form by least squares against the weights
-// minus a shrunk (l_p, p < 1) residual, which discounts outliers; beta grows every iteration.
+// minus a shrunk (l_p, p = 1/2) residual, which discounts outliers; beta grows every iteration.
 template <QType Q>
 BlockParams HqqSearch(const float* x, int64_t n, float min_value, float max_value,
                       const BlockConfig& config, std::vector<float>& codes,
@@ -125,7 +241,8 @@ BlockParams HqqSearch(const float* x, int64_t n, float min_value, float max_valu
     for (int64_t i = 0; i < n; ++i) {
       const double r = x[i] - scale * codes[i];
       const double a = std::fabs(r);
-      const double shrunk = a > 0 ? std::max(a - std::pow(a, kHqqP - 1.0) / beta, 0.0) : 0.0;
+      // Generalised soft threshold for p = 1/2: |r|^(p-1) = 1 / sqrt(|r|).
+      const double shrunk = a > 0 ? std::max(a - 1.0 / (beta * std::sqrt(a)), 0.0) : 0.0;
       target[i] = static_cast<float>(x[i] - std::copysign(shrunk, r));
     }
     beta *= kHqqBetaGrowth;
@@ -171,7 +288,7 @@ BlockParams HqqSearch(const float* x, int64_t n, float min_value, float max_valu
     const Candidate c = Evaluate<Q>(x, n, {static_cast<float>(scale), zp});
     if (c.error < best.error) best = c;
   }
-  return best.params;
+  return NoWorseThanMinMax<Q>(x, n, best.params, minmax);
 }
 
 }  // namespace

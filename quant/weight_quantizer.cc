@@ -2,9 +2,9 @@
 
 #include <atomic>
 #include <cmath>
-#include <memory>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "quant/block_kernels.h"
@@ -25,8 +25,8 @@ using internal::QTraits;
 inline void StoreNibbleRun(uint8_t* out, int64_t e, const int32_t* codes, int64_t n) {
   int64_t i = 0;
   if ((e & 1) && n > 0) {
-    std::atomic_ref<uint8_t>(out[e >> 1]).fetch_or(static_cast<uint8_t>((codes[0] & 0xF) << 4),
-                                                   std::memory_order_relaxed);
+    std::atomic_ref<uint8_t>(out[e >> 1])
+        .fetch_or(static_cast<uint8_t>((codes[0] & 0xF) << 4), std::memory_order_relaxed);
     i = 1;
   }
   const int64_t pairs = (n - i) / 2;
