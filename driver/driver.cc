@@ -44,6 +44,10 @@ OPTIONS:
   --stats                        Report the statistics of every pass
   --list-passes                  List the passes and their options
   --dump-pass-docs               Write the Markdown reference of all passes
+  --dump-pass-pipeline           Print the parsed pipeline in canonical form (to standard
+                                 output when there is no input file, else to standard error)
+  --verify-input[=true|false]    Verify the model after loading it (default true; false lets
+                                 topo-sort repair unsorted input)
   --help                         Show this text
 IR dumps and reports go to standard error.
 )";
@@ -56,6 +60,8 @@ struct Flags {
   int64_t external_data_threshold = -1;
   int64_t elide_tensors_larger_than = -1;
   bool verify_each = true;
+  bool verify_input = true;
+  bool dump_pass_pipeline = false;
   bool print_ir_before_all = false;
   bool print_ir_after_all = false;
   std::vector<std::string> print_ir_before;
@@ -150,6 +156,11 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
       status = ParseCount(name, *v, &flags.elide_tensors_larger_than);
     } else if (name == "--verify-each") {
       if (value) status = ParseBool(name, *value, &flags.verify_each);
+    } else if (name == "--verify-input") {
+      if (value) status = ParseBool(name, *value, &flags.verify_input);
+    } else if (name == "--dump-pass-pipeline") {
+      status = no_value();
+      flags.dump_pass_pipeline = true;
     } else if (name == "--print-ir-before" || name == "--print-ir-after") {
       absl::StatusOr<std::string> v = take_value();
       if (!v.ok()) return v.status();
@@ -263,7 +274,7 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
     out << PassDocsMarkdown();
     return 0;
   }
-  if (flags.input.empty()) {
+  if (flags.input.empty() && !flags.dump_pass_pipeline) {
     err << "onnx-opt: no input file (see onnx-opt --help)\n";
     return 1;
   }
@@ -313,7 +324,14 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
     return 1;
   }
 
-  absl::StatusOr<std::unique_ptr<Model>> model = LoadModelFile(input);
+  if (flags.dump_pass_pipeline) {
+    (input.empty() ? out : err) << (*pm)->PipelineText() << "\n";
+    if (input.empty()) return 0;
+  }
+
+  LoadModelFileOptions load_options;
+  load_options.verify = flags.verify_input;
+  absl::StatusOr<std::unique_ptr<Model>> model = LoadModelFile(input, load_options);
   if (!model.ok()) return fail(model.status());
   if (absl::Status s = (*pm)->Run(**model); !s.ok()) return fail(s);
 
