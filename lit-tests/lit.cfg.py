@@ -37,3 +37,10 @@ for var in ("HOME", "TMPDIR"):
 # ORT-based numerical checks run only where `npm ci` installed onnxruntime-node in eval/.
 if os.path.isdir(os.path.join(config.repo_root, "eval", "node_modules", "onnxruntime-node")):
     config.available_features.add("onnxruntime")
+
+# protoc --encode builds binary models the ONNX text syntax cannot express (nodes out of order).
+if os.path.exists("/usr/bin/protoc") and os.path.exists("/usr/include/onnx/onnx.proto"):
+    config.available_features.add("protoc")
+    config.substitutions.append(
+        ("%encode-onnx", "/usr/bin/protoc --encode=onnx.ModelProto -I/usr/include/onnx onnx.proto")
+    )
