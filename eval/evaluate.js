@@ -167,7 +167,8 @@ function markdown(cmd, rows, meta) {
   const o = [];
   o.push('# onnx-opt evaluation results', '');
   o.push('Produced by:', '', '```', cmd, '```', '');
-  o.push(`Date: ${meta.date}. ONNX Runtime ${meta.ort} (onnxruntime-node), ${meta.cpus} CPU cores (shared machine: latency is indicative only). onnx-opt: \`${meta.onnxOpt}\`.`, '');
+  const bin = String(meta.onnxOpt).startsWith('..') ? path.resolve(ROOT, meta.onnxOpt) : meta.onnxOpt;
+  o.push(`Date: ${meta.date}. ONNX Runtime ${meta.ort} (onnxruntime-node), ${meta.cpus} CPU cores (shared machine: latency is indicative only). onnx-opt: \`${bin}\`.`, '');
   o.push('Fidelity (SQNR, cosine, task metric) is measured at ORT graph optimization level `basic` against the fp32 model\'s outputs on the same real inputs; latency is the median of several runs at ORT\'s default level on one input. Size is the sum of the model files. "onnx-opt s" is the quantization run; the opset upgrade (when needed) is timed separately.', '');
   const targets = [...new Set(rows.map((r) => r.target))];
   for (const t of targets) {
@@ -177,12 +178,19 @@ function markdown(cmd, rows, meta) {
     o.push(`![${t}](plots/${t}.svg)`, '');
     o.push('| config | size MB | ratio | SQNR dB | cosine | task metric | ORT ms (median) | onnx-opt s | upgrade s |');
     o.push('|---|---:|---:|---:|---:|---|---:|---:|---:|');
+    const errs = [];
     for (const r of rs) {
-      if (r.error) { o.push(`| ${r.config} | | | | | error: ${String(r.error).replace(/\|/g, '/')} | | | |`); continue; }
+      if (r.error) {
+        let k = errs.indexOf(r.error);
+        if (k < 0) { errs.push(r.error); k = errs.length - 1; }
+        o.push(`| ${r.config} | | | | | error [${k + 1}] | | | |`);
+        continue;
+      }
       const f = r.fidelity || {};
       const sq = f.sqnr_db === 999 ? 'exact' : (f.sqnr_db ?? '');
       o.push(`| ${r.config} | ${mb(r.bytes).toFixed(3)} | ${r.ratio.toFixed(3)} | ${sq} | ${f.cosine ?? ''} | ${metricCell(r)} | ${r.latency ? r.latency.median_ms.toFixed(2) : ''} | ${r.onnx_opt_s != null ? r.onnx_opt_s.toFixed(2) : ''} | ${r.upgrade_s != null ? r.upgrade_s.toFixed(2) : ''} |`);
     }
+    if (errs.length) o.push('', ...errs.map((e, i) => `[${i + 1}] ${e.replace(/\|/g, '/')}`.replace(/^/, '')).flatMap((l) => [l, '']));
     o.push('');
   }
   if (meta.checks && meta.checks.length) {
