@@ -87,8 +87,9 @@ function esc(s) { return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').
 function svgPlot(target, rows) {
   const W = 720, H = 440, L = 70, R = 30, T = 50, B = 60;
   const pts = rows.filter((r) => !r.error && r.fidelity && r.fidelity.sqnr_db !== null).map((r) => ({
-    x: mb(r.bytes), y: r.fidelity.sqnr_db >= 999 ? null : r.fidelity.sqnr_db, label: r.config_label, ref: r.config === 'fp32',
-  }));
+    x: mb(r.bytes), y: r.fidelity.sqnr_db >= 90 ? null : r.fidelity.sqnr_db, label: r.config_label, ref: r.config === 'fp32',
+    top: r.fidelity.sqnr_db >= 999 ? 'exact' : `${Math.round(r.fidelity.sqnr_db)} dB`,
+  }));  // >= 90 dB: drawn on the top row (numerically identical for any task)
   const nice = (span) => {
     const raw = span / 6, p = 10 ** Math.floor(Math.log10(raw || 1)), f = raw / p;
     return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
@@ -117,7 +118,7 @@ function svgPlot(target, rows) {
   for (let yv = yMin; yv <= yMax + 1e-9; yv += yStep) {
     const Y = sy(yv);
     o.push(`<line x1="${L}" y1="${Y}" x2="${W - R}" y2="${Y}" stroke="#eee"/>`);
-    o.push(`<text x="${L - 6}" y="${Y + 4}" text-anchor="end">${yv === yMax && pts.some((p) => p.inf) ? 'exact' : yv.toFixed(dec(yStep))}</text>`);
+    o.push(`<text x="${L - 6}" y="${Y + 4}" text-anchor="end">${yv === yMax && pts.some((p) => p.inf) ? '≥ 90' : yv.toFixed(dec(yStep))}</text>`);
   }
   o.push(`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`);
   o.push(`<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`);
@@ -129,7 +130,7 @@ function svgPlot(target, rows) {
   pts.sort((p, q) => q.y - p.y || p.x - q.x).forEach((p) => {
     const X = sx(p.x), Y = sy(p.y);
     o.push(`<circle cx="${X.toFixed(1)}" cy="${Y.toFixed(1)}" r="4" fill="${p.ref || p.inf ? '#c0392b' : '#2266bb'}"/>`);
-    const text = `${p.label}${p.inf ? ' (exact)' : ''}`;
+    const text = `${p.label}${p.inf ? ` (${p.top})` : ''}`;
     const w = text.length * 6.3;
     let best = null;
     for (let k = 0; k < 12 && !best; k++) {
