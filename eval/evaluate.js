@@ -372,7 +372,7 @@ function main() {
   const errors = rows.filter((r) => r.error).length;
   if (a.check && failed.length) {
     for (const f of failed) console.error(`eval: threshold: ${f}`);
-    console.error(`eval: FAIL: ${failed.length} figures below eval/thresholds.json`);
+    console.error(`eval: FAIL: ${failed.length} checks of eval/thresholds.json failed`);
     process.exit(1);
   }
   if (errors) console.error(`eval: ${errors} of ${rows.length} runs failed (see the table)`);
