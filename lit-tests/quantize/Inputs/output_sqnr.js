@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Output SQNR of a quantized model against its reference, on seeded uniform [-1, 1) float32
 // inputs (static shapes only):
-//   node output_sqnr.js REF.onnx QUANT.onnx --min-db D [--seed S]
+//   node output_sqnr.js REF.onnx QUANT.onnx --min-db D [--seed S] [--dims NAME=V,...]
+// Symbolic dims take their value from --dims (default 1).
 // Prints "sqnr <output>: <dB>" per output; exits 1 when any output is below D, 2 on error.
 'use strict';
 const path = require('path');
@@ -10,13 +11,19 @@ const args = process.argv.slice(2);
 const files = [];
 let minDb = null;
 let seed = 7;
+const dims = {};
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--min-db') minDb = Number(args[++i]);
   else if (args[i] === '--seed') seed = Number(args[++i]) >>> 0;
-  else files.push(args[i]);
+  else if (args[i] === '--dims') {
+    for (const kv of args[++i].split(',')) {
+      const eq = kv.lastIndexOf('=');
+      dims[kv.slice(0, eq)] = Number(kv.slice(eq + 1));
+    }
+  } else files.push(args[i]);
 }
 if (files.length !== 2 || minDb === null || Number.isNaN(minDb)) {
-  console.error('usage: output_sqnr.js REF.onnx QUANT.onnx --min-db D [--seed S]');
+  console.error('usage: output_sqnr.js REF.onnx QUANT.onnx --min-db D [--seed S] [--dims NAME=V,...]');
   process.exit(2);
 }
 const ort = require(path.join(__dirname, '..', '..', '..', 'eval', 'node_modules', 'onnxruntime-node'));
@@ -40,7 +47,7 @@ async function main() {
   const feeds = {};
   for (const meta of ref.inputMetadata) {
     if (meta.type !== 'float32') throw new Error(`input ${meta.name}: only float32 inputs`);
-    const shape = meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+    const shape = meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : dims[d] || 1));
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);
     for (let i = 0; i < n; i++) data[i] = rand() * 2 - 1;
