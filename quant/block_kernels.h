@@ -78,6 +78,8 @@ template <QType Q>
 inline BlockParams MinMaxParams(float min_value, float max_value, bool symmetric,
                                 FloatType scale_type) {
   using T = QTraits<Q>;
+  // NaN/infinite weights are rejected by the caller afterwards; keep the arithmetic defined.
+  if (!std::isfinite(min_value) || !std::isfinite(max_value)) return {1.0f, T::kSymmetricZeroPoint};
   if (symmetric) {
     const double amax = std::max(std::fabs(double{min_value}), std::fabs(double{max_value}));
     if (amax == 0) return {1.0f, T::kSymmetricZeroPoint};
@@ -178,7 +180,8 @@ BlockParams SearchParams(const float* x, int64_t n, float min_value, float max_v
 template <QType Q>
 inline BlockParams ChooseParams(const float* x, int64_t n, float min_value, float max_value,
                                 const BlockConfig& config) {
-  if (config.search == ScaleSearch::kMinMax) {
+  if (config.search == ScaleSearch::kMinMax || !std::isfinite(min_value) ||
+      !std::isfinite(max_value)) {
     return MinMaxParams<Q>(min_value, max_value, config.symmetric, config.scale_type);
   }
   return SearchParams<Q>(x, n, min_value, max_value, config);

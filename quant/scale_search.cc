@@ -254,7 +254,7 @@ BlockParams HqqSearch(const float* x, int64_t n, float min_value, float max_valu
         tc += static_cast<double>(target[i]) * codes[i];
         cc += static_cast<double>(codes[i]) * codes[i];
       }
-      if (cc == 0 || tc <= 0) break;
+      if (!(cc > 0) || !(tc > 0)) break;  // also stops on NaN
       scale = tc / cc;
     } else {
       // target ~ scale * (q - z) with q = c + zp: regress t on q, then round z and refit scale.
@@ -267,10 +267,11 @@ BlockParams HqqSearch(const float* x, int64_t n, float min_value, float max_valu
         sqt += q * target[i];
       }
       const double var = sqq - sq * sq / n;
-      if (var <= 0) break;
+      if (!(var > 0)) break;
       const double slope = (sqt - sq * st / n) / var;
-      if (slope <= 0) break;
+      if (!(slope > 0)) break;
       const double intercept = (st - slope * sq) / n;
+      if (!std::isfinite(intercept)) break;
       const double z =
           std::clamp(std::nearbyint(-intercept / slope), double{T::kMin}, double{T::kMax});
       const int32_t new_zp = static_cast<int32_t>(z);
@@ -280,7 +281,7 @@ BlockParams HqqSearch(const float* x, int64_t n, float min_value, float max_valu
         num += qz * target[i];
         den += qz * qz;
       }
-      if (den == 0 || num <= 0) break;
+      if (!(den > 0) || !(num > 0)) break;
       scale = num / den;
       zp = new_zp;
     }

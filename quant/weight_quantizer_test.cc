@@ -202,6 +202,10 @@ TEST(QuantizeWeight, RejectsBadInput) {
   EXPECT_FALSE(QuantizeWeight(w, {1, 4, 1, 2}, {}).ok());
   const std::vector<float> inf = {1, std::numeric_limits<float>::infinity()};
   EXPECT_FALSE(QuantizeWeight(inf, {1, 2, 1, 2}, {}).ok());
+  for (ScaleSearch search : {ScaleSearch::kMinMax, ScaleSearch::kMse, ScaleSearch::kHqq}) {
+    EXPECT_FALSE(QuantizeWeight(w, {1, 4, 1, 2}, {QType::kUint8, false, search}).ok());
+    EXPECT_FALSE(QuantizeWeight(inf, {1, 2, 1, 2}, {QType::kInt4, false, search}).ok());
+  }
   EXPECT_FALSE(QuantizeWeight(std::vector<float>{1, 2, 3}, {1, 4, 1, 2}, {}).ok());
   EXPECT_FALSE(QuantizeWeight(std::vector<float>{1, 2}, {1, 2, 1, 0}, {}).ok());
 }
