@@ -87,6 +87,12 @@ class DequantizeWeightsPass final : public Pass {
     return "Fold constant DequantizeLinear (and MatMulNBits weights) into float initializers";
   }
 
+  std::string_view description() const override {
+    return "Replaces DequantizeLinear nodes with constant inputs by float initializers of the "
+           "values they compute, and MatMulNBits with constant weights by MatMul, so a quantized "
+           "model can be compared with the original holding the dequantized weights.";
+  }
+
   absl::Status RunOnGraph(Graph& graph, Model& model) override {
     std::vector<Node*> candidates;
     for (const auto& node : graph.nodes()) {

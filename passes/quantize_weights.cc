@@ -13,6 +13,7 @@
 // Each weight (an initializer or Constant output of the graph being visited) is quantized once
 // for all its handled users; users it cannot serve (other ops, excluded names, another layout)
 // keep reading the original float tensor. docs/quantization.md describes every format.
+#include <algorithm>
 #include <memory>
 #include <regex>
 #include <string>
@@ -51,6 +52,12 @@ class QuantizeWeightsPass final : public Pass {
   std::string_view summary() const override {
     return "Store Conv/ConvTranspose/MatMul/Gemm weights as blockwise int4/int8/int16";
   }
+  std::string_view description() const override {
+    return "Weights (initializers or Constant outputs) feeding Conv, ConvTranspose, MatMul or Gemm "
+           "are quantized blockwise along the reduction axis and written as opset-21 "
+           "DequantizeLinear (qdq), per-axis DequantizeLinear rows (qdq-axis), Cast/Sub/Mul "
+           "(arith) or com.microsoft.MatMulNBits. See docs/quantization.md.";
+  }
   absl::Status ValidateOptions() const override { return options_.Validate(); }
   absl::Status RunOnModel(Model& model) override;
   absl::Status RunOnGraph(Graph& graph, Model& model) override;
@@ -71,7 +78,7 @@ class QuantizeWeightsPass final : public Pass {
   QuantizeWeightsOptions options_{this};
   PassStatistic quantized_{this, "weights-quantized", "Weights stored quantized"};
   PassStatistic skipped_small_{this, "skipped-small", "Weights below min-elements"};
-  PassStatistic skipped_not_float_{this, "skipped-not-float", "Weights of a non-float type"};
+  PassStatistic skipped_not_float_{this, "skipped-not-float", "Weights not float32, float16 or bfloat16"};
   PassStatistic skipped_not_finite_{this, "skipped-not-finite",
                                     "Weights holding NaN or infinity"};
   PassStatistic skipped_ragged_{this, "skipped-ragged",
@@ -147,11 +154,12 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
     uses.push_back({use.node, use.input_index});
   }
   if (uses.empty()) return absl::OkStatus();
-  if (!IsFloatingPoint(tensor->type()) || tensor->type() == DataType::kDouble) {
+  const DataType type = tensor->type();
+  if (type != DataType::kFloat && type != DataType::kFloat16 && type != DataType::kBFloat16) {
     ++skipped_not_float_;
     return absl::OkStatus();
   }
-  if (tensor->num_elements() < options_.min_elements.value()) {
+  if (tensor->num_elements() < std::max<int64_t>(options_.min_elements.value(), 1)) {
     ++skipped_small_;
     return absl::OkStatus();
   }
