@@ -28,21 +28,27 @@ constexpr double kHqqBetaGrowth = 1.01;
 
 // Squared error of one candidate, for ranking only: multiplies by the reciprocal instead of
 // dividing and sums in float, so it may differ from the exact error in the last bits; the winner
-// is re-checked exactly against min/max at the end. lo/hi bound code - zero_point.
+// is re-checked exactly against min/max at the end. lo/hi bound code - zero_point. Eight fixed
+// partial sums (not the compiler's reduction) keep the result identical with and without AVX2.
 template <int kUnused = 0>
 inline float CandidateErrorImpl(const float* x, int64_t n, float inv, float scale, float lo,
                                 float hi) {
-  float sse = 0;
-#pragma omp simd reduction(+ : sse)
-  for (int64_t i = 0; i < n; ++i) {
-    float v = x[i] * inv;
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  auto error = [&](float xi) {
+    float v = xi * inv;
     v = v > lo ? v : lo;
     v = v < hi ? v : hi;
     const float r = (v + kRoundMagic) - kRoundMagic;
-    const float e = r * scale - x[i];
-    sse += e * e;
+    const float e = r * scale - xi;
+    return e * e;
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+#pragma omp simd
+    for (int k = 0; k < 8; ++k) acc[k] += error(x[i + k]);
   }
-  return sse;
+  for (int k = 0; i < n; ++i, ++k) acc[k] += error(x[i]);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 float CandidateErrorDefault(const float* x, int64_t n, float inv, float scale, float lo, float hi) {
@@ -56,8 +62,13 @@ __attribute__((target("avx2"))) float CandidateErrorAvx2(const float* x, int64_t
 }
 
 using CandidateErrorFn = float (*)(const float*, int64_t, float, float, float, float);
-const CandidateErrorFn kCandidateError =
-    __builtin_cpu_supports("avx2") ? CandidateErrorAvx2 : CandidateErrorDefault;
+// Static initialisers may run before libgcc's own CPU detection: initialise it explicitly.
+bool HasAvx2() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+}
+
+const CandidateErrorFn kCandidateError = HasAvx2() ? CandidateErrorAvx2 : CandidateErrorDefault;
 
 // Squared errors of many candidates at once (for ranking, like CandidateErrorImpl): eight
 // candidates share one vector register of accumulators while the block's values stream by, so
@@ -97,8 +108,7 @@ __attribute__((target("avx2"))) void CandidateErrorsAvx2(const float* x, int64_t
 
 using CandidateErrorsFn = void (*)(const float*, int64_t, int, const float*, const float*,
                                    const float*, const float*, float*);
-const CandidateErrorsFn kCandidateErrors =
-    __builtin_cpu_supports("avx2") ? CandidateErrorsAvx2 : CandidateErrorsDefault;
+const CandidateErrorsFn kCandidateErrors = HasAvx2() ? CandidateErrorsAvx2 : CandidateErrorsDefault;
 
 // A batch of candidate parameters, padded to a multiple of 8 by repeating the last one.
 template <QType Q>
