@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load+save of a large model versus `cp` of the same files: wall time (median of 3 after a warm-up
-# run), CPU time and peak RSS (/usr/bin/time). Prints a Markdown table (see docs/performance.md).
+# run, each run after `sync`), CPU time and peak RSS (/usr/bin/time). Prints a Markdown table
+# (see docs/performance.md).
 #   bench/load_save.sh [BUILD_DIR=build] [SIZE_MIB=1024] [WORK_DIR=/tmp/onnx-opt-bench]
 set -euo pipefail
 BUILD=$(realpath "${1:-build}")
@@ -22,6 +23,7 @@ measure() {
   "$@" > /dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
   : > "$runs"
   for _ in 1 2 3; do
+    sync  # start each run without a backlog of dirty pages from the previous one
     /usr/bin/time -f "%e %U %S %M" -o "$stats" "$@" > /dev/null 2>&1
     awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$stats" >> "$runs"
   done

@@ -2,6 +2,7 @@
 // top-level graph's initializers are framed by hand in protobuf wire format), so saving never
 // holds a second copy of the weights.
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -484,6 +485,7 @@ class TempFile {
   }
 
   void WriteAll(std::span<const uint8_t> bytes) {
+    Prefault(bytes);
     while (!bytes.empty() && status_.ok()) {
       ssize_t n = ::write(fd_, bytes.data(), std::min<size_t>(bytes.size(), 1 << 30));
       if (n < 0) {
@@ -493,6 +495,18 @@ class TempFile {
       }
       bytes = bytes.subspan(static_cast<size_t>(n));
     }
+  }
+
+  // Maps the pages of a large range in one call instead of one page fault at a time (this matters
+  // for weights mapped from an external data file). Only a hint: failures are ignored.
+  static void Prefault(std::span<const uint8_t> bytes) {
+#ifdef MADV_POPULATE_READ
+    constexpr uintptr_t kPage = 4096;
+    if (bytes.size() < 16 * kPage) return;
+    uintptr_t begin = (reinterpret_cast<uintptr_t>(bytes.data()) + kPage - 1) & ~(kPage - 1);
+    uintptr_t end = (reinterpret_cast<uintptr_t>(bytes.data()) + bytes.size()) & ~(kPage - 1);
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ);
+#endif
   }
 
   int fd_ = -1;
