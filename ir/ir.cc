@@ -187,6 +187,9 @@ Graph::~Graph() {
     }
     node->inputs_.clear();
   }
+  // Nodes own subgraphs whose destructors drop uses on this graph's values: destroy the nodes
+  // while the values still exist (members would be destroyed values_ first).
+  nodes_.clear();
 }
 
 Graph* Graph::parent_graph() const { return parent_node_ ? parent_node_->graph() : nullptr; }
