@@ -453,7 +453,7 @@ std::map<std::string, CaseFn> AllCases() {
     return WriteModel(ctx, name, Chain(10000));
   };
   cases["nested-if-50"] = Raw([] { return NestedIfBytes(50); });
-  cases["nested-if-10000"] = Raw([] { return NestedIfBytes(10000); });
+  cases["nested-if-1000"] = Raw([] { return NestedIfBytes(1000); });
   return cases;
 }
 
