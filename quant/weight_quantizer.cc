@@ -229,7 +229,7 @@ ErrorStats ComputeErrorStats(absl::Span<const float> original, absl::Span<const 
   return stats;
 }
 
-std::vector<uint8_t> EncodeScales(absl::Span<const float> scales, FloatType type) {
+std::vector<uint8_t> EncodeFloats(absl::Span<const float> scales, FloatType type) {
   std::vector<uint8_t> bytes(scales.size() * FloatTypeBytes(type));
   for (size_t i = 0; i < scales.size(); ++i) {
     switch (type) {
@@ -249,6 +249,25 @@ std::vector<uint8_t> EncodeScales(absl::Span<const float> scales, FloatType type
     }
   }
   return bytes;
+}
+
+absl::StatusOr<std::vector<float>> DecodeFloats(FloatType type, absl::Span<const uint8_t> bytes) {
+  const size_t width = FloatTypeBytes(type);
+  if (bytes.size() % width != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(bytes.size(), " bytes is not a whole number of ",
+                                                   FloatTypeName(type), " values"));
+  }
+  std::vector<float> values(bytes.size() / width);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (type == FloatType::kFloat32) {
+      std::memcpy(&values[i], bytes.data() + 4 * i, 4);
+      continue;
+    }
+    uint16_t h;
+    std::memcpy(&h, bytes.data() + 2 * i, 2);
+    values[i] = type == FloatType::kFloat16 ? HalfToFloat(h) : BFloat16ToFloat(h);
+  }
+  return values;
 }
 
 }  // namespace onnx_opt::quant

@@ -92,7 +92,15 @@ absl::StatusOr<std::vector<float>> DequantizeWeight(const QuantizedWeight& q);
 // Error statistics of `approx` against `original` (same length).
 ErrorStats ComputeErrorStats(absl::Span<const float> original, absl::Span<const float> approx);
 
-// Scales as raw_data bytes of `type` (float32 is copied, 16-bit types round to nearest even).
-std::vector<uint8_t> EncodeScales(absl::Span<const float> scales, FloatType type);
+// Float values as raw_data bytes of `type` (float32 is copied, 16-bit types round to nearest
+// even). Used for scales, and for writing back dequantized weights.
+std::vector<uint8_t> EncodeFloats(absl::Span<const float> values, FloatType type);
+inline std::vector<uint8_t> EncodeScales(absl::Span<const float> scales, FloatType type) {
+  return EncodeFloats(scales, type);
+}
+
+// raw_data bytes of `type` as float32 values (exact), e.g. to quantize a float16 weight. Fails
+// when the byte count is not a multiple of the element size.
+absl::StatusOr<std::vector<float>> DecodeFloats(FloatType type, absl::Span<const uint8_t> bytes);
 
 }  // namespace onnx_opt::quant

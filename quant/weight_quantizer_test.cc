@@ -185,6 +185,23 @@ TEST(QuantizeWeight, Float16ScalesAreRepresentableAndUsed) {
   EXPECT_EQ(tiny->scales[0], 0x1p-14f);
 }
 
+TEST(FloatBytes, EncodeDecodeRoundTrip) {
+  const std::vector<float> values = {1.0f, -2.5f, 0.1f, 65504.0f};
+  const std::vector<uint8_t> half = EncodeFloats(values, FloatType::kFloat16);
+  EXPECT_THAT(half, ElementsAre(0x00, 0x3C, 0x00, 0xC1, 0x66, 0x2E, 0xFF, 0x7B));
+  absl::StatusOr<std::vector<float>> back = DecodeFloats(FloatType::kFloat16, half);
+  ASSERT_TRUE(back.ok());
+  EXPECT_THAT(*back, ElementsAre(1.0f, -2.5f, HalfToFloat(0x2E66), 65504.0f));
+  const std::vector<uint8_t> bf16 = EncodeFloats(values, FloatType::kBFloat16);
+  EXPECT_THAT(std::vector<uint8_t>(bf16.begin(), bf16.begin() + 4),
+              ElementsAre(0x80, 0x3F, 0x20, 0xC0));
+  absl::StatusOr<std::vector<float>> f32 =
+      DecodeFloats(FloatType::kFloat32, EncodeFloats(values, FloatType::kFloat32));
+  ASSERT_TRUE(f32.ok());
+  EXPECT_EQ(*f32, values);
+  EXPECT_FALSE(DecodeFloats(FloatType::kFloat16, std::vector<uint8_t>{1, 2, 3}).ok());
+}
+
 TEST(QuantizeWeight, DeterministicAcrossRuns) {
   const std::vector<float> w = Gaussian(256 * 300, 11);
   const BlockLayout layout{1, 256, 300, 64};
