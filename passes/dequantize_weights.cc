@@ -41,13 +41,12 @@ absl::StatusOr<std::vector<uint8_t>> Dequantize(const Node& dq, const Tensor& x,
   if (dq.GetInt("output_dtype").value_or(0) != 0) {
     return absl::UnimplementedError("output_dtype");
   }
-  absl::StatusOr<quant::QdqLayout> layout =
-      quant::MakeQdqLayout(x.dims(), scale.dims(), dq.GetInt("axis").value_or(1),
-                           dq.GetInt("block_size").value_or(0));
+  absl::StatusOr<quant::QdqLayout> layout = quant::MakeQdqLayout(
+      x.dims(), scale.dims(), dq.GetInt("axis").value_or(1), dq.GetInt("block_size").value_or(0));
   if (!layout.ok()) return layout.status();
-  return quant::DequantizeLinear(
-      *layout, *qtype, x.bytes(), quant::FloatBytes{FloatTypeOf(scale.type()), scale.bytes()},
-      zero_point ? zero_point->bytes() : std::span<const uint8_t>());
+  return quant::DequantizeLinear(*layout, *qtype, x.bytes(),
+                                 quant::FloatBytes{FloatTypeOf(scale.type()), scale.bytes()},
+                                 zero_point ? zero_point->bytes() : std::span<const uint8_t>());
 }
 
 // B [K, N] of MatMulNBits(A, B, scales[, zero_points]) as float bytes of the scales' type.
@@ -130,12 +129,13 @@ class DequantizeWeightsPass final : public Pass {
     }
     std::vector<int64_t> dims = constants[0]->dims();
     if (nbits) dims = {*node->GetInt("K"), *node->GetInt("N")};
-    auto tensor = std::make_shared<Tensor>(scale.type(), dims, Buffer::FromVector(*std::move(bytes)));
+    auto tensor =
+        std::make_shared<Tensor>(scale.type(), dims, Buffer::FromVector(*std::move(bytes)));
     std::vector<Value*> inputs = node->inputs();
     Value* out = node->output(0);
     const std::string name = out->name();
-    Value* folded = graph.AddInitializer(absl::StrCat(name, nbits ? "_b" : "_folded"),
-                                         std::move(tensor));
+    Value* folded =
+        graph.AddInitializer(absl::StrCat(name, nbits ? "_b" : "_folded"), std::move(tensor));
     bytes_ += static_cast<int64_t>(folded->initializer()->bytes().size());
     ++folded_;
     if (nbits) {

@@ -36,8 +36,8 @@ class Builder {
   Value* Initializer(std::string_view suffix, DataType type, std::vector<int64_t> dims,
                      std::vector<uint8_t> data) {
     *bytes_ += static_cast<int64_t>(data.size());
-    auto tensor = std::make_shared<Tensor>(type, std::move(dims),
-                                           Buffer::FromVector(std::move(data)));
+    auto tensor =
+        std::make_shared<Tensor>(type, std::move(dims), Buffer::FromVector(std::move(data)));
     return site_.graph.AddInitializer(absl::StrCat(site_.name, ToAbsl(suffix)), std::move(tensor));
   }
   Value* Shape(std::string_view suffix, const std::vector<int64_t>& dims) {
@@ -62,8 +62,8 @@ class Builder {
     return node;
   }
   // Reshape of `in` to `dims` (skipped when `in` already has them).
-  Value* ReshapeTo(Value* in, const std::vector<int64_t>& in_dims,
-                   const std::vector<int64_t>& dims, std::string_view suffix, DataType type) {
+  Value* ReshapeTo(Value* in, const std::vector<int64_t>& in_dims, const std::vector<int64_t>& dims,
+                   std::string_view suffix, DataType type) {
     if (in_dims == dims) return in;
     Value* shape = Shape(absl::StrCat(ToAbsl(suffix), "_shape"), dims);
     return Op("Reshape", {in, shape}, suffix, type, dims)->output(0);
@@ -145,8 +145,8 @@ absl::StatusOr<Value*> EmitQdq(const QuantizedWeight& w, const EmitSite& site, i
   int64_t block_size = 0;
   if (w.granularity == Granularity::kTensor) {
     // scalar scale and zero point, no axis
-  } else if (w.granularity == Granularity::kChannel && view.outer * view.inner ==
-                                                           w.dims[w.role.channel_axis]) {
+  } else if (w.granularity == Granularity::kChannel &&
+             view.outer * view.inner == w.dims[w.role.channel_axis]) {
     // Per-axis: the channel axis holds every non-reduction element, so scales [C] line up.
     axis = w.role.channel_axis;
     scale_dims = {w.dims[axis]};
@@ -165,15 +165,14 @@ absl::StatusOr<Value*> EmitQdq(const QuantizedWeight& w, const EmitSite& site, i
   Value* scale = b.Scales("_scale", w, scale_dims, w.q.scales);
   std::vector<Value*> inputs = {q, scale};
   if (has_zp) inputs.push_back(b.Initializer("_zp", qtype, scale_dims, w.q.zero_points));
-  Node* dq = b.Op("DequantizeLinear", inputs, q_dims == w.dims ? "_dq" : "_dq_flat",
-                  w.float_type, q_dims);
+  Node* dq =
+      b.Op("DequantizeLinear", inputs, q_dims == w.dims ? "_dq" : "_dq_flat", w.float_type, q_dims);
   if (axis >= 0) dq->SetAttribute(Attribute::Int("axis", axis));
   if (block_size > 0) dq->SetAttribute(Attribute::Int("block_size", block_size));
   return b.ReshapeTo(dq->output(0), q_dims, w.dims, "_dq", w.float_type);
 }
 
-absl::StatusOr<Value*> EmitQdqAxis(const QuantizedWeight& w, const EmitSite& site,
-                                   int64_t* bytes) {
+absl::StatusOr<Value*> EmitQdqAxis(const QuantizedWeight& w, const EmitSite& site, int64_t* bytes) {
   Builder b(site, bytes);
   const DataType qtype = QuantizedType(w.spec);
   const bool has_zp = !w.q.zero_points.empty();
@@ -201,9 +200,9 @@ absl::StatusOr<Value*> EmitQdqAxis(const QuantizedWeight& w, const EmitSite& sit
   if (has_zp) {
     absl::StatusOr<std::vector<int32_t>> zp = ZeroPoints(w.q);
     if (!zp.ok()) return zp.status();
-    inputs.push_back(b.Initializer("_zp", qtype, {num_rows},
-                                   quant::PackCodes(qt, Transpose12(*zp, view.outer, num_blocks,
-                                                                    view.inner))));
+    inputs.push_back(
+        b.Initializer("_zp", qtype, {num_rows},
+                      quant::PackCodes(qt, Transpose12(*zp, view.outer, num_blocks, view.inner))));
   }
   Node* dq = b.Op("DequantizeLinear", inputs, "_dq_rows", w.float_type, {num_rows, block});
   dq->SetAttribute(Attribute::Int("axis", 0));
@@ -212,15 +211,14 @@ absl::StatusOr<Value*> EmitQdqAxis(const QuantizedWeight& w, const EmitSite& sit
   // Back from [outer, inner, reduce] to [outer, reduce, inner].
   std::vector<int64_t> transposed = {view.outer, view.inner, view.reduce};
   out = b.ReshapeTo(out, {num_rows, block}, transposed, "_dq_t", w.float_type);
-  Node* t = b.Op("Transpose", {out}, "_dq_view", w.float_type,
-                 {view.outer, view.reduce, view.inner});
+  Node* t =
+      b.Op("Transpose", {out}, "_dq_view", w.float_type, {view.outer, view.reduce, view.inner});
   t->SetAttribute(Attribute::Ints("perm", {0, 2, 1}));
   return b.ReshapeTo(t->output(0), {view.outer, view.reduce, view.inner}, w.dims, "_dq",
                      w.float_type);
 }
 
-absl::StatusOr<Value*> EmitArith(const QuantizedWeight& w, const EmitSite& site,
-                                 int64_t* bytes) {
+absl::StatusOr<Value*> EmitArith(const QuantizedWeight& w, const EmitSite& site, int64_t* bytes) {
   Builder b(site, bytes);
   const DataType qtype = QuantizedType(w.spec);
   const WeightView& view = w.geometry.view;
@@ -240,8 +238,8 @@ absl::StatusOr<Value*> EmitArith(const QuantizedWeight& w, const EmitSite& site,
     Value* zp = b.Initializer("_zp", qtype, scale_dims, w.q.zero_points);
     Node* zp_cast = b.Op("Cast", {zp}, "_zp_float", w.float_type, scale_dims);
     zp_cast->SetAttribute(Attribute::Int("to", static_cast<int64_t>(w.float_type)));
-    centred = b.Op("Sub", {centred, zp_cast->output(0)}, "_q_centred", w.float_type, q_dims)
-                  ->output(0);
+    centred =
+        b.Op("Sub", {centred, zp_cast->output(0)}, "_q_centred", w.float_type, q_dims)->output(0);
   }
   Value* scale = b.Scales("_scale", w, scale_dims, w.q.scales);
   Value* scaled = b.Op("Mul", {centred, scale}, "_dq_blocks", w.float_type, q_dims)->output(0);
@@ -281,8 +279,8 @@ absl::StatusOr<MatMulNBitsInputs> EmitMatMulNBitsInputs(const NBitsWeight& weigh
   out.scales = b.Initializer("_nbits_scale", weight.float_type, {p.n * p.k_blocks},
                              quant::EncodeScales(p.scales, ToFloatType(weight.float_type)));
   if (!p.zero_points.empty()) {
-    out.zero_points = b.Initializer("_nbits_zp", DataType::kUint8,
-                                    {p.n * p.zero_point_row_bytes()}, p.zero_points);
+    out.zero_points = b.Initializer("_nbits_zp", DataType::kUint8, {p.n * p.zero_point_row_bytes()},
+                                    p.zero_points);
   }
   return out;
 }

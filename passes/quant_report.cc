@@ -75,21 +75,19 @@ std::string ReportJson(const std::vector<WeightReportRow>& rows) {
         ", \"node\": ", JsonString(r.node), ", \"op\": ", JsonString(r.op), ", \"shape\": [",
         absl::StrJoin(r.shape, ", "), "], \"format\": ", JsonString(r.format),
         ", \"bits\": ", r.bits, ", \"block\": ", r.block, ", \"bytes_before\": ", r.bytes_before,
-        ", \"bytes_after\": ", r.bytes_after,
-        ", \"relative_error\": ", JsonNumber(r.relative_error),
-        ", \"sqnr_db\": ", JsonNumber(r.sqnr_db), "}"));
+        ", \"bytes_after\": ", r.bytes_after, ", \"relative_error\": ",
+        JsonNumber(r.relative_error), ", \"sqnr_db\": ", JsonNumber(r.sqnr_db), "}"));
     before += r.bytes_before;
     after += r.bytes_after;
     signal_sq_total += r.signal_sq;
     noise_sq_total += r.noise_sq;
   }
   const double ratio = after > 0 ? static_cast<double>(before) / static_cast<double>(after) : 0;
-  return absl::StrCat("{\n  \"weights\": [\n", absl::StrJoin(items, ",\n"),
-                      items.empty() ? "" : "\n", "  ],\n  \"totals\": {\"weights\": ", rows.size(),
-                      ", \"bytes_before\": ", before, ", \"bytes_after\": ", after,
-                      ", \"compression\": ", JsonNumber(ratio),
-                      ", \"sqnr_db\": ", JsonNumber(SqnrDb(signal_sq_total, noise_sq_total)),
-                      "}\n}\n");
+  return absl::StrCat(
+      "{\n  \"weights\": [\n", absl::StrJoin(items, ",\n"), items.empty() ? "" : "\n",
+      "  ],\n  \"totals\": {\"weights\": ", rows.size(), ", \"bytes_before\": ", before,
+      ", \"bytes_after\": ", after, ", \"compression\": ", JsonNumber(ratio),
+      ", \"sqnr_db\": ", JsonNumber(SqnrDb(signal_sq_total, noise_sq_total)), "}\n}\n");
 }
 
 absl::Status WriteReport(const std::string& path, const std::vector<WeightReportRow>& rows) {

@@ -78,9 +78,9 @@ class QuantizeWeightsPass final : public Pass {
   QuantizeWeightsOptions options_{this};
   PassStatistic quantized_{this, "weights-quantized", "Weights stored quantized"};
   PassStatistic skipped_small_{this, "skipped-small", "Weights below min-elements"};
-  PassStatistic skipped_not_float_{this, "skipped-not-float", "Weights not float32, float16 or bfloat16"};
-  PassStatistic skipped_not_finite_{this, "skipped-not-finite",
-                                    "Weights holding NaN or infinity"};
+  PassStatistic skipped_not_float_{this, "skipped-not-float",
+                                   "Weights not float32, float16 or bfloat16"};
+  PassStatistic skipped_not_finite_{this, "skipped-not-finite", "Weights holding NaN or infinity"};
   PassStatistic skipped_ragged_{this, "skipped-ragged",
                                 "Weights whose reduction axis the ragged policy rejects"};
   PassStatistic skipped_excluded_{this, "skipped-excluded", "Uses by nodes matching exclude"};

@@ -107,8 +107,7 @@ absl::Status QuantizeWeightsOptions::Validate() const {
     try {
       std::regex compiled(exclude.value(), std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
-      return error("exclude '", exclude.value(), "' is not a valid regular expression: ",
-                   e.what());
+      return error("exclude '", exclude.value(), "' is not a valid regular expression: ", e.what());
     }
   }
   return absl::OkStatus();
@@ -132,10 +131,9 @@ absl::Status QuantizeWeightsOptions::CheckOpset(int64_t opset) const {
   std::string upgrade = MakeDefaultPassRegistry().Contains("upgrade-opset")
                             ? absl::StrCat("run upgrade-opset{target=", needed, "} first, or ")
                             : std::string();
-  return absl::FailedPreconditionError(
-      absl::StrCat("format=", format_text.value(), " writes ", why,
-                   " but the model's default opset is ", opset, "; ", upgrade,
-                   "use format=matmul-nbits (any opset) or format=arith (opset >= 6)"));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "format=", format_text.value(), " writes ", why, " but the model's default opset is ", opset,
+      "; ", upgrade, "use format=matmul-nbits (any opset) or format=arith (opset >= 6)"));
 }
 
 bool QuantizeWeightsOptions::UsesOpset21Types(int64_t opset) const {

@@ -18,9 +18,9 @@ namespace onnx_opt {
 
 // The role of a constant feeding `node` at `input_index` of a weight of `rank` dimensions.
 struct WeightRole {
-  int64_t axis = 0;              // reduction axis in the original dimensions
-  bool flatten_trailing = false; // Conv: dimensions axis..rank-1 form one reduction axis
-  int64_t channel_axis = 0;      // output-channel axis (per-channel granularity)
+  int64_t axis = 0;               // reduction axis in the original dimensions
+  bool flatten_trailing = false;  // Conv: dimensions axis..rank-1 form one reduction axis
+  int64_t channel_axis = 0;       // output-channel axis (per-channel granularity)
   friend bool operator==(const WeightRole&, const WeightRole&) = default;
 };
 

@@ -79,14 +79,14 @@ TEST(WeightLayoutTest, LargestDivisor) {
 TEST(WeightLayoutTest, RaggedPolicies) {
   WeightRole role{.axis = 0, .channel_axis = 1};
   std::string reason;
-  auto allow = ChooseGeometry({100, 8}, role, Granularity::kBlock, 32, RaggedPolicy::kAllow,
-                              &reason);
+  auto allow =
+      ChooseGeometry({100, 8}, role, Granularity::kBlock, 32, RaggedPolicy::kAllow, &reason);
   ASSERT_TRUE(allow.has_value());
   EXPECT_EQ(allow->block, 32);
   EXPECT_EQ(allow->num_blocks(), 4);
   EXPECT_TRUE(allow->ragged());
-  auto divisor = ChooseGeometry({100, 8}, role, Granularity::kBlock, 32, RaggedPolicy::kDivisor,
-                                &reason);
+  auto divisor =
+      ChooseGeometry({100, 8}, role, Granularity::kBlock, 32, RaggedPolicy::kDivisor, &reason);
   ASSERT_TRUE(divisor.has_value());
   EXPECT_EQ(divisor->block, 25);
   EXPECT_FALSE(divisor->ragged());
@@ -97,20 +97,19 @@ TEST(WeightLayoutTest, RaggedPolicies) {
       ChooseGeometry({37, 8}, role, Granularity::kBlock, 32, RaggedPolicy::kDivisor, &reason));
   EXPECT_EQ(reason, "no-divisor");
   // A multiple of the block is never ragged, whatever the policy.
-  EXPECT_TRUE(
-      ChooseGeometry({64, 8}, role, Granularity::kBlock, 32, RaggedPolicy::kSkip, &reason));
+  EXPECT_TRUE(ChooseGeometry({64, 8}, role, Granularity::kBlock, 32, RaggedPolicy::kSkip, &reason));
 }
 
 TEST(WeightLayoutTest, ChannelAndTensorGranularity) {
   WeightRole role{.axis = 0, .channel_axis = 1};
   std::string reason;
-  auto channel = ChooseGeometry({100, 8}, role, Granularity::kChannel, 32, RaggedPolicy::kSkip,
-                                &reason);
+  auto channel =
+      ChooseGeometry({100, 8}, role, Granularity::kChannel, 32, RaggedPolicy::kSkip, &reason);
   ASSERT_TRUE(channel.has_value());
   EXPECT_EQ(channel->block, 100);
   EXPECT_EQ(channel->num_blocks(), 1);
-  auto tensor = ChooseGeometry({100, 8}, role, Granularity::kTensor, 32, RaggedPolicy::kSkip,
-                               &reason);
+  auto tensor =
+      ChooseGeometry({100, 8}, role, Granularity::kTensor, 32, RaggedPolicy::kSkip, &reason);
   ASSERT_TRUE(tensor.has_value());
   EXPECT_EQ(tensor->view.reduce, 800);
   EXPECT_EQ(tensor->view.outer * tensor->view.inner, 1);
