@@ -50,7 +50,7 @@ uint16_t FloatToHalf(float f) {
     return sign | static_cast<uint16_t>(units);
   }
   uint32_t rounded = x + 0xFFF + ((x >> 13) & 1);  // round the 13 dropped bits to nearest even
-  rounded -= 112u << 23;                            // rebias the exponent from 127 to 15
+  rounded -= 112u << 23;                           // rebias the exponent from 127 to 15
   return sign | static_cast<uint16_t>(rounded >> 13);
 }
 
@@ -87,7 +87,8 @@ std::vector<double> GenerateValues(const GenSpec& spec, int64_t count) {
       break;
     case GenKind::kUniform: {
       SplitMix64 rng(spec.seed);
-      for (int64_t i = 0; i < count; ++i) out.push_back(spec.a + (spec.b - spec.a) * rng.NextUnit());
+      for (int64_t i = 0; i < count; ++i)
+        out.push_back(spec.a + (spec.b - spec.a) * rng.NextUnit());
       break;
     }
     case GenKind::kRandn: {
@@ -120,8 +121,8 @@ void Append(std::vector<uint8_t>& out, T v) {
 // The integer value of v when it is an exact integer within [lo, hi].
 absl::StatusOr<int64_t> ExactInteger(double v, double lo, double hi, DataType type) {
   if (!(v >= lo && v <= hi) || std::trunc(v) != v) {
-    return absl::InvalidArgumentError(absl::StrCat("value ", v, " is not representable in ",
-                                                   ToAbsl(DataTypeName(type))));
+    return absl::InvalidArgumentError(
+        absl::StrCat("value ", v, " is not representable in ", ToAbsl(DataTypeName(type))));
   }
   return static_cast<int64_t>(v);
 }
@@ -173,11 +174,12 @@ absl::StatusOr<std::vector<uint8_t>> EncodeValues(DataType type, std::span<const
       break;
     case DataType::kInt64:
       // Doubles hold integers exactly up to 2^53; generated int64 contents stay within that.
-      status = integers(-9007199254740992.0, 9007199254740992.0,
-                        [&](int64_t i) { Append(out, i); });
+      status =
+          integers(-9007199254740992.0, 9007199254740992.0, [&](int64_t i) { Append(out, i); });
       break;
     case DataType::kUint64:
-      status = integers(0, 9007199254740992.0, [&](int64_t i) { Append(out, static_cast<uint64_t>(i)); });
+      status = integers(0, 9007199254740992.0,
+                        [&](int64_t i) { Append(out, static_cast<uint64_t>(i)); });
       break;
     case DataType::kBool:
       status = integers(0, 1, [&](int64_t i) { Append(out, static_cast<uint8_t>(i)); });
@@ -195,8 +197,9 @@ absl::StatusOr<std::vector<uint8_t>> EncodeValues(DataType type, std::span<const
       break;
     }
     default:
-      return absl::InvalidArgumentError(absl::StrCat(
-          "numeric contents are not supported for ", ToAbsl(DataTypeName(type)), " (use hex\"...\")"));
+      return absl::InvalidArgumentError(absl::StrCat("numeric contents are not supported for ",
+                                                     ToAbsl(DataTypeName(type)),
+                                                     " (use hex\"...\")"));
   }
   if (!status.ok()) return status;
   return out;

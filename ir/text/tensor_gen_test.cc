@@ -31,8 +31,8 @@ TEST(HalfTest, RoundsToNearestEven) {
   EXPECT_EQ(FloatToHalf(65519.0f), 0x7BFF);
   EXPECT_EQ(FloatToHalf(65520.0f), 0x7C00);  // the tie rounds to even: infinity
   EXPECT_EQ(FloatToHalf(0x1.0p-24f), 0x0001);
-  EXPECT_EQ(FloatToHalf(0x1.0p-25f), 0x0000);      // tie between 0 and the smallest subnormal
-  EXPECT_EQ(FloatToHalf(0x1.8p-24f), 0x0002);      // tie between 1 and 2 units: even
+  EXPECT_EQ(FloatToHalf(0x1.0p-25f), 0x0000);         // tie between 0 and the smallest subnormal
+  EXPECT_EQ(FloatToHalf(0x1.8p-24f), 0x0002);         // tie between 1 and 2 units: even
   EXPECT_EQ(FloatToHalf(1.0f + 0x1.0p-11f), 0x3C00);  // tie: mantissa stays even
   EXPECT_EQ(FloatToHalf(1.0f + 0x3.0p-11f), 0x3C02);  // tie: rounds up to even
   EXPECT_EQ(FloatToHalf(-0.0f), 0x8000);

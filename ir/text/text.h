@@ -26,7 +26,6 @@ std::string PrintModel(const Model& model, const PrintOptions& options = {});
 std::string PrintGraph(const Graph& graph, const PrintOptions& options = {});
 
 // Parses a model. Errors are one line: "filename:line:column: message".
-absl::StatusOr<std::unique_ptr<Model>> ParseModel(std::string_view text,
-                                                  std::string_view filename);
+absl::StatusOr<std::unique_ptr<Model>> ParseModel(std::string_view text, std::string_view filename);
 
 }  // namespace onnx_opt

@@ -16,10 +16,10 @@
 namespace onnx_opt {
 namespace {
 
-#define TEXT_RETURN_IF_ERROR(expr)      \
-  do {                                  \
-    absl::Status status_ = (expr);      \
-    if (!status_.ok()) return status_;  \
+#define TEXT_RETURN_IF_ERROR(expr)     \
+  do {                                 \
+    absl::Status status_ = (expr);     \
+    if (!status_.ok()) return status_; \
   } while (false)
 
 struct Token {
@@ -161,7 +161,8 @@ class Lexer {
       char c = Advance();
       if (c == '"') break;
       if (HexValue(c) < 0) {
-        return ErrorAt(t, absl::StrCat("invalid character '", std::string(1, c), "' in hex\"...\""));
+        return ErrorAt(t,
+                       absl::StrCat("invalid character '", std::string(1, c), "' in hex\"...\""));
       }
       t.text.push_back(c);
     }
@@ -184,7 +185,8 @@ class Lexer {
       return absl::OkStatus();
     }
     bool is_float = false;
-    if (text_.substr(pos_, 2) == "0x" && pos_ + 2 < text_.size() && HexValue(text_[pos_ + 2]) >= 0) {
+    if (text_.substr(pos_, 2) == "0x" && pos_ + 2 < text_.size() &&
+        HexValue(text_[pos_ + 2]) >= 0) {
       // Hexadecimal integers only appear in elided-tensor hashes; they are lexed so that the
       // parser can report the elision itself.
       t.text += text_.substr(pos_, 2);
@@ -228,7 +230,8 @@ class Lexer {
 
 bool IsSpecialFloatWord(std::string_view word) {
   std::string lower;
-  for (char c : word) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : word)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   return lower == "inf" || lower == "infinity" || lower == "nan";
 }
 
@@ -242,7 +245,8 @@ std::optional<T> ParseFloating(std::string_view text) {
   bool negative = !text.empty() && text[0] == '-';
   std::string_view body = negative ? text.substr(1) : text;
   std::string lower;
-  for (char c : body) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : body)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   T value;
   if (lower == "inf" || lower == "infinity") {
     value = std::numeric_limits<T>::infinity();
@@ -252,8 +256,8 @@ std::optional<T> ParseFloating(std::string_view text) {
     auto result = std::from_chars(body.data(), body.data() + body.size(), value);
     if (result.ec == std::errc::result_out_of_range) {
       // Out of range: overflow is infinity, underflow is zero (decided by the exponent sign).
-      bool underflow = body.find("e-") != std::string_view::npos ||
-                       body.find("E-") != std::string_view::npos;
+      bool underflow =
+          body.find("e-") != std::string_view::npos || body.find("E-") != std::string_view::npos;
       value = underflow ? T(0) : std::numeric_limits<T>::infinity();
     } else if (result.ec != std::errc() || result.ptr != body.data() + body.size()) {
       return std::nullopt;
@@ -328,7 +332,8 @@ class Parser {
         absl::StrCat(ToAbsl(filename_), ":", t.line, ":", t.column, ": ", ToAbsl(message)));
   }
   absl::Status Unexpected(std::string_view expected) const {
-    return ErrorAt(Peek(), absl::StrCat("expected ", ToAbsl(expected), ", found ", Describe(Peek())));
+    return ErrorAt(Peek(),
+                   absl::StrCat("expected ", ToAbsl(expected), ", found ", Describe(Peek())));
   }
   absl::Status Expect(std::string_view p, std::string_view context) {
     if (Accept(p)) return absl::OkStatus();
@@ -526,10 +531,12 @@ class Parser {
       if (tp.tensor_type().has_shape()) {
         shape.emplace();
         for (const auto& d : tp.tensor_type().shape().dim()) {
-          shape->push_back(d.has_dim_value() ? Dim::Fixed(d.dim_value()) : Dim::Symbolic(d.dim_param()));
+          shape->push_back(d.has_dim_value() ? Dim::Fixed(d.dim_value())
+                                             : Dim::Symbolic(d.dim_param()));
         }
       }
-      out = ValueType::Tensor(static_cast<DataType>(tp.tensor_type().elem_type()), std::move(shape));
+      out =
+          ValueType::Tensor(static_cast<DataType>(tp.tensor_type().elem_type()), std::move(shape));
     } else {
       out = ValueType();
       out.kind = ValueType::Kind::kOpaque;
@@ -543,21 +550,25 @@ class Parser {
   // Contents after "type name =": {...}, hex"...", a generator, or an elided placeholder.
   absl::StatusOr<TensorPtr> ParseTensorData(const ValueType& type, std::string_view name,
                                             const Token& where) {
-    if (!type.is_tensor()) return ErrorAt(where, absl::StrCat("'", ToAbsl(name), "': constant data needs a tensor type"));
+    if (!type.is_tensor())
+      return ErrorAt(where,
+                     absl::StrCat("'", ToAbsl(name), "': constant data needs a tensor type"));
     std::optional<std::vector<int64_t>> dims = type.static_dims();
     if (!dims) {
-      return ErrorAt(where, absl::StrCat("tensor '", ToAbsl(name),
-                                         "' needs a shape with fixed dimensions"));
+      return ErrorAt(
+          where, absl::StrCat("tensor '", ToAbsl(name), "' needs a shape with fixed dimensions"));
     }
     Tensor probe(type.elem_type, *dims, nullptr);
     int64_t count = probe.num_elements();
-    if (count < 0) return ErrorAt(where, absl::StrCat("tensor '", ToAbsl(name), "' has invalid dims"));
+    if (count < 0)
+      return ErrorAt(where, absl::StrCat("tensor '", ToAbsl(name), "' has invalid dims"));
     DataType elem = type.elem_type;
     const Token start = Peek();
     std::shared_ptr<Tensor> tensor;
     if (start.kind == Token::Kind::kHex) {
       Next();
-      if (elem == DataType::kString) return ErrorAt(start, "string tensors cannot be written in hex");
+      if (elem == DataType::kString)
+        return ErrorAt(start, "string tensors cannot be written in hex");
       std::vector<uint8_t> bytes;
       for (size_t i = 0; i < start.text.size(); i += 2) {
         bytes.push_back(static_cast<uint8_t>(std::stoi(start.text.substr(i, 2), nullptr, 16)));
@@ -570,10 +581,12 @@ class Parser {
       }
       tensor = std::make_shared<Tensor>(elem, *dims, Buffer::FromVector(std::move(bytes)));
     } else if (IsPunct("<") && IsIdent("elided", 1)) {
-      return ErrorAt(start, absl::StrCat("tensor '", ToAbsl(name),
-                                         "' has elided contents (printed with "
-                                         "elide_tensors_larger_than); elided text cannot be parsed"));
-    } else if (start.kind == Token::Kind::kIdent && IsGeneratorName(start.text) && IsPunct("(", 1)) {
+      return ErrorAt(start,
+                     absl::StrCat("tensor '", ToAbsl(name),
+                                  "' has elided contents (printed with "
+                                  "elide_tensors_larger_than); elided text cannot be parsed"));
+    } else if (start.kind == Token::Kind::kIdent && IsGeneratorName(start.text) &&
+               IsPunct("(", 1)) {
       absl::StatusOr<std::vector<uint8_t>> bytes = ParseGenerator(elem, count, name);
       if (!bytes.ok()) return bytes.status();
       tensor = std::make_shared<Tensor>(elem, *dims, Buffer::FromVector(std::move(*bytes)));
@@ -629,7 +642,8 @@ class Parser {
       case DataType::kBFloat16:
       case DataType::kDouble:
         for (const Token& e : elements) {
-          if (!is_number(e)) return ErrorAt(e, absl::StrCat("expected a number, found ", Describe(e)));
+          if (!is_number(e))
+            return ErrorAt(e, absl::StrCat("expected a number, found ", Describe(e)));
           if (elem == DataType::kDouble) {
             std::optional<double> d = ParseFloating<double>(e.text);
             if (!d) return ErrorAt(e, absl::StrCat("invalid number ", e.text));
@@ -671,8 +685,8 @@ class Parser {
                                        ", found ", Describe(e)));
       }
       auto out_of_range = [&] {
-        return ErrorAt(e, absl::StrCat("value ", e.text, " is out of range for ",
-                                       ToAbsl(DataTypeName(elem))));
+        return ErrorAt(
+            e, absl::StrCat("value ", e.text, " is out of range for ", ToAbsl(DataTypeName(elem))));
       };
       if (elem == DataType::kUint64) {
         uint64_t u = 0;
@@ -776,7 +790,8 @@ class Parser {
           }
           index = static_cast<size_t>(it - params.begin());
         } else if (index >= params.size()) {
-          return ErrorAt(Peek(), absl::StrCat(gen, "() takes at most ", params.size(), " arguments"));
+          return ErrorAt(Peek(),
+                         absl::StrCat(gen, "() takes at most ", params.size(), " arguments"));
         }
         if (seen[index]) return ErrorAt(Peek(), absl::StrCat("'", params[index], "' given twice"));
         seen[index] = true;
@@ -788,8 +803,8 @@ class Parser {
                                              Describe(value)));
         }
         if (params[index] == "seed") {
-          auto r = std::from_chars(value.text.data(), value.text.data() + value.text.size(),
-                                   spec.seed);
+          auto r =
+              std::from_chars(value.text.data(), value.text.data() + value.text.size(), spec.seed);
           if (value.kind != Token::Kind::kInt || r.ec != std::errc() ||
               r.ptr != value.text.data() + value.text.size()) {
             return ErrorAt(value, "seed must be a non-negative integer below 2^64");
@@ -815,7 +830,8 @@ class Parser {
     std::vector<double> values = textgen::GenerateValues(spec, count);
     absl::StatusOr<std::vector<uint8_t>> bytes = textgen::EncodeValues(elem, values);
     if (!bytes.ok()) {
-      return ErrorAt(gen_token, absl::StrCat("tensor '", ToAbsl(name), "': ", bytes.status().message()));
+      return ErrorAt(gen_token,
+                     absl::StrCat("tensor '", ToAbsl(name), "': ", bytes.status().message()));
     }
     return bytes;
   }
@@ -847,26 +863,42 @@ class Parser {
 
   static AttrType SingleOf(AttrType t) {
     switch (t) {
-      case AttrType::kFloats: return AttrType::kFloat;
-      case AttrType::kInts: return AttrType::kInt;
-      case AttrType::kStrings: return AttrType::kString;
-      case AttrType::kTensors: return AttrType::kTensor;
-      case AttrType::kGraphs: return AttrType::kGraph;
-      case AttrType::kSparseTensors: return AttrType::kSparseTensor;
-      case AttrType::kTypeProtos: return AttrType::kTypeProto;
-      default: return t;
+      case AttrType::kFloats:
+        return AttrType::kFloat;
+      case AttrType::kInts:
+        return AttrType::kInt;
+      case AttrType::kStrings:
+        return AttrType::kString;
+      case AttrType::kTensors:
+        return AttrType::kTensor;
+      case AttrType::kGraphs:
+        return AttrType::kGraph;
+      case AttrType::kSparseTensors:
+        return AttrType::kSparseTensor;
+      case AttrType::kTypeProtos:
+        return AttrType::kTypeProto;
+      default:
+        return t;
     }
   }
   static AttrType ListOf(AttrType t) {
     switch (t) {
-      case AttrType::kFloat: return AttrType::kFloats;
-      case AttrType::kInt: return AttrType::kInts;
-      case AttrType::kString: return AttrType::kStrings;
-      case AttrType::kTensor: return AttrType::kTensors;
-      case AttrType::kGraph: return AttrType::kGraphs;
-      case AttrType::kSparseTensor: return AttrType::kSparseTensors;
-      case AttrType::kTypeProto: return AttrType::kTypeProtos;
-      default: return t;
+      case AttrType::kFloat:
+        return AttrType::kFloats;
+      case AttrType::kInt:
+        return AttrType::kInts;
+      case AttrType::kString:
+        return AttrType::kStrings;
+      case AttrType::kTensor:
+        return AttrType::kTensors;
+      case AttrType::kGraph:
+        return AttrType::kGraphs;
+      case AttrType::kSparseTensor:
+        return AttrType::kSparseTensors;
+      case AttrType::kTypeProto:
+        return AttrType::kTypeProtos;
+      default:
+        return t;
     }
   }
   static bool IsListType(AttrType t) { return SingleOf(t) != t; }
@@ -881,7 +913,8 @@ class Parser {
     SingleValue out;
     if (t.kind == Token::Kind::kHex) {
       if (expected != AttrType::kSparseTensor && expected != AttrType::kTypeProto) {
-        return ErrorAt(t, "a hex\"...\" attribute value needs a sparse_tensor or type_proto annotation");
+        return ErrorAt(
+            t, "a hex\"...\" attribute value needs a sparse_tensor or type_proto annotation");
       }
       Next();
       std::string bytes;
@@ -901,7 +934,8 @@ class Parser {
         TEXT_RETURN_IF_ERROR(ParseValueType(type));
         std::string tensor_name;
         const Token& n = Peek();
-        bool is_generator = n.kind == Token::Kind::kIdent && IsGeneratorName(n.text) && IsPunct("(", 1);
+        bool is_generator =
+            n.kind == Token::Kind::kIdent && IsGeneratorName(n.text) && IsPunct("(", 1);
         if ((n.kind == Token::Kind::kIdent || n.kind == Token::Kind::kString) && !is_generator) {
           tensor_name = Next().text;
         }
@@ -969,7 +1003,8 @@ class Parser {
     }
     const Token start = Peek();
     if (!Accept("[")) {
-      if (IsListType(declared)) return ErrorAt(start, absl::StrCat("attribute '", attr.name, "' is declared as a list"));
+      if (IsListType(declared))
+        return ErrorAt(start, absl::StrCat("attribute '", attr.name, "' is declared as a list"));
       absl::StatusOr<SingleValue> v = ParseSingleAttrValue(declared, owner);
       if (!v.ok()) return v.status();
       attr.type = v->type;
@@ -977,7 +1012,8 @@ class Parser {
       return absl::OkStatus();
     }
     if (declared != AttrType::kUndefined && !IsListType(declared)) {
-      return ErrorAt(start, absl::StrCat("attribute '", attr.name, "' is declared as a single value"));
+      return ErrorAt(start,
+                     absl::StrCat("attribute '", attr.name, "' is declared as a single value"));
     }
     std::vector<SingleValue> items;
     const AttrType declared_single = SingleOf(declared);
@@ -1005,9 +1041,9 @@ class Parser {
       TEXT_RETURN_IF_ERROR(Expect("]", "to close the attribute list"));
     }
     if (single == AttrType::kUndefined) {
-      return ErrorAt(start, absl::StrCat("empty list attribute '", attr.name,
-                                         "' needs a type annotation (e.g. '", attr.name,
-                                         ": ints = []')"));
+      return ErrorAt(start,
+                     absl::StrCat("empty list attribute '", attr.name,
+                                  "' needs a type annotation (e.g. '", attr.name, ": ints = []')"));
     }
     attr.type = ListOf(single);
     switch (single) {

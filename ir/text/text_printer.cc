@@ -22,13 +22,16 @@ bool IsReservedWord(std::string_view word) {
     if (word == w) return true;
   }
   std::string lower;
-  for (char c : word) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : word)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   return lower == "inf" || lower == "infinity" || lower == "nan";
 }
 
 bool IsPlainIdentifier(std::string_view name) {
   if (name.empty()) return false;
-  auto is_alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  auto is_alpha = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  };
   if (!is_alpha(name[0])) return false;
   for (char c : name) {
     if (!is_alpha(c) && !(c >= '0' && c <= '9')) return false;
@@ -131,7 +134,8 @@ std::string TensorTypeText(DataType elem, const std::optional<std::vector<Dim>>&
   return out + "]";
 }
 
-std::optional<std::vector<Dim>> ShapeFromProto(bool has_shape, const onnx::TensorShapeProto& proto) {
+std::optional<std::vector<Dim>> ShapeFromProto(bool has_shape,
+                                               const onnx::TensorShapeProto& proto) {
   if (!has_shape) return std::nullopt;
   std::vector<Dim> dims;
   for (const auto& d : proto.dim()) {
@@ -158,12 +162,11 @@ std::string TypeProtoText(const onnx::TypeProto& tp) {
     case onnx::TypeProto::kOptionalType:
       return absl::StrCat("optional(", TypeProtoText(tp.optional_type().elem_type()), ")");
     case onnx::TypeProto::kSparseTensorType:
-      return absl::StrCat(
-          "sparse_tensor(",
-          TensorTypeText(static_cast<DataType>(tp.sparse_tensor_type().elem_type()),
-                         ShapeFromProto(tp.sparse_tensor_type().has_shape(),
-                                        tp.sparse_tensor_type().shape())),
-          ")");
+      return absl::StrCat("sparse_tensor(",
+                          TensorTypeText(static_cast<DataType>(tp.sparse_tensor_type().elem_type()),
+                                         ShapeFromProto(tp.sparse_tensor_type().has_shape(),
+                                                        tp.sparse_tensor_type().shape())),
+                          ")");
     case onnx::TypeProto::kOpaqueType: {
       const auto& o = tp.opaque_type();
       if (o.domain().empty() && o.name().empty()) return "opaque()";
@@ -481,21 +484,36 @@ class Printer {
 
   static std::string_view AttrTypeName(AttrType type) {
     switch (type) {
-      case AttrType::kFloat: return "float";
-      case AttrType::kInt: return "int";
-      case AttrType::kString: return "string";
-      case AttrType::kTensor: return "tensor";
-      case AttrType::kGraph: return "graph";
-      case AttrType::kSparseTensor: return "sparse_tensor";
-      case AttrType::kTypeProto: return "type_proto";
-      case AttrType::kFloats: return "floats";
-      case AttrType::kInts: return "ints";
-      case AttrType::kStrings: return "strings";
-      case AttrType::kTensors: return "tensors";
-      case AttrType::kGraphs: return "graphs";
-      case AttrType::kSparseTensors: return "sparse_tensors";
-      case AttrType::kTypeProtos: return "type_protos";
-      case AttrType::kUndefined: return "";
+      case AttrType::kFloat:
+        return "float";
+      case AttrType::kInt:
+        return "int";
+      case AttrType::kString:
+        return "string";
+      case AttrType::kTensor:
+        return "tensor";
+      case AttrType::kGraph:
+        return "graph";
+      case AttrType::kSparseTensor:
+        return "sparse_tensor";
+      case AttrType::kTypeProto:
+        return "type_proto";
+      case AttrType::kFloats:
+        return "floats";
+      case AttrType::kInts:
+        return "ints";
+      case AttrType::kStrings:
+        return "strings";
+      case AttrType::kTensors:
+        return "tensors";
+      case AttrType::kGraphs:
+        return "graphs";
+      case AttrType::kSparseTensors:
+        return "sparse_tensors";
+      case AttrType::kTypeProtos:
+        return "type_protos";
+      case AttrType::kUndefined:
+        return "";
     }
     return "";
   }
@@ -610,7 +628,7 @@ class Printer {
       out_ += " ";
       PrintAttributeList(n.attributes(), indent);
     }
-    out_ += n.attributes().empty() || has_graph ? "(" : " (";
+    out_ += " (";
     for (size_t i = 0; i < n.inputs().size(); ++i) {
       if (i > 0) out_ += ", ";
       const Value* v = n.inputs()[i];

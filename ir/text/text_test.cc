@@ -73,9 +73,9 @@ main (float[N,3] X, int64[2] shape = {1, 3}) => (float[N,3] Y, float[?,3] Z)
   float[N,3] T
 >
 {
-  T = Relu(X)
-  Y = Add(T, W)
-  Z = Reshape(Y, shape)
+  T = Relu (X)
+  Y = Add (T, W)
+  Z = Reshape (Y, shape)
 }
 )");
   auto m = Parse(R"(main (float[N,3] X, int64[2] shape = {1, 3}) => (float[N,3] Y)
@@ -86,8 +86,8 @@ main (float[N,3] X, int64[2] shape = {1, 3}) => (float[N,3] Y, float[?,3] Z)
   ASSERT_EQ(g.initializers().size(), 2u);
   const Value* t = Find(*m, "T");
   EXPECT_TRUE(t->in_value_info);
-  EXPECT_EQ(t->type, ValueType::Tensor(DataType::kFloat, std::vector<Dim>{Dim::Symbolic("N"),
-                                                                            Dim::Fixed(3)}));
+  EXPECT_EQ(t->type, ValueType::Tensor(DataType::kFloat,
+                                       std::vector<Dim>{Dim::Symbolic("N"), Dim::Fixed(3)}));
   ASSERT_EQ(t->uses().size(), 1u);
   EXPECT_EQ(t->uses()[0].node->op_type, "Add");
   EXPECT_EQ(Find(*m, "W")->initializer()->CopyValues<float>(), (std::vector<float>{1.0f, -2.5f}));
@@ -99,13 +99,13 @@ TEST(TextRoundTrip, NodesLabelsDomainsAbsentValuesQuotedNames) {
 >
 "my graph" (float[N,8] "/model/in:0", float[4] scales) => (float Y)
 {
-  ["/model/conv1/Conv"] "onnx::Conv_123" = Relu("/model/in:0")
-  R = Resize("onnx::Conv_123", , scales)
-  S = Resize(R, "")
+  ["/model/conv1/Conv"] "onnx::Conv_123" = Relu ("/model/in:0")
+  R = Resize ("onnx::Conv_123", , scales)
+  S = Resize (R, "")
   A, "", C = Split <axis = 1, num_outputs = 3> (S)
   [n2] Y = com.microsoft.FusedThing <alpha = 0.5> (A, C)
-  = "odd op".Print(Y)
-  "float" = Identity(C)
+  = "odd op".Print (Y)
+  "float" = Identity (C)
 }
 )");
   auto m = Parse(R"(g (float[2] X, float[4] s) => () { R = Resize(X, , s) A, "", C = Split(R) })");
@@ -122,7 +122,8 @@ TEST(TextRoundTrip, NodesLabelsDomainsAbsentValuesQuotedNames) {
 }
 
 TEST(TextRoundTrip, ElementTypesAndShapes) {
-  ExpectCanonical(R"(g (float16[1,?] a, bfloat16[] b, int4[M] c, uint4 d, float8e4m3fn[2] e, float8e5m2fnuz f, string[3] g, bool[2] h, double[] i, complex64[1] j, uint64 k, float4e2m1[2] l, float[0] m, float[batch,"seq len"] n) => ()
+  ExpectCanonical(
+      R"(g (float16[1,?] a, bfloat16[] b, int4[M] c, uint4 d, float8e4m3fn[2] e, float8e5m2fnuz f, string[3] g, bool[2] h, double[] i, complex64[1] j, uint64 k, float4e2m1[2] l, float[0] m, float[batch,"seq len"] n) => ()
 <
   seq(float[N]) o,
   map(int64, optional(float)) p,
@@ -338,9 +339,11 @@ TEST(TextTensors, ElisionPrintsTypeShapeAndHash) {
   options.elide_tensors_larger_than = 4;
   std::string text = PrintModel(*m, options);
   char hash[32];
-  std::snprintf(hash, sizeof(hash), "0x%016llx",
-                static_cast<unsigned long long>(m->graph->FindValue("W")->initializer()->ContentHash()));
-  EXPECT_THAT(text, HasSubstr(std::string("float[2,3] W = <elided 6 elements, hash ") + hash + ">"));
+  std::snprintf(
+      hash, sizeof(hash), "0x%016llx",
+      static_cast<unsigned long long>(m->graph->FindValue("W")->initializer()->ContentHash()));
+  EXPECT_THAT(text,
+              HasSubstr(std::string("float[2,3] W = <elided 6 elements, hash ") + hash + ">"));
   EXPECT_THAT(text, HasSubstr("float[2] S = {1.0, 2.0}"));
   std::string error = ParseError(text);
   EXPECT_THAT(error, StartsWith("bad.onnxtxt:3:18: "));
@@ -356,26 +359,26 @@ g (bool c, float[2] X, int64 n) => (float[2] Y, float[2] L)
   float[2] W = {1.0, 2.0}
 >
 {
-  Y = If(c) <then_branch = then_g () => (float[2] a)
+  Y = If (c) <then_branch = then_g () => (float[2] a)
     {
-      a = Add(X, W)
+      a = Add (X, W)
     }, else_branch = else_g () => (float[2] b)
     {
-      b = Identity(X)
+      b = Identity (X)
     }>
-  L = Loop(n, , X) <body = body (int64 i, bool cond, float[2] acc) => (bool cond_out, float[2] acc_out)
+  L = Loop (n, , X) <body = body (int64 i, bool cond, float[2] acc) => (bool cond_out, float[2] acc_out)
     <
       float[2] t
     >
     {
-      cond_out = Identity(cond)
-      t = Add(acc, W)
-      acc_out = If(cond) <then_branch = inner () => (float[2] z)
+      cond_out = Identity (cond)
+      t = Add (acc, W)
+      acc_out = If (cond) <then_branch = inner () => (float[2] z)
         {
-          z = Mul(t, X)
+          z = Mul (t, X)
         }, else_branch = inner2 () => (float[2] z2)
         {
-          z2 = Identity(t)
+          z2 = Identity (t)
         }>
     }>
 }
@@ -413,13 +416,13 @@ Scaled <alpha, beta = 0.5> (x, float[2] extra) => (y)
 >
 {
   a = Constant <value_float: float = @alpha> ()
-  t = Mul(x, a)
-  y = Identity(t)
+  t = Mul (x, a)
+  y = Identity (t)
 }
 
 Plain (u) => (v)
 {
-  v = Identity(u)
+  v = Identity (u)
 }
 )");
   auto m = Parse(R"(g () => () {} <domain: "d"> F <a, b: int = 1> (x) => (y) { y = Relu(x) })");
@@ -446,7 +449,8 @@ TEST(TextPrint, ValueInfoCanBeLeftOut) {
   auto m = Parse(R"(g (float X) => (float Y) <float T> { T = Relu(X) Y = Relu(T) })");
   PrintOptions options;
   options.print_value_info = false;
-  EXPECT_EQ(PrintGraph(*m->graph, options), "g (float X) => (float Y)\n{\n  T = Relu(X)\n  Y = Relu(T)\n}\n");
+  EXPECT_EQ(PrintGraph(*m->graph, options),
+            "g (float X) => (float Y)\n{\n  T = Relu (X)\n  Y = Relu (T)\n}\n");
   EXPECT_THAT(PrintGraph(*m->graph), HasSubstr("<\n  float T\n>"));
 }
 
@@ -461,12 +465,14 @@ TEST(TextErrors, ReportFileLineColumn) {
             "bad.onnxtxt:1:26: tensor 'W' has 2 values but its shape holds 3");
   EXPECT_EQ(ParseError("g () => () <int8[1] W = {300}> {}"),
             "bad.onnxtxt:1:26: value 300 is out of range for int8");
-  EXPECT_EQ(ParseError("g () => () {\n  Y = C <s = \"abc>()\n}"), "bad.onnxtxt:2:14: unterminated string");
+  EXPECT_EQ(ParseError("g () => () {\n  Y = C <s = \"abc>()\n}"),
+            "bad.onnxtxt:2:14: unterminated string");
   EXPECT_EQ(ParseError("<ir_version: 1, color: 2> g () => () {}"),
             "bad.onnxtxt:1:17: unknown model field 'color'");
   EXPECT_EQ(ParseError("g () => (Y) {}"), "bad.onnxtxt:1:10: graph output 'Y' is not defined");
-  EXPECT_EQ(ParseError("g () => () { Y = C <p = []> () }"),
-            "bad.onnxtxt:1:25: empty list attribute 'p' needs a type annotation (e.g. 'p: ints = []')");
+  EXPECT_EQ(
+      ParseError("g () => () { Y = C <p = []> () }"),
+      "bad.onnxtxt:1:25: empty list attribute 'p' needs a type annotation (e.g. 'p: ints = []')");
   EXPECT_EQ(ParseError("g () => () <float[2] W = randn(mean: 1)> {}"),
             "bad.onnxtxt:1:26: randn() needs a seed");
   EXPECT_EQ(ParseError("g () => () <float[N] W = {1.0}> {}"),
@@ -475,7 +481,8 @@ TEST(TextErrors, ReportFileLineColumn) {
             "bad.onnxtxt:1:25: tensor 'W': hex\"...\" has 2 bytes but int4[2 elements] needs 1");
   EXPECT_EQ(ParseError("g (float 1x) => () {}"),
             "bad.onnxtxt:1:10: invalid number '1x...' (quote names that start with a digit)");
-  EXPECT_EQ(ParseError("g () => ()"), "bad.onnxtxt:1:11: expected '{' to open the node list, found end of input");
+  EXPECT_EQ(ParseError("g () => ()"),
+            "bad.onnxtxt:1:11: expected '{' to open the node list, found end of input");
 }
 
 }  // namespace
