@@ -210,7 +210,7 @@ def speak(text, voice, tmp):
     raw = os.path.join(tmp, "raw.wav")
     res = os.path.join(tmp, "16k.wav")
     subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", raw, text], check=True)
-    subprocess.run(["sox", raw, "-r", "16000", "-c", "1", "-b", "16", res], check=True)
+    subprocess.run(["sox", "-D", raw, "-r", "16000", "-c", "1", "-b", "16", res], check=True)  # -D: no (random) dither
     with wave.open(res) as f:
         assert f.getframerate() == 16000 and f.getsampwidth() == 2
         pcm = np.frombuffer(f.readframes(f.getnframes()), dtype="<i2").astype(np.float32)
