@@ -345,12 +345,15 @@ function main() {
     if (!durations.has(t.id)) durations.set(t.id, []);
     durations.get(t.id).push(d);
     // ETA: mean duration of this target's finished jobs (or of all jobs) per remaining job.
-    const all = [...durations.values()].flat();
-    const mean = all.reduce((x, y) => x + y, 0) / all.length;
+    // Targets not started yet: seconds per fp32 MB of the finished jobs times their size.
+    const tBytes = (tt) => tt.members.reduce((s, m) => { try { return s + fs.statSync(path.join(cache, `${m}.onnx`)).size; } catch { return s; } }, 0);
+    let doneSecs = 0, doneBytes = 0;
+    for (const [tid, ds] of durations) { doneSecs += ds.reduce((x, y) => x + y, 0); doneBytes += ds.length * tBytes(targets.find((x) => x.id === tid)); }
+    const perByte = doneBytes ? doneSecs / doneBytes : 0;
     let left = 0;
     for (const { t: tt } of jobs.slice(idx + 1)) {
       const ds = durations.get(tt.id);
-      left += ds ? ds.reduce((x, y) => x + y, 0) / ds.length : mean;
+      left += ds ? ds.reduce((x, y) => x + y, 0) / ds.length : perByte * tBytes(tt);
     }
     const elapsed = (Date.now() - start) / 1000;
     const status = row.error ? `ERROR ${row.error}` : `${mb(row.bytes).toFixed(2)} MB, SQNR ${row.fidelity.sqnr_db === 999 ? 'exact' : `${row.fidelity.sqnr_db} dB`}, ${row.metric.name} ${row.metric.value}`;
