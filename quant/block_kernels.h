@@ -193,7 +193,8 @@ inline constexpr int64_t kTileWidth = 64;
 inline constexpr int64_t kCodeBuffer = 8192;
 
 // Quantizes every block of x (layout L) and returns the error totals. Scales and zero points are
-// written at [outer, num_blocks, inner] positions of `scales` / `zero_points`. Codes are handed to
+// written at [outer, num_blocks, inner] positions of `scales` / `zero_points` (which may be null).
+// Codes are handed to
 //   sink(o, d_begin, rows, j0, width, codes)
 // meaning codes[r * width + j] belongs to element (o, d_begin + r, j0 + j). Every element is
 // handed over exactly once; distinct calls may run on different threads concurrently.
@@ -241,7 +242,7 @@ ErrorAccumulator QuantizeBlocks(const float* x, const BlockLayout& L, const Bloc
           MinMax(xb, len, mn, mx);
           const BlockParams p = ChooseParams<Q>(xb, len, mn, mx, config);
           scales[ob] = p.scale;
-          zero_points[ob] = p.zero_point;
+          if (zero_points != nullptr) zero_points[ob] = p.zero_point;
           for (int64_t r0 = 0; r0 < len; r0 += kCodeBuffer) {
             const int64_t rows = std::min(kCodeBuffer, len - r0);
             QuantizeContiguous<Q>(xb + r0, rows, p, codes.data(), acc);
@@ -280,7 +281,7 @@ ErrorAccumulator QuantizeBlocks(const float* x, const BlockLayout& L, const Bloc
           col_signal[j] = 0;
           col_max_abs[j] = 0;
           scales[ob * inner + j0 + j] = p.scale;
-          zero_points[ob * inner + j0 + j] = p.zero_point;
+          if (zero_points != nullptr) zero_points[ob * inner + j0 + j] = p.zero_point;
         }
         const int64_t chunk_rows = std::max<int64_t>(1, kCodeBuffer / w);
         for (int64_t r0 = 0; r0 < len; r0 += chunk_rows) {

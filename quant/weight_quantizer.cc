@@ -1,5 +1,9 @@
 #include "quant/weight_quantizer.h"
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -17,6 +21,22 @@ namespace {
 using internal::BlockConfig;
 using internal::ErrorAccumulator;
 using internal::QTraits;
+
+// Resizes a vector about to be filled. Fresh multi-megabyte buffers otherwise fault in 4 KiB page
+// by page, which dominates the run time in virtual machines; transparent huge pages (where the
+// kernel allows them on request) cut the faults 512-fold.
+template <typename T>
+void ResizeWithHugePages(std::vector<T>& v, size_t count) {
+  v.reserve(count);
+#ifdef __linux__
+  constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
+  const uintptr_t start = reinterpret_cast<uintptr_t>(v.data());
+  const uintptr_t begin = (start + kHugePage - 1) & ~(kHugePage - 1);
+  const uintptr_t end = (start + count * sizeof(T)) & ~(kHugePage - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#endif
+  v.resize(count);
+}
 
 // Stores a run of n 4-bit codes starting at element e of zero-initialised packed output. Bytes
 // wholly inside the run belong to this caller alone and get plain stores; a half-owned byte at
@@ -52,11 +72,13 @@ absl::StatusOr<QuantizedWeight> QuantizeWeightTyped(absl::Span<const float> weig
   QuantizedWeight result;
   result.qtype = Q;
   result.layout = L;
-  result.scales.resize(L.num_params());
+  ResizeWithHugePages(result.scales, L.num_params());
+  const bool stores_zero_points = !options.symmetric || !QTraits<Q>::kSigned;
   // Every entry is written by the kernel: no zero-filling.
-  std::unique_ptr<int32_t[]> zero_points(new int32_t[L.num_params()]);
+  std::unique_ptr<int32_t[]> zero_points(stores_zero_points ? new int32_t[L.num_params()]
+                                                            : nullptr);
   // Zero-filled: 4-bit runs OR their edge nibbles in.
-  result.data.resize(PackedByteSize(Q, n));
+  ResizeWithHugePages(result.data, PackedByteSize(Q, n));
   uint8_t* out = result.data.data();
   const int64_t D = L.axis_dim;
   const int64_t inner = L.inner;
@@ -84,7 +106,7 @@ absl::StatusOr<QuantizedWeight> QuantizeWeightTyped(absl::Span<const float> weig
   if (!std::isfinite(acc.signal)) {
     return absl::InvalidArgumentError("weight contains NaN or infinite values");
   }
-  if (!options.symmetric || !QTraits<Q>::kSigned) {
+  if (stores_zero_points) {
     result.zero_points = PackCodes(Q, absl::MakeConstSpan(zero_points.get(), L.num_params()));
   }
   result.stats.sum_squared_error = acc.sse;
