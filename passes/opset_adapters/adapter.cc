@@ -230,6 +230,12 @@ std::span<const int> SchemaVersions(std::string_view op_type) {
   return it->versions;
 }
 
+std::vector<std::string_view> KnownOperators() {
+  std::vector<std::string_view> names;
+  for (const OpHistory& h : Histories()) names.push_back(h.op_type);
+  return names;
+}
+
 // ---------------------------------------------------------------- RewriteContext
 
 RewriteContext::RewriteContext(Graph& graph, int64_t target_opset, bool in_function)

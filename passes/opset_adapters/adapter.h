@@ -26,6 +26,8 @@ inline constexpr int64_t kMaxKnownOpset = 21;
 
 // Since-versions (ascending) of a default-domain operator up to opset 21; empty when unknown.
 std::span<const int> SchemaVersions(std::string_view op_type);
+// Every default-domain operator the history knows, sorted.
+std::vector<std::string_view> KnownOperators();
 
 // Rewrites happen per graph; this holds what an adapter needs besides the node.
 class RewriteContext {

@@ -49,11 +49,6 @@ absl::StatusOr<Node*> SingleAxisSemantics(Node& node, RewriteContext& ctx) {
   reshape->name = absl::StrCat(ToAbsl(base), "/reshape");
   // Keep empty tensors' zero dims literal rather than copied from the 2-D input.
   if (ctx.target_opset() >= 14) reshape->SetAttribute(Attribute::Int("allowzero", 1));
-  if (x != nullptr && x->type.is_tensor()) {
-    flatten->output(0)->type = ValueType::Tensor(x->type.elem_type);
-    inner->output(0)->type = ValueType::Tensor(x->type.elem_type);
-  }
-  shape->output(0)->type = ValueType::Tensor(DataType::kInt64);
   node.DropAllInputs();
   if (absl::Status s = TakeOverValue(node.output(0), reshape->output(0), &node); !s.ok()) return s;
   return nullptr;  // the original node is gone; Softmax has no later versions to step through
