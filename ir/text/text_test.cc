@@ -454,6 +454,32 @@ TEST(TextPrint, ValueInfoCanBeLeftOut) {
   EXPECT_THAT(PrintGraph(*m->graph), HasSubstr("<\n  float T\n>"));
 }
 
+// Every truncation of a valid model either parses or fails with a located error; none crashes.
+TEST(TextErrors, TruncatedInputNeverCrashes) {
+  const std::string text = R"(<ir_version: 10, opset_import: ["" : 21]>
+g (float[2] X, int64 n) => (float[2] Y)
+<float[2] W = {1.0, 2.0}, int4[3] q = hex"f701", float[4] R = randn(seed: 1), float[2] T>
+{
+  [lbl] T = Add (X, W)
+  Y = Loop (n, , T) <body = b (int64 i, bool c, float[2] a) => (bool c2, float[2] a2) {
+    c2 = Identity (c)
+    a2 = Mul (a, X)
+  }, s = "x\ty", f = [1.0, -inf], e: ints = []>
+}
+<domain: "d"> F <a, b = 1> (x) => (y) { y = Relu (x) }
+)";
+  ASSERT_NE(Parse(text), nullptr);
+  int failures = 0;
+  for (size_t n = 0; n < text.size(); ++n) {
+    absl::StatusOr<std::unique_ptr<Model>> m = ParseModel(text.substr(0, n), "cut.onnxtxt");
+    if (!m.ok()) {
+      ++failures;
+      EXPECT_THAT(std::string(m.status().message()), StartsWith("cut.onnxtxt:")) << n;
+    }
+  }
+  EXPECT_GT(failures, static_cast<int>(text.size()) - 5);
+}
+
 TEST(TextErrors, ReportFileLineColumn) {
   EXPECT_EQ(ParseError("g (float X) => () {\n  Y = Relu(Z)\n}"),
             "bad.onnxtxt:2:12: value 'Z' is not defined (values must be defined before use)");
