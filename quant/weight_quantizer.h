@@ -39,11 +39,21 @@
 
 namespace onnx_opt::quant {
 
-// How each block's scale and zero point are chosen.
+// How each block's scale and zero point are chosen. The searches keep the block's zero point
+// rules (fixed for symmetric) and the scale rounding/clamping above, and each block's result is
+// checked against the min/max parameters by exact squared error, so per block (hence in total)
+// they are never worse than kMinMax. All are deterministic.
 enum class ScaleSearch {
-  kMinMax,  // from the block's min/max (see above); fastest.
-  kMse,     // grid search over shrunk clipping ranges minimising the block's squared error.
-  kHqq,     // half-quadratic style alternating optimisation of zero point and scale.
+  // From the block's min/max (see above); fastest.
+  kMinMax,
+  // Grid search minimising the block's squared error: 100 shrink ratios of the min/max range
+  // (1.0 down to 0.505), refined in steps of 0.0005 around the best, then (asymmetric) the zero
+  // point moved by up to +-2.
+  kMse,
+  // Half-quadratic style: 20 iterations alternating rounding with closed-form least-squares
+  // updates of scale (and integer zero point when asymmetric) against the weights minus an l_1/2
+  // soft-thresholded residual; the best iterate by squared error is kept.
+  kHqq,
 };
 
 // Quantization error of a whole tensor, accumulated in double.
