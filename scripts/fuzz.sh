@@ -42,7 +42,7 @@ mkdir -p "$seeds"/{model_loader,text_parser,pipeline_parser}
 find lit-tests -name '*.onnxtxt' -exec cp {} "$seeds/text_parser/" \; 2>/dev/null || true
 cp fuzz/seeds/pipeline_parser/* "$seeds/pipeline_parser/" 2>/dev/null || true
 "$build/bin/make-malformed-models" "$seeds/malformed" >/dev/null
-find "$seeds/malformed" -name '*.onnx' -size -1M -exec sh -c 'cp "$1" "$2/$(echo "$1" | tr / _)"' _ {} "$seeds/model_loader" \;
+find "$seeds/malformed" -name '*.onnx' -size -1000k -exec sh -c 'cp "$1" "$2/$(echo "$1" | tr / _)"' _ {} "$seeds/model_loader" \;
 if [[ -d "$models" ]]; then
   for m in "$models"/*.onnx; do
     [[ -f "$m" ]] && head -c 65536 "$m" >"$seeds/model_loader/head-$(basename "$m")"
