@@ -43,8 +43,8 @@ absl::Status SetUnknown(const std::string& bytes, google::protobuf::Message* mes
 absl::Status ParseOpaque(const OpaqueProto& opaque, google::protobuf::Message* out,
                          absl::string_view what) {
   if (!out->ParseFromString(opaque.bytes)) {
-    return absl::InternalError(absl::StrCat("stored ", what, " does not parse as ",
-                                            out->GetTypeName()));
+    return absl::InternalError(
+        absl::StrCat("stored ", what, " does not parse as ", out->GetTypeName()));
   }
   return absl::OkStatus();
 }
@@ -153,8 +153,8 @@ class ModelExporter {
     const std::shared_ptr<const Buffer>& buffer = tensor.buffer();
     const int64_t size = buffer ? static_cast<int64_t>(buffer->size()) : 0;
     if (external_threshold_ >= 0 && size > 0 && size >= external_threshold_) {
-      int64_t offset = (external_size_ + kExternalAlignment - 1) / kExternalAlignment *
-                       kExternalAlignment;
+      int64_t offset =
+          (external_size_ + kExternalAlignment - 1) / kExternalAlignment * kExternalAlignment;
       external_.push_back(PendingBytes{buffer, offset});
       external_size_ = offset + size;
       out->set_data_location(onnx::TensorProto::EXTERNAL);
@@ -269,8 +269,8 @@ class ModelExporter {
             target = out->add_type_protos();
             break;
           default:
-            return absl::InternalError(absl::StrCat("attribute '", attr.name,
-                                                    "' holds protos but is not a proto type"));
+            return absl::InternalError(
+                absl::StrCat("attribute '", attr.name, "' holds protos but is not a proto type"));
         }
         if (absl::Status s = ParseOpaque(o, target, absl::StrCat("attribute '", attr.name, "'"));
             !s.ok()) {
@@ -332,7 +332,8 @@ class ModelExporter {
       if (absl::Status s = ExportValueInfo(*v, out->add_value_info()); !s.ok()) return s;
     }
     for (const OpaqueProto& qa : graph.quantization_annotations) {
-      absl::Status s = ParseOpaque(qa, out->add_quantization_annotation(), "quantization annotation");
+      absl::Status s =
+          ParseOpaque(qa, out->add_quantization_annotation(), "quantization annotation");
       if (!s.ok()) return s;
     }
     return SetUnknown(graph.unknown_fields, out);
@@ -351,8 +352,9 @@ class ModelExporter {
     if (function.body) {
       const Graph& body = *function.body;
       if (!body.initializers().empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "function '", function.name, "': body has initializers, which FunctionProto cannot hold"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("function '", function.name,
+                         "': body has initializers, which FunctionProto cannot hold"));
       }
       for (const Value* in : body.inputs()) out->add_input(in->name());
       for (const Value* o : body.outputs()) out->add_output(o->name());
@@ -464,9 +466,8 @@ class TempFile {
 
   absl::Status Commit() {
     if (::rename(temp_path_.c_str(), target_.c_str()) != 0) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(target_, ": cannot rename the temporary file into place: ",
-                       std::strerror(errno)));
+      return absl::PermissionDeniedError(absl::StrCat(
+          target_, ": cannot rename the temporary file into place: ", std::strerror(errno)));
     }
     temp_path_.clear();
     return absl::OkStatus();
@@ -553,8 +554,8 @@ absl::Status SaveModel(const Model& model, const std::string& path, const SaveOp
                                   : options.external_data_name;
   if (options.external_data_threshold >= 0 &&
       (external_name.find('/') != std::string::npos || external_name == "..")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": external data name '", external_name, "' must be a file name, not a path"));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": external data name '", external_name,
+                                                   "' must be a file name, not a path"));
   }
   ModelExporter exporter(options.external_data_threshold, external_name, true);
   onnx::ModelProto proto;

@@ -71,8 +71,9 @@ class ExternalDataResolver {
     }
     if (location.empty()) return Error(name, "external data has no location");
     if (base_dir_.empty()) {
-      return Error(name, absl::StrCat("external data file '", location,
-                                      "' cannot be resolved: the model was not loaded from a file"));
+      return Error(name,
+                   absl::StrCat("external data file '", location,
+                                "' cannot be resolved: the model was not loaded from a file"));
     }
     if (location.front() == '/' || location.front() == '\\') {
       return Error(name, absl::StrCat("external data path '", location,
@@ -115,8 +116,8 @@ class ExternalDataResolver {
     std::string path = absl::StrCat(base_dir_, "/", location);
     std::optional<std::string> real = RealPath(path);
     if (!real) {
-      return Error(tensor, absl::StrCat("external data file '", path, "' not found: ",
-                                        std::strerror(errno)));
+      return Error(tensor, absl::StrCat("external data file '", path,
+                                        "' not found: ", std::strerror(errno)));
     }
     if (real_base_.empty()) {
       std::optional<std::string> base = RealPath(base_dir_);
@@ -132,8 +133,8 @@ class ExternalDataResolver {
     if (it != files_.end()) return it->second;
     absl::StatusOr<std::shared_ptr<MappedFile>> file = MappedFile::Open(*real);
     if (!file.ok()) {
-      return Error(tensor, absl::StrCat("external data file '", path,
-                                        "': ", file.status().message()));
+      return Error(tensor,
+                   absl::StrCat("external data file '", path, "': ", file.status().message()));
     }
     files_.emplace(*real, *file);
     return *file;
@@ -187,7 +188,7 @@ TypedField FieldFor(DataType type) {
 
 // Converts the typed data fields of a tensor into raw_data layout.
 absl::StatusOr<std::shared_ptr<const Buffer>> TypedFieldsToBuffer(const onnx::TensorProto& t,
-                                                                 DataType type) {
+                                                                  DataType type) {
   const TypedField field = FieldFor(type);
   struct Present {
     TypedField field;
@@ -260,8 +261,7 @@ class HeapBuffer final : public Buffer {
 };
 
 // raw_data the file parser read directly into buffers, keyed by the TensorProto it belongs to.
-using PrereadRawData =
-    absl::flat_hash_map<const onnx::TensorProto*, std::shared_ptr<const Buffer>>;
+using PrereadRawData = absl::flat_hash_map<const onnx::TensorProto*, std::shared_ptr<const Buffer>>;
 
 }  // namespace
 
@@ -607,7 +607,8 @@ class ModelImporter {
       for (auto it = graph->values_.begin(); it != graph->values_.end(); ++it) {
         position[it->get()] = it;
       }
-      for (Value* v : listed) graph->values_.splice(graph->values_.end(), graph->values_, position[v]);
+      for (Value* v : listed)
+        graph->values_.splice(graph->values_.end(), graph->values_, position[v]);
     }
 
     for (const onnx::ValueInfoProto& info : proto.output()) {

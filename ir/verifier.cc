@@ -103,8 +103,8 @@ class Verifier {
       if (absl::Status s = define(in, absl::StrCat(GraphLabel(graph), " input")); !s.ok()) return s;
     }
     for (const Value* v : graph.initializers()) {
-      if (absl::Status s = CheckTensor(*v->initializer(), absl::StrCat("initializer '", v->name(), "'"),
-                                       v->name());
+      if (absl::Status s = CheckTensor(*v->initializer(),
+                                       absl::StrCat("initializer '", v->name(), "'"), v->name());
           !s.ok()) {
         return s;
       }
@@ -142,8 +142,9 @@ class Verifier {
         return Invalid(absl::StrCat(GraphLabel(graph), ": output #", i, " is null"));
       }
       if (!defined_.contains(out)) {
-        return Invalid(absl::StrCat(GraphLabel(graph), ": output '", out->name(),
-                                    "' is not produced by any node nor a graph input or initializer"));
+        return Invalid(
+            absl::StrCat(GraphLabel(graph), ": output '", out->name(),
+                         "' is not produced by any node nor a graph input or initializer"));
       }
     }
     return absl::OkStatus();
@@ -165,8 +166,8 @@ class Verifier {
     const Graph& owner = *in.graph();
     const Node* on_cycle = nullptr;
     if (!HasTopologicalOrder(owner, &on_cycle)) {
-      return Invalid(absl::StrCat(GraphLabel(owner), " has a cycle through ",
-                                  on_cycle->DebugName()));
+      return Invalid(
+          absl::StrCat(GraphLabel(owner), " has a cycle through ", on_cycle->DebugName()));
     }
     return Invalid(absl::StrCat(node.DebugName(), ": input '", in.name(),
                                 "' is used before it is defined (nodes not in topological order)"));

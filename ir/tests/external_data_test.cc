@@ -141,8 +141,9 @@ TEST(ExternalData, CustomSidecarName) {
   options.external_data_name = "sub/weights.bin";
   absl::Status s = SaveModel(**ImportModel(SmallModel(), ""), dir.File("b.onnx"), options);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(), dir.File("b.onnx") +
-                             ": external data name 'sub/weights.bin' must be a file name, not a path");
+  EXPECT_EQ(s.message(),
+            dir.File("b.onnx") +
+                ": external data name 'sub/weights.bin' must be a file name, not a path");
 }
 
 // Loads a model whose tensor w points at `location` (with the given range), returning the error.
@@ -159,9 +160,9 @@ std::string LoadError(const TempDir& dir, const std::string& location, int64_t o
 
 TEST(ExternalData, RejectsMissingFiles) {
   TempDir dir;
-  EXPECT_EQ(LoadError(dir, "absent.bin"),
-            dir.File("m.onnx") + ": tensor 'w': external data file '" + dir.path() +
-                "/absent.bin' not found: No such file or directory");
+  EXPECT_EQ(LoadError(dir, "absent.bin"), dir.File("m.onnx") +
+                                              ": tensor 'w': external data file '" + dir.path() +
+                                              "/absent.bin' not found: No such file or directory");
 }
 
 TEST(ExternalData, RejectsPathsLeavingTheFolder) {
@@ -193,7 +194,8 @@ TEST(ExternalData, RejectsRangesPastTheEnd) {
   EXPECT_EQ(LoadError(dir, "w.bin", 136, 8),
             prefix + "offset 136 length 8 is past the end of 'w.bin' (140 bytes)");
   EXPECT_EQ(LoadError(dir, "w.bin", 200, -1),
-            dir.File("m.onnx") + ": tensor 'w': external data offset 200 is past the end of 'w.bin' (140 bytes)");
+            dir.File("m.onnx") +
+                ": tensor 'w': external data offset 200 is past the end of 'w.bin' (140 bytes)");
   EXPECT_EQ(LoadError(dir, "w.bin", 64, 8), "loaded");
 }
 

@@ -1,4 +1,6 @@
 // ONNX protobuf import/export: losslessness, zero-copy tensors, typed fields, file handling.
+#include "ir/onnx_io.h"
+
 #include <sys/stat.h>
 
 #include <cstring>
@@ -7,7 +9,6 @@
 #include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "ir/onnx_io.h"
 #include "ir/tests/test_util.h"
 #include "ir/verifier.h"
 
@@ -84,7 +85,10 @@ onnx::ModelProto FullModel() {
   g->mutable_input(2)->mutable_type()->mutable_tensor_type()->set_elem_type(1);
   auto* seq = g->add_input();
   seq->set_name("seq");
-  seq->mutable_type()->mutable_sequence_type()->mutable_elem_type()->mutable_tensor_type()
+  seq->mutable_type()
+      ->mutable_sequence_type()
+      ->mutable_elem_type()
+      ->mutable_tensor_type()
       ->set_elem_type(onnx::TensorProto::INT64);
 
   *g->add_initializer() = FloatTensor("bias", {3}, {0.5f, 1.5f, 2.5f});
@@ -140,7 +144,9 @@ onnx::ModelProto FullModel() {
   auto* st = AddAttr(all, "st", onnx::AttributeProto::SPARSE_TENSOR)->mutable_sparse_tensor();
   st->add_dims(4);
   *st->mutable_indices() = FloatTensor("idx", {1}, {0});
-  AddAttr(all, "tp", onnx::AttributeProto::TYPE_PROTO)->mutable_tp()->mutable_tensor_type()
+  AddAttr(all, "tp", onnx::AttributeProto::TYPE_PROTO)
+      ->mutable_tp()
+      ->mutable_tensor_type()
       ->set_elem_type(onnx::TensorProto::INT8);
   auto* fs = AddAttr(all, "fs", onnx::AttributeProto::FLOATS);
   fs->add_floats(1.0f);

@@ -1,8 +1,9 @@
 // The verifier: each structural error is reported in one line naming the node, value or tensor.
+#include "ir/verifier.h"
+
 #include "gtest/gtest.h"
 #include "ir/onnx_io.h"
 #include "ir/tests/test_util.h"
-#include "ir/verifier.h"
 
 namespace onnx_opt {
 namespace {
@@ -141,7 +142,11 @@ TEST(Verifier, SubgraphsSeeOuterValuesDefinedBeforeTheirNode) {
   EXPECT_EQ(Verify(cyclic), "graph 'small' has a cycle through If 'if'");
   // Names of a branch are not visible in the other one.
   onnx::ModelProto cross = ModelWithIf("r");
-  cross.mutable_graph()->mutable_node(1)->mutable_attribute(1)->mutable_g()->mutable_node(0)
+  cross.mutable_graph()
+      ->mutable_node(1)
+      ->mutable_attribute(1)
+      ->mutable_g()
+      ->mutable_node(0)
       ->set_input(0, "then_branch_o");
   EXPECT_EQ(Verify(cross), "Neg 'else_branch_neg': input 'then_branch_o' is not defined");
 }
