@@ -12,7 +12,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-int Run(std::vector<std::string> args, std::string* out, std::string* err) {
+int RunDriver(std::vector<std::string> args, std::string* out, std::string* err) {
   std::ostringstream o, e;
   int code = RunOnnxOpt(args, o, e);
   *out = o.str();
@@ -33,28 +33,28 @@ TEST(DriverTest, FormatByExtensionAndContent) {
 
 TEST(DriverTest, FlagErrorsAreOneLine) {
   std::string out, err;
-  EXPECT_EQ(Run({"--bogus"}, &out, &err), 1);
+  EXPECT_EQ(RunDriver({"--bogus"}, &out, &err), 1);
   EXPECT_EQ(err, "onnx-opt: unknown flag '--bogus' (see onnx-opt --help)\n");
-  EXPECT_EQ(Run({"a.onnx", "b.onnx"}, &out, &err), 1);
+  EXPECT_EQ(RunDriver({"a.onnx", "b.onnx"}, &out, &err), 1);
   EXPECT_THAT(err, HasSubstr("more than one input file"));
-  EXPECT_EQ(Run({}, &out, &err), 1);
+  EXPECT_EQ(RunDriver({}, &out, &err), 1);
   EXPECT_EQ(err, "onnx-opt: no input file (see onnx-opt --help)\n");
-  EXPECT_EQ(Run({"x.onnx", "-p"}, &out, &err), 1);
+  EXPECT_EQ(RunDriver({"x.onnx", "-p"}, &out, &err), 1);
   EXPECT_EQ(err, "onnx-opt: -p needs a value\n");
-  EXPECT_EQ(Run({"x.onnx", "--verify-each=maybe"}, &out, &err), 1);
+  EXPECT_EQ(RunDriver({"x.onnx", "--verify-each=maybe"}, &out, &err), 1);
   EXPECT_THAT(err, HasSubstr("--verify-each expects true or false"));
-  EXPECT_EQ(Run({"x.onnx", "--emit=onnx"}, &out, &err), 1);
+  EXPECT_EQ(RunDriver({"x.onnx", "--emit=onnx"}, &out, &err), 1);
   EXPECT_THAT(err, HasSubstr("--emit=onnx needs an output file"));
-  EXPECT_EQ(Run({"x.onnx", "-p", "nope"}, &out, &err), 1);
+  EXPECT_EQ(RunDriver({"x.onnx", "-p", "nope"}, &out, &err), 1);
   EXPECT_THAT(err, HasSubstr("unknown pass 'nope'; valid passes: dce,"));
-  EXPECT_EQ(Run({"/nonexistent/x.onnxtxt"}, &out, &err), 1);
+  EXPECT_EQ(RunDriver({"/nonexistent/x.onnxtxt"}, &out, &err), 1);
   EXPECT_THAT(err, HasSubstr("onnx-opt: /nonexistent/x.onnxtxt: "));
   EXPECT_EQ(err.find('\n'), err.size() - 1);
 }
 
 TEST(DriverTest, ListPassesAndDocs) {
   std::string out, err;
-  EXPECT_EQ(Run({"--list-passes"}, &out, &err), 0);
+  EXPECT_EQ(RunDriver({"--list-passes"}, &out, &err), 0);
   EXPECT_THAT(out, HasSubstr("dce"));
   EXPECT_THAT(out, HasSubstr("remove-initializers=<bool> (default: true)"));
   std::string docs = PassDocsMarkdown();
