@@ -72,7 +72,6 @@ bool HasTopologicalOrder(const Graph& graph, const Node** on_cycle) {
 
 class Verifier {
  public:
-  explicit Verifier(const Model& model) : model_(model) {}
 
   // `opsets`: the imports node domains are checked against (the model's or a function's).
   absl::Status CheckGraph(const Graph& graph, const std::vector<OpsetImport>& opsets) {
@@ -215,7 +214,6 @@ class Verifier {
     return absl::OkStatus();
   }
 
-  const Model& model_;
   // Values visible at the current point: definitions of this graph so far, and those of the
   // enclosing graphs before the node that owns the subgraph being checked.
   absl::flat_hash_set<const Value*> defined_;
@@ -224,7 +222,7 @@ class Verifier {
 }  // namespace
 
 absl::Status VerifyGraph(const Graph& graph, const Model& model) {
-  Verifier verifier(model);
+  Verifier verifier;
   return verifier.CheckGraph(graph, model.opset_imports);
 }
 
@@ -235,7 +233,7 @@ absl::Status VerifyModel(const Model& model) {
     if (function.body == nullptr) {
       return Invalid(absl::StrCat("function '", function.name, "' has no body"));
     }
-    Verifier verifier(model);
+    Verifier verifier;
     absl::Status s = verifier.CheckGraph(*function.body, function.opset_imports);
     if (!s.ok()) {
       return absl::Status(s.code(), absl::StrCat("function '", function.domain, ".", function.name,
