@@ -452,7 +452,7 @@ std::map<std::string, CaseFn> AllCases() {
   cases["chain-10000"] = [](const Context& ctx, const std::string& name) {
     return WriteModel(ctx, name, Chain(10000));
   };
-  cases["nested-if-50"] = Raw([] { return NestedIfBytes(50); });
+  cases["nested-if-25"] = Raw([] { return NestedIfBytes(25); });
   cases["nested-if-1000"] = Raw([] { return NestedIfBytes(1000); });
   return cases;
 }
