@@ -106,7 +106,7 @@ class UpgradeOpsetPass : public Pass {
         }
         for (const Step& step : *plan) {
           if (step.rule->check == nullptr) continue;
-          if (absl::Status s = step.rule->check(*node); !s.ok()) {
+          if (absl::Status s = step.rule->check(*node, target); !s.ok()) {
             return absl::InvalidArgumentError(absl::StrCat(
                 s.message(), " (", ToAbsl(step.rule->op_type), " ", step.rule->version - 1, " -> ",
                 step.rule->version, ", in ", GraphDebugName(*job.graph), ")"));

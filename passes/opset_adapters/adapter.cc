@@ -331,8 +331,7 @@ const StepRule* RuleTable::Find(std::string_view op_type, int version) const {
 // ---------------------------------------------------------------- helpers
 
 absl::Status Refuse(const Node& node, std::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("upgrade-opset: ", node.DebugName(), ": ", ToAbsl(why)));
+  return absl::InvalidArgumentError(absl::StrCat(node.DebugName(), ": ", ToAbsl(why)));
 }
 
 void IntsAttributeToInput(Node& node, std::string_view attr, size_t index, RewriteContext& ctx) {
@@ -397,6 +396,33 @@ Node* RebuildWithOutputs(Node& node, size_t keep) {
     v->in_value_info = std::get<2>(olds[i]);
   }
   return fresh;
+}
+
+std::optional<DataType> InferElemType(const Value* value) {
+  static constexpr std::string_view kSameTypeAsFirstInput[] = {
+      "Abs", "Add", "AveragePool", "BatchNormalization", "Ceil", "Clip", "Concat", "Conv",
+      "ConvTranspose", "DepthToSpace", "Div", "Dropout", "Elu", "Erf", "Exp", "Expand", "Flatten",
+      "Floor", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish",
+      "Identity", "InstanceNormalization", "LayerNormalization", "LeakyRelu", "Log",
+      "LogSoftmax", "LRN", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul", "Neg", "Pad", "Pow",
+      "PRelu", "Reciprocal", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "Relu",
+      "Reshape", "Resize", "Selu", "Sigmoid", "Sin", "Cos", "Slice", "Softmax", "Softplus",
+      "SpaceToDepth", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "Transpose",
+      "Unsqueeze", "Upsample"};
+  for (int depth = 0; value != nullptr && depth < 10000; ++depth) {
+    if (value->type.is_tensor() && value->type.elem_type != DataType::kUndefined) {
+      return value->type.elem_type;
+    }
+    if (value->initializer() != nullptr) return value->initializer()->type();
+    const Node* producer = value->producer();
+    if (producer == nullptr || !producer->domain.empty() ||
+        std::find(std::begin(kSameTypeAsFirstInput), std::end(kSameTypeAsFirstInput),
+                  producer->op_type) == std::end(kSameTypeAsFirstInput)) {
+      return std::nullopt;
+    }
+    value = producer->input(0);
+  }
+  return std::nullopt;
 }
 
 uint16_t FloatToHalfBits(float value) {

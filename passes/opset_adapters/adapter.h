@@ -68,7 +68,7 @@ struct StepRule {
   std::string_view op_type;
   int version;
   std::string_view rule;  // one line: what changed and what is done about it
-  absl::Status (*check)(const Node& node) = nullptr;
+  absl::Status (*check)(const Node& node, int64_t target_opset) = nullptr;
   absl::StatusOr<Node*> (*apply)(Node& node, RewriteContext& ctx) = nullptr;
 };
 
@@ -109,6 +109,9 @@ Node* RebuildWithOutputs(Node& node, size_t keep);
 // then it takes the old name and type. `old_value`'s producer must be erased by the caller first
 // if the name is to be reused; this function erases `producer` (when non-null) in between.
 absl::Status TakeOverValue(Value* old_value, Value* replacement, Node* producer);
+// Element type of a value: its declared type, its initializer's, or (through operators whose first
+// output has their first input's type: Conv, Relu, Add, Reshape, ...) that of a producer's input.
+std::optional<DataType> InferElemType(const Value* value);
 // IEEE half / bfloat16 bit patterns for a double (round to nearest even).
 uint16_t FloatToHalfBits(float value);
 uint16_t FloatToBFloat16Bits(float value);

@@ -36,7 +36,7 @@ absl::StatusOr<Node*> GridSampleRenameModes(Node& node, RewriteContext& ctx) {
   return &node;
 }
 
-absl::Status CheckDft(const Node& node) {
+absl::Status CheckDft(const Node& node, int64_t target_opset) {
   if (node.inputs().size() > 2 && node.input(2) != nullptr) {
     return Refuse(node, "already has a third input before opset 20");
   }
@@ -50,7 +50,7 @@ absl::StatusOr<Node*> DftAxisToInput(Node& node, RewriteContext& ctx) {
   return &node;
 }
 
-absl::Status CheckReshapeShape(const Node& node) {
+absl::Status CheckReshapeShape(const Node& node, int64_t target_opset) {
   if (!node.GetInts("shape")) return Refuse(node, "Reshape-1 needs a shape attribute");
   if (node.input(1) != nullptr) return Refuse(node, "has a second input before opset 5");
   return absl::OkStatus();
@@ -72,7 +72,7 @@ std::optional<int64_t> Rank(const Value* v) {
   return static_cast<int64_t>(v->type.shape->size());
 }
 
-absl::Status CheckLegacyBroadcast(const Node& node) {
+absl::Status CheckLegacyBroadcast(const Node& node, int64_t target_opset) {
   if (node.GetInt("broadcast").value_or(0) == 0 || !node.GetInt("axis")) {
     return absl::OkStatus();
   }

@@ -16,7 +16,7 @@
 namespace onnx_opt::opset {
 namespace {
 
-absl::Status CheckIsTest(const Node& node) {
+absl::Status CheckIsTest(const Node& node, int64_t target_opset) {
   if (node.GetInt("is_test").value_or(0) == 0) {
     return Refuse(node, "is_test=0 (training mode) has no equivalent after opset 6");
   }
@@ -28,7 +28,7 @@ absl::StatusOr<Node*> RemoveIsTest(Node& node, RewriteContext& ctx) {
   return &node;
 }
 
-absl::Status CheckSpatial(const Node& node) {
+absl::Status CheckSpatial(const Node& node, int64_t target_opset) {
   if (node.GetInt("spatial").value_or(1) != 1) {
     return Refuse(node, "spatial=0 (per-activation statistics) has no opset-9 equivalent");
   }
@@ -40,7 +40,7 @@ absl::StatusOr<Node*> RemoveSpatial(Node& node, RewriteContext& ctx) {
   return &node;
 }
 
-absl::Status CheckTrainingOutputs(const Node& node) {
+absl::Status CheckTrainingOutputs(const Node& node, int64_t target_opset) {
   if (UsesOutputsBeyond(node, 1)) {
     return Refuse(node, "uses mean/var/saved statistics outputs, which opset 14 only produces in "
                         "training mode with different meaning");
@@ -63,7 +63,7 @@ std::optional<int64_t> ChannelCount(const Node& node) {
   return c.is_fixed() ? c.value : std::nullopt;
 }
 
-absl::Status CheckGroupNorm(const Node& node) {
+absl::Status CheckGroupNorm(const Node& node, int64_t target_opset) {
   std::optional<int64_t> groups = node.GetInt("num_groups");
   std::optional<int64_t> channels = ChannelCount(node);
   if (!groups || *groups <= 0) return Refuse(node, "needs a positive num_groups attribute");

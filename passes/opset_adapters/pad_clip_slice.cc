@@ -4,13 +4,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "ir/strings.h"
 #include "passes/opset_adapters/adapter.h"
 #include "passes/utils.h"
 
 namespace onnx_opt::opset {
 namespace {
 
-absl::Status CheckOnlyDataInput(const Node& node) {
+absl::Status CheckOnlyDataInput(const Node& node, int64_t target_opset) {
   for (size_t i = 1; i < node.inputs().size(); ++i) {
     if (node.input(i) != nullptr) {
       return Refuse(node, "has extra inputs before the version that introduced them");
@@ -21,9 +22,9 @@ absl::Status CheckOnlyDataInput(const Node& node) {
 
 // Element type of the node's first input when it is a known floating-point type.
 std::optional<DataType> FloatElementType(const Node& node) {
-  const Value* x = node.input(0);
-  if (x == nullptr || !x->type.is_tensor()) return std::nullopt;
-  DataType t = x->type.elem_type;
+  std::optional<DataType> known = InferElemType(node.input(0));
+  if (!known) return std::nullopt;
+  DataType t = *known;
   if (t == DataType::kFloat || t == DataType::kFloat16 || t == DataType::kDouble ||
       t == DataType::kBFloat16) {
     return t;
@@ -32,11 +33,11 @@ std::optional<DataType> FloatElementType(const Node& node) {
 }
 
 // ---- Slice-10: starts, ends, axes -> inputs 1, 2, 3.
-absl::Status CheckSlice(const Node& node) {
+absl::Status CheckSlice(const Node& node, int64_t target_opset) {
   if (!node.GetInts("starts") || !node.GetInts("ends")) {
     return Refuse(node, "Slice-1 needs starts and ends attributes");
   }
-  return CheckOnlyDataInput(node);
+  return CheckOnlyDataInput(node, target_opset);
 }
 
 absl::StatusOr<Node*> SliceToInputs(Node& node, RewriteContext& ctx) {
@@ -47,9 +48,9 @@ absl::StatusOr<Node*> SliceToInputs(Node& node, RewriteContext& ctx) {
 }
 
 // ---- TopK-10: k -> 1-D input of one element.
-absl::Status CheckTopK(const Node& node) {
+absl::Status CheckTopK(const Node& node, int64_t target_opset) {
   if (!node.GetInt("k")) return Refuse(node, "TopK-1 needs a k attribute");
-  return CheckOnlyDataInput(node);
+  return CheckOnlyDataInput(node, target_opset);
 }
 
 absl::StatusOr<Node*> TopKToInput(Node& node, RewriteContext& ctx) {
@@ -60,7 +61,7 @@ absl::StatusOr<Node*> TopKToInput(Node& node, RewriteContext& ctx) {
 }
 
 // ---- Pad-11: pads -> input, value -> constant_value input (of the data type).
-absl::Status CheckPad(const Node& node) {
+absl::Status CheckPad(const Node& node, int64_t target_opset) {
   if (!node.GetInts("pads")) return Refuse(node, "Pad-2 needs a pads attribute");
   const float value = node.GetFloat("value").value_or(0.0f);
   const std::string mode = node.GetString("mode").value_or("constant");
@@ -68,7 +69,7 @@ absl::Status CheckPad(const Node& node) {
     return Refuse(node, "non-zero pad value needs the data's element type to be known (float, "
                         "float16 or double) to build the constant_value input");
   }
-  return CheckOnlyDataInput(node);
+  return CheckOnlyDataInput(node, target_opset);
 }
 
 absl::StatusOr<Node*> PadToInputs(Node& node, RewriteContext& ctx) {
@@ -83,13 +84,25 @@ absl::StatusOr<Node*> PadToInputs(Node& node, RewriteContext& ctx) {
 }
 
 // ---- Clip-11: min/max attributes -> scalar inputs of the data type.
-absl::Status CheckClip(const Node& node) {
+// The bounds are built in the data's type when it is known; else (opset 15+) as float constants
+// cast to the data's type at run time by CastLike (Clip-6 took float bounds for every type).
+absl::Status CheckClip(const Node& node, int64_t target_opset) {
   const bool has_bound = node.GetFloat("min") || node.GetFloat("max");
-  if (has_bound && !FloatElementType(node)) {
-    return Refuse(node, "min/max need the data's element type to be known (float, float16 or "
-                        "double) to build the bound inputs");
+  if (has_bound && !FloatElementType(node) && target_opset < 15) {
+    return Refuse(node, "min/max need the data's element type (unknown here) below opset 15, "
+                        "which has CastLike");
   }
-  return CheckOnlyDataInput(node);
+  return CheckOnlyDataInput(node, target_opset);
+}
+
+Value* ClipBound(Node& node, float bound, RewriteContext& ctx, std::string_view hint) {
+  if (std::optional<DataType> type = FloatElementType(node)) {
+    return ctx.FloatScalar(*type, bound, &node, hint);
+  }
+  Value* as_float = ctx.FloatScalar(DataType::kFloat, bound, &node, hint);
+  Node* cast = ctx.graph().CreateNode("CastLike", {as_float, node.input(0)}, 1, &node, "",
+                                      {absl::StrCat(ToAbsl(hint), "_like")});
+  return cast->output(0);
 }
 
 absl::StatusOr<Node*> ClipToInputs(Node& node, RewriteContext& ctx) {
@@ -97,13 +110,13 @@ absl::StatusOr<Node*> ClipToInputs(Node& node, RewriteContext& ctx) {
   std::optional<float> max = node.GetFloat("max");
   node.RemoveAttribute("min");
   node.RemoveAttribute("max");
-  if (min) node.SetInput(1, ctx.FloatScalar(*FloatElementType(node), *min, &node, "Clip_min"));
-  if (max) node.SetInput(2, ctx.FloatScalar(*FloatElementType(node), *max, &node, "Clip_max"));
+  if (min) node.SetInput(1, ClipBound(node, *min, ctx, "Clip_min"));
+  if (max) node.SetInput(2, ClipBound(node, *max, ctx, "Clip_max"));
   return &node;
 }
 
 // ---- Dropout-10: the mask output became bool (it had the data type).
-absl::Status CheckDropoutMask(const Node& node) {
+absl::Status CheckDropoutMask(const Node& node, int64_t target_opset) {
   if (UsesOutputsBeyond(node, 1)) {
     return Refuse(node, "its mask output is used, and the mask type changes from the data type "
                         "to bool at opset 10");

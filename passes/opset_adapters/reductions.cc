@@ -9,7 +9,7 @@
 namespace onnx_opt::opset {
 namespace {
 
-absl::Status CheckAxesNotInput(const Node& node) {
+absl::Status CheckAxesNotInput(const Node& node, int64_t target_opset) {
   if (node.inputs().size() > 1 && node.input(1) != nullptr) {
     return Refuse(node, "already has an axes input before the version that introduced it");
   }

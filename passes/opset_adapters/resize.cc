@@ -30,7 +30,7 @@ std::optional<std::vector<float>> ConstantScales(const Node& node) {
   return *values;
 }
 
-absl::Status CheckUpsampleScales(const Node& node) {
+absl::Status CheckUpsampleScales(const Node& node, int64_t target_opset) {
   const bool has_attr = node.FindAttribute("scales") != nullptr;
   const bool has_input = node.input(1) != nullptr;
   if (has_attr == has_input) {
@@ -76,7 +76,7 @@ absl::StatusOr<std::string> OpsetTenNearestMode(const Node& node) {
   return std::string(down ? "ceil" : "floor");
 }
 
-absl::Status CheckResizeTen(const Node& node) {
+absl::Status CheckResizeTen(const Node& node, int64_t target_opset) {
   std::string mode = node.GetString("mode").value_or("nearest");
   if (mode != "nearest" && mode != "linear") {
     return Refuse(node, "mode '" + mode + "' is not an opset-10 Resize/Upsample mode");
@@ -102,7 +102,7 @@ absl::StatusOr<Node*> ResizeTenToEleven(Node& node, RewriteContext& ctx) {
   return &node;
 }
 
-absl::Status CheckResizeThirteen(const Node& node) {
+absl::Status CheckResizeThirteen(const Node& node, int64_t target_opset) {
   if (node.GetString("coordinate_transformation_mode") == "tf_half_pixel_for_nn") {
     return Refuse(node, "coordinate_transformation_mode 'tf_half_pixel_for_nn' was removed in "
                         "opset 13 and no other mode samples the same pixels");

@@ -7,18 +7,18 @@
 namespace onnx_opt::opset {
 namespace {
 
-absl::Status CheckSingleInput(const Node& node) {
+absl::Status CheckSingleInput(const Node& node, int64_t target_opset) {
   if (node.inputs().size() > 1 && node.input(1) != nullptr) {
     return Refuse(node, "has a second input before the version that introduced it");
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckUnsqueeze(const Node& node) {
+absl::Status CheckUnsqueeze(const Node& node, int64_t target_opset) {
   if (!node.GetInts("axes").has_value()) {
     return Refuse(node, "Unsqueeze without an axes attribute is invalid");
   }
-  return CheckSingleInput(node);
+  return CheckSingleInput(node, target_opset);
 }
 
 absl::StatusOr<Node*> AxesToInput(Node& node, RewriteContext& ctx) {
