@@ -3,6 +3,7 @@
 // initializers, earlier node outputs, or values of enclosing graphs for subgraphs).
 #include <charconv>
 #include <cmath>
+#include <deque>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -34,16 +35,14 @@ class Lexer {
  public:
   Lexer(std::string_view text, std::string_view filename) : text_(text), filename_(filename) {}
 
-  absl::Status Run(std::vector<Token>& tokens) {
-    while (true) {
+  // The next token (kEnd at the end of the text).
+  absl::Status NextToken(Token& t) {
+    {
       SkipSpaceAndComments();
-      Token t;
+      t = Token();
       t.line = line_;
       t.column = column_;
-      if (pos_ >= text_.size()) {
-        tokens.push_back(t);
-        return absl::OkStatus();
-      }
+      if (pos_ >= text_.size()) return absl::OkStatus();
       char c = text_[pos_];
       if (c == '"') {
         TEXT_RETURN_IF_ERROR(LexString(t));
@@ -67,7 +66,7 @@ class Lexer {
       } else {
         return ErrorAt(t, absl::StrCat("unexpected character '", std::string(1, c), "'"));
       }
-      tokens.push_back(std::move(t));
+      return absl::OkStatus();
     }
   }
 
@@ -274,8 +273,8 @@ struct PendingValueInfo {
 
 class Parser {
  public:
-  Parser(std::vector<Token> tokens, std::string_view filename)
-      : tokens_(std::move(tokens)), filename_(filename) {}
+  Parser(std::string_view text, std::string_view filename)
+      : lexer_(text, filename), filename_(filename) {}
 
   absl::StatusOr<std::unique_ptr<Model>> ParseModel() {
     auto model = std::make_unique<Model>();
@@ -286,22 +285,40 @@ class Parser {
       Function& f = model->functions.emplace_back();
       TEXT_RETURN_IF_ERROR(ParseFunction(f));
     }
+    if (!lex_error_.ok()) return lex_error_;
     return model;
   }
 
  private:
   // ------------------------------------------------------------ token helpers
 
-  const Token& Peek(size_t ahead = 0) const {
-    size_t i = std::min(pos_ + ahead, tokens_.size() - 1);
-    return tokens_[i];
+  // Tokens are lexed on demand (the parser looks at most two tokens ahead), so huge tensor
+  // literals never exist as a whole token list. After the end, or a lexing error, every further
+  // token is kEnd; the lexing error is what gets reported.
+  const Token& Peek(size_t ahead = 0) {
+    while (buffer_.size() <= ahead) {
+      Token t;
+      if (lex_error_.ok() && !lexed_end_) {
+        absl::Status s = lexer_.NextToken(t);
+        if (!s.ok()) {
+          lex_error_ = s;
+          t = Token();
+        }
+      }
+      if (t.kind == Token::Kind::kEnd) lexed_end_ = true;
+      buffer_.push_back(std::move(t));
+    }
+    return buffer_[ahead];
   }
+  // The consumed token stays valid until the next call.
   const Token& Next() {
-    const Token& t = tokens_[pos_];
-    if (pos_ + 1 < tokens_.size()) ++pos_;
-    return t;
+    Peek();
+    if (buffer_.front().kind == Token::Kind::kEnd) return buffer_.front();
+    last_ = std::move(buffer_.front());
+    buffer_.pop_front();
+    return last_;
   }
-  bool IsPunct(std::string_view p, size_t ahead = 0) const {
+  bool IsPunct(std::string_view p, size_t ahead = 0) {
     const Token& t = Peek(ahead);
     return t.kind == Token::Kind::kPunct && t.text == p;
   }
@@ -310,7 +327,7 @@ class Parser {
     Next();
     return true;
   }
-  bool IsIdent(std::string_view word, size_t ahead = 0) const {
+  bool IsIdent(std::string_view word, size_t ahead = 0) {
     return Peek(ahead).kind == Token::Kind::kIdent && Peek(ahead).text == word;
   }
 
@@ -327,11 +344,12 @@ class Parser {
     }
   }
 
-  absl::Status ErrorAt(const Token& t, std::string_view message) const {
+  absl::Status ErrorAt(const Token& t, std::string_view message) {
+    if (!lex_error_.ok()) return lex_error_;  // the parser stumbled over the end it caused
     return absl::InvalidArgumentError(
         absl::StrCat(ToAbsl(filename_), ":", t.line, ":", t.column, ": ", ToAbsl(message)));
   }
-  absl::Status Unexpected(std::string_view expected) const {
+  absl::Status Unexpected(std::string_view expected) {
     return ErrorAt(Peek(),
                    absl::StrCat("expected ", ToAbsl(expected), ", found ", Describe(Peek())));
   }
@@ -435,7 +453,7 @@ class Parser {
     return DataTypeFromName(word).has_value() || word == "seq" || word == "map" ||
            word == "optional" || word == "sparse_tensor" || word == "opaque";
   }
-  bool AtType() const { return Peek().kind == Token::Kind::kIdent && IsTypeWord(Peek().text); }
+  bool AtType() { return Peek().kind == Token::Kind::kIdent && IsTypeWord(Peek().text); }
 
   absl::Status ParseShape(onnx::TensorShapeProto& shape, bool& has_shape) {
     has_shape = true;
@@ -591,30 +609,45 @@ class Parser {
       if (!bytes.ok()) return bytes.status();
       tensor = std::make_shared<Tensor>(elem, *dims, Buffer::FromVector(std::move(*bytes)));
     } else if (Accept("{")) {
-      std::vector<Token> elements;
+      // Encoded in batches (of an even size, for 4-bit packing) to bound memory on big tensors.
+      constexpr size_t kBatch = 4096;
+      std::vector<Token> batch;
+      std::vector<uint8_t> bytes;
+      std::vector<std::string> strings;
+      int64_t seen = 0;
+      auto flush = [&]() -> absl::Status {
+        if (elem == DataType::kString) {
+          for (Token& e : batch) {
+            if (e.kind != Token::Kind::kString) {
+              return ErrorAt(e, absl::StrCat("expected a string, found ", Describe(e)));
+            }
+            strings.push_back(std::move(e.text));
+          }
+        } else if (!batch.empty()) {
+          absl::StatusOr<std::vector<uint8_t>> encoded = EncodeLiterals(elem, batch);
+          if (!encoded.ok()) return encoded.status();
+          bytes.insert(bytes.end(), encoded->begin(), encoded->end());
+        }
+        batch.clear();
+        return absl::OkStatus();
+      };
       if (!Accept("}")) {
         do {
-          elements.push_back(Next());
+          batch.push_back(Next());
+          ++seen;
+          if (batch.size() == kBatch) TEXT_RETURN_IF_ERROR(flush());
         } while (Accept(","));
         TEXT_RETURN_IF_ERROR(Expect("}", "to close the tensor contents"));
       }
-      if (static_cast<int64_t>(elements.size()) != count) {
-        return ErrorAt(start, absl::StrCat("tensor '", ToAbsl(name), "' has ", elements.size(),
+      TEXT_RETURN_IF_ERROR(flush());
+      if (seen != count) {
+        return ErrorAt(start, absl::StrCat("tensor '", ToAbsl(name), "' has ", seen,
                                            " values but its shape holds ", count));
       }
       if (elem == DataType::kString) {
-        std::vector<std::string> strings;
-        for (const Token& e : elements) {
-          if (e.kind != Token::Kind::kString) {
-            return ErrorAt(e, absl::StrCat("expected a string, found ", Describe(e)));
-          }
-          strings.push_back(e.text);
-        }
         tensor = std::make_shared<Tensor>(Tensor::FromStrings(*dims, std::move(strings)));
       } else {
-        absl::StatusOr<std::vector<uint8_t>> bytes = EncodeLiterals(elem, elements);
-        if (!bytes.ok()) return bytes.status();
-        tensor = std::make_shared<Tensor>(elem, *dims, Buffer::FromVector(std::move(*bytes)));
+        tensor = std::make_shared<Tensor>(elem, *dims, Buffer::FromVector(std::move(bytes)));
       }
     } else {
       return Unexpected("tensor contents ({...}, hex\"...\", randn/uniform/arange/constant(...))");
@@ -1329,8 +1362,11 @@ class Parser {
     return ParseGraphRest(*f.body);
   }
 
-  std::vector<Token> tokens_;
-  size_t pos_ = 0;
+  Lexer lexer_;
+  std::deque<Token> buffer_;
+  Token last_;
+  bool lexed_end_ = false;
+  absl::Status lex_error_;
   std::string_view filename_;
 };
 
@@ -1338,10 +1374,7 @@ class Parser {
 
 absl::StatusOr<std::unique_ptr<Model>> ParseModel(std::string_view text,
                                                   std::string_view filename) {
-  std::vector<Token> tokens;
-  Lexer lexer(text, filename);
-  TEXT_RETURN_IF_ERROR(lexer.Run(tokens));
-  Parser parser(std::move(tokens), filename);
+  Parser parser(text, filename);
   return parser.ParseModel();
 }
 
