@@ -63,11 +63,11 @@ class UpgradeOpsetPass : public Pass {
 
   absl::Status RunOnModel(Model& model) override {
     std::optional<int64_t> source = model.OpsetVersion("");
-    if (!source) return absl::InvalidArgumentError("upgrade-opset: model imports no ONNX opset");
+    if (!source) return absl::InvalidArgumentError("model imports no ONNX opset");
     const int64_t target = target_.value();
     if (target < *source) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "upgrade-opset: target ", target, " is below the model's opset ", *source,
+          "target ", target, " is below the model's opset ", *source,
           " (downgrading is not supported)"));
     }
     std::vector<GraphJob> jobs;
@@ -80,7 +80,7 @@ class UpgradeOpsetPass : public Pass {
         if (imp.domain.empty() || imp.domain == "ai.onnx") function_source = imp.version;
       }
       if (function_source > target) {
-        return absl::InvalidArgumentError(absl::StrCat("upgrade-opset: function '", function.name,
+        return absl::InvalidArgumentError(absl::StrCat("function '", function.name,
                                                        "' imports opset ", function_source,
                                                        ", above the target ", target));
       }
@@ -101,7 +101,7 @@ class UpgradeOpsetPass : public Pass {
         absl::StatusOr<std::vector<Step>> plan = Plan(node->op_type, job.source_opset, target);
         if (!plan.ok()) {
           return absl::InvalidArgumentError(absl::StrCat(
-              "upgrade-opset: ", node->DebugName(), " in ", GraphDebugName(*job.graph), ": ",
+              "", node->DebugName(), " in ", GraphDebugName(*job.graph), ": ",
               plan.status().message()));
         }
         for (const Step& step : *plan) {

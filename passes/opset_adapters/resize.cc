@@ -117,11 +117,17 @@ bool IsEmptyConstant(const Value* v) {
 
 absl::StatusOr<Node*> ResizeDropEmptyPlaceholders(Node& node, RewriteContext& ctx) {
   const std::string ctm = node.GetString("coordinate_transformation_mode").value_or("half_pixel");
-  if (ctm != "tf_crop_and_resize" && node.input(1) != nullptr && IsEmptyConstant(node.input(1))) {
-    node.SetInput(1, nullptr);
-  }
-  if (node.input(3) != nullptr && node.input(2) != nullptr && IsEmptyConstant(node.input(2))) {
-    node.SetInput(2, nullptr);
+  for (int i : {1, 2}) {
+    Value* placeholder = node.input(i);
+    if (placeholder == nullptr || !IsEmptyConstant(placeholder)) continue;
+    if (i == 1 && ctm == "tf_crop_and_resize") continue;
+    if (i == 2 && node.input(3) == nullptr) continue;  // scales stay when there are no sizes
+    node.SetInput(i, nullptr);
+    // Drop the placeholder when nothing else needs it (typically the roi made at step 11).
+    if (placeholder->is_initializer() && !IsValueUsed(placeholder) &&
+        !placeholder->is_graph_input()) {
+      (void)placeholder->graph()->EraseValue(placeholder);
+    }
   }
   return &node;
 }
