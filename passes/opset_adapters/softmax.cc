@@ -37,16 +37,16 @@ absl::StatusOr<Node*> SingleAxisSemantics(Node& node, RewriteContext& ctx) {
   const std::string base = node.name.empty() ? node.op_type : node.name;
   Node* flatten =
       graph.CreateNode("Flatten", {x}, 1, &node, "", {absl::StrCat(ToAbsl(base), "_2d")});
-  flatten->name = absl::StrCat(ToAbsl(base), "/flatten");
+  if (!node.name.empty()) flatten->name = absl::StrCat(node.name, "/flatten");
   flatten->SetAttribute(Attribute::Int("axis", axis));
   Node* inner = graph.CreateNode(node.op_type, {flatten->output(0)}, 1, &node, "",
                                  {absl::StrCat(ToAbsl(base), "_2d_out")});
   inner->name = node.name;
   inner->SetAttribute(Attribute::Int("axis", -1));
   Node* shape = graph.CreateNode("Shape", {x}, 1, &node, "", {absl::StrCat(ToAbsl(base), "_shape")});
-  shape->name = absl::StrCat(ToAbsl(base), "/shape");
+  if (!node.name.empty()) shape->name = absl::StrCat(node.name, "/shape");
   Node* reshape = graph.CreateNode("Reshape", {inner->output(0), shape->output(0)}, 1, &node);
-  reshape->name = absl::StrCat(ToAbsl(base), "/reshape");
+  if (!node.name.empty()) reshape->name = absl::StrCat(node.name, "/reshape");
   // Keep empty tensors' zero dims literal rather than copied from the 2-D input.
   if (ctx.target_opset() >= 14) reshape->SetAttribute(Attribute::Int("allowzero", 1));
   node.DropAllInputs();
