@@ -66,9 +66,9 @@ class UpgradeOpsetPass : public Pass {
     if (!source) return absl::InvalidArgumentError("model imports no ONNX opset");
     const int64_t target = target_.value();
     if (target < *source) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "target ", target, " is below the model's opset ", *source,
-          " (downgrading is not supported)"));
+      return absl::InvalidArgumentError(absl::StrCat("target ", target,
+                                                     " is below the model's opset ", *source,
+                                                     " (downgrading is not supported)"));
     }
     std::vector<GraphJob> jobs;
     if (model.graph) {
@@ -100,9 +100,9 @@ class UpgradeOpsetPass : public Pass {
         if (!node->domain.empty()) continue;
         absl::StatusOr<std::vector<Step>> plan = Plan(node->op_type, job.source_opset, target);
         if (!plan.ok()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "", node->DebugName(), " in ", GraphDebugName(*job.graph), ": ",
-              plan.status().message()));
+          return absl::InvalidArgumentError(absl::StrCat("", node->DebugName(), " in ",
+                                                         GraphDebugName(*job.graph), ": ",
+                                                         plan.status().message()));
         }
         for (const Step& step : *plan) {
           if (step.rule->check == nullptr) continue;
@@ -154,9 +154,8 @@ class UpgradeOpsetPass : public Pass {
             absl::StrCat("unknown default-domain operator '", op, "'"));
       }
       if (first && versions.front() > source) {
-        return absl::InvalidArgumentError(absl::StrCat("'", op, "' does not exist at opset ",
-                                                       source, " (added in ", versions.front(),
-                                                       ")"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "'", op, "' does not exist at opset ", source, " (added in ", versions.front(), ")"));
       }
       first = false;
       std::string renamed;
@@ -168,10 +167,9 @@ class UpgradeOpsetPass : public Pass {
           for (int v : versions) {
             if (v < version) previous = v;
           }
-          return absl::UnimplementedError(absl::StrCat("no adapter for '", op, "' from version ",
-                                                       previous, " to ", version,
-                                                       " (needed to go from opset ", source,
-                                                       " to ", target, ")"));
+          return absl::UnimplementedError(
+              absl::StrCat("no adapter for '", op, "' from version ", previous, " to ", version,
+                           " (needed to go from opset ", source, " to ", target, ")"));
         }
         steps.push_back(Step{rule});
         renamed = RenameTarget(*rule);

@@ -13,9 +13,9 @@ namespace {
 TEST(OpsetHistoryTest, KnowsChangedOperators) {
   EXPECT_EQ(std::vector<int>(SchemaVersions("Squeeze").begin(), SchemaVersions("Squeeze").end()),
             (std::vector<int>{1, 11, 13, 21}));
-  EXPECT_EQ(std::vector<int>(SchemaVersions("ReduceMax").begin(),
-                             SchemaVersions("ReduceMax").end()),
-            (std::vector<int>{1, 11, 12, 13, 18, 20}));
+  EXPECT_EQ(
+      std::vector<int>(SchemaVersions("ReduceMax").begin(), SchemaVersions("ReduceMax").end()),
+      (std::vector<int>{1, 11, 12, 13, 18, 20}));
   EXPECT_TRUE(SchemaVersions("NoSuchOp").empty());
   EXPECT_FALSE(SchemaVersions("Mish").empty());
 }

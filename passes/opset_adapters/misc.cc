@@ -124,8 +124,8 @@ void AppendMiscRules(std::vector<StepRule>& rules) {
                            ReshapeShapeToInput});
   rules.push_back(StepRule{"Gemm", 7, "broadcast attribute removed (same unidirectional meaning)",
                            nullptr, RemoveBroadcast});
-  for (std::string_view op : {"Add", "Sub", "Mul", "Div", "Pow", "And", "Or", "Xor", "Equal",
-                              "Greater", "Less"}) {
+  for (std::string_view op :
+       {"Add", "Sub", "Mul", "Div", "Pow", "And", "Or", "Xor", "Equal", "Greater", "Less"}) {
     rules.push_back(StepRule{op, 7,
                              "legacy broadcast/axis -> numpy broadcasting (B reshaped with "
                              "trailing 1-dims when aligned at axis)",

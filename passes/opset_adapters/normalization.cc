@@ -42,8 +42,9 @@ absl::StatusOr<Node*> RemoveSpatial(Node& node, RewriteContext& ctx) {
 
 absl::Status CheckTrainingOutputs(const Node& node, int64_t target_opset) {
   if (UsesOutputsBeyond(node, 1)) {
-    return Refuse(node, "uses mean/var/saved statistics outputs, which opset 14 only produces in "
-                        "training mode with different meaning");
+    return Refuse(node,
+                  "uses mean/var/saved statistics outputs, which opset 14 only produces in "
+                  "training mode with different meaning");
   }
   return absl::OkStatus();
 }
@@ -68,8 +69,9 @@ absl::Status CheckGroupNorm(const Node& node, int64_t target_opset) {
   std::optional<int64_t> channels = ChannelCount(node);
   if (!groups || *groups <= 0) return Refuse(node, "needs a positive num_groups attribute");
   if (!channels) {
-    return Refuse(node, "scale/bias become per-channel at opset 21 and the channel count (dim 1 "
-                        "of the input) is unknown");
+    return Refuse(node,
+                  "scale/bias become per-channel at opset 21 and the channel count (dim 1 "
+                  "of the input) is unknown");
   }
   if (*channels % *groups != 0) return Refuse(node, "channel count not divisible by num_groups");
   for (int i : {1, 2}) {

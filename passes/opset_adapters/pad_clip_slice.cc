@@ -66,8 +66,9 @@ absl::Status CheckPad(const Node& node, int64_t target_opset) {
   const float value = node.GetFloat("value").value_or(0.0f);
   const std::string mode = node.GetString("mode").value_or("constant");
   if (mode == "constant" && value != 0.0f && !FloatElementType(node)) {
-    return Refuse(node, "non-zero pad value needs the data's element type to be known (float, "
-                        "float16 or double) to build the constant_value input");
+    return Refuse(node,
+                  "non-zero pad value needs the data's element type to be known (float, "
+                  "float16 or double) to build the constant_value input");
   }
   return CheckOnlyDataInput(node, target_opset);
 }
@@ -89,8 +90,9 @@ absl::StatusOr<Node*> PadToInputs(Node& node, RewriteContext& ctx) {
 absl::Status CheckClip(const Node& node, int64_t target_opset) {
   const bool has_bound = node.GetFloat("min") || node.GetFloat("max");
   if (has_bound && !FloatElementType(node) && target_opset < 15) {
-    return Refuse(node, "min/max need the data's element type (unknown here) below opset 15, "
-                        "which has CastLike");
+    return Refuse(node,
+                  "min/max need the data's element type (unknown here) below opset 15, "
+                  "which has CastLike");
   }
   return CheckOnlyDataInput(node, target_opset);
 }
@@ -118,8 +120,9 @@ absl::StatusOr<Node*> ClipToInputs(Node& node, RewriteContext& ctx) {
 // ---- Dropout-10: the mask output became bool (it had the data type).
 absl::Status CheckDropoutMask(const Node& node, int64_t target_opset) {
   if (UsesOutputsBeyond(node, 1)) {
-    return Refuse(node, "its mask output is used, and the mask type changes from the data type "
-                        "to bool at opset 10");
+    return Refuse(node,
+                  "its mask output is used, and the mask type changes from the data type "
+                  "to bool at opset 10");
   }
   return absl::OkStatus();
 }
@@ -143,8 +146,8 @@ absl::StatusOr<Node*> DropoutRatioToInput(Node& node, RewriteContext& ctx) {
 void AppendPadClipSliceRules(std::vector<StepRule>& rules) {
   rules.push_back(StepRule{"Slice", 10, "starts/ends/axes attributes -> int64 inputs", CheckSlice,
                            SliceToInputs});
-  rules.push_back(StepRule{"TopK", 10, "k attribute -> int64 input 'K' of shape [1]", CheckTopK,
-                           TopKToInput});
+  rules.push_back(
+      StepRule{"TopK", 10, "k attribute -> int64 input 'K' of shape [1]", CheckTopK, TopKToInput});
   rules.push_back(StepRule{"Pad", 11,
                            "pads attribute -> int64 input; non-zero value -> constant_value input "
                            "of the data type",

@@ -28,9 +28,9 @@ absl::StatusOr<Node*> AxesToInput(Node& node, RewriteContext& ctx) {
 void AppendReductionRules(std::vector<StepRule>& rules) {
   rules.push_back(StepRule{"ReduceSum", 13, "axes attribute -> int64 input 'axes'",
                            CheckAxesNotInput, AxesToInput});
-  for (std::string_view op : {"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
-                              "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd",
-                              "ReduceSumSquare"}) {
+  for (std::string_view op :
+       {"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
+        "ReduceMin", "ReduceProd", "ReduceSumSquare"}) {
     rules.push_back(
         StepRule{op, 18, "axes attribute -> int64 input 'axes'", CheckAxesNotInput, AxesToInput});
   }

@@ -60,8 +60,9 @@ absl::StatusOr<Node*> UpsampleToResize(Node& node, RewriteContext& ctx) {
 absl::StatusOr<std::string> OpsetTenNearestMode(const Node& node) {
   std::optional<std::vector<float>> scales = ConstantScales(node);
   if (!scales.has_value()) {
-    return Refuse(node, "nearest mode with non-constant scales: opset 10 rounds per axis "
-                        "depending on the scale, which cannot be fixed statically");
+    return Refuse(node,
+                  "nearest mode with non-constant scales: opset 10 rounds per axis "
+                  "depending on the scale, which cannot be fixed statically");
   }
   bool up = false;
   bool down = false;
@@ -70,8 +71,9 @@ absl::StatusOr<std::string> OpsetTenNearestMode(const Node& node) {
     down |= s < 1.0f;
   }
   if (up && down) {
-    return Refuse(node, "nearest mode with scales both above and below 1: no single "
-                        "nearest_mode matches opset 10");
+    return Refuse(node,
+                  "nearest mode with scales both above and below 1: no single "
+                  "nearest_mode matches opset 10");
   }
   return std::string(down ? "ceil" : "floor");
 }
@@ -95,8 +97,8 @@ absl::StatusOr<Node*> ResizeTenToEleven(Node& node, RewriteContext& ctx) {
   node.SetAttribute(Attribute::String("coordinate_transformation_mode", "asymmetric"));
   Value* scales = node.input(1);
   std::vector<float> none;
-  Value* roi = ctx.AddConstant(Tensor::FromValues<float>(DataType::kFloat, {0}, none), &node,
-                               "Resize_roi");
+  Value* roi =
+      ctx.AddConstant(Tensor::FromValues<float>(DataType::kFloat, {0}, none), &node, "Resize_roi");
   node.SetInput(1, roi);
   node.SetInput(2, scales);
   return &node;
@@ -104,8 +106,9 @@ absl::StatusOr<Node*> ResizeTenToEleven(Node& node, RewriteContext& ctx) {
 
 absl::Status CheckResizeThirteen(const Node& node, int64_t target_opset) {
   if (node.GetString("coordinate_transformation_mode") == "tf_half_pixel_for_nn") {
-    return Refuse(node, "coordinate_transformation_mode 'tf_half_pixel_for_nn' was removed in "
-                        "opset 13 and no other mode samples the same pixels");
+    return Refuse(node,
+                  "coordinate_transformation_mode 'tf_half_pixel_for_nn' was removed in "
+                  "opset 13 and no other mode samples the same pixels");
   }
   return absl::OkStatus();
 }

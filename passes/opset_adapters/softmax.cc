@@ -43,7 +43,8 @@ absl::StatusOr<Node*> SingleAxisSemantics(Node& node, RewriteContext& ctx) {
                                  {absl::StrCat(ToAbsl(base), "_2d_out")});
   inner->name = node.name;
   inner->SetAttribute(Attribute::Int("axis", -1));
-  Node* shape = graph.CreateNode("Shape", {x}, 1, &node, "", {absl::StrCat(ToAbsl(base), "_shape")});
+  Node* shape =
+      graph.CreateNode("Shape", {x}, 1, &node, "", {absl::StrCat(ToAbsl(base), "_shape")});
   if (!node.name.empty()) shape->name = absl::StrCat(node.name, "/shape");
   Node* reshape = graph.CreateNode("Reshape", {inner->output(0), shape->output(0)}, 1, &node);
   if (!node.name.empty()) reshape->name = absl::StrCat(node.name, "/reshape");

@@ -43,14 +43,16 @@ absl::StatusOr<Node*> AddNumOutputs(Node& node, RewriteContext& ctx) {
 }  // namespace
 
 void AppendSqueezeSplitRules(std::vector<StepRule>& rules) {
-  rules.push_back(StepRule{"Squeeze", 13, "axes attribute -> int64 input 'axes' (absent stays "
+  rules.push_back(StepRule{"Squeeze", 13,
+                           "axes attribute -> int64 input 'axes' (absent stays "
                            "absent: squeeze every 1-dim)",
                            CheckSingleInput, AxesToInput});
-  rules.push_back(
-      StepRule{"Unsqueeze", 13, "axes attribute -> int64 input 'axes'", CheckUnsqueeze, AxesToInput});
+  rules.push_back(StepRule{"Unsqueeze", 13, "axes attribute -> int64 input 'axes'", CheckUnsqueeze,
+                           AxesToInput});
   rules.push_back(StepRule{"Split", 13, "split attribute -> int64 input 'split'", CheckSingleInput,
                            SplitToInput});
-  rules.push_back(StepRule{"Split", 18, "equal split without 'split' input -> num_outputs = number "
+  rules.push_back(StepRule{"Split", 18,
+                           "equal split without 'split' input -> num_outputs = number "
                            "of outputs",
                            nullptr, AddNumOutputs});
 }
