@@ -87,8 +87,8 @@ absl::Status ParseBool(std::string_view flag, std::string_view text, bool* out) 
 
 absl::Status ParseCount(std::string_view flag, std::string_view text, int64_t* out) {
   if (!absl::SimpleAtoi(ToAbsl(text), out) || *out < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        ToAbsl(flag), " expects a non-negative integer, got '", ToAbsl(text), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(ToAbsl(flag), " expects a non-negative integer, got '", ToAbsl(text), "'"));
   }
   return absl::OkStatus();
 }
@@ -101,8 +101,8 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
     const std::string& arg = args[i];
     if (only_positional || arg == "-" || arg.empty() || arg[0] != '-') {
       if (have_input) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "more than one input file ('", flags.input, "' and '", arg, "')"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("more than one input file ('", flags.input, "' and '", arg, "')"));
       }
       flags.input = arg;
       have_input = true;
@@ -294,9 +294,9 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
   for (const auto* names : {&flags.print_ir_before, &flags.print_ir_after}) {
     for (const std::string& name : *names) {
       if (!registry.Contains(name)) {
-        return fail(absl::InvalidArgumentError(absl::StrCat(
-            "--print-ir-", names == &flags.print_ir_before ? "before" : "after",
-            ": unknown pass '", name, "'")));
+        return fail(absl::InvalidArgumentError(
+            absl::StrCat("--print-ir-", names == &flags.print_ir_before ? "before" : "after",
+                         ": unknown pass '", name, "'")));
       }
     }
   }
@@ -317,8 +317,9 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
   pm_options.time_passes = flags.time_passes;
   pm_options.print_statistics = flags.stats;
   pm_options.dump_stream = &err;
-  absl::StatusOr<std::unique_ptr<PassManager>> pm = BuildPassManager(
-      flags.pipeline.value_or(""), registry, std::move(pm_options), flags.elide_tensors_larger_than);
+  absl::StatusOr<std::unique_ptr<PassManager>> pm =
+      BuildPassManager(flags.pipeline.value_or(""), registry, std::move(pm_options),
+                       flags.elide_tensors_larger_than);
   if (!pm.ok()) {
     err << "onnx-opt: " << pm.status().message() << "\n";
     return 1;

@@ -19,8 +19,7 @@ int Fail(const std::string& what) {
 
 int main(int argc, char** argv) {
   using namespace onnx_opt;
-  const std::string dir =
-      argc > 1 ? argv[1] : std::filesystem::temp_directory_path().string();
+  const std::string dir = argc > 1 ? argv[1] : std::filesystem::temp_directory_path().string();
   const std::string input = dir + "/embed_in.onnxtxt";
   const std::string output = dir + "/embed_out.onnx";
 
@@ -62,8 +61,8 @@ main (float[2] x) => (float[2] y, float[2] z)
   if (absl::Status s = (*pm)->Run(**model); !s.ok()) return Fail(std::string(s.message()));
 
   const Graph& graph = *(*model)->graph;
-  if (graph.num_nodes() != 4) return Fail("expected 4 nodes after dce, got " +
-                                          std::to_string(graph.num_nodes()));
+  if (graph.num_nodes() != 4)
+    return Fail("expected 4 nodes after dce, got " + std::to_string(graph.num_nodes()));
   if (graph.initializers().size() != 2) {
     return Fail("expected initializers a and w after dedup, got " +
                 std::to_string(graph.initializers().size()));

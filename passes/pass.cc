@@ -24,8 +24,8 @@ std::string PassOptionBase::Where() const {
 
 absl::Status PassOptionBase::ParseItems(const std::vector<std::string>& items) {
   if (items.size() != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(Where(), " takes one value of type ",
-                                                   TypeName(), ", got ", items.size(),
+    return absl::InvalidArgumentError(absl::StrCat(Where(), " takes one value of type ", TypeName(),
+                                                   ", got ", items.size(),
                                                    " (quote a value that contains ',')"));
   }
   return Parse(items[0]);
@@ -138,10 +138,9 @@ absl::Status PassOption<int64_t>::Parse(std::string_view text) {
   int64_t v = 0;
   if (!absl::SimpleAtoi(ToAbsl(text), &v) ||
       (has_range_ && (static_cast<double>(v) < min_ || static_cast<double>(v) > max_))) {
-    return absl::InvalidArgumentError(absl::StrCat(Where(), " expects an integer",
-                                                   has_range_ ? " in " : "",
-                                                   has_range_ ? RangeText(min_, max_, true) : "",
-                                                   ", got '", ToAbsl(text), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Where(), " expects an integer", has_range_ ? " in " : "",
+                     has_range_ ? RangeText(min_, max_, true) : "", ", got '", ToAbsl(text), "'"));
   }
   set_value(v);
   return absl::OkStatus();
@@ -152,10 +151,9 @@ absl::Status PassOption<double>::Parse(std::string_view text) {
   double v = 0;
   if (!absl::SimpleAtod(ToAbsl(text), &v) || !std::isfinite(v) ||
       (has_range_ && (v < min_ || v > max_))) {
-    return absl::InvalidArgumentError(absl::StrCat(Where(), " expects a number",
-                                                   has_range_ ? " in " : "",
-                                                   has_range_ ? RangeText(min_, max_, false) : "",
-                                                   ", got '", ToAbsl(text), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Where(), " expects a number", has_range_ ? " in " : "",
+                     has_range_ ? RangeText(min_, max_, false) : "", ", got '", ToAbsl(text), "'"));
   }
   set_value(v);
   return absl::OkStatus();
@@ -174,9 +172,8 @@ bool IsChoice(const std::vector<std::string>& choices, std::string_view text) {
 template <>
 absl::Status PassOption<std::string>::Parse(std::string_view text) {
   if (!IsChoice(choices_, text)) {
-    return absl::InvalidArgumentError(absl::StrCat(Where(), " expects one of ",
-                                                   absl::StrJoin(choices_, ", "), "; got '",
-                                                   ToAbsl(text), "'"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        Where(), " expects one of ", absl::StrJoin(choices_, ", "), "; got '", ToAbsl(text), "'"));
   }
   set_value(std::string(text));
   return absl::OkStatus();
@@ -189,9 +186,8 @@ absl::Status PassOption<std::vector<std::string>>::ParseItems(
   for (const std::string& item : items) {
     if (item.empty()) continue;  // "ops=" is the empty list
     if (!IsChoice(choices_, item)) {
-      return absl::InvalidArgumentError(absl::StrCat(Where(), " accepts items from ",
-                                                     absl::StrJoin(choices_, ", "), "; got '",
-                                                     item, "'"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          Where(), " accepts items from ", absl::StrJoin(choices_, ", "), "; got '", item, "'"));
     }
     out.push_back(item);
   }

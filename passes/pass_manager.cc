@@ -67,8 +67,8 @@ absl::Status PassManager::Run(Model& model) {
     timings_.push_back(PassTiming{PrintPass(*pass), seconds});
     ++passes_run_;
     if (!status.ok()) {
-      result = absl::Status(status.code(),
-                            absl::StrCat(ToAbsl(pass->name()), ": ", status.message()));
+      result =
+          absl::Status(status.code(), absl::StrCat(ToAbsl(pass->name()), ": ", status.message()));
       break;
     }
     if (ShouldPrintAfter(*pass)) DumpIr(model, "After", *pass);

@@ -24,7 +24,8 @@ class OptionsPass : public Pass {
   PassOption<double> ratio{this, "ratio", "a ratio", 0.5};
   PassOption<std::string> format{this, "format", "output format", "qdq", {"qdq", "matmulnbits"}};
   PassOption<std::string> free_text{this, "text", "any text", ""};
-  PassOption<std::vector<std::string>> ops{this, "ops", "op types", {"MatMul"}, {"MatMul", "Gemm", "Conv"}};
+  PassOption<std::vector<std::string>> ops{
+      this, "ops", "op types", {"MatMul"}, {"MatMul", "Gemm", "Conv"}};
   PassStatistic counter{this, "counter", "things counted"};
 };
 

@@ -59,7 +59,8 @@ class PipelineParser {
     while (true) {
       SkipSpace();
       std::string key = ReadWord();
-      if (key.empty()) return Error(absl::StrCat("expected an option name for pass '", pass_name, "'"));
+      if (key.empty())
+        return Error(absl::StrCat("expected an option name for pass '", pass_name, "'"));
       PassOptionBase* option = pass.FindOption(key);
       if (option == nullptr) {
         std::vector<std::string> names;
@@ -75,7 +76,8 @@ class PipelineParser {
       }
       SkipSpace();
       if (Peek() != '=') {
-        return Error(absl::StrCat("expected '=' after option '", key, "' of pass '", pass_name, "'"));
+        return Error(
+            absl::StrCat("expected '=' after option '", key, "' of pass '", pass_name, "'"));
       }
       ++pos_;
       absl::StatusOr<Token> first = ReadValue();
@@ -100,8 +102,8 @@ class PipelineParser {
         return absl::OkStatus();
       }
       if (Peek() != ',') {
-        return Error(absl::StrCat("expected ',' or '}' after option '", key, "' of pass '",
-                                  pass_name, "'"));
+        return Error(
+            absl::StrCat("expected ',' or '}' after option '", key, "' of pass '", pass_name, "'"));
       }
       ++pos_;
     }
@@ -153,9 +155,9 @@ class PipelineParser {
   }
 
   absl::Status Error(std::string_view message) const {
-    std::string where = AtEnd() ? std::string("at end of pipeline")
-                                : absl::StrCat("at offset ", pos_, " ('",
-                                               ToAbsl(text_.substr(pos_, 10)), "')");
+    std::string where =
+        AtEnd() ? std::string("at end of pipeline")
+                : absl::StrCat("at offset ", pos_, " ('", ToAbsl(text_.substr(pos_, 10)), "')");
     return absl::InvalidArgumentError(absl::StrCat("pipeline: ", ToAbsl(message), " ", where));
   }
 

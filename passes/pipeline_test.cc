@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-
 #include "passes/pass_manager.h"
 
 namespace onnx_opt {
@@ -72,8 +71,8 @@ TEST(PipelineTest, CanonicalTextRoundTrips) {
 
 TEST(PipelineTest, ParsesListsAndSpacing) {
   PassRegistry registry = TestRegistry();
-  auto passes = ParsePipeline(" quant-like { bits = 4 , ops = MatMul , Gemm , scale=2 } , plain ",
-                              registry);
+  auto passes =
+      ParsePipeline(" quant-like { bits = 4 , ops = MatMul , Gemm , scale=2 } , plain ", registry);
   ASSERT_TRUE(passes.ok()) << passes.status();
   ASSERT_EQ(passes->size(), 2u);
   auto* q = static_cast<QuantLikePass*>((*passes)[0].get());
@@ -91,7 +90,8 @@ TEST(PipelineTest, Errors) {
   EXPECT_THAT(RoundTrip("quant-like{bitz=4}"),
               HasSubstr("quant-like: unknown option 'bitz'; valid options: bits, format, ops, "
                         "note, scale"));
-  EXPECT_THAT(RoundTrip("plain{x=1}"), HasSubstr("plain: unknown option 'x'; the pass has no options"));
+  EXPECT_THAT(RoundTrip("plain{x=1}"),
+              HasSubstr("plain: unknown option 'x'; the pass has no options"));
   EXPECT_THAT(RoundTrip("quant-like{bits=9}"),
               HasSubstr("quant-like: option 'bits' expects an integer in [2, 8], got '9'"));
   EXPECT_THAT(RoundTrip("quant-like{format=int4}"),
@@ -159,7 +159,7 @@ TEST(PassManagerTest, VerifierFailureNamesThePass) {
   PassManagerOptions options;
   options.verifier = [](const Model& m) {
     return m.graph->num_nodes() > 1 ? absl::InvalidArgumentError("too many nodes")
-                                     : absl::OkStatus();
+                                    : absl::OkStatus();
   };
   PassManager pm(options);
   pm.AddPass(std::make_unique<AddNodePass>());

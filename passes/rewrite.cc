@@ -79,8 +79,7 @@ void Rewriter::NotifyChanged(Node* node) {
 
 namespace {
 
-absl::StatusOr<bool> RewriteOneGraph(Graph& graph,
-                                     const std::vector<RewritePattern*>& patterns,
+absl::StatusOr<bool> RewriteOneGraph(Graph& graph, const std::vector<RewritePattern*>& patterns,
                                      const GreedyRewriteConfig& config) {
   bool changed_any = false;
   int64_t rewrites = 0;
@@ -99,15 +98,15 @@ absl::StatusOr<bool> RewriteOneGraph(Graph& graph,
         absl::StatusOr<bool> applied = pattern->MatchAndRewrite(*node, rewriter);
         if (!applied.ok()) {
           return absl::Status(applied.status().code(),
-                              absl::StrCat("pattern '", ToAbsl(pattern->name()), "' on ",
-                                           node_name, ": ", applied.status().message()));
+                              absl::StrCat("pattern '", ToAbsl(pattern->name()), "' on ", node_name,
+                                           ": ", applied.status().message()));
         }
         if (*applied) {
           changed = true;
           if (++rewrites > config.max_rewrites) {
-            return absl::ResourceExhaustedError(absl::StrCat(
-                "pattern rewriting in ", GraphDebugName(graph), " exceeded ",
-                config.max_rewrites, " rewrites (patterns may undo each other)"));
+            return absl::ResourceExhaustedError(
+                absl::StrCat("pattern rewriting in ", GraphDebugName(graph), " exceeded ",
+                             config.max_rewrites, " rewrites (patterns may undo each other)"));
           }
           break;  // the node may be erased; changed nodes were re-queued by the rewriter
         }
@@ -116,13 +115,12 @@ absl::StatusOr<bool> RewriteOneGraph(Graph& graph,
     if (!changed) return changed_any;
     changed_any = true;
   }
-  return absl::ResourceExhaustedError(
-      absl::StrCat("pattern rewriting in ", GraphDebugName(graph), " did not converge in ",
-                   config.max_iterations, " iterations"));
+  return absl::ResourceExhaustedError(absl::StrCat("pattern rewriting in ", GraphDebugName(graph),
+                                                   " did not converge in ", config.max_iterations,
+                                                   " iterations"));
 }
 
-absl::StatusOr<bool> RewriteRecursively(Graph& graph,
-                                        const std::vector<RewritePattern*>& patterns,
+absl::StatusOr<bool> RewriteRecursively(Graph& graph, const std::vector<RewritePattern*>& patterns,
                                         const GreedyRewriteConfig& config) {
   absl::StatusOr<bool> changed = RewriteOneGraph(graph, patterns, config);
   if (!changed.ok() || !config.visit_subgraphs) return changed;

@@ -76,8 +76,8 @@ struct GreedyRewriteConfig {
 // Applies `patterns` to `graph` until a fixpoint, then to every subgraph of its remaining nodes
 // (depth first). Returns whether anything changed; fails naming the graph when the iteration or
 // rewrite cap is hit, or with the first pattern error (naming the pattern and node).
-absl::StatusOr<bool> ApplyPatternsGreedily(Graph& graph,
-                                           const std::vector<std::unique_ptr<RewritePattern>>& patterns,
-                                           const GreedyRewriteConfig& config = {});
+absl::StatusOr<bool> ApplyPatternsGreedily(
+    Graph& graph, const std::vector<std::unique_ptr<RewritePattern>>& patterns,
+    const GreedyRewriteConfig& config = {});
 
 }  // namespace onnx_opt

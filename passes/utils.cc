@@ -22,8 +22,8 @@ absl::StatusOr<TensorPtr> ConstantNodeTensor(const Node& node) {
       }
     } else if (attr.name == "value_floats") {
       if (const auto* fs = std::get_if<std::vector<float>>(&attr.value)) {
-        return std::make_shared<const Tensor>(Tensor::FromValues<float>(
-            DataType::kFloat, {static_cast<int64_t>(fs->size())}, *fs));
+        return std::make_shared<const Tensor>(
+            Tensor::FromValues<float>(DataType::kFloat, {static_cast<int64_t>(fs->size())}, *fs));
       }
     } else if (attr.name == "value_int") {
       if (const auto* i = std::get_if<int64_t>(&attr.value)) {
@@ -32,8 +32,8 @@ absl::StatusOr<TensorPtr> ConstantNodeTensor(const Node& node) {
       }
     } else if (attr.name == "value_ints") {
       if (const auto* is = std::get_if<std::vector<int64_t>>(&attr.value)) {
-        return std::make_shared<const Tensor>(Tensor::FromValues<int64_t>(
-            DataType::kInt64, {static_cast<int64_t>(is->size())}, *is));
+        return std::make_shared<const Tensor>(
+            Tensor::FromValues<int64_t>(DataType::kInt64, {static_cast<int64_t>(is->size())}, *is));
       }
     } else if (attr.name == "value_string") {
       if (const auto* s = std::get_if<std::string>(&attr.value)) {
@@ -151,8 +151,8 @@ absl::StatusOr<std::vector<Node*>> StableTopologicalOrder(const Graph& graph) {
       }
     }
   }
-  return absl::FailedPreconditionError(absl::StrCat(GraphDebugName(graph), " has a cycle through ",
-                                                    nodes[at]->DebugName()));
+  return absl::FailedPreconditionError(
+      absl::StrCat(GraphDebugName(graph), " has a cycle through ", nodes[at]->DebugName()));
 }
 
 bool IsValueUsed(const Value* value) { return value->has_uses() || value->is_graph_output(); }
