@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "gtest/gtest.h"
+#include "ir/text/text.h"
+#include "passes/pass.h"
 
 namespace onnx_opt::opset {
 namespace {
@@ -67,3 +69,48 @@ TEST(FloatBitsTest, HalfAndBFloat16) {
 
 }  // namespace
 }  // namespace onnx_opt::opset
+
+namespace onnx_opt {
+std::unique_ptr<Pass> CreateUpgradeOpsetPass();
+namespace {
+
+constexpr char kConvertibleThenRefused[] = R"(<
+  ir_version: 7,
+  opset_import: ["" : 12]
+>
+main (float[2, 3] x, float[3] s, float[3] b, float[3] m, float[3] v) => (float[3] y)
+{
+  y = ReduceSum <axes = [0], keepdims = 0> (x)
+  z = Softmax <axis = 0> (x)
+  bn, running_mean = BatchNormalization (x, s, b, m, v)
+  u = Identity (running_mean)
+}
+)";
+
+// A refusal anywhere leaves the whole model as it was (checks run before any rewrite).
+TEST(UpgradeOpsetPassTest, RefusalLeavesModelUnchanged) {
+  absl::StatusOr<std::unique_ptr<Model>> model = ParseModel(kConvertibleThenRefused, "t");
+  ASSERT_TRUE(model.ok()) << model.status();
+  const std::string before = PrintModel(**model);
+  std::unique_ptr<Pass> pass = CreateUpgradeOpsetPass();
+  absl::Status status = pass->RunOnModel(**model);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(std::string(status.message()).find("BatchNormalization"), std::string::npos) << status;
+  EXPECT_NE(std::string(status.message()).find("14"), std::string::npos) << status;
+  EXPECT_EQ(PrintModel(**model), before);
+}
+
+TEST(UpgradeOpsetPassTest, ConvertsWithoutTheRefusedNode) {
+  std::string text = kConvertibleThenRefused;
+  const std::string use = "  u = Identity (running_mean)\n";
+  text.replace(text.find(use), use.size(), "");
+  absl::StatusOr<std::unique_ptr<Model>> model = ParseModel(text, "t");
+  ASSERT_TRUE(model.ok()) << model.status();
+  std::unique_ptr<Pass> pass = CreateUpgradeOpsetPass();
+  ASSERT_TRUE(pass->RunOnModel(**model).ok());
+  EXPECT_EQ((*model)->OpsetVersion(""), 21);
+  EXPECT_EQ((*model)->ir_version, 10);
+}
+
+}  // namespace
+}  // namespace onnx_opt
