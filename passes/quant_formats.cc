@@ -115,6 +115,7 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(const Tensor& weight, const Weigh
   quant::WeightQuantOptions options;
   options.qtype = ToQType(spec);
   options.symmetric = spec.symmetric;
+  options.search = spec.search;
   options.scale_type = ToFloatType(weight.type());
   absl::StatusOr<quant::QuantizedWeight> q = quant::QuantizeWeight(*values, layout, options);
   if (!q.ok()) return q.status();
@@ -254,6 +255,7 @@ absl::StatusOr<NBitsWeight> QuantizeForMatMulNBits(const Tensor& weight, const Q
   options.bits = spec.bits;
   options.block_size = block;
   options.symmetric = spec.symmetric;
+  options.search = spec.search;
   options.scale_type = ToFloatType(weight.type());
   absl::StatusOr<quant::MatMulNBitsWeight> packed =
       quant::QuantizeMatMulNBits(*values, weight.dims()[0], weight.dims()[1], options);
@@ -268,6 +270,18 @@ std::vector<float> DequantizedValues(const NBitsWeight& weight) {
     for (float& v : *values) v = quant::HalfToFloat(quant::FloatToHalf(v));
   }
   return *std::move(values);
+}
+
+int64_t PayloadBytes(const NBitsWeight& weight) {
+  const int64_t scale_bytes = weight.float_type == DataType::kFloat ? 4 : 2;
+  return static_cast<int64_t>(weight.packed.b.size() + weight.packed.zero_points.size()) +
+         static_cast<int64_t>(weight.packed.scales.size()) * scale_bytes;
+}
+
+int64_t PayloadBytes(const QuantizedWeight& weight) {
+  const int64_t scale_bytes = weight.float_type == DataType::kFloat ? 4 : 2;
+  return static_cast<int64_t>(weight.q.data.size() + weight.q.zero_points.size()) +
+         static_cast<int64_t>(weight.q.scales.size()) * scale_bytes;
 }
 
 absl::StatusOr<MatMulNBitsInputs> EmitMatMulNBitsInputs(const NBitsWeight& weight,

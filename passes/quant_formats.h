@@ -20,6 +20,7 @@ struct QuantSpec {
   int bits = 4;
   bool is_signed = true;
   bool symmetric = true;
+  quant::ScaleSearch search = quant::ScaleSearch::kMinMax;
 };
 
 // One weight quantized blockwise along its reduction axis.
@@ -34,6 +35,10 @@ struct QuantizedWeight {
   // points [outer, num_blocks, inner]; see quant/weight_quantizer.h.
   quant::QuantizedWeight q;
 };
+
+// Bytes of the initializers holding a quantized weight: codes, scales (in the weight's float
+// type) and zero points; shape constants some forms add are not counted.
+int64_t PayloadBytes(const QuantizedWeight& weight);
 
 // Quantizes `weight` (float, float16 or bfloat16) with the given geometry.
 absl::StatusOr<QuantizedWeight> QuantizeWeight(const Tensor& weight, const WeightRole& role,
@@ -71,6 +76,7 @@ absl::StatusOr<NBitsWeight> QuantizeForMatMulNBits(const Tensor& weight, const Q
                                                    int64_t block);
 // The values MatMulNBits computes with, [K, N] row-major, as float.
 std::vector<float> DequantizedValues(const NBitsWeight& weight);
+int64_t PayloadBytes(const NBitsWeight& weight);
 
 // The MatMulNBits inputs as initializers of the site's graph.
 struct MatMulNBitsInputs {

@@ -25,6 +25,14 @@ struct WeightReportRow {
   double sqnr_db = 0;         // 20 log10(||w|| / ||w - dq(q(w))||); capped at 200 for exact
   double signal_sq = 0;       // sum of w^2 (for the totals)
   double noise_sq = 0;        // sum of (w - dq(q(w)))^2
+  std::string scale_search;   // minmax, mse, hqq
+  // Mixed precision only (empty `chosen` otherwise): the precision chosen, each candidate
+  // precision's name, relative error and bytes, and why.
+  std::string chosen;
+  std::vector<std::string> level_names;
+  std::vector<double> level_errors;
+  std::vector<int64_t> level_bytes;
+  std::string reason;
 };
 
 // Error figures of `original` against `dequantized` (same length) into `row`.

@@ -13,18 +13,24 @@
 // Each weight (an initializer or Constant output of the graph being visited) is quantized once
 // for all its handled users; users it cannot serve (other ops, excluded names, another layout)
 // keep reading the original float tensor. docs/quantization.md describes every format.
+//
+// With target-size or max-error the pass runs twice over the model: first it only measures each
+// weight at every candidate precision (quantize_weights_mixed.h chooses), then it quantizes each
+// weight at its chosen precision.
 #include <algorithm>
 #include <memory>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "passes/pass.h"
 #include "passes/quant_formats.h"
 #include "passes/quant_report.h"
+#include "passes/quantize_weights_mixed.h"
 #include "passes/quantize_weights_options.h"
 #include "passes/registry.h"
 #include "passes/utils.h"
@@ -73,7 +79,12 @@ class QuantizeWeightsPass final : public Pass {
     return absl::OkStatus();
   }
   void AddReportRow(const Value& weight, const Tensor& tensor, const Node& user, int64_t block,
-                    int64_t bytes_after, const std::vector<float>& dequantized);
+                    int bits, int64_t bytes_after, const std::vector<float>& dequantized,
+                    const MixedCandidate* plan);
+  // Planning pass of mixed precision: the weight's bytes and error at every candidate precision.
+  void PlanWeight(const std::string& key, const Tensor& tensor, const WeightRole& role,
+                  const BlockGeometry& geometry, bool nbits, bool generic);
+  absl::Status RunMixedPrecision(Model& model);
 
   QuantizeWeightsOptions options_{this};
   PassStatistic quantized_{this, "weights-quantized", "Weights stored quantized"};
@@ -92,10 +103,17 @@ class QuantizeWeightsPass final : public Pass {
                                 "Uses of a shared weight needing another reduction axis"};
   PassStatistic bytes_before_{this, "bytes-before", "Bytes of the weights quantized"};
   PassStatistic bytes_after_{this, "bytes-after", "Bytes of their quantized replacements"};
+  PassStatistic mixed_lowest_{this, "mixed-lowest",
+                              "Mixed precision: weights left at the configured bits"};
+  PassStatistic mixed_int8_{this, "mixed-promoted-int8", "Mixed precision: weights promoted to int8"};
+  PassStatistic mixed_float_{this, "mixed-kept-float", "Mixed precision: weights kept float"};
 
   std::unique_ptr<std::regex> exclude_;
   int64_t opset_ = 0;
   std::vector<WeightReportRow> rows_;
+  bool planning_ = false;
+  std::vector<MixedCandidate> candidates_;
+  absl::flat_hash_map<std::string, size_t> plan_;  // key -> index in candidates_
 };
 
 absl::Status QuantizeWeightsPass::RunOnModel(Model& model) {
@@ -103,7 +121,11 @@ absl::Status QuantizeWeightsPass::RunOnModel(Model& model) {
   if (absl::Status s = options_.CheckOpset(opset_); !s.ok()) return s;
   exclude_ = options_.ExcludeRegex();
   rows_.clear();
-  if (absl::Status s = Pass::RunOnModel(model); !s.ok()) return s;
+  if (options_.mixed_precision()) {
+    if (absl::Status s = RunMixedPrecision(model); !s.ok()) return s;
+  } else if (absl::Status s = Pass::RunOnModel(model); !s.ok()) {
+    return s;
+  }
   if (quantized_.value() > 0) {
     // int4/uint4 and DequantizeLinear-21 need IR version 10; MatMulNBits needs its domain.
     if (options_.UsesOpset21Types(opset_) && model.ir_version < 10) model.ir_version = 10;
@@ -113,6 +135,74 @@ absl::Status QuantizeWeightsPass::RunOnModel(Model& model) {
   }
   if (!options_.report.value().empty()) return WriteReport(options_.report.value(), rows_);
   return absl::OkStatus();
+}
+
+absl::Status QuantizeWeightsPass::RunMixedPrecision(Model& model) {
+  // The planning walk must leave the statistics as they were.
+  PassStatistic* all[] = {&quantized_,       &skipped_small_,    &skipped_not_float_,
+                          &skipped_not_finite_, &skipped_ragged_, &skipped_excluded_,
+                          &skipped_quantized_, &skipped_format_, &skipped_layout_,
+                          &bytes_before_,    &bytes_after_};
+  std::vector<int64_t> saved;
+  for (PassStatistic* s : all) saved.push_back(s->value());
+  candidates_.clear();
+  plan_.clear();
+  planning_ = true;
+  absl::Status planned = Pass::RunOnModel(model);
+  planning_ = false;
+  if (!planned.ok()) return planned;
+  for (size_t i = 0; i < std::size(all); ++i) {
+    all[i]->Reset();
+    *all[i] += saved[i];
+  }
+  MixedTarget target;
+  if (options_.max_error.value() > 0) target.max_error = options_.max_error.value();
+  if (const double size = options_.target_size.value(); size > 0) {
+    int64_t float_bytes = 0;
+    for (const MixedCandidate& c : candidates_) float_bytes += c.levels.back().bytes;
+    target.max_bytes =
+        size <= 1 ? static_cast<int64_t>(size * static_cast<double>(float_bytes)) : int64_t(size);
+  }
+  ChoosePrecisions(candidates_, target);
+  for (size_t i = 0; i < candidates_.size(); ++i) plan_[candidates_[i].key] = i;
+  return Pass::RunOnModel(model);
+}
+
+void QuantizeWeightsPass::PlanWeight(const std::string& key, const Tensor& tensor,
+                                     const WeightRole& role, const BlockGeometry& geometry,
+                                     bool nbits, bool generic) {
+  absl::StatusOr<std::vector<float>> original = tensor.ToFloats();
+  if (!original.ok()) return;
+  MixedCandidate candidate;
+  candidate.key = key;
+  candidate.elements = tensor.num_elements();
+  for (int bits : options_.MixedLevels()) {
+    PrecisionLevel level{bits, static_cast<int64_t>(tensor.bytes().size()), 0};
+    if (bits != 0) {
+      QuantSpec spec = options_.spec();
+      spec.bits = bits;
+      level.bytes = 0;
+      std::vector<float> dequantized;
+      if (nbits) {
+        absl::StatusOr<NBitsWeight> q = QuantizeForMatMulNBits(tensor, spec, geometry.block);
+        if (!q.ok()) return;  // the apply walk skips it and counts why
+        level.bytes += PayloadBytes(*q);
+        dequantized = DequantizedValues(*q);
+      }
+      if (generic) {
+        absl::StatusOr<QuantizedWeight> q =
+            QuantizeWeight(tensor, role, options_.granularity(), geometry, spec);
+        if (!q.ok()) return;
+        level.bytes += PayloadBytes(*q);
+        dequantized = DequantizedValues(*q);
+      }
+      WeightReportRow measured;
+      MeasureError(*original, dequantized, measured);
+      level.relative_error = measured.relative_error;
+    }
+    candidate.levels.push_back(level);
+  }
+  candidates_.push_back(std::move(candidate));
 }
 
 absl::Status QuantizeWeightsPass::RunOnGraph(Graph& graph, Model& model) {
@@ -189,18 +279,43 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   }
   if (nbits_uses.empty() && generic_uses.empty()) return absl::OkStatus();
 
+  QuantSpec spec = options_.spec();
+  const MixedCandidate* plan = nullptr;
+  if (options_.mixed_precision()) {
+    const std::string key = absl::StrCat(GraphDebugName(graph), "\n", weight->name());
+    if (planning_) {
+      PlanWeight(key, *tensor, *role, *geometry, !nbits_uses.empty(), !generic_uses.empty());
+      return absl::OkStatus();
+    }
+    if (auto it = plan_.find(key); it != plan_.end()) plan = &candidates_[it->second];
+    if (plan != nullptr) {
+      spec.bits = plan->levels[plan->chosen].bits;
+      if (spec.bits == 0) {
+        ++mixed_float_;
+        const int float_bits = tensor->type() == DataType::kFloat ? 32 : 16;
+        absl::StatusOr<std::vector<float>> same = tensor->ToFloats();
+        AddReportRow(*weight, *tensor, *uses.front().node, geometry->block, float_bits,
+                     static_cast<int64_t>(tensor->bytes().size()),
+                     same.ok() ? *same : std::vector<float>{}, plan);
+        rows_.back().format = "float";
+        return absl::OkStatus();
+      }
+      ++(spec.bits == options_.spec().bits ? mixed_lowest_ : mixed_int8_);
+    }
+  }
+
   // Quantize first so a weight the kernels reject (NaN, infinity) is skipped untouched.
   std::optional<NBitsWeight> nbits;
   std::optional<QuantizedWeight> quantized;
   if (!nbits_uses.empty()) {
     absl::StatusOr<NBitsWeight> q =
-        QuantizeForMatMulNBits(*tensor, options_.spec(), geometry->block);
+        QuantizeForMatMulNBits(*tensor, spec, geometry->block);
     if (!q.ok()) return SkipNotFinite();
     nbits = *std::move(q);
   }
   if (!generic_uses.empty()) {
     absl::StatusOr<QuantizedWeight> q =
-        QuantizeWeight(*tensor, *role, options_.granularity(), *geometry, options_.spec());
+        QuantizeWeight(*tensor, *role, options_.granularity(), *geometry, spec);
     if (!q.ok()) return SkipNotFinite();
     quantized = *std::move(q);
   }
@@ -229,7 +344,8 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   ++quantized_;
   bytes_before_ += static_cast<int64_t>(tensor->bytes().size());
   bytes_after_ += bytes_after;
-  AddReportRow(*weight, *tensor, *uses.front().node, geometry->block, bytes_after, dequantized);
+  AddReportRow(*weight, *tensor, *uses.front().node, geometry->block, spec.bits, bytes_after,
+               dequantized, plan);
 
   // The float weight goes away when nothing reads it any more.
   if (!IsValueUsed(weight)) {
@@ -240,8 +356,9 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
 }
 
 void QuantizeWeightsPass::AddReportRow(const Value& weight, const Tensor& tensor, const Node& user,
-                                       int64_t block, int64_t bytes_after,
-                                       const std::vector<float>& dequantized) {
+                                       int64_t block, int bits, int64_t bytes_after,
+                                       const std::vector<float>& dequantized,
+                                       const MixedCandidate* plan) {
   WeightReportRow row;
   row.weight = weight.name();
   row.graph = GraphDebugName(*weight.graph());
@@ -249,7 +366,17 @@ void QuantizeWeightsPass::AddReportRow(const Value& weight, const Tensor& tensor
   row.op = user.op_type;
   row.shape = tensor.dims();
   row.format = options_.format_text.value();
-  row.bits = options_.spec().bits;
+  row.bits = bits;
+  row.scale_search = options_.scale_search_text.value();
+  if (plan != nullptr) {
+    row.chosen = LevelName(plan->levels[plan->chosen].bits);
+    for (const PrecisionLevel& level : plan->levels) {
+      row.level_names.push_back(LevelName(level.bits));
+      row.level_errors.push_back(level.relative_error);
+      row.level_bytes.push_back(level.bytes);
+    }
+    row.reason = plan->reason;
+  }
   row.block = block;
   row.bytes_before = static_cast<int64_t>(tensor.bytes().size());
   row.bytes_after = bytes_after;

@@ -25,7 +25,19 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
               ""),
       format_text(pass, "format", "Graph form of the quantized weight", "qdq",
                   {"qdq", "qdq-axis", "arith", "matmul-nbits"}),
-      report(pass, "report", "Write per-weight sizes and errors to this JSON file", "") {
+      report(pass, "report", "Write per-weight sizes and errors to this JSON file", ""),
+      scale_search_text(pass, "scale-search",
+                        "Per-block scale choice: min/max, squared-error grid search, or "
+                        "half-quadratic (HQQ) iterations",
+                        "minmax", {"minmax", "mse", "hqq"}),
+      target_size(pass, "target-size",
+                  "Mixed precision: total bytes of the quantized weights, as a ratio of their "
+                  "float bytes when <= 1, else in bytes (0: off)",
+                  0.0),
+      max_error(pass, "max-error",
+                "Mixed precision: largest relative Frobenius error per weight (0: off)", 0.0) {
+  target_size.Range(0, 1e18);
+  max_error.Range(0, 1e6);
   block_size.Range(2, int64_t{1} << 30);
   min_elements.Range(0, static_cast<double>(int64_t{1} << 53));
 }
@@ -56,7 +68,23 @@ RaggedPolicy QuantizeWeightsOptions::ragged() const {
 }
 
 QuantSpec QuantizeWeightsOptions::spec() const {
-  return QuantSpec{static_cast<int>(bits.value()), is_signed.value(), symmetric.value()};
+  const std::string& s = scale_search_text.value();
+  const quant::ScaleSearch search = s == "mse"   ? quant::ScaleSearch::kMse
+                                    : s == "hqq" ? quant::ScaleSearch::kHqq
+                                                 : quant::ScaleSearch::kMinMax;
+  return QuantSpec{static_cast<int>(bits.value()), is_signed.value(), symmetric.value(), search};
+}
+
+bool QuantizeWeightsOptions::mixed_precision() const {
+  return target_size.value() > 0 || max_error.value() > 0;
+}
+
+std::vector<int> QuantizeWeightsOptions::MixedLevels() const {
+  std::vector<int> levels = {static_cast<int>(bits.value())};
+  // qdq-axis and arith cannot store int4, so int8 is the only step up for them too.
+  if (bits.value() < 8) levels.push_back(8);
+  levels.push_back(0);
+  return levels;
 }
 
 bool QuantizeWeightsOptions::HandlesOp(const Node& node) const {

@@ -29,6 +29,11 @@ class QuantizeWeightsOptions {
   Granularity granularity() const;
   RaggedPolicy ragged() const;
   QuantSpec spec() const;
+  // True when target-size or max-error asks for a per-weight choice of precision.
+  bool mixed_precision() const;
+  // The precisions mixed precision chooses among, cheapest first: bits, 8 (when bits < 8), and
+  // 0 for keeping the float weight.
+  std::vector<int> MixedLevels() const;
   bool HandlesOp(const Node& node) const;
   // Compiled `exclude` (null when empty); Validate has checked it compiles.
   std::unique_ptr<std::regex> ExcludeRegex() const;
@@ -44,6 +49,9 @@ class QuantizeWeightsOptions {
   PassOption<std::string> exclude;
   PassOption<std::string> format_text;
   PassOption<std::string> report;
+  PassOption<std::string> scale_search_text;
+  PassOption<double> target_size;
+  PassOption<double> max_error;
 };
 
 }  // namespace onnx_opt
