@@ -173,6 +173,8 @@ class Verifier {
   }
 
   absl::Status CheckDomain(const Node& node, const std::vector<OpsetImport>& opsets) {
+    // Checked here because every node passes through: an operator needs a name to be resolved.
+    if (node.op_type.empty()) return Invalid(absl::StrCat(node.DebugName(), ": node has no op_type"));
     for (const OpsetImport& op : opsets) {
       std::string_view domain = op.domain == "ai.onnx" ? std::string_view() : op.domain;
       if (domain == node.domain) return absl::OkStatus();
