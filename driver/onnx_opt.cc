@@ -15,6 +15,7 @@
 #include "ir/strings.h"
 #include "ir/text/text.h"
 #include "ir/verifier.h"
+#include "passes/utils.h"
 #include "onnx/onnx_pb.h"
 
 namespace onnx_opt {
@@ -94,14 +95,16 @@ absl::StatusOr<std::unique_ptr<Model>> LoadModelFromBytes(std::string_view bytes
   return model;
 }
 
-absl::StatusOr<std::unique_ptr<Model>> LoadModelFile(const std::string& path,
-                                                     const LoadModelFileOptions& options) {
+namespace {
+
+absl::StatusOr<std::unique_ptr<Model>> LoadUnverified(const std::string& path,
+                                                      const LoadModelFileOptions& options) {
   ModelFormat format = options.format;
   if (format == ModelFormat::kAuto && path != "-") format = FormatFromPath(path);
   if (format == ModelFormat::kOnnx && path != "-") {
     // Streams the file and maps external data next to it.
     LoadOptions load_options;
-    load_options.verify = options.verify;
+    load_options.verify = false;
     absl::StatusOr<std::unique_ptr<Model>> model = LoadModel(path, load_options);
     if (!model.ok()) return Prefixed(model.status(), path);
     return model;
@@ -111,13 +114,52 @@ absl::StatusOr<std::unique_ptr<Model>> LoadModelFile(const std::string& path,
   if (format == ModelFormat::kAuto && path != "-" && SniffFormat(*bytes) == ModelFormat::kOnnx) {
     bytes->clear();  // LoadModel reads it again, resolving external data relative to the file
     LoadOptions load_options;
-    load_options.verify = options.verify;
+    load_options.verify = false;
     absl::StatusOr<std::unique_ptr<Model>> model = LoadModel(path, load_options);
     if (!model.ok()) return Prefixed(model.status(), path);
     return model;
   }
   std::string name = path == "-" ? std::string("<stdin>") : path;
-  return LoadModelFromBytes(*bytes, name, options.verify);
+  return LoadModelFromBytes(*bytes, name, /*verify=*/false);
+}
+
+// Exporters (and hand-edited models) sometimes list nodes before the nodes producing their
+// inputs; ONNX Runtime accepts that, so we sort such graphs stably instead of refusing them.
+// Graphs already in order are left untouched, so a round trip stays lossless.
+absl::StatusOr<int> SortOutOfOrderGraphs(Model& model) {
+  int sorted = 0;
+  absl::Status status;
+  model.WalkGraphs([&](Graph& graph) {
+    if (!status.ok()) return;
+    absl::StatusOr<std::vector<Node*>> order = StableTopologicalOrder(graph);
+    if (!order.ok()) return;  // a real cycle: the verifier names it
+    size_t i = 0;
+    bool in_order = true;
+    for (const auto& node : graph.nodes()) in_order = in_order && node.get() == (*order)[i++];
+    if (!in_order) {
+      graph.Reorder(*order);
+      ++sorted;
+    }
+  });
+  return sorted;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Model>> LoadModelFile(const std::string& path,
+                                                     const LoadModelFileOptions& options) {
+  absl::StatusOr<std::unique_ptr<Model>> model = LoadUnverified(path, options);
+  if (!model.ok()) return model.status();
+  if (!options.verify) return model;  // as stored: lets topo-sort and tests see the raw order
+  std::string name = path == "-" ? std::string("<stdin>") : path;
+  absl::StatusOr<int> sorted = SortOutOfOrderGraphs(**model);
+  if (!sorted.ok()) return Prefixed(sorted.status(), name);
+  if (*sorted > 0) {
+    std::cerr << "onnx-opt: note: " << name << ": " << *sorted
+              << " graph(s) listed nodes before their inputs' producers; sorted topologically\n";
+  }
+  if (absl::Status s = VerifyModel(**model); !s.ok()) return Prefixed(s, name);
+  return model;
 }
 
 absl::Status SaveModelFile(const Model& model, const std::string& path,
