@@ -82,8 +82,14 @@ class QuantizeWeightsPass final : public Pass {
                     int bits, int64_t bytes_after, const std::vector<float>& dequantized,
                     const MixedCandidate* plan);
   // Planning pass of mixed precision: the weight's bytes and error at every candidate precision.
-  void PlanWeight(const std::string& key, const Tensor& tensor, const WeightRole& role,
-                  const BlockGeometry& geometry, bool nbits, bool generic);
+  void PlanWeight(const std::string& key, const Tensor& tensor, const WeightRole& role, bool nbits,
+                  bool generic);
+  std::optional<BlockGeometry> GeometryFor(const Tensor& tensor, const WeightRole& role,
+                                           int level_bits) const {
+    std::string unused;
+    return ChooseGeometry(tensor.dims(), role, options_.granularity(),
+                          options_.BlockSizeFor(level_bits), options_.ragged(), &unused);
+  }
   absl::Status RunMixedPrecision(Model& model);
 
   QuantizeWeightsOptions options_{this};
@@ -169,8 +175,7 @@ absl::Status QuantizeWeightsPass::RunMixedPrecision(Model& model) {
 }
 
 void QuantizeWeightsPass::PlanWeight(const std::string& key, const Tensor& tensor,
-                                     const WeightRole& role, const BlockGeometry& geometry,
-                                     bool nbits, bool generic) {
+                                     const WeightRole& role, bool nbits, bool generic) {
   absl::StatusOr<std::vector<float>> original = tensor.ToFloats();
   if (!original.ok()) return;
   MixedCandidate candidate;
@@ -182,16 +187,18 @@ void QuantizeWeightsPass::PlanWeight(const std::string& key, const Tensor& tenso
       QuantSpec spec = options_.spec();
       spec.bits = bits;
       level.bytes = 0;
+      std::optional<BlockGeometry> geometry = GeometryFor(tensor, role, bits);
+      if (!geometry) return;
       std::vector<float> dequantized;
       if (nbits) {
-        absl::StatusOr<NBitsWeight> q = QuantizeForMatMulNBits(tensor, spec, geometry.block);
+        absl::StatusOr<NBitsWeight> q = QuantizeForMatMulNBits(tensor, spec, geometry->block);
         if (!q.ok()) return;  // the apply walk skips it and counts why
         level.bytes += PayloadBytes(*q);
         dequantized = DequantizedValues(*q);
       }
       if (generic) {
         absl::StatusOr<QuantizedWeight> q =
-            QuantizeWeight(tensor, role, options_.granularity(), geometry, spec);
+            QuantizeWeight(tensor, role, options_.granularity(), *geometry, spec);
         if (!q.ok()) return;
         level.bytes += PayloadBytes(*q);
         dequantized = DequantizedValues(*q);
@@ -284,7 +291,7 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   if (options_.mixed_precision()) {
     const std::string key = absl::StrCat(GraphDebugName(graph), "\n", weight->name());
     if (planning_) {
-      PlanWeight(key, *tensor, *role, *geometry, !nbits_uses.empty(), !generic_uses.empty());
+      PlanWeight(key, *tensor, *role, !nbits_uses.empty(), !generic_uses.empty());
       return absl::OkStatus();
     }
     if (auto it = plan_.find(key); it != plan_.end()) plan = &candidates_[it->second];
@@ -301,6 +308,7 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
         return absl::OkStatus();
       }
       ++(spec.bits == options_.spec().bits ? mixed_lowest_ : mixed_int8_);
+      if (std::optional<BlockGeometry> g = GeometryFor(*tensor, *role, spec.bits)) geometry = g;
     }
   }
 

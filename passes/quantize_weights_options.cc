@@ -35,7 +35,11 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
                   "float bytes when <= 1, else in bytes (0: off)",
                   0.0),
       max_error(pass, "max-error",
-                "Mixed precision: largest relative Frobenius error per weight (0: off)", 0.0) {
+                "Mixed precision: largest relative Frobenius error per weight (0: off)", 0.0),
+      int8_block_size(pass, "int8-block-size",
+                      "Mixed precision: block size of weights promoted to int8 (0: block-size)",
+                      0) {
+  int8_block_size.Range(0, int64_t{1} << 30);
   target_size.Range(0, 1e18);
   max_error.Range(0, 1e6);
   block_size.Range(2, int64_t{1} << 30);
@@ -73,6 +77,13 @@ QuantSpec QuantizeWeightsOptions::spec() const {
                                     : s == "hqq" ? quant::ScaleSearch::kHqq
                                                  : quant::ScaleSearch::kMinMax;
   return QuantSpec{static_cast<int>(bits.value()), is_signed.value(), symmetric.value(), search};
+}
+
+int64_t QuantizeWeightsOptions::BlockSizeFor(int level_bits) const {
+  if (level_bits == 8 && bits.value() != 8 && int8_block_size.value() > 0) {
+    return int8_block_size.value();
+  }
+  return block_size.value();
 }
 
 bool QuantizeWeightsOptions::mixed_precision() const {
@@ -126,10 +137,14 @@ absl::Status QuantizeWeightsOptions::Validate() const {
     if (bs < 16 || (bs & (bs - 1)) != 0) {
       return error("format=matmul-nbits needs block-size a power of two >= 16, got ", bs);
     }
+    if (const int64_t b8 = int8_block_size.value(); b8 != 0 && (b8 < 16 || (b8 & (b8 - 1)) != 0)) {
+      return error("format=matmul-nbits needs int8-block-size a power of two >= 16, got ", b8);
+    }
     if (ragged_text.value() == "divisor") {
       return error("format=matmul-nbits needs power-of-two blocks; use ragged=allow or skip");
     }
   }
+  if (int8_block_size.value() == 1) return error("int8-block-size must be 0 or at least 2");
   if (!exclude.value().empty()) {
     // std::regex reports a bad pattern only by throwing; contain it here.
     try {

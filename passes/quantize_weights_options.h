@@ -34,6 +34,8 @@ class QuantizeWeightsOptions {
   // The precisions mixed precision chooses among, cheapest first: bits, 8 (when bits < 8), and
   // 0 for keeping the float weight.
   std::vector<int> MixedLevels() const;
+  // Block size for a mixed-precision level: int8-block-size for promoted int8, else block-size.
+  int64_t BlockSizeFor(int level_bits) const;
   bool HandlesOp(const Node& node) const;
   // Compiled `exclude` (null when empty); Validate has checked it compiles.
   std::unique_ptr<std::regex> ExcludeRegex() const;
@@ -52,6 +54,7 @@ class QuantizeWeightsOptions {
   PassOption<std::string> scale_search_text;
   PassOption<double> target_size;
   PassOption<double> max_error;
+  PassOption<int64_t> int8_block_size;
 };
 
 }  // namespace onnx_opt
