@@ -74,14 +74,14 @@ std::string ReportJson(const std::vector<WeightReportRow>& rows) {
     if (!r.chosen.empty()) {
       std::vector<std::string> errors, bytes;
       for (size_t i = 0; i < r.level_names.size(); ++i) {
-        errors.push_back(absl::StrCat(JsonString(r.level_names[i]), ": ",
-                                      JsonNumber(r.level_errors[i])));
+        errors.push_back(
+            absl::StrCat(JsonString(r.level_names[i]), ": ", JsonNumber(r.level_errors[i])));
         bytes.push_back(absl::StrCat(JsonString(r.level_names[i]), ": ", r.level_bytes[i]));
       }
-      mixed = absl::StrCat(", \"mixed\": {\"chosen\": ", JsonString(r.chosen), ", \"errors\": {",
-                           absl::StrJoin(errors, ", "), "}, \"bytes\": {",
-                           absl::StrJoin(bytes, ", "), "}, \"reason\": ", JsonString(r.reason),
-                           "}");
+      mixed =
+          absl::StrCat(", \"mixed\": {\"chosen\": ", JsonString(r.chosen), ", \"errors\": {",
+                       absl::StrJoin(errors, ", "), "}, \"bytes\": {", absl::StrJoin(bytes, ", "),
+                       "}, \"reason\": ", JsonString(r.reason), "}");
     }
     std::string search;
     if (!r.scale_search.empty() && r.scale_search != "minmax") {
@@ -92,9 +92,9 @@ std::string ReportJson(const std::vector<WeightReportRow>& rows) {
         ", \"node\": ", JsonString(r.node), ", \"op\": ", JsonString(r.op), ", \"shape\": [",
         absl::StrJoin(r.shape, ", "), "], \"format\": ", JsonString(r.format),
         ", \"bits\": ", r.bits, ", \"block\": ", r.block, ", \"bytes_before\": ", r.bytes_before,
-        ", \"bytes_after\": ", r.bytes_after, ", \"relative_error\": ",
-        JsonNumber(r.relative_error), ", \"sqnr_db\": ", JsonNumber(r.sqnr_db), search, mixed,
-        "}"));
+        ", \"bytes_after\": ", r.bytes_after,
+        ", \"relative_error\": ", JsonNumber(r.relative_error),
+        ", \"sqnr_db\": ", JsonNumber(r.sqnr_db), search, mixed, "}"));
     before += r.bytes_before;
     after += r.bytes_after;
     signal_sq_total += r.signal_sq;

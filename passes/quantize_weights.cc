@@ -81,15 +81,6 @@ class QuantizeWeightsPass final : public Pass {
   void AddReportRow(const Value& weight, const Tensor& tensor, const Node& user, int64_t block,
                     int bits, int64_t bytes_after, const std::vector<float>& dequantized,
                     const MixedCandidate* plan);
-  // Planning pass of mixed precision: the weight's bytes and error at every candidate precision.
-  void PlanWeight(const std::string& key, const Tensor& tensor, const WeightRole& role, bool nbits,
-                  bool generic);
-  std::optional<BlockGeometry> GeometryFor(const Tensor& tensor, const WeightRole& role,
-                                           int level_bits) const {
-    std::string unused;
-    return ChooseGeometry(tensor.dims(), role, options_.granularity(),
-                          options_.BlockSizeFor(level_bits), options_.ragged(), &unused);
-  }
   absl::Status RunMixedPrecision(Model& model);
 
   QuantizeWeightsOptions options_{this};
@@ -111,7 +102,8 @@ class QuantizeWeightsPass final : public Pass {
   PassStatistic bytes_after_{this, "bytes-after", "Bytes of their quantized replacements"};
   PassStatistic mixed_lowest_{this, "mixed-lowest",
                               "Mixed precision: weights left at the configured bits"};
-  PassStatistic mixed_int8_{this, "mixed-promoted-int8", "Mixed precision: weights promoted to int8"};
+  PassStatistic mixed_int8_{this, "mixed-promoted-int8",
+                            "Mixed precision: weights promoted to int8"};
   PassStatistic mixed_float_{this, "mixed-kept-float", "Mixed precision: weights kept float"};
 
   std::unique_ptr<std::regex> exclude_;
@@ -145,10 +137,10 @@ absl::Status QuantizeWeightsPass::RunOnModel(Model& model) {
 
 absl::Status QuantizeWeightsPass::RunMixedPrecision(Model& model) {
   // The planning walk must leave the statistics as they were.
-  PassStatistic* all[] = {&quantized_,       &skipped_small_,    &skipped_not_float_,
+  PassStatistic* all[] = {&quantized_,          &skipped_small_,  &skipped_not_float_,
                           &skipped_not_finite_, &skipped_ragged_, &skipped_excluded_,
-                          &skipped_quantized_, &skipped_format_, &skipped_layout_,
-                          &bytes_before_,    &bytes_after_};
+                          &skipped_quantized_,  &skipped_format_, &skipped_layout_,
+                          &bytes_before_,       &bytes_after_};
   std::vector<int64_t> saved;
   for (PassStatistic* s : all) saved.push_back(s->value());
   candidates_.clear();
@@ -161,55 +153,9 @@ absl::Status QuantizeWeightsPass::RunMixedPrecision(Model& model) {
     all[i]->Reset();
     *all[i] += saved[i];
   }
-  MixedTarget target;
-  if (options_.max_error.value() > 0) target.max_error = options_.max_error.value();
-  if (const double size = options_.target_size.value(); size > 0) {
-    int64_t float_bytes = 0;
-    for (const MixedCandidate& c : candidates_) float_bytes += c.levels.back().bytes;
-    target.max_bytes =
-        size <= 1 ? static_cast<int64_t>(size * static_cast<double>(float_bytes)) : int64_t(size);
-  }
-  ChoosePrecisions(candidates_, target);
+  ChoosePrecisions(candidates_, MixedTargetOf(options_, candidates_));
   for (size_t i = 0; i < candidates_.size(); ++i) plan_[candidates_[i].key] = i;
   return Pass::RunOnModel(model);
-}
-
-void QuantizeWeightsPass::PlanWeight(const std::string& key, const Tensor& tensor,
-                                     const WeightRole& role, bool nbits, bool generic) {
-  absl::StatusOr<std::vector<float>> original = tensor.ToFloats();
-  if (!original.ok()) return;
-  MixedCandidate candidate;
-  candidate.key = key;
-  candidate.elements = tensor.num_elements();
-  for (int bits : options_.MixedLevels()) {
-    PrecisionLevel level{bits, static_cast<int64_t>(tensor.bytes().size()), 0};
-    if (bits != 0) {
-      QuantSpec spec = options_.spec();
-      spec.bits = bits;
-      level.bytes = 0;
-      std::optional<BlockGeometry> geometry = GeometryFor(tensor, role, bits);
-      if (!geometry) return;
-      std::vector<float> dequantized;
-      if (nbits) {
-        absl::StatusOr<NBitsWeight> q = QuantizeForMatMulNBits(tensor, spec, geometry->block);
-        if (!q.ok()) return;  // the apply walk skips it and counts why
-        level.bytes += PayloadBytes(*q);
-        dequantized = DequantizedValues(*q);
-      }
-      if (generic) {
-        absl::StatusOr<QuantizedWeight> q =
-            QuantizeWeight(tensor, role, options_.granularity(), *geometry, spec);
-        if (!q.ok()) return;
-        level.bytes += PayloadBytes(*q);
-        dequantized = DequantizedValues(*q);
-      }
-      WeightReportRow measured;
-      MeasureError(*original, dequantized, measured);
-      level.relative_error = measured.relative_error;
-    }
-    candidate.levels.push_back(level);
-  }
-  candidates_.push_back(std::move(candidate));
 }
 
 absl::Status QuantizeWeightsPass::RunOnGraph(Graph& graph, Model& model) {
@@ -291,7 +237,11 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   if (options_.mixed_precision()) {
     const std::string key = absl::StrCat(GraphDebugName(graph), "\n", weight->name());
     if (planning_) {
-      PlanWeight(key, *tensor, *role, !nbits_uses.empty(), !generic_uses.empty());
+      // A weight the kernels reject gets no plan; the second walk skips it and counts why.
+      if (std::optional<MixedCandidate> c = MeasurePrecisions(
+              key, *tensor, *role, options_, !nbits_uses.empty(), !generic_uses.empty())) {
+        candidates_.push_back(*std::move(c));
+      }
       return absl::OkStatus();
     }
     if (auto it = plan_.find(key); it != plan_.end()) plan = &candidates_[it->second];
@@ -308,7 +258,9 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
         return absl::OkStatus();
       }
       ++(spec.bits == options_.spec().bits ? mixed_lowest_ : mixed_int8_);
-      if (std::optional<BlockGeometry> g = GeometryFor(*tensor, *role, spec.bits)) geometry = g;
+      if (std::optional<BlockGeometry> g = MixedGeometry(*tensor, *role, options_, spec.bits)) {
+        geometry = g;
+      }
     }
   }
 
@@ -316,8 +268,7 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   std::optional<NBitsWeight> nbits;
   std::optional<QuantizedWeight> quantized;
   if (!nbits_uses.empty()) {
-    absl::StatusOr<NBitsWeight> q =
-        QuantizeForMatMulNBits(*tensor, spec, geometry->block);
+    absl::StatusOr<NBitsWeight> q = QuantizeForMatMulNBits(*tensor, spec, geometry->block);
     if (!q.ok()) return SkipNotFinite();
     nbits = *std::move(q);
   }

@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "passes/quant_formats.h"
+#include "passes/quant_report.h"
 
 namespace onnx_opt {
 
@@ -73,6 +75,66 @@ void ChoosePrecisions(std::vector<MixedCandidate>& candidates, const MixedTarget
     }
     c.reason = c.reason.empty() ? why : absl::StrCat(c.reason, "; ", why);
   }
+}
+
+std::optional<BlockGeometry> MixedGeometry(const Tensor& tensor, const WeightRole& role,
+                                           const QuantizeWeightsOptions& options, int level_bits) {
+  std::string unused;
+  return ChooseGeometry(tensor.dims(), role, options.granularity(),
+                        options.BlockSizeFor(level_bits), options.ragged(), &unused);
+}
+
+std::optional<MixedCandidate> MeasurePrecisions(const std::string& key, const Tensor& tensor,
+                                                const WeightRole& role,
+                                                const QuantizeWeightsOptions& options, bool nbits,
+                                                bool generic) {
+  absl::StatusOr<std::vector<float>> original = tensor.ToFloats();
+  if (!original.ok()) return std::nullopt;
+  MixedCandidate candidate;
+  candidate.key = key;
+  candidate.elements = tensor.num_elements();
+  for (int bits : options.MixedLevels()) {
+    PrecisionLevel level{bits, static_cast<int64_t>(tensor.bytes().size()), 0};
+    if (bits != 0) {
+      QuantSpec spec = options.spec();
+      spec.bits = bits;
+      level.bytes = 0;
+      std::optional<BlockGeometry> geometry = MixedGeometry(tensor, role, options, bits);
+      if (!geometry) return std::nullopt;
+      std::vector<float> dequantized;
+      if (nbits) {
+        absl::StatusOr<NBitsWeight> q = QuantizeForMatMulNBits(tensor, spec, geometry->block);
+        if (!q.ok()) return std::nullopt;
+        level.bytes += PayloadBytes(*q);
+        dequantized = DequantizedValues(*q);
+      }
+      if (generic) {
+        absl::StatusOr<QuantizedWeight> q =
+            QuantizeWeight(tensor, role, options.granularity(), *geometry, spec);
+        if (!q.ok()) return std::nullopt;
+        level.bytes += PayloadBytes(*q);
+        dequantized = DequantizedValues(*q);
+      }
+      WeightReportRow measured;
+      MeasureError(*original, dequantized, measured);
+      level.relative_error = measured.relative_error;
+    }
+    candidate.levels.push_back(level);
+  }
+  return candidate;
+}
+
+MixedTarget MixedTargetOf(const QuantizeWeightsOptions& options,
+                          const std::vector<MixedCandidate>& candidates) {
+  MixedTarget target;
+  if (options.max_error.value() > 0) target.max_error = options.max_error.value();
+  if (const double size = options.target_size.value(); size > 0) {
+    int64_t float_bytes = 0;
+    for (const MixedCandidate& c : candidates) float_bytes += c.levels.back().bytes;
+    target.max_bytes = size <= 1 ? static_cast<int64_t>(size * static_cast<double>(float_bytes))
+                                 : static_cast<int64_t>(size);
+  }
+  return target;
 }
 
 }  // namespace onnx_opt

@@ -13,6 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "ir/ir.h"
+#include "passes/quantize_weights_options.h"
+#include "passes/weight_layout.h"
+
 namespace onnx_opt {
 
 struct PrecisionLevel {
@@ -30,8 +34,8 @@ struct MixedCandidate {
 };
 
 struct MixedTarget {
-  std::optional<int64_t> max_bytes;    // total over the candidates
-  std::optional<double> max_error;     // relative Frobenius error per weight
+  std::optional<int64_t> max_bytes;  // total over the candidates
+  std::optional<double> max_error;   // relative Frobenius error per weight
 };
 
 double Sensitivity(const MixedCandidate& c, int level);
@@ -41,5 +45,17 @@ void ChoosePrecisions(std::vector<MixedCandidate>& candidates, const MixedTarget
 
 // "int4", "int8", "int16" or "float".
 std::string LevelName(int bits);
+
+// The pass's side: the block geometry of a level, a weight measured at every level of
+// options.MixedLevels() (nullopt when a kernel rejects it), and the target from the options
+// (a target-size <= 1 is a ratio of the candidates' float bytes).
+std::optional<BlockGeometry> MixedGeometry(const Tensor& tensor, const WeightRole& role,
+                                           const QuantizeWeightsOptions& options, int level_bits);
+std::optional<MixedCandidate> MeasurePrecisions(const std::string& key, const Tensor& tensor,
+                                                const WeightRole& role,
+                                                const QuantizeWeightsOptions& options, bool nbits,
+                                                bool generic);
+MixedTarget MixedTargetOf(const QuantizeWeightsOptions& options,
+                          const std::vector<MixedCandidate>& candidates);
 
 }  // namespace onnx_opt

@@ -26,7 +26,7 @@ TEST(MixedPrecision, SensitivityIsSquaredErrorTimesElements) {
 TEST(MixedPrecision, BudgetPromotesLargestGainPerByteFirst) {
   // Same size; "b" has the larger int4 error, so it is promoted and "a" is not (no room).
   std::vector<MixedCandidate> cs = {Weight("a", 1000, 0.1, 0.01), Weight("b", 1000, 0.3, 0.02)};
-  ChoosePrecisions(cs, {.max_bytes = 1000 + 500});
+  ChoosePrecisions(cs, {.max_bytes = 1000 + 500, .max_error = std::nullopt});
   EXPECT_EQ(cs[0].chosen, 0);
   EXPECT_EQ(cs[1].chosen, 1);
   EXPECT_LE(TotalBytes(cs), 1500);
@@ -39,7 +39,7 @@ TEST(MixedPrecision, GainIsPerByteNotPerWeight) {
   // promoting either one to int8 but not both. Ranking by total gain would pick "big".
   std::vector<MixedCandidate> cs = {Weight("big", 100000, 0.1, 0.01),
                                     Weight("small", 1000, 0.5, 0.01)};
-  ChoosePrecisions(cs, {.max_bytes = 50500 + 50000});
+  ChoosePrecisions(cs, {.max_bytes = 50500 + 50000, .max_error = std::nullopt});
   EXPECT_EQ(cs[0].chosen, 0);
   EXPECT_GE(cs[1].chosen, 1);
   EXPECT_LE(TotalBytes(cs), 100500);
@@ -48,7 +48,7 @@ TEST(MixedPrecision, GainIsPerByteNotPerWeight) {
 TEST(MixedPrecision, MaxErrorPicksCheapestLevelWithinBound) {
   std::vector<MixedCandidate> cs = {Weight("ok", 1000, 0.05, 0.01), Weight("mid", 1000, 0.2, 0.05),
                                     Weight("bad", 1000, 0.4, 0.2)};
-  ChoosePrecisions(cs, {.max_error = 0.1});
+  ChoosePrecisions(cs, {.max_bytes = std::nullopt, .max_error = 0.1});
   EXPECT_EQ(cs[0].chosen, 0);
   EXPECT_EQ(cs[1].chosen, 1);
   EXPECT_EQ(cs[2].chosen, 2);
@@ -57,7 +57,7 @@ TEST(MixedPrecision, MaxErrorPicksCheapestLevelWithinBound) {
 
 TEST(MixedPrecision, BudgetBelowLowestKeepsEverythingLowest) {
   std::vector<MixedCandidate> cs = {Weight("a", 1000, 0.1, 0.01)};
-  ChoosePrecisions(cs, {.max_bytes = 10});
+  ChoosePrecisions(cs, {.max_bytes = 10, .max_error = std::nullopt});
   EXPECT_EQ(cs[0].chosen, 0);
   EXPECT_NE(cs[0].reason.find("already exceed"), std::string::npos) << cs[0].reason;
 }
