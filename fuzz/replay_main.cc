@@ -5,6 +5,7 @@
 //
 // Options: --ext=.onnxtxt only takes files with that ending from directories (repeatable).
 // Exits non-zero when no input was found; a crash or sanitizer report ends the process anyway.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
