@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh --eval
 build=${BUILD_DIR:-build}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C "$build" -j2
@@ -14,3 +14,9 @@ if [[ -f eval/package-lock.json && ! -d eval/node_modules/onnxruntime-node ]]; t
 fi
 
 ctest --test-dir "$build" --output-on-failure -j2
+
+# Sanitizers (ASan+UBSan) over the whole suite, as a separate, opt-in job (it roughly doubles the
+# build): ONNX_OPT_CI_SANITIZE=1 scripts/test.sh
+if [[ "${ONNX_OPT_CI_SANITIZE:-0}" == 1 ]]; then
+  scripts/asan-test.sh
+fi

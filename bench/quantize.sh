@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# End-to-end quantization speed and memory: load, quantize int4 block 32, save.
+#  1. a generated fp32 MatMul-chain model of SIZE_MIB (bench/make_model): input GB/s and peak RSS
+#     against the input size;
+#  2. the ISNet fp16 model of the evaluation set (when fetched: scripts/fetch-models.sh isnet).
+# Medians of 3 runs after a warm-up, each after `sync`. Prints a Markdown table.
+#   bench/quantize.sh [BUILD_DIR=build] [SIZE_MIB=1024] [WORK_DIR=/tmp/onnx-opt-bench]
+set -euo pipefail
+BUILD=$(realpath "${1:-build}")
+SIZE_MIB=${2:-1024}
+WORK=${3:-/tmp/onnx-opt-bench}
+OPT=$BUILD/driver/onnx-opt
+MAKE_MODEL=$BUILD/bench/make_model
+ISNET=${ONNX_OPT_MODEL_CACHE:-$HOME/.cache/onnx-opt/models}/isnet.onnx
+[[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+[[ -x $OPT && -x $MAKE_MODEL ]] || { echo "build onnx-opt and bench/make_model in $BUILD" >&2; exit 1; }
+PIPELINE='upgrade-opset{target=21},quantize-weights{bits=4,block-size=32}'
+
+mkdir -p "$WORK"
+[[ -f $WORK/model.onnx ]] || "$MAKE_MODEL" "$WORK/model.onnx" --size-mib "$SIZE_MIB"
+
+# measure CMD...: warm-up, then 3 runs; prints medians "wall_s rss_kib".
+measure() {
+  local stats=$WORK/time.txt runs=$WORK/runs.txt
+  "$@" > /dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
+  : > "$runs"
+  for _ in 1 2 3; do
+    sync
+    /usr/bin/time -f "%e %M" -o "$stats" "$@" > /dev/null 2>&1
+    cat "$stats" >> "$runs"
+  done
+  echo "$(cut -d' ' -f1 "$runs" | sort -g | sed -n 2p) $(cut -d' ' -f2 "$runs" | sort -g | sed -n 2p)"
+}
+
+row() {  # row LABEL FILE STATS
+  local bytes; bytes=$(stat -c %s "$2")
+  read -r wall rss <<< "$3"
+  awk -v l="$1" -v b="$bytes" -v w="$wall" -v r="$rss" 'BEGIN {
+    printf "| %s | %.1f MB | %.2f s | %.2f GB/s | %d MiB (%.2fx input) |\n",
+      l, b / 1e6, w, b / 1e9 / w, r / 1024, r * 1024 / b }'
+}
+
+echo "| model | input | wall (median of 3) | input throughput | peak RSS |"
+echo "|---|---:|---:|---:|---:|"
+row "fp32 MatMul chain, ${SIZE_MIB} MiB" "$WORK/model.onnx" \
+  "$(measure "$OPT" "$WORK/model.onnx" -p "$PIPELINE" -o "$WORK/model.q.onnx")"
+if [[ -f $ISNET ]]; then
+  row "ISNet fp16" "$ISNET" "$(measure "$OPT" "$ISNET" -p "$PIPELINE" -o "$WORK/isnet.q.onnx")"
+fi
