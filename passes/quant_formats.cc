@@ -101,8 +101,19 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(const Tensor& weight, const Weigh
                                                Granularity granularity,
                                                const BlockGeometry& geometry,
                                                const QuantSpec& spec) {
-  absl::StatusOr<std::vector<float>> values = weight.ToFloats();
-  if (!values.ok()) return values.status();
+  // float32 data is quantized in place (no copy) when aligned; other types are widened first.
+  std::vector<float> widened;
+  absl::Span<const float> values;
+  const bool aligned = reinterpret_cast<uintptr_t>(weight.bytes().data()) % alignof(float) == 0;
+  if (weight.type() == DataType::kFloat && aligned) {
+    std::span<const float> view = weight.values<float>();
+    values = absl::Span<const float>(view.data(), view.size());
+  } else {
+    absl::StatusOr<std::vector<float>> floats = weight.ToFloats();
+    if (!floats.ok()) return floats.status();
+    widened = *std::move(floats);
+    values = widened;
+  }
   QuantizedWeight out;
   out.dims = weight.dims();
   out.role = role;
@@ -117,7 +128,7 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(const Tensor& weight, const Weigh
   options.symmetric = spec.symmetric;
   options.search = spec.search;
   options.scale_type = ToFloatType(weight.type());
-  absl::StatusOr<quant::QuantizedWeight> q = quant::QuantizeWeight(*values, layout, options);
+  absl::StatusOr<quant::QuantizedWeight> q = quant::QuantizeWeight(values, layout, options);
   if (!q.ok()) return q.status();
   out.q = *std::move(q);
   return out;

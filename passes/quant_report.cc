@@ -59,6 +59,10 @@ void MeasureError(const std::vector<float>& original, const std::vector<float>& 
     signal_sq += w * w;
     noise_sq += d * d;
   }
+  SetError(signal_sq, noise_sq, row);
+}
+
+void SetError(double signal_sq, double noise_sq, WeightReportRow& row) {
   row.signal_sq = signal_sq;
   row.noise_sq = noise_sq;
   row.relative_error = signal_sq > 0 ? std::sqrt(noise_sq / signal_sq) : 0;

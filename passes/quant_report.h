@@ -38,6 +38,8 @@ struct WeightReportRow {
 // Error figures of `original` against `dequantized` (same length) into `row`.
 void MeasureError(const std::vector<float>& original, const std::vector<float>& dequantized,
                   WeightReportRow& row);
+// Error figures from sums of squares (signal = sum w^2, noise = sum (w - dq(q(w)))^2) into `row`.
+void SetError(double signal_sq, double noise_sq, WeightReportRow& row);
 
 // JSON object {"weights": [...], "totals": {...}}; the total SQNR pools every weight's energy.
 std::string ReportJson(const std::vector<WeightReportRow>& rows);

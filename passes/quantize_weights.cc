@@ -79,7 +79,7 @@ class QuantizeWeightsPass final : public Pass {
     return absl::OkStatus();
   }
   void AddReportRow(const Value& weight, const Tensor& tensor, const Node& user, int64_t block,
-                    int bits, int64_t bytes_after, const std::vector<float>& dequantized,
+                    int bits, int64_t bytes_after, const quant::ErrorStats& error,
                     const MixedCandidate* plan);
   absl::Status RunMixedPrecision(Model& model);
 
@@ -253,7 +253,8 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
         absl::StatusOr<std::vector<float>> same = tensor->ToFloats();
         AddReportRow(*weight, *tensor, *uses.front().node, geometry->block, float_bits,
                      static_cast<int64_t>(tensor->bytes().size()),
-                     same.ok() ? *same : std::vector<float>{}, plan);
+                     same.ok() ? quant::ComputeErrorStats(*same, *same) : quant::ErrorStats{},
+                     plan);
         rows_.back().format = "float";
         return absl::OkStatus();
       }
@@ -282,14 +283,21 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   Node* first = graph.nodes().empty() ? nullptr : graph.nodes().front().get();
   const EmitSite site{graph, first, weight->name()};
   int64_t bytes_after = 0;
-  std::vector<float> dequantized;
+  // The kernels measure the error while quantizing; 16-bit weights are measured again because
+  // the dequantized values are rounded to their type, as the runtime computes with them.
+  quant::ErrorStats error;
+  auto measured_error = [&](const std::vector<float>& dequantized) {
+    absl::StatusOr<std::vector<float>> original = tensor->ToFloats();
+    return original.ok() ? quant::ComputeErrorStats(*original, dequantized) : quant::ErrorStats{};
+  };
   if (nbits) {
     absl::StatusOr<MatMulNBitsInputs> inputs = EmitMatMulNBitsInputs(*nbits, site, &bytes_after);
     if (!inputs.ok()) return inputs.status();
     for (const HandledUse& use : nbits_uses) {
       if (absl::Status s = ReplaceWithMatMulNBits(*use.node, *nbits, *inputs); !s.ok()) return s;
     }
-    dequantized = DequantizedValues(*nbits);
+    error = tensor->type() == DataType::kFloat ? nbits->packed.stats
+                                               : measured_error(DequantizedValues(*nbits));
   }
   if (quantized) {
     absl::StatusOr<Value*> value =
@@ -298,13 +306,14 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
                                                   : EmitArith(*quantized, site, &bytes_after);
     if (!value.ok()) return value.status();
     for (const HandledUse& use : generic_uses) use.node->SetInput(use.input_index, *value);
-    dequantized = DequantizedValues(*quantized);
+    error = tensor->type() == DataType::kFloat ? quantized->q.stats
+                                               : measured_error(DequantizedValues(*quantized));
   }
   ++quantized_;
   bytes_before_ += static_cast<int64_t>(tensor->bytes().size());
   bytes_after_ += bytes_after;
   AddReportRow(*weight, *tensor, *uses.front().node, geometry->block, spec.bits, bytes_after,
-               dequantized, plan);
+               error, plan);
 
   // The float weight goes away when nothing reads it any more.
   if (!IsValueUsed(weight)) {
@@ -316,7 +325,7 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
 
 void QuantizeWeightsPass::AddReportRow(const Value& weight, const Tensor& tensor, const Node& user,
                                        int64_t block, int bits, int64_t bytes_after,
-                                       const std::vector<float>& dequantized,
+                                       const quant::ErrorStats& error,
                                        const MixedCandidate* plan) {
   WeightReportRow row;
   row.weight = weight.name();
@@ -339,8 +348,7 @@ void QuantizeWeightsPass::AddReportRow(const Value& weight, const Tensor& tensor
   row.block = block;
   row.bytes_before = static_cast<int64_t>(tensor.bytes().size());
   row.bytes_after = bytes_after;
-  absl::StatusOr<std::vector<float>> original = tensor.ToFloats();
-  if (original.ok()) MeasureError(*original, dequantized, row);
+  SetError(error.sum_squared_signal, error.sum_squared_error, row);
   rows_.push_back(std::move(row));
 }
 
