@@ -17,6 +17,6 @@ for m in ocr-det ocr-rec ocr-cls oww-mel oww-embed oww-jarvis isnet; do
   "$opt" "$cache/$m.onnx" --verify-input=false -o "$work/$m.onnx"
   "$root/scripts/roundtrip_compare.py" "$cache/$m.onnx" "$work/$m.onnx" || status=1
   (cd "$root/eval" && node compare.js "$cache/$m.onnx" "$work/$m.onnx" --rtol 0 --atol 0 \
-     --dims "${dims[$m]:-N=1}" | tail -1) || status=1
+     ${dims[$m]:+--dims "${dims[$m]}"} | tail -1) || status=1
 done
 exit $status
