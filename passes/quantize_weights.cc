@@ -107,6 +107,7 @@ class QuantizeWeightsPass final : public Pass {
   PassStatistic mixed_float_{this, "mixed-kept-float", "Mixed precision: weights kept float"};
 
   std::unique_ptr<std::regex> exclude_;
+  std::unique_ptr<std::regex> weights_;
   int64_t opset_ = 0;
   std::vector<WeightReportRow> rows_;
   bool planning_ = false;
@@ -118,6 +119,7 @@ absl::Status QuantizeWeightsPass::RunOnModel(Model& model) {
   opset_ = model.OpsetVersion("").value_or(1);
   if (absl::Status s = options_.CheckOpset(opset_); !s.ok()) return s;
   exclude_ = options_.ExcludeRegex();
+  weights_ = options_.WeightsRegex();
   rows_.clear();
   if (options_.mixed_precision()) {
     if (absl::Status s = RunMixedPrecision(model); !s.ok()) return s;
@@ -153,6 +155,9 @@ absl::Status QuantizeWeightsPass::RunMixedPrecision(Model& model) {
     all[i]->Reset();
     *all[i] += saved[i];
   }
+  if (absl::Status s = AttachSensitivities(options_.sensitivity.value(), candidates_); !s.ok()) {
+    return s;
+  }
   ChoosePrecisions(candidates_, MixedTargetOf(options_, candidates_));
   for (size_t i = 0; i < candidates_.size(); ++i) plan_[candidates_[i].key] = i;
   return Pass::RunOnModel(model);
@@ -178,6 +183,7 @@ absl::Status QuantizeWeightsPass::RunOnGraph(Graph& graph, Model& model) {
 absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   TensorPtr tensor = GetConstantTensor(weight);
   if (tensor == nullptr) return absl::OkStatus();
+  if (weights_ && !std::regex_search(weight->name(), *weights_)) return absl::OkStatus();
   // Users that read this value as a weight, all with the first user's reduction layout.
   std::vector<HandledUse> uses;
   std::optional<WeightRole> role;

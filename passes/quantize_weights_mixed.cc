@@ -13,6 +13,12 @@ std::string LevelName(int bits) { return bits == 0 ? "float" : absl::StrCat("int
 
 double Sensitivity(const MixedCandidate& c, int level) {
   const double e = c.levels[level].relative_error;
+  if (c.measured) {
+    // Output noise power grows with the weight error's energy: scale the probe's measurement.
+    const double probe = c.measured->weight_error;
+    if (probe <= 0) return e > 0 ? c.measured->output_noise : 0;
+    return c.measured->output_noise * (e / probe) * (e / probe);
+  }
   return e * e * static_cast<double>(c.elements);
 }
 
@@ -53,9 +59,9 @@ void ChoosePrecisions(std::vector<MixedCandidate>& candidates, const MixedTarget
     const PrecisionLevel& from = best->levels[best->chosen];
     const PrecisionLevel& to = best->levels[best->chosen + 1];
     best->reason = absl::StrFormat(
-        "promoted %s->%s (#%d): error %.4g->%.4g, sensitivity gain %.3g per extra byte",
-        LevelName(from.bits), LevelName(to.bits), ++order, from.relative_error, to.relative_error,
-        best_gain_per_byte);
+        "promoted %s->%s (#%d): error %.4g->%.4g, %s %.3g per extra byte", LevelName(from.bits),
+        LevelName(to.bits), ++order, from.relative_error, to.relative_error,
+        best->measured ? "output noise gain" : "sensitivity gain", best_gain_per_byte);
     ++best->chosen;
     total += best_extra;
   }
@@ -74,6 +80,11 @@ void ChoosePrecisions(std::vector<MixedCandidate>& candidates, const MixedTarget
                             c.levels[c.chosen + 1].bytes - at.bytes);
     }
     c.reason = c.reason.empty() ? why : absl::StrCat(c.reason, "; ", why);
+    if (c.measured) {
+      absl::StrAppendFormat(
+          &c.reason, "; estimated output noise %.3g (measured %.3g at error %.4g)",
+          Sensitivity(c, c.chosen), c.measured->output_noise, c.measured->weight_error);
+    }
   }
 }
 
@@ -122,6 +133,26 @@ std::optional<MixedCandidate> MeasurePrecisions(const std::string& key, const Te
     candidate.levels.push_back(level);
   }
   return candidate;
+}
+
+absl::Status AttachSensitivities(const std::string& path, std::vector<MixedCandidate>& candidates) {
+  if (path.empty()) return absl::OkStatus();
+  absl::StatusOr<SensitivityTable> table = SensitivityTable::Load(path);
+  if (!table.ok()) return table.status();
+  for (MixedCandidate& c : candidates) {
+    // The key is "<graph>\n<weight>" (quantize_weights.cc).
+    const size_t split = c.key.find('\n');
+    const std::string graph = c.key.substr(0, split);
+    const std::string weight = split == std::string::npos ? "" : c.key.substr(split + 1);
+    const MeasuredSensitivity* m = table->Find(graph, weight);
+    if (m == nullptr) {
+      return absl::NotFoundError(absl::StrCat("sensitivity file ", path,
+                                              " has no entry for weight '", weight, "' of ", graph,
+                                              "; measure this model with eval/sensitivity.js"));
+    }
+    c.measured = *m;
+  }
+  return absl::OkStatus();
 }
 
 MixedTarget MixedTargetOf(const QuantizeWeightsOptions& options,

@@ -1,11 +1,13 @@
 // Mixed precision for quantize-weights: per weight, the configured bits, int8 or float, chosen
 // greedily to meet a size budget and/or a per-weight error bound.
 //
-// Sensitivity of a weight at a level = (relative Frobenius error)^2 x element count, i.e. its
-// squared relative error weighted by its share of the model. Everything starts at the lowest
-// level; the promotion (one level up) with the largest sensitivity reduction per extra byte is
-// applied first, until every weight meets max-error (weights already meeting it are not promoted)
-// or no promotion fits the byte budget.
+// Sensitivity of a weight at a level: without measurements, (relative Frobenius error)^2 x
+// element count, i.e. its squared relative error weighted by its share of the model; with a
+// sensitivity file (quantize_weights_sensitivity.h), the model-output noise the weight adds at
+// that level, estimated from the noise measured at the probe precision. Everything starts at the
+// lowest level; the promotion (one level up) with the largest sensitivity reduction per extra
+// byte is applied first, until every weight meets max-error (weights already meeting it are not
+// promoted) or no promotion fits the byte budget.
 #pragma once
 
 #include <cstdint>
@@ -13,8 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "ir/ir.h"
 #include "passes/quantize_weights_options.h"
+#include "passes/quantize_weights_sensitivity.h"
 #include "passes/weight_layout.h"
 
 namespace onnx_opt {
@@ -31,6 +35,7 @@ struct MixedCandidate {
   std::vector<PrecisionLevel> levels;  // increasing bytes, last = float
   int chosen = 0;                      // index into levels
   std::string reason;
+  std::optional<MeasuredSensitivity> measured;  // from a sensitivity file
 };
 
 struct MixedTarget {
@@ -55,6 +60,9 @@ std::optional<MixedCandidate> MeasurePrecisions(const std::string& key, const Te
                                                 const WeightRole& role,
                                                 const QuantizeWeightsOptions& options, bool nbits,
                                                 bool generic);
+// Sets `measured` of every candidate from the sensitivity file at `path` (nothing when empty);
+// a candidate the file does not list is an error naming the weight.
+absl::Status AttachSensitivities(const std::string& path, std::vector<MixedCandidate>& candidates);
 MixedTarget MixedTargetOf(const QuantizeWeightsOptions& options,
                           const std::vector<MixedCandidate>& candidates);
 

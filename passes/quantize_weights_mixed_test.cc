@@ -9,7 +9,7 @@ namespace {
 
 // A weight of `n` elements: int4 (n/2 bytes, error e4), int8 (n bytes, error e8), float (4n).
 MixedCandidate Weight(std::string key, int64_t n, double e4, double e8) {
-  return MixedCandidate{std::move(key), n, {{4, n / 2, e4}, {8, n, e8}, {0, 4 * n, 0}}, 0, {}};
+  return MixedCandidate{std::move(key), n, {{4, n / 2, e4}, {8, n, e8}, {0, 4 * n, 0}}, 0, {}, {}};
 }
 
 int64_t TotalBytes(const std::vector<MixedCandidate>& cs) {
@@ -67,6 +67,79 @@ TEST(MixedPrecision, BothTargetsStopAtBudget) {
   ChoosePrecisions(cs, {.max_bytes = 2000, .max_error = 0.1});
   EXPECT_LE(TotalBytes(cs), 2000);
   EXPECT_EQ(cs[0].chosen + cs[1].chosen, 2);  // both to int8; float does not fit
+}
+
+TEST(MixedPrecision, MeasuredSensitivityScalesProbeNoiseByWeightError) {
+  MixedCandidate c = Weight("a", 100, 0.1, 0.01);
+  c.measured = MeasuredSensitivity{.output_noise = 0.02, .weight_error = 0.1};
+  EXPECT_DOUBLE_EQ(Sensitivity(c, 0), 0.02);
+  EXPECT_NEAR(Sensitivity(c, 1), 0.02 * 0.01, 1e-15);  // error 10x smaller: noise 100x smaller
+  EXPECT_DOUBLE_EQ(Sensitivity(c, 2), 0);
+}
+
+TEST(MixedPrecision, MeasuredOutputNoiseOverridesWeightError) {
+  // "loud" has the larger weight error but hardly reaches the output; "quiet" is the reverse.
+  // Weight errors alone would promote "loud"; the measured output noise promotes "quiet".
+  std::vector<MixedCandidate> cs = {Weight("loud", 1000, 0.3, 0.02),
+                                    Weight("quiet", 1000, 0.1, 0.01)};
+  cs[0].measured = MeasuredSensitivity{.output_noise = 1e-4, .weight_error = 0.3};
+  cs[1].measured = MeasuredSensitivity{.output_noise = 5e-2, .weight_error = 0.1};
+  ChoosePrecisions(cs, {.max_bytes = 1500, .max_error = std::nullopt});
+  EXPECT_EQ(cs[0].chosen, 0);
+  EXPECT_EQ(cs[1].chosen, 1);
+  EXPECT_NE(cs[1].reason.find("output noise gain"), std::string::npos) << cs[1].reason;
+  EXPECT_NE(cs[1].reason.find("estimated output noise"), std::string::npos) << cs[1].reason;
+}
+
+TEST(SensitivityTable, ParsesEntriesByGraphAndWeight) {
+  absl::StatusOr<SensitivityTable> t = SensitivityTable::Parse(
+      R"({"format": "onnx-opt-sensitivity-1", "probe": "quantize-weights{bits=4}",
+          "weights": [{"graph": "main graph", "weight": "w1", "output_noise": 0.5,
+                       "weight_error": 0.125},
+                      {"graph": "graph 'body' of Loop 'l'", "weight": "w1",
+                       "output_noise": 0, "weight_error": 0}]})",
+      "s.json");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->size(), 2u);
+  EXPECT_EQ(t->probe(), "quantize-weights{bits=4}");
+  const MeasuredSensitivity* m = t->Find("main graph", "w1");
+  ASSERT_NE(m, nullptr);
+  EXPECT_DOUBLE_EQ(m->output_noise, 0.5);
+  EXPECT_DOUBLE_EQ(m->weight_error, 0.125);
+  EXPECT_NE(t->Find("graph 'body' of Loop 'l'", "w1"), nullptr);
+  EXPECT_EQ(t->Find("main graph", "w2"), nullptr);
+}
+
+TEST(SensitivityTable, RejectsMalformedFilesWithOneLine) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"{", "not valid JSON"},
+      {R"({"weights": []})", "\"format\" must be"},
+      {R"({"format": "onnx-opt-sensitivity-1"})", "\"weights\" must be a list"},
+      {R"({"format": "onnx-opt-sensitivity-1", "weights": [3]})", "weights[0] is not an object"},
+      {R"({"format": "onnx-opt-sensitivity-1", "weights": [{"graph": "g", "weight": "w"}]})",
+       "needs \"graph\""},
+      {R"({"format": "onnx-opt-sensitivity-1", "weights": [{"graph": "g", "weight": "w",
+          "output_noise": -1, "weight_error": 0.1}]})",
+       "must be finite and >= 0"},
+      {R"({"format": "onnx-opt-sensitivity-1", "weights": [
+          {"graph": "g", "weight": "w", "output_noise": 1, "weight_error": 0.1},
+          {"graph": "g", "weight": "w", "output_noise": 2, "weight_error": 0.1}]})",
+       "listed twice"},
+  };
+  for (const auto& [json, expected] : cases) {
+    absl::StatusOr<SensitivityTable> t = SensitivityTable::Parse(json, "bad.json");
+    ASSERT_FALSE(t.ok()) << json;
+    const std::string message(t.status().message());
+    EXPECT_NE(message.find("sensitivity file bad.json: "), std::string::npos) << message;
+    EXPECT_NE(message.find(expected), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+}
+
+TEST(SensitivityTable, MissingFileIsAnError) {
+  absl::StatusOr<SensitivityTable> t = SensitivityTable::Load("/nonexistent/s.json");
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("cannot open"), std::string::npos);
 }
 
 }  // namespace

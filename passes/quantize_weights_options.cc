@@ -23,6 +23,9 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
           {"Conv", "ConvTranspose", "MatMul", "Gemm"}, {"Conv", "ConvTranspose", "MatMul", "Gemm"}),
       exclude(pass, "exclude", "Regular expression (ECMAScript, searched) of node names to skip",
               ""),
+      weights(pass, "weights",
+              "Regular expression (ECMAScript, searched) of weight names to quantize (empty: all)",
+              ""),
       format_text(pass, "format", "Graph form of the quantized weight", "qdq",
                   {"qdq", "qdq-axis", "arith", "matmul-nbits"}),
       report(pass, "report", "Write per-weight sizes and errors to this JSON file", ""),
@@ -37,8 +40,11 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
       max_error(pass, "max-error",
                 "Mixed precision: largest relative Frobenius error per weight (0: off)", 0.0),
       int8_block_size(pass, "int8-block-size",
-                      "Mixed precision: block size of weights promoted to int8 (0: block-size)",
-                      0) {
+                      "Mixed precision: block size of weights promoted to int8 (0: block-size)", 0),
+      sensitivity(pass, "sensitivity",
+                  "Mixed precision: rank weights by the model-output noise measured in this "
+                  "JSON file (eval/sensitivity.js) instead of their weight error",
+                  "") {
   int8_block_size.Range(0, int64_t{1} << 30);
   target_size.Range(0, 1e18);
   max_error.Range(0, 1e6);
@@ -109,10 +115,14 @@ std::unique_ptr<std::regex> QuantizeWeightsOptions::ExcludeRegex() const {
   return std::make_unique<std::regex>(exclude.value(), std::regex::ECMAScript);
 }
 
+std::unique_ptr<std::regex> QuantizeWeightsOptions::WeightsRegex() const {
+  if (weights.value().empty()) return nullptr;
+  return std::make_unique<std::regex>(weights.value(), std::regex::ECMAScript);
+}
+
 absl::Status QuantizeWeightsOptions::Validate() const {
-  auto error = [](auto&&... parts) {
-    return absl::InvalidArgumentError(absl::StrCat("quantize-weights: ", parts...));
-  };
+  // The pipeline parser puts the pass name in front.
+  auto error = [](auto&&... parts) { return absl::InvalidArgumentError(absl::StrCat(parts...)); };
   const int64_t b = bits.value();
   if (b != 4 && b != 8 && b != 16) return error("bits must be 4, 8 or 16, got ", b);
   const QuantFormat f = format();
@@ -145,13 +155,18 @@ absl::Status QuantizeWeightsOptions::Validate() const {
     }
   }
   if (int8_block_size.value() == 1) return error("int8-block-size must be 0 or at least 2");
-  if (!exclude.value().empty()) {
+  for (const PassOption<std::string>* pattern : {&exclude, &weights}) {
+    if (pattern->value().empty()) continue;
     // std::regex reports a bad pattern only by throwing; contain it here.
     try {
-      std::regex compiled(exclude.value(), std::regex::ECMAScript);
+      std::regex compiled(pattern->value(), std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
-      return error("exclude '", exclude.value(), "' is not a valid regular expression: ", e.what());
+      return error(pattern->name(), " '", pattern->value(),
+                   "' is not a valid regular expression: ", e.what());
     }
+  }
+  if (!sensitivity.value().empty() && !mixed_precision()) {
+    return error("sensitivity= ranks weights for mixed precision; add target-size= or max-error=");
   }
   return absl::OkStatus();
 }

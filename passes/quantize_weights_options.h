@@ -37,8 +37,9 @@ class QuantizeWeightsOptions {
   // Block size for a mixed-precision level: int8-block-size for promoted int8, else block-size.
   int64_t BlockSizeFor(int level_bits) const;
   bool HandlesOp(const Node& node) const;
-  // Compiled `exclude` (null when empty); Validate has checked it compiles.
+  // Compiled `exclude` / `weights` (null when empty); Validate has checked they compile.
   std::unique_ptr<std::regex> ExcludeRegex() const;
+  std::unique_ptr<std::regex> WeightsRegex() const;
 
   PassOption<int64_t> bits;
   PassOption<bool> is_signed;
@@ -49,12 +50,14 @@ class QuantizeWeightsOptions {
   PassOption<int64_t> min_elements;
   PassOption<std::vector<std::string>> ops;
   PassOption<std::string> exclude;
+  PassOption<std::string> weights;
   PassOption<std::string> format_text;
   PassOption<std::string> report;
   PassOption<std::string> scale_search_text;
   PassOption<double> target_size;
   PassOption<double> max_error;
   PassOption<int64_t> int8_block_size;
+  PassOption<std::string> sensitivity;
 };
 
 }  // namespace onnx_opt
