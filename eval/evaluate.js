@@ -71,6 +71,27 @@ function runOnnxOpt(input, pipeline, output) {
   return { secs };
 }
 
+// Pipelines may name a per-model sensitivity file as @SENSITIVITY@ (mixed precision ranked by
+// measured output noise): <cache>/work/sensitivity/<target>/<model>.json, measured by
+// eval/sensitivity.js (with the config's "sensitivity_probe") when missing.
+function sensitivityFile(target, member, probe) {
+  const dir = path.join(cache, 'work', 'sensitivity', target);
+  const file = path.join(dir, `${member}.json`);
+  const sha = require('crypto').createHash('sha256').update(fs.readFileSync(path.join(cache, `${member}.onnx`))).digest('hex');
+  const fresh = () => {
+    if (!fs.existsSync(file)) return false;
+    const j = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return j.probe === probe && j.source_sha256 === sha;
+  };
+  if (!fresh()) {
+    const args = [path.join(__dirname, 'sensitivity.js'), target, '--out-dir', dir, ...(probe ? ['--probe', probe] : [])];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ONNX_OPT: onnxOptBin() }, maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`sensitivity.js ${target}: ${(r.stderr || '').trim().split('\n').pop()}`);
+    if (!fresh()) throw new Error(`sensitivity.js ${target} wrote no ${file}`);
+  }
+  return file;
+}
+
 function runEval(task, files, extra) {
   const args = [path.join(__dirname, 'run.js'), task, files.join(','), ...extra];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
@@ -215,6 +236,7 @@ function checkThresholds(rows, thresholds) {
     if (t.cosine_min != null && !(f.cosine >= t.cosine_min)) fails.push(`${tag}: cosine ${f.cosine} < ${t.cosine_min}`);
     if (t.metric_min != null && !(r.metric.value >= t.metric_min)) fails.push(`${tag}: ${r.metric.name} ${r.metric.value} < ${t.metric_min}`);
     if (t.metric_max != null && !(r.metric.value <= t.metric_max)) fails.push(`${tag}: ${r.metric.name} ${r.metric.value} > ${t.metric_max}`);
+    if (t.ratio_max != null && !(r.ratio <= t.ratio_max)) fails.push(`${tag}: size ratio ${r.ratio.toFixed(4)} > ${t.ratio_max}`);
     if (t.flips_max != null && !((r.metric.flips_vs_fp32 ?? 0) <= t.flips_max)) fails.push(`${tag}: ${r.metric.flips_vs_fp32} decision flips > ${t.flips_max}`);
     notes.push(tag);
   }
@@ -317,7 +339,13 @@ function main() {
         }
         if (c.pipeline && !(c.only_with_matmul && !(meta.matmuls > 0))) {
           const out = path.join(work, t.id, c.id, `${m}.onnx`);
-          const r = runOnnxOpt(src, c.pipeline, out);
+          let pipeline = c.pipeline;
+          if (pipeline.includes('@SENSITIVITY@')) {
+            const probe = c.sensitivity_probe || 'quantize-weights{bits=4,block-size=32,symmetric=false}';
+            const q = JSON.stringify(sensitivityFile(t.id, m, probe));
+            pipeline = pipeline.replace(/@SENSITIVITY@/g, q);
+          }
+          const r = runOnnxOpt(src, pipeline, out);
           if (r.error) throw new Error(r.error);
           optSecs += r.secs;
           src = out;

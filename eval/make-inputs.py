@@ -4,13 +4,14 @@
 Run with Debian's interpreter (needs python3-numpy python3-pil python3-skimage,
 fonts-dejavu-core, espeak-ng, sox):
 
-    /usr/bin/python3 eval/make-inputs.py [--out DIR] [--only ocr,wake,isnet]
+    /usr/bin/python3 eval/make-inputs.py [--out DIR] [--only ocr,wake,isnet] [--calibration]
 
 Writes raw little-endian float32 tensors (*.f32) and DIR/inputs.json describing
 them (shape, label, preprocessing). DIR defaults to
 ${ONNX_OPT_MODEL_CACHE:-~/.cache/onnx-opt/models}/inputs. Nothing here is
 committed; everything is rebuilt bit-identically from fonts, espeak-ng and
-skimage.data.
+skimage.data. --calibration writes the (smaller, different) calibration sets of
+eval/sensitivity.js to <cache>/calib instead.
 """
 import argparse
 import hashlib
@@ -56,6 +57,23 @@ WAKE_TEXTS = [
 VOICES = ["en-us", "en-gb"]
 
 ISNET_IMAGES = ["astronaut", "coffee", "chelsea"]
+
+
+# Calibration set (--calibration): other text, faces, phrases and images than the evaluation
+# set, so that eval/sensitivity.js measures on inputs the evaluation does not score.
+CALIB_LINES = [
+    "Shipping label 48213 to Lyon, France",
+    "Battery at 37 percent, charge soon",
+    "Minutes of the board meeting, March 3",
+    "Zero point and scale per output channel",
+]
+CALIB_FONTS = ["DejaVuSerif-Bold.ttf", "DejaVuSansMono-Bold.ttf"]  # not used by the evaluation
+CALIB_WAKE_TEXTS = [
+    ("hey jarvis, what time is it", True, "en-us"),
+    ("good evening, see you tomorrow", False, "en-gb"),
+    ("the train leaves at seven", False, "en-us"),
+]
+CALIB_ISNET_IMAGES = ["rocket"]
 
 
 def default_out():
@@ -259,12 +277,74 @@ def make_isnet(w):
                       "metric": "mask IoU at 0.5 vs fp32 (first output)"}}
 
 
+def make_calibration(w, keys_path):
+    """Small calibration sets with the same preprocessing and manifest layout as the evaluation
+    sets (so eval/run.js and eval/sensitivity.js read them with --inputs DIR)."""
+    from skimage import data
+    keys = None
+    if keys_path and os.path.exists(keys_path):
+        with open(keys_path, encoding="utf-8") as f:
+            keys = set(line.rstrip("\n") for line in f) | {" "}
+    rec, cls = [], []
+    for fi, font in enumerate(CALIB_FONTS):
+        for li, text in enumerate(CALIB_LINES):
+            if keys is not None and any(c not in keys for c in text):
+                sys.exit(f"make-inputs: error: {text!r} has characters missing from {keys_path}")
+            img = render_line(text, font, 34)
+            name = f"calib_line{fi}{li}"
+            e = w.tensor(f"rec_{name}", rec_preprocess(img))
+            e.update(label=text, font=font, size=34)
+            rec.append(e)
+            for rot in (0, 180):
+                e = w.tensor(f"cls_{name}_{rot}", cls_preprocess(img if rot == 0 else img.rotate(180)))
+                e.update(label=0 if rot == 0 else 1, rotation=rot, text=text)
+                cls.append(e)
+    font = ImageFont.truetype(os.path.join(FONT_DIR, CALIB_FONTS[0]), 24)
+    page = Image.new("RGB", (640, 480), (255, 255, 250))
+    d = ImageDraw.Draw(page)
+    for i, line in enumerate(CALIB_LINES * 2):
+        d.text((30 + (i % 2) * 20, 30 + 52 * i), line, font=font, fill=(10, 10, 60))
+    det = [dict(w.tensor("calib_det_page", det_preprocess(page)), source="rendered page 640x480")]
+    sk = Image.fromarray(data.text()).convert("RGB")
+    det.append(dict(w.tensor("calib_det_skimage_text", det_preprocess(sk.resize((sk.width * 2, sk.height * 2), Image.BICUBIC))),
+                    source="skimage.data.text() upscaled 2x"))
+    wake = []
+    rng = np.random.RandomState(4321)
+    with tempfile.TemporaryDirectory() as tmp:
+        for ti, (text, truth, voice) in enumerate(CALIB_WAKE_TEXTS):
+            pcm = speak(text, voice, tmp)
+            pcm = pcm * (16384.0 / max(1.0, float(np.abs(pcm).max())))
+            sil = np.zeros(16000, np.float32)
+            clip = np.concatenate([sil, pcm, sil])
+            clip += rng.normal(0, 8.0, clip.shape).astype(np.float32)
+            clip = np.clip(np.round(clip), -32768, 32767).astype(np.float32)
+            e = w.tensor(f"calib_wake_{ti}", clip[None])
+            e.update(text=text, voice=voice, label=int(truth), seconds=round(clip.size / 16000, 3))
+            wake.append(e)
+    isnet = []
+    for name in CALIB_ISNET_IMAGES:
+        img = Image.fromarray(getattr(data, name)()).convert("RGB").resize((1024, 1024), Image.BILINEAR)
+        a = (np.asarray(img, np.float32) - 128.0) / 256.0
+        isnet.append(dict(w.tensor(f"calib_isnet_{name}", a.transpose(2, 0, 1)[None]), source=f"skimage.data.{name}()"))
+    return {
+        "ocr-rec": {"input": "x", "items": rec, "purpose": "calibration"},
+        "ocr-cls": {"input": "x", "items": cls, "purpose": "calibration"},
+        "ocr-det": {"input": "x", "items": det, "threshold": 0.3, "purpose": "calibration"},
+        "wakeword": {"input": "samples", "items": wake, "threshold": 0.5, "purpose": "calibration"},
+        "isnet": {"input": "input", "items": isnet, "threshold": 0.5, "purpose": "calibration"},
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=default_out())
     ap.add_argument("--only", default="ocr,wake,isnet")
     ap.add_argument("--keys", default=None, help="ppocr_keys_v1.txt (default: <cache>/ocr-keys.txt)")
+    ap.add_argument("--calibration", action="store_true",
+                    help="write the calibration sets of eval/sensitivity.js (default --out <cache>/calib)")
     args = ap.parse_args()
+    if args.calibration and args.out == default_out():
+        args.out = os.path.join(os.path.dirname(default_out()), "calib")
     keys = args.keys or os.path.join(os.path.dirname(os.path.abspath(args.out)), "ocr-keys.txt")
     w = Writer(args.out)
     manifest_path = os.path.join(args.out, "inputs.json")
@@ -273,6 +353,9 @@ def main():
         with open(manifest_path) as f:
             manifest = json.load(f).get("sets", {})
     parts = set(args.only.split(","))
+    if args.calibration:
+        manifest.update(make_calibration(w, keys))
+        parts = set()
     if "ocr" in parts:
         manifest.update(make_ocr(w, keys))
     if "wake" in parts:

@@ -370,4 +370,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { levenshtein, ctcGreedy, Fidelity, maskCounts, median };
+module.exports = { levenshtein, ctcGreedy, Fidelity, maskCounts, median, runTask, session, cacheDir };

@@ -40,5 +40,11 @@ if ! node -e 'const s = require(process.argv[1]).sets; for (const k of ["ocr-det
   /usr/bin/python3 "$root/eval/make-inputs.py" || die "making inputs failed (apt-get install python3-numpy python3-pil python3-skimage espeak-ng sox fonts-dejavu-core)"
 fi
 
+# Calibration inputs of eval/sensitivity.js (measured-sensitivity configurations).
+if ! node -e 'const s = require(process.argv[1]).sets; for (const k of ["ocr-det","ocr-rec","ocr-cls","wakeword","isnet"]) if (!s[k]) process.exit(1)' \
+     "$cache/calib/inputs.json" 2>/dev/null; then
+  /usr/bin/python3 "$root/eval/make-inputs.py" --calibration >/dev/null || die "making calibration inputs failed"
+fi
+
 cd "$root"
 exec node "$root/eval/evaluate.js" "$@"

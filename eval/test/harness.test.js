@@ -150,3 +150,18 @@ test('mask counts and median', () => {
   assert.strictEqual(median([3, 1, 2]), 2);
   assert.strictEqual(median([4, 1, 2, 3]), 2.5);
 });
+
+test('sensitivity: probe options, exact-name regex, quoting, output noise', () => {
+  const { quoteOption, regexExact, withOptions, outputNoise } = require('../sensitivity.js');
+  assert.strictEqual(withOptions('quantize-weights{bits=4}', 'weights=x'), 'quantize-weights{bits=4,weights=x}');
+  assert.strictEqual(withOptions('upgrade-opset{target=21},quantize-weights', 'report=r'), 'upgrade-opset{target=21},quantize-weights{report=r}');
+  const name = 'model/conv2d_1/Conv2D:0 (a.b)[1]+';
+  const re = new RegExp(regexExact(name));
+  assert.ok(re.test(name));
+  assert.ok(!re.test(`${name}x`) && !re.test(`x${name}`) && !re.test('model/conv2d_1/Conv2D:0 (aXb)[1]+'));
+  assert.strictEqual(quoteOption('a"b\\c'), '"a\\"b\\\\c"');
+  const refs = [{ main: Float32Array.from([1, 2]), embeddings: Float32Array.from([2, 0]) }];
+  const outs = [{ main: Float32Array.from([1, 1]), embeddings: Float32Array.from([2, 0]) }];
+  assert.ok(Math.abs(outputNoise(refs, outs) - 1 / 5) < 1e-12);  // main: 1/5, embeddings: 0
+  assert.strictEqual(outputNoise(refs, refs), 0);
+});
