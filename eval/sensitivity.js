@@ -139,7 +139,9 @@ async function main() {
       const outs = await run(files.map((f, j) => (j === mi ? probeFile : f)));
       const noise = outputNoise(refs, outs);
       weights.push({ graph: r.graph, weight: r.weight, output_noise: +noise.toPrecision(6), weight_error: +one.relative_error.toPrecision(6), bytes_before: one.bytes_before });
-      if (process.stderr.isTTY) process.stderr.write(`\rsensitivity: ${member} ${k + 1}/${rows.length} weights (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+      const progress = `sensitivity: ${member} ${k + 1}/${rows.length} weights (${((Date.now() - t0) / 1000).toFixed(0)} s)`;
+      if (process.stderr.isTTY) process.stderr.write(`\r${progress}`);
+      else if ((k + 1) % 20 === 0) process.stderr.write(`${progress}\n`);
     }
     if (process.stderr.isTTY) process.stderr.write('\n');
     const doc = {
