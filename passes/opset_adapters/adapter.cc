@@ -319,6 +319,8 @@ RuleTable::RuleTable() {
   AppendPadClipSliceRules(rules_);
   AppendNormalizationRules(rules_);
   AppendMiscRules(rules_);
+  AppendLegacyRules(rules_);
+  AppendScanRules(rules_);
   for (size_t i = 0; i < rules_.size(); ++i) {
     index_[absl::StrCat(ToAbsl(rules_[i].op_type), "@", rules_[i].version)] = i;
   }

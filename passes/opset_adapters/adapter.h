@@ -81,6 +81,8 @@ void AppendResizeRules(std::vector<StepRule>& rules);
 void AppendPadClipSliceRules(std::vector<StepRule>& rules);
 void AppendNormalizationRules(std::vector<StepRule>& rules);
 void AppendMiscRules(std::vector<StepRule>& rules);
+void AppendLegacyRules(std::vector<StepRule>& rules);  // steps into opsets 2-7
+void AppendScanRules(std::vector<StepRule>& rules);
 
 // All rules, looked up by (op_type, version).
 class RuleTable {
@@ -112,6 +114,8 @@ absl::Status TakeOverValue(Value* old_value, Value* replacement, Node* producer)
 // Element type of a value: its declared type, its initializer's, or (through operators whose first
 // output has their first input's type: Conv, Relu, Add, Reshape, ...) that of a producer's input.
 std::optional<DataType> InferElemType(const Value* value);
+// Upsample-1's height_scale/width_scale as opset-7 scales [1, 1, h, w], when present.
+std::optional<std::vector<float>> LegacyUpsampleScales(const Node& node);
 // IEEE half / bfloat16 bit patterns for a double (round to nearest even).
 uint16_t FloatToHalfBits(float value);
 uint16_t FloatToBFloat16Bits(float value);

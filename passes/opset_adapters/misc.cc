@@ -57,6 +57,7 @@ absl::Status CheckReshapeShape(const Node& node, int64_t target_opset) {
 }
 
 absl::StatusOr<Node*> ReshapeShapeToInput(Node& node, RewriteContext& ctx) {
+  node.RemoveAttribute("consumed_inputs");  // Reshape-1's legacy memory hint
   IntsAttributeToInput(node, "shape", 1, ctx);
   return &node;
 }
@@ -120,8 +121,8 @@ void AppendMiscRules(std::vector<StepRule>& rules) {
                            GridSampleRenameModes});
   rules.push_back(StepRule{"DFT", 20, "axis attribute (default 1) -> int64 scalar input 'axis'",
                            CheckDft, DftAxisToInput});
-  rules.push_back(StepRule{"Reshape", 5, "shape attribute -> int64 input", CheckReshapeShape,
-                           ReshapeShapeToInput});
+  rules.push_back(StepRule{"Reshape", 5, "shape attribute -> int64 input (consumed_inputs dropped)",
+                           CheckReshapeShape, ReshapeShapeToInput});
   rules.push_back(StepRule{"Gemm", 7, "broadcast attribute removed (same unidirectional meaning)",
                            nullptr, RemoveBroadcast});
   for (std::string_view op :

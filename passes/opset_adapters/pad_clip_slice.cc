@@ -62,7 +62,10 @@ absl::StatusOr<Node*> TopKToInput(Node& node, RewriteContext& ctx) {
 
 // ---- Pad-11: pads -> input, value -> constant_value input (of the data type).
 absl::Status CheckPad(const Node& node, int64_t target_opset) {
-  if (!node.GetInts("pads")) return Refuse(node, "Pad-2 needs a pads attribute");
+  // Pad-1's `paddings` is renamed `pads` by the Pad-2 step (legacy.cc).
+  if (!node.GetInts("pads") && !node.GetInts("paddings")) {
+    return Refuse(node, "Pad-2 needs a pads attribute");
+  }
   const float value = node.GetFloat("value").value_or(0.0f);
   const std::string mode = node.GetString("mode").value_or("constant");
   if (mode == "constant" && value != 0.0f && !FloatElementType(node)) {

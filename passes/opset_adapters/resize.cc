@@ -18,6 +18,7 @@ namespace {
 
 // Constant scales of an Upsample/Resize-10 node (attribute or constant second input).
 std::optional<std::vector<float>> ConstantScales(const Node& node) {
+  if (std::optional<std::vector<float>> legacy = LegacyUpsampleScales(node)) return legacy;
   const Attribute* attr = node.FindAttribute("scales");
   if (attr != nullptr) {
     if (const auto* floats = std::get_if<std::vector<float>>(&attr->value)) return *floats;
@@ -31,7 +32,9 @@ std::optional<std::vector<float>> ConstantScales(const Node& node) {
 }
 
 absl::Status CheckUpsampleScales(const Node& node, int64_t target_opset) {
-  const bool has_attr = node.FindAttribute("scales") != nullptr;
+  // Upsample-1's height_scale/width_scale become the scales attribute at 7 (legacy.cc).
+  const bool has_attr =
+      node.FindAttribute("scales") != nullptr || LegacyUpsampleScales(node).has_value();
   const bool has_input = node.input(1) != nullptr;
   if (has_attr == has_input) {
     return Refuse(node, "needs exactly one of a scales attribute (opset 7-8) or input (9+)");

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "passes/opset_adapters/adapter.h"
+#include "passes/utils.h"
 
 namespace onnx_opt::opset {
 namespace {
@@ -17,6 +18,16 @@ absl::Status CheckSingleInput(const Node& node, int64_t target_opset) {
 absl::Status CheckUnsqueeze(const Node& node, int64_t target_opset) {
   if (!node.GetInts("axes").has_value()) {
     return Refuse(node, "Unsqueeze without an axes attribute is invalid");
+  }
+  return CheckSingleInput(node, target_opset);
+}
+
+// Split-1 may carry 'split' as a constant second input; the Split-2 step (legacy.cc) turns it
+// into the attribute this step moves back to an input.
+absl::Status CheckSplitThirteen(const Node& node, int64_t target_opset) {
+  if (node.input(1) != nullptr && !node.FindAttribute("split") &&
+      GetConstantTensor(node.input(1)) != nullptr) {
+    return absl::OkStatus();
   }
   return CheckSingleInput(node, target_opset);
 }
@@ -49,8 +60,8 @@ void AppendSqueezeSplitRules(std::vector<StepRule>& rules) {
                            CheckSingleInput, AxesToInput});
   rules.push_back(StepRule{"Unsqueeze", 13, "axes attribute -> int64 input 'axes'", CheckUnsqueeze,
                            AxesToInput});
-  rules.push_back(StepRule{"Split", 13, "split attribute -> int64 input 'split'", CheckSingleInput,
-                           SplitToInput});
+  rules.push_back(StepRule{"Split", 13, "split attribute -> int64 input 'split'",
+                           CheckSplitThirteen, SplitToInput});
   rules.push_back(StepRule{"Split", 18,
                            "equal split without 'split' input -> num_outputs = number "
                            "of outputs",
