@@ -1,7 +1,13 @@
 // Consistency of the opset-upgrade rule table with the schema history, and the float converters.
 #include "passes/opset_adapters/adapter.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -47,6 +53,39 @@ TEST(RuleTableTest, CoversEveryChangeFromOpset1To21) {
       if (v == versions.front()) continue;
       EXPECT_NE(table.Find(op, v), nullptr) << "no rule for " << op << "-" << v;
     }
+  }
+}
+
+// docs/opset-upgrade.md lists every rule as a table row "| op | version | rule |" (adapters first,
+// then compatible steps). ONNX_OPT_DUMP_RULES=1 prints both tables, sorted, to regenerate them.
+TEST(RuleTableTest, DocumentationListsEveryRule) {
+  RuleTable table;
+  std::vector<const StepRule*> sorted;
+  for (const StepRule& rule : table.rules()) sorted.push_back(&rule);
+  std::sort(sorted.begin(), sorted.end(), [](const StepRule* a, const StepRule* b) {
+    return std::make_pair(a->op_type, a->version) < std::make_pair(b->op_type, b->version);
+  });
+  auto row = [](const StepRule& rule) {
+    std::ostringstream out;
+    out << "| " << rule.op_type << " | " << rule.version << " | " << rule.rule << " |";
+    return out.str();
+  };
+  if (std::getenv("ONNX_OPT_DUMP_RULES") != nullptr) {
+    for (bool adapters : {true, false}) {
+      std::cout << "\n";
+      for (const StepRule* rule : sorted) {
+        if ((rule->apply != nullptr) == adapters) std::cout << row(*rule) << "\n";
+      }
+    }
+  }
+  const std::filesystem::path doc =
+      std::filesystem::path(__FILE__).parent_path() / "../../docs/opset-upgrade.md";
+  std::ifstream in(doc);
+  ASSERT_TRUE(in.good()) << doc;
+  std::stringstream text;
+  text << in.rdbuf();
+  for (const StepRule* rule : sorted) {
+    EXPECT_NE(text.str().find(row(*rule)), std::string::npos) << "not in the docs: " << row(*rule);
   }
 }
 
