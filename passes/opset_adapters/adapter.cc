@@ -21,6 +21,8 @@ struct OpHistory {
 
 // Since-versions of every default-domain operator through opset 21. Versions through 17 are
 // those of the ONNX 1.12 schema registry; 18-21 follow ONNX's docs/Changelog.md (1.13-1.16).
+// ImageScaler, an experimental operator of opsets 1-9 that exported models (tiny-yolov2,
+// emotion-ferplus) still carry, is listed with a pseudo-version 10 for its removal.
 const std::vector<OpHistory>& Histories() {
   static const auto* const kHistories = new std::vector<OpHistory>{
       {"Abs", {1, 6, 13}},
@@ -100,6 +102,7 @@ const std::vector<OpHistory>& Histories() {
       {"Identity", {1, 13, 14, 16, 19, 21}},
       {"If", {1, 11, 13, 16, 19, 21}},
       {"ImageDecoder", {20}},
+      {"ImageScaler", {1, 10}},  // experimental; 10 stands for its removal
       {"InstanceNormalization", {1, 6}},
       {"IsInf", {10, 20}},
       {"IsNaN", {9, 13, 20}},
@@ -244,6 +247,9 @@ RewriteContext::RewriteContext(Graph& graph, int64_t target_opset, bool in_funct
   if (in_function_) return;
   for (Value* v : graph_.initializers()) {
     if (v->is_graph_input() || v->initializer() == nullptr) continue;
+    // Adapters add small constants (axes, shapes, scalars): hashing big weights too would read
+    // every page of a large model (a third of upgrade+quantize on 1 GiB) for no possible match.
+    if (v->initializer()->bytes().size() > 4096) continue;
     constants_by_hash_[v->initializer()->ContentHash()].push_back(v);
   }
 }

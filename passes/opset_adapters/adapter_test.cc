@@ -26,6 +26,10 @@ TEST(OpsetHistoryTest, KnowsChangedOperators) {
       (std::vector<int>{1, 11, 12, 13, 18, 20}));
   EXPECT_TRUE(SchemaVersions("NoSuchOp").empty());
   EXPECT_FALSE(SchemaVersions("Mish").empty());
+  EXPECT_FALSE(SchemaVersions("ImageScaler").empty());
+  // SchemaVersions looks operators up by binary search.
+  std::vector<std::string_view> names = KnownOperators();
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
 }
 
 TEST(RuleTableTest, EveryRuleIsARealVersionStepAndUnique) {

@@ -8,6 +8,8 @@
 //   Gemm 7:         broadcast attribute removed (C broadcasts unidirectionally in both meanings).
 //   Add, Sub, Mul, Div, Pow, And, Or, Xor, Equal, Greater, Less 7: legacy broadcast attribute ->
 //                   numpy broadcasting; B aligned at `axis` is reshaped with trailing 1-dims.
+//   ImageScaler 10: experimental op removed: y = x * scale + bias[c] written as Mul + Add with a
+//                   scalar scale and a [C, 1, 1] bias in the data's float type.
 #include <string>
 #include <vector>
 
@@ -108,6 +110,55 @@ absl::StatusOr<Node*> LegacyToNumpyBroadcast(Node& node, RewriteContext& ctx) {
   return &node;
 }
 
+// ---- ImageScaler (removed at 10): NCHW x * scale + bias[c].
+absl::Status CheckImageScaler(const Node& node, int64_t target_opset) {
+  std::optional<DataType> type = InferElemType(node.input(0));
+  if (!type ||
+      (*type != DataType::kFloat && *type != DataType::kFloat16 && *type != DataType::kDouble)) {
+    return Refuse(node, "needs the data's float element type to build scale and bias constants");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Node*> ImageScalerToMulAdd(Node& node, RewriteContext& ctx) {
+  const DataType type = *InferElemType(node.input(0));
+  const float scale = node.GetFloat("scale").value_or(1.0f);
+  std::vector<float> bias;
+  if (const Attribute* attr = node.FindAttribute("bias")) {
+    if (const auto* floats = std::get_if<std::vector<float>>(&attr->value)) bias = *floats;
+  }
+  Graph& graph = ctx.graph();
+  Value* out = node.output(0);
+  Value* result =
+      graph
+          .CreateNode("Mul",
+                      {node.input(0), ctx.FloatScalar(type, scale, &node, "ImageScaler_scale")}, 1,
+                      &node, "", {absl::StrCat(out->name(), "_scaled")})
+          ->output(0);
+  if (!bias.empty()) {
+    const int64_t channels = static_cast<int64_t>(bias.size());
+    Tensor bias_tensor;
+    if (type == DataType::kFloat) {
+      bias_tensor = Tensor::FromValues<float>(type, {channels, 1, 1}, bias);
+    } else if (type == DataType::kDouble) {
+      std::vector<double> wide(bias.begin(), bias.end());
+      bias_tensor = Tensor::FromValues<double>(type, {channels, 1, 1}, wide);
+    } else {
+      std::vector<uint16_t> half;
+      for (float b : bias) half.push_back(FloatToHalfBits(b));
+      bias_tensor = Tensor::FromValues<uint16_t>(type, {channels, 1, 1}, half);
+    }
+    result =
+        graph
+            .CreateNode(
+                "Add", {result, ctx.AddConstant(std::move(bias_tensor), &node, "ImageScaler_bias")},
+                1, &node, "", {absl::StrCat(out->name(), "_biased")})
+            ->output(0);
+  }
+  if (absl::Status s = TakeOverValue(out, result, &node); !s.ok()) return s;
+  return nullptr;
+}
+
 }  // namespace
 
 void AppendMiscRules(std::vector<StepRule>& rules) {
@@ -123,6 +174,9 @@ void AppendMiscRules(std::vector<StepRule>& rules) {
                            CheckDft, DftAxisToInput});
   rules.push_back(StepRule{"Reshape", 5, "shape attribute -> int64 input (consumed_inputs dropped)",
                            CheckReshapeShape, ReshapeShapeToInput});
+  rules.push_back(StepRule{"ImageScaler", 10,
+                           "experimental op removed: Mul by scalar scale + Add of [C, 1, 1] bias",
+                           CheckImageScaler, ImageScalerToMulAdd});
   rules.push_back(StepRule{"Gemm", 7, "broadcast attribute removed (same unidirectional meaning)",
                            nullptr, RemoveBroadcast});
   for (std::string_view op :
