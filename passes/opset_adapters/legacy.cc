@@ -221,7 +221,8 @@ void AppendLegacyRules(std::vector<StepRule>& rules) {
                            "consumed_inputs dropped; defaults changed: old alpha=1.6732, "
                            "gamma=1.0507 written out when absent",
                            nullptr, SeluOldDefaults});
-  rules.push_back(StepRule{"Gemm", 6, "more element types only (C no longer in-place)"});
+  rules.push_back(
+      StepRule{"Gemm", 6, "only the \"C can be in-place\" remark removed; same computation"});
   rules.push_back(StepRule{"Cast", 6, "'to' type name -> TensorProto.DataType number", CheckCastTo,
                            CastToNumber});
   rules.push_back(StepRule{"Tile", 6,
