@@ -206,7 +206,17 @@ class Verifier {
         if (absl::Status s = check_tensor(t); !s.ok()) return s;
       }
     }
-    for (const Graph* sub : node.subgraphs()) {
+    // Only this attribute's own subgraphs: node.subgraphs() would check every subgraph of the
+    // node once per attribute, which is exponential in the nesting depth (If has two).
+    std::vector<const Graph*> subs;
+    if (const auto* g = std::get_if<Attribute::GraphPtr>(&attr.value); g != nullptr && *g) {
+      subs.push_back(g->get());
+    }
+    if (const auto* gs = std::get_if<std::vector<Attribute::GraphPtr>>(&attr.value)) {
+      for (const Attribute::GraphPtr& g : *gs) subs.push_back(g.get());
+    }
+    for (const Graph* sub : subs) {
+      if (sub == nullptr) return Invalid(absl::StrCat(label, ": null subgraph"));
       if (sub->parent_node() != &node) {
         return Invalid(absl::StrCat(label, ": subgraph '", sub->name,
                                     "' is not linked to its node (AdoptSubgraph)"));

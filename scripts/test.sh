@@ -1,22 +1,65 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds onnx-opt and runs every test (GoogleTest + lit, through ctest).
+# Installs what is missing, builds onnx-opt and runs every test (GoogleTest + lit, through ctest),
+# then builds it again with AddressSanitizer + UndefinedBehaviorSanitizer and runs the whole suite
+# under them (scripts/asan-test.sh). CI (.ci/run) runs exactly this.
+#
+#   ONNX_OPT_CI_SANITIZE=0 scripts/test.sh     skips the sanitizer phase (quick local runs)
+#
+# Prints the time of each phase and, last, the closing ctest lines of each suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh --eval
 build=${BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C "$build" -j2
+asan_build=${ASAN_BUILD_DIR:-build-asan}
+sanitize=${ONNX_OPT_CI_SANITIZE:-1}
+phase_start=$SECONDS
+phase_times=()
+end_phase() {
+  phase_times+=("$(printf '%-22s %4d s' "$1" $((SECONDS - phase_start)))")
+  phase_start=$SECONDS
+}
+# The "N% tests passed" line, the total time and any list of failed tests.
+ctest_summary() { sed -n '/% tests passed/,$p' "$1"; }
+report() {
+  echo
+  echo "== test.sh summary"
+  printf '  %s\n' "${phase_times[@]}"
+  echo "-- $build:"
+  ctest_summary "$build/ctest.log"
+  if [[ -f "$asan_build/ctest.log" && $sanitize == 1 ]]; then
+    echo "-- $asan_build (ASan + UBSan):"
+    ctest_summary "$asan_build/ctest.log"
+  fi
+}
 
+scripts/install-deps.sh --eval
 # ONNX Runtime (npm onnxruntime-node, see eval/.npmrc) proves numerical equivalence in lit tests.
 if [[ -f eval/package-lock.json && ! -d eval/node_modules/onnxruntime-node ]]; then
   (cd eval && npm ci --no-audit --no-fund --loglevel=error)
 fi
+end_phase "dependencies"
 
-ctest --test-dir "$build" --output-on-failure -j2
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C "$build" -j2
+end_phase "build"
 
-# Sanitizers (ASan+UBSan) over the whole suite, as a separate, opt-in job (it roughly doubles the
-# build): ONNX_OPT_CI_SANITIZE=1 scripts/test.sh
-if [[ "${ONNX_OPT_CI_SANITIZE:-0}" == 1 ]]; then
-  scripts/asan-test.sh
+rm -f "$asan_build/ctest.log"
+status=0
+ctest --test-dir "$build" --output-on-failure -j2 2>&1 | tee "$build/ctest.log" || status=$?
+end_phase "tests"
+if ((status != 0)); then
+  report
+  exit $status
 fi
+
+if [[ $sanitize == 1 ]]; then
+  mkdir -p "$asan_build"
+  ASAN_BUILD_DIR=$asan_build scripts/asan-test.sh 2>&1 | tee "$asan_build/asan-test.log" ||
+    status=$?
+  # asan-test.sh prints its own build and test times last.
+  asan_times=$(sed -n 's/^asan-test: //p' "$asan_build/asan-test.log" || true)
+  end_phase "sanitizer build+tests"
+  phase_times[-1]+="  (${asan_times:-build failed})"
+fi
+report
+exit $status
