@@ -1,8 +1,6 @@
 // ONNX protobuf -> IR. Tensor bytes are moved out of the proto (raw_data) or mapped from external
 // data files; nothing large is copied.
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -234,33 +232,7 @@ absl::StatusOr<std::shared_ptr<const Buffer>> TypedFieldsToBuffer(const onnx::Te
   return Buffer::Empty();
 }
 
-// Bytes read from a file into an uninitialised allocation (a std::string would be zero-filled
-// first, which costs as much as the read).
-// Large ones ask for transparent huge pages: filling 2 MiB pages costs far fewer page faults.
-class HeapBuffer final : public Buffer {
- public:
-  explicit HeapBuffer(size_t size) : size_(size) {
-    constexpr size_t kHugePage = size_t{2} << 20;
-    if (size >= 2 * kHugePage) {
-      bytes_ = static_cast<uint8_t*>(
-          std::aligned_alloc(kHugePage, (size + kHugePage - 1) / kHugePage * kHugePage));
-      if (bytes_ != nullptr) ::madvise(bytes_, size, MADV_HUGEPAGE);
-    }
-    if (bytes_ == nullptr) bytes_ = static_cast<uint8_t*>(std::malloc(size == 0 ? 1 : size));
-  }
-  ~HeapBuffer() override { std::free(bytes_); }
-  HeapBuffer(const HeapBuffer&) = delete;
-  HeapBuffer& operator=(const HeapBuffer&) = delete;
-  const uint8_t* data() const override { return bytes_; }
-  uint8_t* mutable_data() { return bytes_; }
-  size_t size() const override { return size_; }
-
- private:
-  uint8_t* bytes_ = nullptr;
-  size_t size_;
-};
-
-// raw_data the file parser read directly into buffers, keyed by the TensorProto it belongs to.
+// raw_data the file parser sliced out of the mapped file, keyed by the TensorProto it belongs to.
 using PrereadRawData = absl::flat_hash_map<const onnx::TensorProto*, std::shared_ptr<const Buffer>>;
 
 }  // namespace
@@ -689,28 +661,21 @@ std::string DirectoryOf(const std::string& path) {
 
 namespace {
 
-// Reads a file front to back through a buffer; large byte ranges are read straight into their
-// destination, so a tensor's bytes are copied once, from the page cache into the tensor.
-class FileReader {
+// Reads a memory-mapped file front to back. Large byte ranges (raw_data) are not copied: they
+// become slices of the mapping (see ModelStreamParser).
+class MappedReader {
  public:
-  explicit FileReader(int fd) : fd_(fd), buffer_(kBufferSize) {}
-  ~FileReader() { ::close(fd_); }
+  explicit MappedReader(std::shared_ptr<MappedFile> file)
+      : file_(std::move(file)), data_(file_->data()), size_(file_->size()) {}
 
   uint64_t position() const { return position_; }
-  bool AtEnd() { return begin_ == end_ && !Refill(); }
-
-  bool ReadByte(uint8_t* byte) {
-    if (begin_ == end_ && !Refill()) return false;
-    *byte = buffer_[begin_++];
-    ++position_;
-    return true;
-  }
+  bool AtEnd() const { return position_ == size_; }
 
   bool ReadVarint(uint64_t* value) {
     *value = 0;
     for (int shift = 0; shift < 64; shift += 7) {
-      uint8_t byte;
-      if (!ReadByte(&byte)) return false;
+      if (position_ == size_) return false;
+      const uint8_t byte = data_[position_++];
       *value |= static_cast<uint64_t>(byte & 0x7f) << shift;
       if ((byte & 0x80) == 0) return true;
     }
@@ -718,61 +683,35 @@ class FileReader {
   }
 
   bool Read(char* dest, uint64_t size) {
-    while (size > 0) {
-      if (begin_ == end_) {
-        if (size >= kBufferSize) return ReadDirect(dest, size);
-        if (!Refill()) return false;
-      }
-      size_t n = static_cast<size_t>(std::min<uint64_t>(size, end_ - begin_));
-      std::memcpy(dest, buffer_.data() + begin_, n);
-      begin_ += n;
-      position_ += n;
-      dest += n;
-      size -= n;
-    }
+    if (size > size_ - position_) return false;
+    if (size > 0) std::memcpy(dest, data_ + position_, size);
+    position_ += size;
     return true;
+  }
+
+  // The next `size` bytes as a buffer that keeps the mapping alive.
+  std::shared_ptr<const Buffer> Slice(uint64_t size) {
+    if (size > size_ - position_) return nullptr;
+    std::shared_ptr<const Buffer> slice = MappedFile::Slice(file_, position_, size);
+    position_ += size;
+    return slice;
   }
 
  private:
-  static constexpr size_t kBufferSize = 1 << 20;
-
-  bool Refill() {
-    begin_ = end_ = 0;
-    while (true) {
-      ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      end_ = static_cast<size_t>(n);
-      return true;
-    }
-  }
-
-  bool ReadDirect(char* dest, uint64_t size) {
-    while (size > 0) {
-      ssize_t n = ::read(fd_, dest, std::min<uint64_t>(size, 1 << 30));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      dest += n;
-      size -= static_cast<uint64_t>(n);
-      position_ += static_cast<uint64_t>(n);
-    }
-    return true;
-  }
-
-  int fd_;
-  std::vector<char> buffer_;
-  size_t begin_ = 0;
-  size_t end_ = 0;
+  std::shared_ptr<MappedFile> file_;
+  const uint8_t* data_;
+  uint64_t size_;
   uint64_t position_ = 0;
 };
 
-// Parses ModelProto wire format from a file. Fields are copied verbatim into a small buffer and
-// parsed by protobuf, except along the path ModelProto.graph -> GraphProto.initializer ->
-// TensorProto.raw_data, whose bytes are read straight into the buffer the IR then adopts.
-// (protobuf's own stream parser grows large strings piecewise, costing time and memory.)
+// Parses ModelProto wire format from a mapped file. Fields are copied verbatim into a small buffer
+// and parsed by protobuf, except along the path ModelProto.graph -> GraphProto.initializer ->
+// TensorProto.raw_data, whose bytes become slices of the mapping that the IR adopts: nothing is
+// copied, and a weight's pages are read from the page cache only when something touches them.
+// (protobuf's own parser would copy every raw_data into a new string.)
 class ModelStreamParser {
  public:
-  explicit ModelStreamParser(FileReader& in) : in_(in) {}
+  explicit ModelStreamParser(MappedReader& in) : in_(in) {}
 
   // raw_data of the top-level initializers, left out of their TensorProtos.
   PrereadRawData& raw_data() { return raw_data_; }
@@ -816,15 +755,15 @@ class ModelStreamParser {
   bool ParseTensor(uint64_t length, onnx::TensorProto* tensor) {
     const uint64_t end = in_.position() + length;
     std::string rest;
-    std::shared_ptr<HeapBuffer> raw;
+    std::shared_ptr<const Buffer> raw;
     while (in_.position() < end) {
       uint64_t tag;
       if (!in_.ReadVarint(&tag)) return false;
       if (tag == kTensorRawDataTag) {
         uint64_t size;
         if (!in_.ReadVarint(&size) || size > end - in_.position()) return false;
-        raw = std::make_shared<HeapBuffer>(size);
-        if (!in_.Read(reinterpret_cast<char*>(raw->mutable_data()), size)) return false;
+        raw = in_.Slice(size);
+        if (raw == nullptr) return false;
       } else if (!CopyField(tag, &rest)) {
         return false;
       }
@@ -873,7 +812,7 @@ class ModelStreamParser {
     out->push_back(static_cast<char>(value));
   }
 
-  FileReader& in_;
+  MappedReader& in_;
   PrereadRawData raw_data_;
 };
 
@@ -881,20 +820,21 @@ class ModelStreamParser {
 
 absl::StatusOr<std::unique_ptr<Model>> LoadModel(const std::string& path,
                                                  const LoadOptions& options) {
+  // The file is mapped read-only and private; tensors keep the mapping alive. SaveModel writes a
+  // new file and renames it, so even saving over `path` leaves the mapped inode intact.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   }
-  FileReader reader(fd);
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
-  }
-  if (st.st_size > INT_MAX) {
+  ::close(fd);
+  absl::StatusOr<std::shared_ptr<MappedFile>> file = MappedFile::Open(path);
+  if (!file.ok()) return file.status();
+  if ((*file)->size() > INT_MAX) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": ", st.st_size,
+        absl::StrCat(path, ": ", (*file)->size(),
                      " bytes is over protobuf's 2 GiB limit; store the weights as external data"));
   }
+  MappedReader reader(*std::move(file));
   onnx::ModelProto proto;
   ModelStreamParser parser(reader);
   if (!parser.Parse(&proto)) {

@@ -33,8 +33,13 @@ struct LoadOptions {
   bool verify = true;
 };
 
-// Reads a binary ONNX model. Streams the file (peak memory about the model size) and maps
-// external data files without copying. Errors are one line naming the file (and tensor).
+// Reads a binary ONNX model. The file is memory-mapped (read-only, private) and each
+// initializer's raw_data is a slice of the mapping, as are tensors in external data files: no
+// tensor bytes are copied, and pages are read when first used (they count in RSS once touched).
+// raw_data slices keep the protobuf file's byte offsets, so they may be unaligned for their
+// element type: read them with memcpy (Tensor::CopyValues) or check alignment before values<T>().
+// The file must not be truncated or rewritten in place while the model lives (SaveModel never
+// does: it renames a new file over the old one). Errors are one line naming the file (and tensor).
 absl::StatusOr<std::unique_ptr<Model>> LoadModel(const std::string& path,
                                                  const LoadOptions& options = {});
 

@@ -84,8 +84,9 @@ class Tensor {
   const std::vector<std::string>& strings() const { return strings_; }
 
   // Typed view of the data; T must be the C++ type of the element type (float for kFloat,
-  // uint16_t for kFloat16/kBFloat16, ...). Buffers are suitably aligned for all element types
-  // except when mapped from an external file at an odd offset: use CopyValues then.
+  // uint16_t for kFloat16/kBFloat16, ...). Buffers built in memory are suitably aligned; buffers
+  // mapped from a file (LoadModel's raw_data, external data) may not be: check the address or
+  // use CopyValues.
   template <typename T>
   std::span<const T> values() const {
     auto b = bytes();

@@ -101,19 +101,6 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(const Tensor& weight, const Weigh
                                                Granularity granularity,
                                                const BlockGeometry& geometry,
                                                const QuantSpec& spec) {
-  // float32 data is quantized in place (no copy) when aligned; other types are widened first.
-  std::vector<float> widened;
-  absl::Span<const float> values;
-  const bool aligned = reinterpret_cast<uintptr_t>(weight.bytes().data()) % alignof(float) == 0;
-  if (weight.type() == DataType::kFloat && aligned) {
-    std::span<const float> view = weight.values<float>();
-    values = absl::Span<const float>(view.data(), view.size());
-  } else {
-    absl::StatusOr<std::vector<float>> floats = weight.ToFloats();
-    if (!floats.ok()) return floats.status();
-    widened = *std::move(floats);
-    values = widened;
-  }
   QuantizedWeight out;
   out.dims = weight.dims();
   out.role = role;
@@ -128,7 +115,10 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(const Tensor& weight, const Weigh
   options.symmetric = spec.symmetric;
   options.search = spec.search;
   options.scale_type = ToFloatType(weight.type());
-  absl::StatusOr<quant::QuantizedWeight> q = quant::QuantizeWeight(values, layout, options);
+  options.error_type = ToFloatType(weight.type());
+  // The kernels read the tensor's bytes in place (any alignment, 16-bit types widened per block).
+  absl::StatusOr<quant::QuantizedWeight> q = quant::QuantizeWeightBytes(
+      ToFloatType(weight.type()), {weight.bytes().data(), weight.bytes().size()}, layout, options);
   if (!q.ok()) return q.status();
   out.q = *std::move(q);
   return out;
@@ -145,7 +135,7 @@ std::vector<float> DequantizedValues(const QuantizedWeight& weight) {
   return *std::move(values);
 }
 
-absl::StatusOr<Value*> EmitQdq(const QuantizedWeight& w, const EmitSite& site, int64_t* bytes) {
+absl::StatusOr<Value*> EmitQdq(QuantizedWeight& w, const EmitSite& site, int64_t* bytes) {
   Builder b(site, bytes);
   const DataType qtype = QuantizedType(w.spec);
   const WeightView& view = w.geometry.view;
@@ -173,7 +163,7 @@ absl::StatusOr<Value*> EmitQdq(const QuantizedWeight& w, const EmitSite& site, i
     axis = w.role.axis;
     block_size = w.geometry.block;
   }
-  Value* q = b.Initializer("_q", qtype, q_dims, w.q.data);
+  Value* q = b.Initializer("_q", qtype, q_dims, std::move(w.q.data));
   Value* scale = b.Scales("_scale", w, scale_dims, w.q.scales);
   std::vector<Value*> inputs = {q, scale};
   if (has_zp) inputs.push_back(b.Initializer("_zp", qtype, scale_dims, w.q.zero_points));
@@ -260,16 +250,16 @@ absl::StatusOr<Value*> EmitArith(const QuantizedWeight& w, const EmitSite& site,
 
 absl::StatusOr<NBitsWeight> QuantizeForMatMulNBits(const Tensor& weight, const QuantSpec& spec,
                                                    int64_t block) {
-  absl::StatusOr<std::vector<float>> values = weight.ToFloats();
-  if (!values.ok()) return values.status();
   quant::MatMulNBitsOptions options;
   options.bits = spec.bits;
   options.block_size = block;
   options.symmetric = spec.symmetric;
   options.search = spec.search;
   options.scale_type = ToFloatType(weight.type());
-  absl::StatusOr<quant::MatMulNBitsWeight> packed =
-      quant::QuantizeMatMulNBits(*values, weight.dims()[0], weight.dims()[1], options);
+  options.error_type = ToFloatType(weight.type());
+  absl::StatusOr<quant::MatMulNBitsWeight> packed = quant::QuantizeMatMulNBitsBytes(
+      ToFloatType(weight.type()), {weight.bytes().data(), weight.bytes().size()},
+      weight.dims()[0], weight.dims()[1], options);
   if (!packed.ok()) return packed.status();
   return NBitsWeight{*std::move(packed), weight.type()};
 }

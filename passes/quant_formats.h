@@ -40,7 +40,8 @@ struct QuantizedWeight {
 // type) and zero points; shape constants some forms add are not counted.
 int64_t PayloadBytes(const QuantizedWeight& weight);
 
-// Quantizes `weight` (float, float16 or bfloat16) with the given geometry.
+// Quantizes `weight` (float, float16 or bfloat16) with the given geometry. q.stats measure the
+// error after rounding the dequantized values to the weight's type, as the runtime computes them.
 absl::StatusOr<QuantizedWeight> QuantizeWeight(const Tensor& weight, const WeightRole& role,
                                                Granularity granularity,
                                                const BlockGeometry& geometry,
@@ -60,7 +61,8 @@ struct EmitSite {
 
 // Each Emit* builds the nodes that rebuild the weight (original shape and float type) from its
 // quantized form and returns that value; `bytes` receives the size of the new initializers.
-absl::StatusOr<Value*> EmitQdq(const QuantizedWeight& weight, const EmitSite& site, int64_t* bytes);
+// EmitQdq moves weight.q.data into the new initializer (it is left empty) instead of copying it.
+absl::StatusOr<Value*> EmitQdq(QuantizedWeight& weight, const EmitSite& site, int64_t* bytes);
 absl::StatusOr<Value*> EmitQdqAxis(const QuantizedWeight& weight, const EmitSite& site,
                                    int64_t* bytes);
 absl::StatusOr<Value*> EmitArith(const QuantizedWeight& weight, const EmitSite& site,

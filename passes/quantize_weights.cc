@@ -289,21 +289,16 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   Node* first = graph.nodes().empty() ? nullptr : graph.nodes().front().get();
   const EmitSite site{graph, first, weight->name()};
   int64_t bytes_after = 0;
-  // The kernels measure the error while quantizing; 16-bit weights are measured again because
-  // the dequantized values are rounded to their type, as the runtime computes with them.
+  // The kernels measure the error while quantizing, on dequantized values rounded to the
+  // weight's type as the runtime computes them.
   quant::ErrorStats error;
-  auto measured_error = [&](const std::vector<float>& dequantized) {
-    absl::StatusOr<std::vector<float>> original = tensor->ToFloats();
-    return original.ok() ? quant::ComputeErrorStats(*original, dequantized) : quant::ErrorStats{};
-  };
   if (nbits) {
     absl::StatusOr<MatMulNBitsInputs> inputs = EmitMatMulNBitsInputs(*nbits, site, &bytes_after);
     if (!inputs.ok()) return inputs.status();
     for (const HandledUse& use : nbits_uses) {
       if (absl::Status s = ReplaceWithMatMulNBits(*use.node, *nbits, *inputs); !s.ok()) return s;
     }
-    error = tensor->type() == DataType::kFloat ? nbits->packed.stats
-                                               : measured_error(DequantizedValues(*nbits));
+    error = nbits->packed.stats;
   }
   if (quantized) {
     absl::StatusOr<Value*> value =
@@ -312,8 +307,7 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
                                                   : EmitArith(*quantized, site, &bytes_after);
     if (!value.ok()) return value.status();
     for (const HandledUse& use : generic_uses) use.node->SetInput(use.input_index, *value);
-    error = tensor->type() == DataType::kFloat ? quantized->q.stats
-                                               : measured_error(DequantizedValues(*quantized));
+    error = quantized->q.stats;
   }
   ++quantized_;
   bytes_before_ += static_cast<int64_t>(tensor->bytes().size());
@@ -321,8 +315,10 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   AddReportRow(*weight, *tensor, *uses.front().node, geometry->block, spec.bits, bytes_after,
                error, plan);
 
-  // The float weight goes away when nothing reads it any more.
+  // The float weight goes away when nothing reads it any more; so do its pages when mapped
+  // from the input file (they are read back from the file should anything still touch them).
   if (!IsValueUsed(weight)) {
+    if (tensor->buffer() != nullptr) tensor->buffer()->ReleasePages();
     if (Node* constant = weight->producer()) return graph.EraseNode(constant);
     return graph.EraseValue(weight);
   }

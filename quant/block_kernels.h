@@ -7,11 +7,13 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <vector>
 
 #include "quant/float16.h"
+#include "quant/parallel.h"
 #include "quant/types.h"
 #include "quant/weight_quantizer.h"
 
@@ -92,6 +94,93 @@ inline BlockParams MinMaxParams(float min_value, float max_value, bool symmetric
   return {scale, AsymmetricZeroPoint<Q>(lo, scale)};
 }
 
+// A float rounded to the weight's own type, branch-free so that loops vectorise. Equal to
+// RoundToHalf / RoundToBFloat16 for every finite input (tested against them).
+template <FloatType V>
+inline float RoundToType(float v) {
+  if constexpr (V == FloatType::kFloat32) {
+    return v;
+  } else if constexpr (V == FloatType::kBFloat16) {
+    const uint32_t bits = std::bit_cast<uint32_t>(v);
+    return std::bit_cast<float>((bits + 0x7FFFu + ((bits >> 16) & 1u)) & 0xFFFF0000u);
+  } else {
+    // Adding m = +-2^(e+13), e = max(exponent of v, -14), leaves exactly the bits float16 keeps
+    // (10 below the leading one; multiples of 2^-24 in the subnormal range) and lets the FPU
+    // round them to nearest even; subtracting m again is exact.
+    const uint32_t bits = std::bit_cast<uint32_t>(v);
+    // Beyond 2^16 everything overflows to infinity anyway; the clamp keeps m finite.
+    const uint32_t exponent =
+        std::clamp(bits & 0x7F800000u, uint32_t{127 - 14} << 23, uint32_t{127 + 16} << 23);
+    const float m = std::bit_cast<float>((bits & 0x80000000u) | (exponent + (13u << 23)));
+    // (v + m) - m is +0 where v rounds to zero from below: put the sign back.
+    const float r =
+        std::bit_cast<float>(std::bit_cast<uint32_t>((v + m) - m) | (bits & 0x80000000u));
+    return std::fabs(r) > 65504.0f ? std::copysign(std::numeric_limits<float>::infinity(), r) : r;
+  }
+}
+
+// float16 bits -> float32, exact, branch-free (equal to HalfToFloat, NaN payloads included).
+inline float WidenHalf(uint16_t h) {
+  constexpr uint32_t kExponentMask = 0x7C00u << 13;
+  uint32_t bits = static_cast<uint32_t>(h & 0x7FFFu) << 13;
+  const uint32_t exponent = bits & kExponentMask;
+  bits += (127u - 15u) << 23;
+  const uint32_t inf_nan = bits + ((128u - 16u) << 23);
+  // Subnormal or zero: renormalise through one exact float subtraction.
+  const float subnormal =
+      std::bit_cast<float>(bits + (1u << 23)) - std::bit_cast<float>(uint32_t{113} << 23);
+  bits = exponent == kExponentMask ? inf_nan
+         : exponent == 0           ? std::bit_cast<uint32_t>(subnormal)
+                                   : bits;
+  return std::bit_cast<float>(bits | (static_cast<uint32_t>(h & 0x8000u) << 16));
+}
+
+// The weight as stored: raw_data bytes of float32 (any alignment), float16 or bfloat16. Kernels
+// read aligned float32 in place and widen anything else block by block into a small buffer, so
+// no whole-tensor float copy is ever made.
+struct FloatSource {
+  const uint8_t* bytes = nullptr;
+  FloatType type = FloatType::kFloat32;
+
+  static FloatSource Of(const float* values) {
+    return {reinterpret_cast<const uint8_t*>(values), FloatType::kFloat32};
+  }
+  // The values themselves when they can be read as floats in place, else null.
+  const float* direct() const {
+    return type == FloatType::kFloat32 && reinterpret_cast<uintptr_t>(bytes) % alignof(float) == 0
+               ? reinterpret_cast<const float*>(bytes)
+               : nullptr;
+  }
+  // Elements [e, e + n) as float32 into dst.
+  void Load(int64_t e, int64_t n, float* dst) const {
+    switch (type) {
+      case FloatType::kFloat32:
+        std::memcpy(dst, bytes + e * 4, static_cast<size_t>(n) * 4);
+        return;
+      case FloatType::kFloat16: {
+        const uint8_t* src = bytes + e * 2;
+#pragma omp simd
+        for (int64_t i = 0; i < n; ++i) {
+          uint16_t h;
+          std::memcpy(&h, src + 2 * i, 2);
+          dst[i] = WidenHalf(h);
+        }
+        return;
+      }
+      case FloatType::kBFloat16: {
+        const uint8_t* src = bytes + e * 2;
+#pragma omp simd
+        for (int64_t i = 0; i < n; ++i) {
+          uint16_t h;
+          std::memcpy(&h, src + 2 * i, 2);
+          dst[i] = std::bit_cast<float>(static_cast<uint32_t>(h) << 16);
+        }
+        return;
+      }
+    }
+  }
+};
+
 // Error accumulators of one unit of work.
 struct ErrorAccumulator {
   double sse = 0;
@@ -106,8 +195,8 @@ struct ErrorAccumulator {
 };
 
 // Quantizes n contiguous values with one scale/zero point into int32 codes and accumulates the
-// error of (code - zp) * scale against x.
-template <QType Q>
+// error of (code - zp) * scale, rounded to V as the runtime computes it, against x.
+template <QType Q, FloatType V>
 inline void QuantizeContiguous(const float* x, int64_t n, BlockParams p, int32_t* codes,
                                ErrorAccumulator& acc) {
   using T = QTraits<Q>;
@@ -125,7 +214,7 @@ inline void QuantizeContiguous(const float* x, int64_t n, BlockParams p, int32_t
     v = v < hi ? v : hi;
     const float r = (v + kRoundMagic) - kRoundMagic;
     codes[i] = static_cast<int32_t>(r) + zp;
-    const float e = r * scale - x[i];
+    const float e = RoundToType<V>(r * scale) - x[i];
     sse += static_cast<double>(e) * e;
     signal += static_cast<double>(x[i]) * x[i];
     max_abs = std::max(max_abs, std::fabs(e));
@@ -170,6 +259,8 @@ struct BlockConfig {
   bool symmetric = true;
   ScaleSearch search = ScaleSearch::kMinMax;
   FloatType scale_type = FloatType::kFloat32;
+  // Dequantized values are rounded to this type before the error is measured.
+  FloatType error_type = FloatType::kFloat32;
 };
 
 // Error-minimising searches (scale_search.cc). x holds the block's n values contiguously.
@@ -192,15 +283,16 @@ inline constexpr int64_t kTileWidth = 64;
 // int32 codes buffered per unit before they are handed to the sink.
 inline constexpr int64_t kCodeBuffer = 8192;
 
-// Quantizes every block of x (layout L) and returns the error totals. Scales and zero points are
+// Quantizes every block of x (layout L) and returns the error totals, measured on dequantized
+// values rounded to V (config.error_type). Scales and zero points are
 // written at [outer, num_blocks, inner] positions of `scales` / `zero_points` (which may be null).
 // Codes are handed to
 //   sink(o, d_begin, rows, j0, width, codes)
 // meaning codes[r * width + j] belongs to element (o, d_begin + r, j0 + j). Every element is
 // handed over exactly once; distinct calls may run on different threads concurrently.
-template <QType Q, typename Sink>
-ErrorAccumulator QuantizeBlocks(const float* x, const BlockLayout& L, const BlockConfig& config,
-                                float* scales, int32_t* zero_points, const Sink& sink) {
+template <QType Q, FloatType V, typename Sink>
+ErrorAccumulator QuantizeBlocksAs(FloatSource x, const BlockLayout& L, const BlockConfig& config,
+                                  float* scales, int32_t* zero_points, const Sink& sink) {
   const int64_t nb = L.num_blocks();
   const int64_t D = L.axis_dim;
   const int64_t B = L.block_size;
@@ -214,108 +306,149 @@ ErrorAccumulator QuantizeBlocks(const float* x, const BlockLayout& L, const Bloc
   std::vector<ErrorAccumulator> partial(chunks);
   const bool parallel = L.num_elements() >= (int64_t{1} << 15) && chunks > 1;
 
-#pragma omp parallel if (parallel)
-  {
-    std::vector<int32_t> codes(kCodeBuffer);
-    std::vector<float> column;  // a gathered column block, for searches on strided layouts
+  // Per-thread scratch, indexed by ParallelFor's worker.
+  struct Scratch {
+    std::vector<int32_t> codes = std::vector<int32_t>(kCodeBuffer);
+    std::vector<float> column;   // a gathered column block, for searches on strided layouts
+    std::vector<float> widened;  // the unit's values when x cannot be read in place
+  };
+  std::vector<Scratch> scratch(parallel ? MaxWorkers() : 1);
+  const float* const direct = x.direct();
+  auto run_chunk = [&](int worker, int64_t c) {
+    std::vector<int32_t>& codes = scratch[worker].codes;
+    std::vector<float>& column = scratch[worker].column;
+    std::vector<float>& widened = scratch[worker].widened;
     float col_min[kTileWidth], col_max[kTileWidth], col_scale[kTileWidth];
     float col_lo[kTileWidth], col_hi[kTileWidth];
     int32_t col_zp[kTileWidth];
     double col_sse[kTileWidth], col_signal[kTileWidth];
     float col_max_abs[kTileWidth];
-
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t c = 0; c < chunks; ++c) {
-      ErrorAccumulator acc;
-      const int64_t u_begin = c * units / chunks;
-      const int64_t u_end = (c + 1) * units / chunks;
-      for (int64_t u = u_begin; u < u_end; ++u) {
-        const int64_t t = u % tiles;
-        const int64_t ob = u / tiles;  // o * nb + b
-        const int64_t o = ob / nb;
-        const int64_t b = ob % nb;
-        const int64_t d0 = b * B;
-        const int64_t len = std::min(B, D - d0);
-        if (contiguous) {
-          const float* xb = x + o * D + d0;
-          float mn, mx;
-          MinMax(xb, len, mn, mx);
-          const BlockParams p = ChooseParams<Q>(xb, len, mn, mx, config);
-          scales[ob] = p.scale;
-          if (zero_points != nullptr) zero_points[ob] = p.zero_point;
-          for (int64_t r0 = 0; r0 < len; r0 += kCodeBuffer) {
-            const int64_t rows = std::min(kCodeBuffer, len - r0);
-            QuantizeContiguous<Q>(xb + r0, rows, p, codes.data(), acc);
-            sink(o, d0 + r0, rows, int64_t{0}, int64_t{1}, codes.data());
-          }
-          continue;
+    ErrorAccumulator acc;
+    const int64_t u_begin = c * units / chunks;
+    const int64_t u_end = (c + 1) * units / chunks;
+    for (int64_t u = u_begin; u < u_end; ++u) {
+      const int64_t t = u % tiles;
+      const int64_t ob = u / tiles;  // o * nb + b
+      const int64_t o = ob / nb;
+      const int64_t b = ob % nb;
+      const int64_t d0 = b * B;
+      const int64_t len = std::min(B, D - d0);
+      if (contiguous) {
+        const float* xb = direct;
+        if (direct != nullptr) {
+          xb += o * D + d0;
+        } else {
+          widened.resize(len);
+          x.Load(o * D + d0, len, widened.data());
+          xb = widened.data();
         }
-        // Strided: a tile of up to kTileWidth columns, vectorised across columns.
-        using T = QTraits<Q>;
-        const int64_t j0 = t * kTileWidth;
-        const int64_t w = std::min(kTileWidth, inner - j0);
-        const float* base = x + (o * D + d0) * inner + j0;
-        for (int64_t j = 0; j < w; ++j) col_min[j] = col_max[j] = base[j];
-        for (int64_t r = 1; r < len; ++r) {
-          const float* row = base + r * inner;
+        float mn, mx;
+        MinMax(xb, len, mn, mx);
+        const BlockParams p = ChooseParams<Q>(xb, len, mn, mx, config);
+        scales[ob] = p.scale;
+        if (zero_points != nullptr) zero_points[ob] = p.zero_point;
+        for (int64_t r0 = 0; r0 < len; r0 += kCodeBuffer) {
+          const int64_t rows = std::min(kCodeBuffer, len - r0);
+          QuantizeContiguous<Q, V>(xb + r0, rows, p, codes.data(), acc);
+          sink(o, d0 + r0, rows, int64_t{0}, int64_t{1}, codes.data());
+        }
+        continue;
+      }
+      // Strided: a tile of up to kTileWidth columns, vectorised across columns.
+      using T = QTraits<Q>;
+      const int64_t j0 = t * kTileWidth;
+      const int64_t w = std::min(kTileWidth, inner - j0);
+      const float* base = direct;
+      int64_t stride = inner;
+      if (direct != nullptr) {
+        base += (o * D + d0) * inner + j0;
+      } else {  // gather the tile's rows, widened, into [len, w]
+        widened.resize(len * w);
+        for (int64_t r = 0; r < len; ++r) {
+          x.Load((o * D + d0 + r) * inner + j0, w, widened.data() + r * w);
+        }
+        base = widened.data();
+        stride = w;
+      }
+      for (int64_t j = 0; j < w; ++j) col_min[j] = col_max[j] = base[j];
+      for (int64_t r = 1; r < len; ++r) {
+        const float* row = base + r * stride;
 #pragma omp simd
-          for (int64_t j = 0; j < w; ++j) {
-            col_min[j] = std::min(col_min[j], row[j]);
-            col_max[j] = std::max(col_max[j], row[j]);
-          }
-        }
         for (int64_t j = 0; j < w; ++j) {
-          BlockParams p;
-          if (config.search == ScaleSearch::kMinMax) {
-            p = MinMaxParams<Q>(col_min[j], col_max[j], config.symmetric, config.scale_type);
-          } else {
-            column.resize(len);
-            for (int64_t r = 0; r < len; ++r) column[r] = base[r * inner + j];
-            p = SearchParams<Q>(column.data(), len, col_min[j], col_max[j], config);
-          }
-          col_scale[j] = p.scale;
-          col_zp[j] = p.zero_point;
-          col_lo[j] = static_cast<float>(T::kMin - p.zero_point);
-          col_hi[j] = static_cast<float>(T::kMax - p.zero_point);
-          col_sse[j] = 0;
-          col_signal[j] = 0;
-          col_max_abs[j] = 0;
-          scales[ob * inner + j0 + j] = p.scale;
-          if (zero_points != nullptr) zero_points[ob * inner + j0 + j] = p.zero_point;
-        }
-        const int64_t chunk_rows = std::max<int64_t>(1, kCodeBuffer / w);
-        for (int64_t r0 = 0; r0 < len; r0 += chunk_rows) {
-          const int64_t rows = std::min(chunk_rows, len - r0);
-          for (int64_t r = 0; r < rows; ++r) {
-            const float* row = base + (r0 + r) * inner;
-            int32_t* out = codes.data() + r * w;
-#pragma omp simd
-            for (int64_t j = 0; j < w; ++j) {
-              float v = row[j] / col_scale[j];
-              v = v > col_lo[j] ? v : col_lo[j];
-              v = v < col_hi[j] ? v : col_hi[j];
-              const float q = (v + kRoundMagic) - kRoundMagic;
-              out[j] = static_cast<int32_t>(q) + col_zp[j];
-              const float e = q * col_scale[j] - row[j];
-              col_sse[j] += static_cast<double>(e) * e;
-              col_signal[j] += static_cast<double>(row[j]) * row[j];
-              col_max_abs[j] = std::max(col_max_abs[j], std::fabs(e));
-            }
-          }
-          sink(o, d0 + r0, rows, j0, w, codes.data());
-        }
-        for (int64_t j = 0; j < w; ++j) {
-          acc.sse += col_sse[j];
-          acc.signal += col_signal[j];
-          acc.max_abs = std::max(acc.max_abs, col_max_abs[j]);
+          col_min[j] = std::min(col_min[j], row[j]);
+          col_max[j] = std::max(col_max[j], row[j]);
         }
       }
-      partial[c] = acc;
+      for (int64_t j = 0; j < w; ++j) {
+        BlockParams p;
+        if (config.search == ScaleSearch::kMinMax) {
+          p = MinMaxParams<Q>(col_min[j], col_max[j], config.symmetric, config.scale_type);
+        } else {
+          column.resize(len);
+          for (int64_t r = 0; r < len; ++r) column[r] = base[r * stride + j];
+          p = SearchParams<Q>(column.data(), len, col_min[j], col_max[j], config);
+        }
+        col_scale[j] = p.scale;
+        col_zp[j] = p.zero_point;
+        col_lo[j] = static_cast<float>(T::kMin - p.zero_point);
+        col_hi[j] = static_cast<float>(T::kMax - p.zero_point);
+        col_sse[j] = 0;
+        col_signal[j] = 0;
+        col_max_abs[j] = 0;
+        scales[ob * inner + j0 + j] = p.scale;
+        if (zero_points != nullptr) zero_points[ob * inner + j0 + j] = p.zero_point;
+      }
+      const int64_t chunk_rows = std::max<int64_t>(1, kCodeBuffer / w);
+      for (int64_t r0 = 0; r0 < len; r0 += chunk_rows) {
+        const int64_t rows = std::min(chunk_rows, len - r0);
+        for (int64_t r = 0; r < rows; ++r) {
+          const float* row = base + (r0 + r) * stride;
+          int32_t* out = codes.data() + r * w;
+#pragma omp simd
+          for (int64_t j = 0; j < w; ++j) {
+            float v = row[j] / col_scale[j];
+            v = v > col_lo[j] ? v : col_lo[j];
+            v = v < col_hi[j] ? v : col_hi[j];
+            const float q = (v + kRoundMagic) - kRoundMagic;
+            out[j] = static_cast<int32_t>(q) + col_zp[j];
+            const float e = RoundToType<V>(q * col_scale[j]) - row[j];
+            col_sse[j] += static_cast<double>(e) * e;
+            col_signal[j] += static_cast<double>(row[j]) * row[j];
+            col_max_abs[j] = std::max(col_max_abs[j], std::fabs(e));
+          }
+        }
+        sink(o, d0 + r0, rows, j0, w, codes.data());
+      }
+      for (int64_t j = 0; j < w; ++j) {
+        acc.sse += col_sse[j];
+        acc.signal += col_signal[j];
+        acc.max_abs = std::max(acc.max_abs, col_max_abs[j]);
+      }
     }
+    partial[c] = acc;
+  };
+  if (parallel) {
+    ParallelFor(chunks, run_chunk);
+  } else {
+    for (int64_t c = 0; c < chunks; ++c) run_chunk(0, c);
   }
   ErrorAccumulator total;
   for (const ErrorAccumulator& p : partial) total.Add(p);
   return total;
+}
+
+template <QType Q, typename Sink>
+ErrorAccumulator QuantizeBlocks(FloatSource x, const BlockLayout& L, const BlockConfig& config,
+                                float* scales, int32_t* zero_points, const Sink& sink) {
+  switch (config.error_type) {
+    case FloatType::kFloat16:
+      return QuantizeBlocksAs<Q, FloatType::kFloat16>(x, L, config, scales, zero_points, sink);
+    case FloatType::kBFloat16:
+      return QuantizeBlocksAs<Q, FloatType::kBFloat16>(x, L, config, scales, zero_points, sink);
+    case FloatType::kFloat32:
+      break;
+  }
+  return QuantizeBlocksAs<Q, FloatType::kFloat32>(x, L, config, scales, zero_points, sink);
 }
 
 }  // namespace onnx_opt::quant::internal

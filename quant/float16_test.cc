@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "gtest/gtest.h"
+#include "quant/block_kernels.h"
 
 namespace onnx_opt::quant {
 namespace {
@@ -88,6 +89,45 @@ TEST(BFloat16, EveryValueRoundTripsAndMidpointsRoundToEven) {
     ASSERT_EQ(FloatToBFloat16(mid), even);
     ASSERT_EQ(FloatToBFloat16(std::nextafter(mid, 0.0f)), h);
     ASSERT_EQ(FloatToBFloat16(std::nextafter(mid, std::numeric_limits<float>::infinity())), h + 1);
+  }
+}
+
+// The kernels' branch-free conversions must agree bit for bit with the reference ones above.
+TEST(Float16, BranchFreeWideningMatchesEveryHalf) {
+  for (uint32_t h = 0; h <= 0xFFFF; ++h) {
+    ASSERT_EQ(std::bit_cast<uint32_t>(internal::WidenHalf(static_cast<uint16_t>(h))),
+              std::bit_cast<uint32_t>(HalfToFloat(static_cast<uint16_t>(h))))
+        << std::hex << h;
+  }
+}
+
+TEST(Float16, BranchFreeRoundingMatchesReference) {
+  auto check = [](float f) {
+    ASSERT_EQ(std::bit_cast<uint32_t>(internal::RoundToType<FloatType::kFloat16>(f)),
+              std::bit_cast<uint32_t>(RoundToHalf(f)))
+        << f;
+    ASSERT_EQ(std::bit_cast<uint32_t>(internal::RoundToType<FloatType::kBFloat16>(f)),
+              std::bit_cast<uint32_t>(RoundToBFloat16(f)))
+        << f;
+    ASSERT_EQ(internal::RoundToType<FloatType::kFloat32>(f), f);
+  };
+  // Every float16 value, the midpoints between neighbours (ties) and their float neighbours,
+  // across subnormals, the normal range and the overflow threshold.
+  for (uint32_t h = 0; h < 0x7C00; ++h) {
+    for (float sign : {1.0f, -1.0f}) {
+      const float a = sign * HalfToFloat(static_cast<uint16_t>(h));
+      const float b = sign * HalfToFloat(static_cast<uint16_t>(h + 1));  // 65536 past the end
+      const float mid = h + 1 == 0x7C00 ? sign * 65520.0f : (a + b) / 2;
+      check(a);
+      check(mid);
+      check(std::nextafter(mid, 0.0f));
+      check(std::nextafter(mid, 2 * mid));
+    }
+  }
+  // A stride through every float32 exponent.
+  for (uint64_t bits = 0; bits < 0x7F800000u; bits += 997) {
+    check(std::bit_cast<float>(static_cast<uint32_t>(bits)));
+    check(-std::bit_cast<float>(static_cast<uint32_t>(bits)));
   }
 }
 

@@ -12,7 +12,7 @@ using internal::BlockConfig;
 using internal::ErrorAccumulator;
 
 template <QType Q>
-absl::StatusOr<MatMulNBitsWeight> QuantizeTyped(absl::Span<const float> b, int64_t k, int64_t n,
+absl::StatusOr<MatMulNBitsWeight> QuantizeTyped(internal::FloatSource b, int64_t k, int64_t n,
                                                 const MatMulNBitsOptions& options) {
   constexpr int kBits = QTypeBits(Q);
   MatMulNBitsWeight w;
@@ -50,9 +50,10 @@ absl::StatusOr<MatMulNBitsWeight> QuantizeTyped(absl::Span<const float> b, int64
       }
     }
   };
-  const BlockConfig config{options.symmetric, options.search, options.scale_type};
+  const BlockConfig config{options.symmetric, options.search, options.scale_type,
+                           options.error_type};
   const ErrorAccumulator acc =
-      internal::QuantizeBlocks<Q>(b.data(), layout, config, scales.data(), zps.data(), sink);
+      internal::QuantizeBlocks<Q>(b, layout, config, scales.data(), zps.data(), sink);
   if (!std::isfinite(acc.signal)) {
     return absl::InvalidArgumentError("weight contains NaN or infinite values");
   }
@@ -104,6 +105,15 @@ absl::StatusOr<MatMulNBitsWeight> QuantizeTyped(absl::Span<const float> b, int64
 absl::StatusOr<MatMulNBitsWeight> QuantizeMatMulNBits(absl::Span<const float> b, int64_t k,
                                                       int64_t n,
                                                       const MatMulNBitsOptions& options) {
+  return QuantizeMatMulNBitsBytes(
+      FloatType::kFloat32,
+      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(b.data()), b.size() * 4), k, n, options);
+}
+
+absl::StatusOr<MatMulNBitsWeight> QuantizeMatMulNBitsBytes(FloatType type,
+                                                           absl::Span<const uint8_t> b, int64_t k,
+                                                           int64_t n,
+                                                           const MatMulNBitsOptions& options) {
   if (options.bits != 4 && options.bits != 8) {
     return absl::InvalidArgumentError(
         absl::StrCat("MatMulNBits bits must be 4 or 8, got ", options.bits));
@@ -116,12 +126,14 @@ absl::StatusOr<MatMulNBitsWeight> QuantizeMatMulNBits(absl::Span<const float> b,
   if (k <= 0 || n <= 0 || k > (int64_t{1} << 40) / n) {
     return absl::InvalidArgumentError(absl::StrCat("invalid MatMulNBits shape K=", k, " N=", n));
   }
-  if (static_cast<int64_t>(b.size()) != k * n) {
+  const size_t width = FloatTypeBytes(type);
+  if (b.size() % width != 0 || static_cast<int64_t>(b.size() / width) != k * n) {
     return absl::InvalidArgumentError(
-        absl::StrCat("B has ", b.size(), " values, expected K*N = ", k * n));
+        absl::StrCat("B has ", b.size() / width, " values, expected K*N = ", k * n));
   }
-  if (options.bits == 4) return QuantizeTyped<QType::kUint4>(b, k, n, options);
-  return QuantizeTyped<QType::kUint8>(b, k, n, options);
+  const internal::FloatSource source{b.data(), type};
+  if (options.bits == 4) return QuantizeTyped<QType::kUint4>(source, k, n, options);
+  return QuantizeTyped<QType::kUint8>(source, k, n, options);
 }
 
 absl::StatusOr<std::vector<float>> DequantizeMatMulNBits(const MatMulNBitsWeight& w) {

@@ -37,6 +37,8 @@ struct MatMulNBitsOptions {
   bool symmetric = true;
   ScaleSearch search = ScaleSearch::kMinMax;
   FloatType scale_type = FloatType::kFloat32;
+  // Type the runtime dequantizes to; the error statistics are measured after rounding to it.
+  FloatType error_type = FloatType::kFloat32;
 };
 
 struct MatMulNBitsWeight {
@@ -59,6 +61,13 @@ struct MatMulNBitsWeight {
 // or NaN/infinite weights.
 absl::StatusOr<MatMulNBitsWeight> QuantizeMatMulNBits(absl::Span<const float> b, int64_t k,
                                                       int64_t n, const MatMulNBitsOptions& options);
+
+// The same from the raw_data bytes of a float32 (any alignment), float16 or bfloat16 B, read in
+// place (16-bit values widened block by block).
+absl::StatusOr<MatMulNBitsWeight> QuantizeMatMulNBitsBytes(FloatType type,
+                                                           absl::Span<const uint8_t> b, int64_t k,
+                                                           int64_t n,
+                                                           const MatMulNBitsOptions& options);
 
 // The float32 B [k, n] that MatMulNBits computes with (zero point 2^(bits-1) when absent).
 absl::StatusOr<std::vector<float>> DequantizeMatMulNBits(const MatMulNBitsWeight& w);

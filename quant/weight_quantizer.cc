@@ -63,7 +63,7 @@ inline void StoreNibbleRun(uint8_t* out, int64_t e, const int32_t* codes, int64_
 }
 
 template <QType Q>
-absl::StatusOr<QuantizedWeight> QuantizeWeightTyped(absl::Span<const float> weight,
+absl::StatusOr<QuantizedWeight> QuantizeWeightTyped(internal::FloatSource weight,
                                                     const BlockLayout& L,
                                                     const WeightQuantOptions& options) {
   using Storage = typename QTraits<Q>::Storage;
@@ -100,9 +100,10 @@ absl::StatusOr<QuantizedWeight> QuantizeWeightTyped(absl::Span<const float> weig
       }
     }
   };
-  const BlockConfig config{options.symmetric, options.search, options.scale_type};
-  const ErrorAccumulator acc = internal::QuantizeBlocks<Q>(
-      weight.data(), L, config, result.scales.data(), zero_points.get(), sink);
+  const BlockConfig config{options.symmetric, options.search, options.scale_type,
+                           options.error_type};
+  const ErrorAccumulator acc =
+      internal::QuantizeBlocks<Q>(weight, L, config, result.scales.data(), zero_points.get(), sink);
   if (!std::isfinite(acc.signal)) {
     return absl::InvalidArgumentError("weight contains NaN or infinite values");
   }
@@ -177,11 +178,23 @@ double ErrorStats::SqnrDb() const {
 absl::StatusOr<QuantizedWeight> QuantizeWeight(absl::Span<const float> weight,
                                                const BlockLayout& layout,
                                                const WeightQuantOptions& options) {
+  return QuantizeWeightBytes(
+      FloatType::kFloat32,
+      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(weight.data()), weight.size() * 4),
+      layout, options);
+}
+
+absl::StatusOr<QuantizedWeight> QuantizeWeightBytes(FloatType type, absl::Span<const uint8_t> bytes,
+                                                    const BlockLayout& layout,
+                                                    const WeightQuantOptions& options) {
   if (absl::Status s = layout.Validate(); !s.ok()) return s;
-  if (static_cast<int64_t>(weight.size()) != layout.num_elements()) {
+  const size_t width = FloatTypeBytes(type);
+  if (bytes.size() % width != 0 ||
+      static_cast<int64_t>(bytes.size() / width) != layout.num_elements()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "weight has ", weight.size(), " values but the layout has ", layout.num_elements()));
+        "weight has ", bytes.size() / width, " values but the layout has ", layout.num_elements()));
   }
+  const internal::FloatSource weight{bytes.data(), type};
   switch (options.qtype) {
     case QType::kInt4:
       return QuantizeWeightTyped<QType::kInt4>(weight, layout, options);

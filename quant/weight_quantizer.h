@@ -75,6 +75,9 @@ struct WeightQuantOptions {
   ScaleSearch search = ScaleSearch::kMinMax;
   // Type the scales will be stored as; they are rounded to it before quantizing.
   FloatType scale_type = FloatType::kFloat32;
+  // Type the runtime dequantizes to: ErrorStats measure (code - zero_point) * scale rounded to
+  // it (the weight's own type for a float16/bfloat16 weight).
+  FloatType error_type = FloatType::kFloat32;
 };
 
 struct QuantizedWeight {
@@ -95,6 +98,14 @@ struct QuantizedWeight {
 absl::StatusOr<QuantizedWeight> QuantizeWeight(absl::Span<const float> weight,
                                                const BlockLayout& layout,
                                                const WeightQuantOptions& options);
+
+// The same from the raw_data bytes of a float32 (any alignment), float16 or bfloat16 weight: read
+// in place, 16-bit values widened block by block (no whole-tensor copy). Fails also when the
+// byte count is not layout.num_elements() values of `type`.
+absl::StatusOr<QuantizedWeight> QuantizeWeightBytes(FloatType type,
+                                                    absl::Span<const uint8_t> bytes,
+                                                    const BlockLayout& layout,
+                                                    const WeightQuantOptions& options);
 
 // The float32 values DequantizeLinear computes from `q`: (code - zero_point) * scale.
 absl::StatusOr<std::vector<float>> DequantizeWeight(const QuantizedWeight& q);

@@ -227,6 +227,51 @@ TEST(QuantizeWeight, RejectsBadInput) {
   EXPECT_FALSE(QuantizeWeight(std::vector<float>{1, 2}, {1, 2, 1, 0}, {}).ok());
 }
 
+// Quantizing from raw bytes: unaligned float32 gives exactly the aligned result; float16 and
+// bfloat16 give the result of quantizing their widened values, with the error measured after
+// rounding the dequantized values to the weight's type (as the runtime computes).
+TEST(QuantizeWeightBytes, MatchesWidenedValuesForAllSourceTypes) {
+  const std::vector<float> w = Gaussian(96 * 80, 11, 0.05f);
+  for (const BlockLayout& layout : {BlockLayout{1, 96, 80, 32}, BlockLayout{80, 96, 1, 32}}) {
+    for (FloatType type : {FloatType::kFloat32, FloatType::kFloat16, FloatType::kBFloat16}) {
+      const std::vector<uint8_t> encoded = EncodeFloats(w, type);
+      // One byte of offset makes every element misaligned.
+      std::vector<uint8_t> shifted(encoded.size() + 1);
+      std::copy(encoded.begin(), encoded.end(), shifted.begin() + 1);
+      absl::StatusOr<std::vector<float>> widened = DecodeFloats(type, encoded);
+      ASSERT_TRUE(widened.ok());
+      WeightQuantOptions options{QType::kInt4, true};
+      options.scale_type = type;
+      absl::StatusOr<QuantizedWeight> expected = QuantizeWeight(*widened, layout, options);
+      options.error_type = type;
+      absl::StatusOr<QuantizedWeight> q =
+          QuantizeWeightBytes(type, absl::MakeConstSpan(shifted).subspan(1), layout, options);
+      ASSERT_TRUE(expected.ok() && q.ok()) << q.status();
+      EXPECT_EQ(q->data, expected->data);
+      EXPECT_EQ(q->scales, expected->scales);
+      absl::StatusOr<std::vector<float>> dequantized = DequantizeWeight(*q);
+      ASSERT_TRUE(dequantized.ok());
+      for (float& v : *dequantized) {
+        v = type == FloatType::kFloat16    ? RoundToHalf(v)
+            : type == FloatType::kBFloat16 ? RoundToBFloat16(v)
+                                           : v;
+      }
+      const ErrorStats reference = ComputeErrorStats(*widened, *dequantized);
+      EXPECT_NEAR(q->stats.sum_squared_error, reference.sum_squared_error,
+                  1e-6 * reference.sum_squared_error);
+      EXPECT_NEAR(q->stats.sum_squared_signal, reference.sum_squared_signal,
+                  1e-9 * reference.sum_squared_signal);
+      EXPECT_FLOAT_EQ(q->stats.max_abs_error, reference.max_abs_error);
+      if (type != FloatType::kFloat32) {
+        // Rounding to the 16-bit type changes the error: the statistic really is measured so.
+        EXPECT_NE(q->stats.sum_squared_error, expected->stats.sum_squared_error);
+      }
+    }
+  }
+  EXPECT_FALSE(
+      QuantizeWeightBytes(FloatType::kFloat16, absl::Span<const uint8_t>(), {1, 4, 1, 4}, {}).ok());
+}
+
 TEST(BlockLayout, FromShape) {
   absl::StatusOr<BlockLayout> l = BlockLayout::FromShape({8, 3, 5, 5}, 1, 2);
   ASSERT_TRUE(l.ok());
