@@ -284,6 +284,7 @@ function main() {
     const hasMatmul = t.members.some((m) => byId.get(m).matmuls > 0);
     for (const c of configs) {
       if (c.only_with_matmul && !hasMatmul) continue;
+      if ((c.skip_targets || []).includes(t.id)) continue;
       jobs.push({ t, c });
     }
   }
