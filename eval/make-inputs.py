@@ -235,6 +235,17 @@ def speak(text, voice, tmp):
     return pcm
 
 
+def wake_clip(text, voice, tmp, rng):
+    """Spoken text normalised to a peak of about -6 dBFS, with 1 s of lead-in and 1 s of tail
+    and faint seeded noise so that silence is not digital zero."""
+    pcm = speak(text, voice, tmp)
+    pcm = pcm * (16384.0 / max(1.0, float(np.abs(pcm).max())))
+    sil = np.zeros(16000, np.float32)
+    clip = np.concatenate([sil, pcm, sil])
+    clip += rng.normal(0, 8.0, clip.shape).astype(np.float32)
+    return np.clip(np.round(clip), -32768, 32767).astype(np.float32)
+
+
 def make_wake(w):
     for tool in ("espeak-ng", "sox"):
         if not shutil.which(tool):
@@ -244,14 +255,7 @@ def make_wake(w):
     with tempfile.TemporaryDirectory() as tmp:
         for voice in VOICES:
             for ti, (text, truth) in enumerate(WAKE_TEXTS):
-                pcm = speak(text, voice, tmp)
-                # Normalise the peak to about -6 dBFS; 1 s of lead-in and 1 s of tail;
-                # faint seeded noise so that silence is not digital zero.
-                pcm = pcm * (16384.0 / max(1.0, float(np.abs(pcm).max())))
-                sil = np.zeros(16000, np.float32)
-                clip = np.concatenate([sil, pcm, sil])
-                clip += rng.normal(0, 8.0, clip.shape).astype(np.float32)
-                clip = np.clip(np.round(clip), -32768, 32767).astype(np.float32)
+                clip = wake_clip(text, voice, tmp, rng)
                 name = f"wake_{voice}_{ti}"
                 e = w.tensor(name, clip[None])
                 e.update(text=text, voice=voice, label=int(truth), seconds=round(clip.size / 16000, 3))
@@ -312,12 +316,7 @@ def make_calibration(w, keys_path):
     rng = np.random.RandomState(4321)
     with tempfile.TemporaryDirectory() as tmp:
         for ti, (text, truth, voice) in enumerate(CALIB_WAKE_TEXTS):
-            pcm = speak(text, voice, tmp)
-            pcm = pcm * (16384.0 / max(1.0, float(np.abs(pcm).max())))
-            sil = np.zeros(16000, np.float32)
-            clip = np.concatenate([sil, pcm, sil])
-            clip += rng.normal(0, 8.0, clip.shape).astype(np.float32)
-            clip = np.clip(np.round(clip), -32768, 32767).astype(np.float32)
+            clip = wake_clip(text, voice, tmp, rng)
             e = w.tensor(f"calib_wake_{ti}", clip[None])
             e.update(text=text, voice=voice, label=int(truth), seconds=round(clip.size / 16000, 3))
             wake.append(e)
