@@ -3,7 +3,10 @@
 #  1. a generated fp32 MatMul-chain model of SIZE_MIB (bench/make_model): input GB/s and peak RSS
 #     against the input size;
 #  2. the ISNet fp16 model of the evaluation set (when fetched: scripts/fetch-models.sh isnet).
-# Medians of 3 runs after a warm-up, each after `sync`. Prints a Markdown table.
+# Medians of 3 runs after a warm-up, each after `sync`, next to `cp` of the same file (a gauge of
+# how busy the machine is). Wall, CPU (user + sys) and peak RSS from /usr/bin/time. Prints a
+# Markdown table. Peak RSS counts the pages of the memory-mapped input that were touched and not
+# yet released, as well as allocated memory.
 #   bench/quantize.sh [BUILD_DIR=build] [SIZE_MIB=1024] [WORK_DIR=/tmp/onnx-opt-bench]
 set -euo pipefail
 BUILD=$(realpath "${1:-build}")
@@ -19,31 +22,42 @@ PIPELINE='upgrade-opset{target=21},quantize-weights{bits=4,block-size=32}'
 mkdir -p "$WORK"
 [[ -f $WORK/model.onnx ]] || "$MAKE_MODEL" "$WORK/model.onnx" --size-mib "$SIZE_MIB"
 
-# measure CMD...: warm-up, then 3 runs; prints medians "wall_s rss_kib".
+# measure CMD...: warm-up, then 3 runs; prints medians "wall_s cpu_s rss_kib" (cpu = user + sys).
 measure() {
   local stats=$WORK/time.txt runs=$WORK/runs.txt
   "$@" > /dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
   : > "$runs"
   for _ in 1 2 3; do
     sync
-    /usr/bin/time -f "%e %M" -o "$stats" "$@" > /dev/null 2>&1
-    cat "$stats" >> "$runs"
+    /usr/bin/time -f "%e %U %S %M" -o "$stats" "$@" > /dev/null 2>&1
+    awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$stats" >> "$runs"
   done
-  echo "$(cut -d' ' -f1 "$runs" | sort -g | sed -n 2p) $(cut -d' ' -f2 "$runs" | sort -g | sed -n 2p)"
+  local medians=()
+  for column in 1 2 3; do
+    medians+=("$(cut -d' ' -f$column "$runs" | sort -g | sed -n 2p)")
+  done
+  echo "${medians[*]}"
 }
 
-row() {  # row LABEL FILE STATS
+row() {  # row LABEL FILE CP_STATS STATS
   local bytes; bytes=$(stat -c %s "$2")
-  read -r wall rss <<< "$3"
-  awk -v l="$1" -v b="$bytes" -v w="$wall" -v r="$rss" 'BEGIN {
-    printf "| %s | %.1f MB | %.2f s | %.2f GB/s | %d MiB (%.2fx input) |\n",
-      l, b / 1e6, w, b / 1e9 / w, r / 1024, r * 1024 / b }'
+  read -r cp_wall _ _ <<< "$3"
+  read -r wall cpu rss <<< "$4"
+  awk -v l="$1" -v b="$bytes" -v cw="$cp_wall" -v w="$wall" -v c="$cpu" -v r="$rss" 'BEGIN {
+    printf "| %s | %.1f MB | %.2f s | %.2f s (%.2fx cp) | %.2f GB/s | %.2f s | %d MiB (%.2fx input) |\n",
+      l, b / 1e6, cw, w, w / cw, b / 1e9 / w, c, r / 1024, r * 1024 / b }'
 }
 
-echo "| model | input | wall (median of 3) | input throughput | peak RSS |"
-echo "|---|---:|---:|---:|---:|"
+# `cp` of the same input, measured alongside, shows how busy the machine was.
+echo "| model | input | cp (wall) | quantize (wall, median of 3) | input throughput | CPU (user+sys) | peak RSS |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 row "fp32 MatMul chain, ${SIZE_MIB} MiB" "$WORK/model.onnx" \
+  "$(measure cp "$WORK/model.onnx" "$WORK/copy.onnx")" \
   "$(measure "$OPT" "$WORK/model.onnx" -p "$PIPELINE" -o "$WORK/model.q.onnx")"
 if [[ -f $ISNET ]]; then
-  row "ISNet fp16" "$ISNET" "$(measure "$OPT" "$ISNET" -p "$PIPELINE" -o "$WORK/isnet.q.onnx")"
+  row "ISNet fp16" "$ISNET" "$(measure cp "$ISNET" "$WORK/copy.onnx")" \
+    "$(measure "$OPT" "$ISNET" -p "$PIPELINE" -o "$WORK/isnet.q.onnx")"
 fi
+rm -f "$WORK/copy.onnx"
+echo
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -119,19 +119,21 @@ inline float RoundToType(float v) {
   }
 }
 
-// float16 bits -> float32, exact, branch-free (equal to HalfToFloat, NaN payloads included).
+// float16 bits -> float32, exact, branch-free so that loops vectorise (equal to HalfToFloat,
+// NaN payloads included).
 inline float WidenHalf(uint16_t h) {
   constexpr uint32_t kExponentMask = 0x7C00u << 13;
   uint32_t bits = static_cast<uint32_t>(h & 0x7FFFu) << 13;
   const uint32_t exponent = bits & kExponentMask;
   bits += (127u - 15u) << 23;
-  const uint32_t inf_nan = bits + ((128u - 16u) << 23);
+  // Infinity or NaN: all-ones exponent in float32 too.
+  const uint32_t inf_nan = 0u - static_cast<uint32_t>(exponent == kExponentMask);
+  bits += inf_nan & ((128u - 16u) << 23);
   // Subnormal or zero: renormalise through one exact float subtraction.
-  const float subnormal =
-      std::bit_cast<float>(bits + (1u << 23)) - std::bit_cast<float>(uint32_t{113} << 23);
-  bits = exponent == kExponentMask ? inf_nan
-         : exponent == 0           ? std::bit_cast<uint32_t>(subnormal)
-                                   : bits;
+  const uint32_t subnormal = 0u - static_cast<uint32_t>(exponent == 0);
+  const uint32_t renormalised = std::bit_cast<uint32_t>(
+      std::bit_cast<float>(bits + (1u << 23)) - std::bit_cast<float>(uint32_t{113} << 23));
+  bits = (bits & ~subnormal) | (renormalised & subnormal);
   return std::bit_cast<float>(bits | (static_cast<uint32_t>(h & 0x8000u) << 16));
 }
 
