@@ -83,7 +83,7 @@ function outputNoise(refs, outs) {
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || a.pos.length !== 1) {
-    console.error(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 18).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+    console.error(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 16).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
     process.exit(a.help ? 0 : 2);
   }
   const models = JSON.parse(fs.readFileSync(path.join(__dirname, 'models.json'), 'utf8'));
