@@ -2,6 +2,10 @@
 // quantizer and the MatMulNBits packer. Not part of the public API.
 #pragma once
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 #include <algorithm>
 #include <bit>
 #include <cfloat>
@@ -135,6 +139,19 @@ inline float WidenHalf(uint16_t h) {
       std::bit_cast<float>(bits + (1u << 23)) - std::bit_cast<float>(uint32_t{113} << 23));
   bits = (bits & ~subnormal) | (renormalised & subnormal);
   return std::bit_cast<float>(bits | (static_cast<uint32_t>(h & 0x8000u) << 16));
+}
+
+// Maps the pages of a large input range in one call instead of one page fault at a time: weights
+// memory-mapped from the model file are otherwise faulted in piecemeal by the kernels, and page
+// faults are expensive in virtual machines. Only a hint; failures are ignored.
+inline void PrefaultForReading(const uint8_t* bytes, size_t size) {
+#if defined(__linux__) && defined(MADV_POPULATE_READ)
+  constexpr uintptr_t kPage = 4096;
+  if (size < 16 * kPage) return;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(bytes) + kPage - 1) & ~(kPage - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(bytes) + size) & ~(kPage - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ);
+#endif
 }
 
 // The weight as stored: raw_data bytes of float32 (any alignment), float16 or bfloat16. Kernels

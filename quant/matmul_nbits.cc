@@ -131,6 +131,7 @@ absl::StatusOr<MatMulNBitsWeight> QuantizeMatMulNBitsBytes(FloatType type,
     return absl::InvalidArgumentError(
         absl::StrCat("B has ", b.size() / width, " values, expected K*N = ", k * n));
   }
+  internal::PrefaultForReading(b.data(), b.size());
   const internal::FloatSource source{b.data(), type};
   if (options.bits == 4) return QuantizeTyped<QType::kUint4>(source, k, n, options);
   return QuantizeTyped<QType::kUint8>(source, k, n, options);

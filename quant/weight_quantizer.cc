@@ -194,6 +194,7 @@ absl::StatusOr<QuantizedWeight> QuantizeWeightBytes(FloatType type, absl::Span<c
     return absl::InvalidArgumentError(absl::StrCat(
         "weight has ", bytes.size() / width, " values but the layout has ", layout.num_elements()));
   }
+  internal::PrefaultForReading(bytes.data(), bytes.size());
   const internal::FloatSource weight{bytes.data(), type};
   switch (options.qtype) {
     case QType::kInt4:
