@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "quant/block_kernels.h"
@@ -98,6 +99,30 @@ TEST(Float16, BranchFreeWideningMatchesEveryHalf) {
     ASSERT_EQ(std::bit_cast<uint32_t>(internal::WidenHalf(static_cast<uint16_t>(h))),
               std::bit_cast<uint32_t>(HalfToFloat(static_cast<uint16_t>(h))))
         << std::hex << h;
+  }
+}
+
+// The kernels' block loader (F16C where the CPU has it, else the branch-free loop) widens every
+// finite float16 exactly, at any alignment and length.
+TEST(Float16, BlockLoaderWidensEveryHalf) {
+  std::vector<uint8_t> bytes(2 * 0x10000 + 1);
+  for (uint32_t h = 0; h <= 0xFFFF; ++h) {
+    bytes[1 + 2 * h] = static_cast<uint8_t>(h);
+    bytes[2 + 2 * h] = static_cast<uint8_t>(h >> 8);
+  }
+  const internal::FloatSource source{bytes.data() + 1, FloatType::kFloat16};
+  std::vector<float> widened(0x10000);
+  for (int64_t start : {0, 3}) {
+    source.Load(start, 0x10000 - start - 5, widened.data() + start);
+    for (uint32_t h = start; h < 0x10000 - 5; ++h) {
+      const float expected = HalfToFloat(static_cast<uint16_t>(h));
+      if (std::isnan(expected)) {
+        ASSERT_TRUE(std::isnan(widened[h])) << std::hex << h;
+      } else {
+        ASSERT_EQ(std::bit_cast<uint32_t>(widened[h]), std::bit_cast<uint32_t>(expected))
+            << std::hex << h;
+      }
+    }
   }
 }
 
