@@ -26,8 +26,8 @@
 // saturate(round_half_even(x / scale) + zero_point), exactly as ONNX QuantizeLinear would produce
 // them from the stored scale and zero point.
 //
-// Blocks are processed in parallel on the OpenMP thread pool; results do not depend on the number
-// of threads.
+// Blocks are processed in parallel on the worker pool of quant/parallel.h; results do not
+// depend on the number of threads.
 #pragma once
 
 #include <cstdint>
@@ -102,8 +102,7 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(absl::Span<const float> weight,
 // The same from the raw_data bytes of a float32 (any alignment), float16 or bfloat16 weight: read
 // in place, 16-bit values widened block by block (no whole-tensor copy). Fails also when the
 // byte count is not layout.num_elements() values of `type`.
-absl::StatusOr<QuantizedWeight> QuantizeWeightBytes(FloatType type,
-                                                    absl::Span<const uint8_t> bytes,
+absl::StatusOr<QuantizedWeight> QuantizeWeightBytes(FloatType type, absl::Span<const uint8_t> bytes,
                                                     const BlockLayout& layout,
                                                     const WeightQuantOptions& options);
 
