@@ -78,9 +78,10 @@ class QuantizeWeightsPass final : public Pass {
     ++skipped_not_finite_;
     return absl::OkStatus();
   }
-  void AddReportRow(const Value& weight, const Tensor& tensor, const Node& user, int64_t block,
-                    int bits, int64_t bytes_after, const quant::ErrorStats& error,
-                    const MixedCandidate* plan);
+  // `user_name` / `user_op` are copied: the user node may have been replaced (MatMulNBits).
+  void AddReportRow(const Value& weight, const Tensor& tensor, std::string user_name,
+                    std::string user_op, int64_t block, int bits, int64_t bytes_after,
+                    const quant::ErrorStats& error, const MixedCandidate* plan);
   absl::Status RunMixedPrecision(Model& model);
 
   QuantizeWeightsOptions options_{this};
@@ -257,8 +258,8 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
         ++mixed_float_;
         const int float_bits = tensor->type() == DataType::kFloat ? 32 : 16;
         absl::StatusOr<std::vector<float>> same = tensor->ToFloats();
-        AddReportRow(*weight, *tensor, *uses.front().node, geometry->block, float_bits,
-                     static_cast<int64_t>(tensor->bytes().size()),
+        AddReportRow(*weight, *tensor, uses.front().node->name, uses.front().node->op_type,
+                     geometry->block, float_bits, static_cast<int64_t>(tensor->bytes().size()),
                      same.ok() ? quant::ComputeErrorStats(*same, *same) : quant::ErrorStats{},
                      plan);
         rows_.back().format = "float";
@@ -285,6 +286,9 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
     if (!q.ok()) return SkipNotFinite();
     quantized = *std::move(q);
   }
+  // The report names the first user, which a MatMulNBits rewrite erases: keep its names.
+  std::string user_name = uses.front().node->name;
+  std::string user_op = uses.front().node->op_type;
   // New nodes read only new initializers, so the start of the graph is always a valid place.
   Node* first = graph.nodes().empty() ? nullptr : graph.nodes().front().get();
   const EmitSite site{graph, first, weight->name()};
@@ -312,8 +316,8 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   ++quantized_;
   bytes_before_ += static_cast<int64_t>(tensor->bytes().size());
   bytes_after_ += bytes_after;
-  AddReportRow(*weight, *tensor, *uses.front().node, geometry->block, spec.bits, bytes_after,
-               error, plan);
+  AddReportRow(*weight, *tensor, std::move(user_name), std::move(user_op), geometry->block,
+               spec.bits, bytes_after, error, plan);
 
   // The float weight goes away when nothing reads it any more; so do its pages when mapped
   // from the input file (they are read back from the file should anything still touch them).
@@ -325,15 +329,15 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   return absl::OkStatus();
 }
 
-void QuantizeWeightsPass::AddReportRow(const Value& weight, const Tensor& tensor, const Node& user,
-                                       int64_t block, int bits, int64_t bytes_after,
-                                       const quant::ErrorStats& error,
-                                       const MixedCandidate* plan) {
+void QuantizeWeightsPass::AddReportRow(const Value& weight, const Tensor& tensor,
+                                       std::string user_name, std::string user_op, int64_t block,
+                                       int bits, int64_t bytes_after,
+                                       const quant::ErrorStats& error, const MixedCandidate* plan) {
   WeightReportRow row;
   row.weight = weight.name();
   row.graph = GraphDebugName(*weight.graph());
-  row.node = user.name;
-  row.op = user.op_type;
+  row.node = std::move(user_name);
+  row.op = std::move(user_op);
   row.shape = tensor.dims();
   row.format = options_.format_text.value();
   row.bits = bits;
