@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -13,6 +14,27 @@ namespace onnx_opt {
 namespace {
 
 absl::Status Invalid(absl::string_view message) { return absl::InvalidArgumentError(message); }
+
+// Messages quote names from the model file: escape control characters so a diagnostic stays one
+// line whatever the names hold.
+absl::Status OneLine(absl::Status status) {
+  std::string escaped;
+  for (unsigned char c : std::string_view(status.message().data(), status.message().size())) {
+    if (c == '\n') {
+      escaped += "\\n";
+    } else if (c == '\r') {
+      escaped += "\\r";
+    } else if (c == '\t') {
+      escaped += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      absl::StrAppend(&escaped, "\\x", absl::Hex(c, absl::kZeroPad2));
+    } else {
+      escaped += static_cast<char>(c);
+    }
+  }
+  if (escaped.size() == status.message().size()) return status;
+  return absl::Status(status.code(), escaped);
+}
 
 std::string GraphLabel(const Graph& graph) {
   if (const Node* owner = graph.parent_node()) {
@@ -235,7 +257,7 @@ class Verifier {
 
 absl::Status VerifyGraph(const Graph& graph, const Model& model) {
   Verifier verifier;
-  return verifier.CheckGraph(graph, model.opset_imports);
+  return OneLine(verifier.CheckGraph(graph, model.opset_imports));
 }
 
 absl::Status VerifyModel(const Model& model) {
@@ -243,13 +265,13 @@ absl::Status VerifyModel(const Model& model) {
   if (absl::Status s = VerifyGraph(*model.graph, model); !s.ok()) return s;
   for (const Function& function : model.functions) {
     if (function.body == nullptr) {
-      return Invalid(absl::StrCat("function '", function.name, "' has no body"));
+      return OneLine(Invalid(absl::StrCat("function '", function.name, "' has no body")));
     }
     Verifier verifier;
     absl::Status s = verifier.CheckGraph(*function.body, function.opset_imports);
     if (!s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("function '", function.domain, ".", function.name,
-                                                 "': ", s.message()));
+      return OneLine(absl::Status(s.code(), absl::StrCat("function '", function.domain, ".",
+                                                         function.name, "': ", s.message())));
     }
   }
   return absl::OkStatus();

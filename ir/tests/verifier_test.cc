@@ -198,6 +198,14 @@ TEST(Verifier, CatchesBrokenEditsMadeThroughTheIr) {
   EXPECT_EQ(VerifyModel(**model).message(), "Add 'add': input 'floating' is not defined");
 }
 
+// Names come from the file: control characters in them are escaped, the message stays one line
+// (found by the model_loader fuzzer: an input name holding a newline).
+TEST(Verifier, ControlCharactersInNamesAreEscaped) {
+  onnx::ModelProto m = SmallModel();
+  m.mutable_graph()->mutable_node(1)->set_input(1, std::string("a\nb\tc\x01\0", 7));
+  EXPECT_EQ(Verify(m), "Add 'add': input 'a\\nb\\tc\\x01\\x00' is not defined");
+}
+
 // Each subgraph is checked once. Checking every subgraph of a node once per attribute (If has
 // then_branch and else_branch) took 2^depth steps: 30 s at depth 25, forever at 40.
 TEST(Verifier, DeeplyNestedSubgraphsAreCheckedOnce) {
