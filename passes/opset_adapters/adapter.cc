@@ -254,6 +254,12 @@ RewriteContext::RewriteContext(Graph& graph, int64_t target_opset, bool in_funct
   }
 }
 
+void RewriteContext::EraseIfUnused(Value* v) {
+  if (!v->is_initializer() || IsValueUsed(v) || v->is_graph_input()) return;
+  for (auto& [hash, values] : constants_by_hash_) std::erase(values, v);
+  (void)v->graph()->EraseValue(v);
+}
+
 Value* RewriteContext::AddConstant(Tensor tensor, Node* user, std::string_view name_hint) {
   const uint64_t hash = tensor.ContentHash();
   for (Value* existing : constants_by_hash_[hash]) {

@@ -46,6 +46,10 @@ class RewriteContext {
   // A scalar of a floating-point element type (float, float16, bfloat16, double).
   Value* FloatScalar(DataType type, double value, Node* user, std::string_view name_hint);
 
+  // Erases initializer `v` when nothing uses it, and forgets it as a constant to reuse (a later
+  // AddConstant must not hand out a freed value).
+  void EraseIfUnused(Value* v);
+
   int64_t constants_created() const { return constants_created_; }
   int64_t constants_reused() const { return constants_reused_; }
 

@@ -130,10 +130,7 @@ absl::StatusOr<Node*> ResizeDropEmptyPlaceholders(Node& node, RewriteContext& ct
     if (i == 2 && node.input(3) == nullptr) continue;  // scales stay when there are no sizes
     node.SetInput(i, nullptr);
     // Drop the placeholder when nothing else needs it (typically the roi made at step 11).
-    if (placeholder->is_initializer() && !IsValueUsed(placeholder) &&
-        !placeholder->is_graph_input()) {
-      (void)placeholder->graph()->EraseValue(placeholder);
-    }
+    ctx.EraseIfUnused(placeholder);
   }
   return &node;
 }
