@@ -19,6 +19,30 @@ namespace onnx_opt {
 
 namespace {
 
+// Diagnostics are one line whatever the model's names, the paths or the options hold.
+std::string OneLine(std::string_view text) {
+  std::string line;
+  line.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c == '\n') {
+      line += "\\n";
+    } else if (c == '\r') {
+      line += "\\r";
+    } else if (c == '\t') {
+      line += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      line += absl::StrFormat("\\x%02x", c);
+    } else {
+      line += static_cast<char>(c);
+    }
+  }
+  return line;
+}
+
+std::string OneLine(const absl::Status& status) {
+  return OneLine(std::string_view(status.message().data(), status.message().size()));
+}
+
 constexpr int64_t kDefaultExternalDataThreshold = 1024;
 
 constexpr char kUsage[] = R"(USAGE: onnx-opt [options] <input>
@@ -257,7 +281,7 @@ std::string PassDocsMarkdown() {
 int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   absl::StatusOr<Flags> parsed = ParseFlags(args);
   if (!parsed.ok()) {
-    err << "onnx-opt: " << parsed.status().message() << "\n";
+    err << "onnx-opt: " << OneLine(parsed.status()) << "\n";
     return 1;
   }
   const Flags& flags = *parsed;
@@ -280,10 +304,10 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
   }
   const std::string& input = flags.input;
   auto fail = [&](const absl::Status& status) {
-    std::string_view message(status.message().data(), status.message().size());
-    std::string display = input == "-" ? "<stdin>" : input;
+    const std::string message = OneLine(status);
+    const std::string display = input == "-" ? "<stdin>" : OneLine(input);
     // Load errors usually start with the file name already.
-    if (message.substr(0, display.size()) == display) {
+    if (message.compare(0, display.size(), display) == 0) {
       err << "onnx-opt: " << message << "\n";
     } else {
       err << "onnx-opt: " << display << ": " << message << "\n";
@@ -321,7 +345,7 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
       BuildPassManager(flags.pipeline.value_or(""), registry, std::move(pm_options),
                        flags.elide_tensors_larger_than);
   if (!pm.ok()) {
-    err << "onnx-opt: " << pm.status().message() << "\n";
+    err << "onnx-opt: " << OneLine(pm.status()) << "\n";
     return 1;
   }
 
@@ -348,7 +372,7 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
   save_options.external_data_threshold = flags.external_data_threshold;
   save_options.elide_tensors_larger_than = flags.elide_tensors_larger_than;
   if (absl::Status s = SaveModelFile(**model, flags.output, save_options); !s.ok()) {
-    err << "onnx-opt: " << s.message() << "\n";
+    err << "onnx-opt: " << OneLine(s) << "\n";
     return 1;
   }
   return 0;

@@ -52,6 +52,17 @@ TEST(DriverTest, FlagErrorsAreOneLine) {
   EXPECT_EQ(err.find('\n'), err.size() - 1);
 }
 
+TEST(DriverTest, ErrorsStayOneLineWhateverTheInputHolds) {
+  std::string out, err;
+  // A path with a newline (as a model's tensor or value name could hold one): escaped.
+  EXPECT_EQ(RunDriver({"/nonexistent/a\nb\x01.onnxtxt"}, &out, &err), 1);
+  EXPECT_THAT(err, HasSubstr("onnx-opt: /nonexistent/a\\nb\\x01.onnxtxt: "));
+  EXPECT_EQ(err.find('\n'), err.size() - 1) << err;
+  EXPECT_EQ(RunDriver({"x.onnx", "-p", "dce{x=\"a\tb\"}"}, &out, &err), 1);
+  EXPECT_EQ(err.find('\n'), err.size() - 1) << err;
+  EXPECT_EQ(err.find('\t'), std::string::npos) << err;
+}
+
 TEST(DriverTest, ListPassesAndDocs) {
   std::string out, err;
   EXPECT_EQ(RunDriver({"--list-passes"}, &out, &err), 0);
