@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #endif
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -161,8 +162,17 @@ inline void PrefaultForReading(const uint8_t* bytes, size_t size) {
 // The CPU's own float16 conversion (F16C, exact), 8 values per instruction; this library is built
 // for baseline x86-64, so it is used only where the CPU reports it. Returns how many leading values
 // it converted (a multiple of 8).
+// CPUID rather than __builtin_cpu_supports: clang 14 does not know the "f16c" feature name.
 inline bool HasF16c() {
-  static const bool has = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+    if ((ecx & bit_OSXSAVE) == 0 || (ecx & bit_AVX) == 0 || (ecx & bit_F16C) == 0) return false;
+    // VEX instructions also need the OS to save the SSE and AVX registers (XCR0 bits 1 and 2).
+    unsigned xcr0_low = 0, xcr0_high = 0;
+    __asm__("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+    return (xcr0_low & 6u) == 6u;
+  }();
   return has;
 }
 __attribute__((target("avx,f16c"))) inline int64_t WidenHalvesF16c(const uint8_t* src, int64_t n,

@@ -4,6 +4,9 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <limits>
 #include <vector>
 
@@ -12,6 +15,25 @@
 
 namespace onnx_opt::quant {
 namespace {
+
+#if defined(__x86_64__) && defined(__linux__)
+// The CPUID check agrees with the kernel's view of the CPU (F16C needs AVX state as well).
+TEST(Float16, F16cDetectionMatchesCpuinfo) {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  bool f16c = false, avx = false;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    std::istringstream flags(line.substr(line.find(':') + 1));
+    for (std::string flag; flags >> flag;) {
+      f16c |= flag == "f16c";
+      avx |= flag == "avx";
+    }
+    break;
+  }
+  EXPECT_EQ(internal::HasF16c(), f16c && avx);
+}
+#endif
 
 bool IsHalfNan(uint16_t h) { return (h & 0x7C00) == 0x7C00 && (h & 0x3FF) != 0; }
 
