@@ -5,9 +5,9 @@
 #include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
-#include <limits>
 #include <vector>
 
 #include "gtest/gtest.h"
