@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ pkg-config libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev
-          llvm-14-tools googletest libgtest-dev libbenchmark-dev python3 nodejs)
+          llvm-14-tools googletest libgtest-dev libbenchmark-dev python3 nodejs
+          clang-14 libclang-rt-14-dev)  # clang: the libFuzzer targets (scripts/fuzz.sh)
 if [[ "${1:-}" == "--eval" ]]; then
   packages+=(python3-numpy python3-pil python3-skimage espeak-ng sox fonts-dejavu-core)
 fi

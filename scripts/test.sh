@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds onnx-opt and runs every test (GoogleTest + lit, through ctest),
 # then builds it again with AddressSanitizer + UndefinedBehaviorSanitizer and runs the whole suite
-# under them (scripts/asan-test.sh). CI (.ci/run) runs exactly this.
+# under them (scripts/asan-test.sh), then runs each libFuzzer target for a bounded time
+# (scripts/fuzz.sh). CI (.ci/run) runs exactly this.
 #
 #   ONNX_OPT_CI_SANITIZE=0 scripts/test.sh     skips the sanitizer phase (quick local runs)
+#   ONNX_OPT_CI_FUZZ_SECONDS=0 scripts/test.sh skips the bounded fuzzing phase (default 20 s
+#                                              per libFuzzer target, scripts/fuzz.sh)
 #
 # Prints the time of each phase and, last, the closing ctest lines of each suite.
 set -euo pipefail
@@ -60,6 +63,16 @@ if [[ $sanitize == 1 ]]; then
   asan_times=$(sed -n 's/^asan-test: //p' "$asan_build/asan-test.log" || true)
   end_phase "sanitizer build+tests"
   phase_times[-1]+="  (${asan_times:-build failed})"
+fi
+
+# Bounded fuzzing: each libFuzzer target (clang-14, ASan+UBSan) for ONNX_OPT_CI_FUZZ_SECONDS
+# (default 20) from the seed corpora; a crash fails CI and leaves its reproducer in
+# build-fuzz/artifacts/ (docs/reliability.md says how to keep it as a regression test).
+if [[ ${ONNX_OPT_CI_FUZZ_SECONDS:-20} != 0 && $status == 0 ]]; then
+  scripts/fuzz.sh "${ONNX_OPT_CI_FUZZ_SECONDS:-20}" > "${FUZZ_BUILD_DIR:-build-fuzz}.log" 2>&1 ||
+    { status=$?; tail -n 30 "${FUZZ_BUILD_DIR:-build-fuzz}.log"; }
+  end_phase "fuzzing"
+  phase_times[-1]+="  ($(grep -c ' DONE ' "${FUZZ_BUILD_DIR:-build-fuzz}.log" || true) targets ran for ${ONNX_OPT_CI_FUZZ_SECONDS:-20} s each)"
 fi
 report
 exit $status
