@@ -20,24 +20,7 @@ namespace onnx_opt {
 namespace {
 
 // Diagnostics are one line whatever the model's names, the paths or the options hold.
-std::string OneLine(std::string_view text) {
-  std::string line;
-  line.reserve(text.size());
-  for (unsigned char c : text) {
-    if (c == '\n') {
-      line += "\\n";
-    } else if (c == '\r') {
-      line += "\\r";
-    } else if (c == '\t') {
-      line += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      line += absl::StrFormat("\\x%02x", c);
-    } else {
-      line += static_cast<char>(c);
-    }
-  }
-  return line;
-}
+std::string OneLine(std::string_view text) { return EscapeControlCharacters(text); }
 
 std::string OneLine(const absl::Status& status) {
   return OneLine(std::string_view(status.message().data(), status.message().size()));

@@ -18,20 +18,7 @@ absl::Status Invalid(absl::string_view message) { return absl::InvalidArgumentEr
 // Messages quote names from the model file: escape control characters so a diagnostic stays one
 // line whatever the names hold.
 absl::Status OneLine(absl::Status status) {
-  std::string escaped;
-  for (unsigned char c : std::string_view(status.message().data(), status.message().size())) {
-    if (c == '\n') {
-      escaped += "\\n";
-    } else if (c == '\r') {
-      escaped += "\\r";
-    } else if (c == '\t') {
-      escaped += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      absl::StrAppend(&escaped, "\\x", absl::Hex(c, absl::kZeroPad2));
-    } else {
-      escaped += static_cast<char>(c);
-    }
-  }
+  std::string escaped = EscapeControlCharacters(ToStd(status.message()));
   if (escaped.size() == status.message().size()) return status;
   return absl::Status(status.code(), escaped);
 }

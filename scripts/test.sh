@@ -72,7 +72,7 @@ if [[ ${ONNX_OPT_CI_FUZZ_SECONDS:-20} != 0 && $status == 0 ]]; then
   scripts/fuzz.sh "${ONNX_OPT_CI_FUZZ_SECONDS:-20}" > "${FUZZ_BUILD_DIR:-build-fuzz}.log" 2>&1 ||
     { status=$?; tail -n 30 "${FUZZ_BUILD_DIR:-build-fuzz}.log"; }
   end_phase "fuzzing"
-  phase_times[-1]+="  ($(grep -c ' DONE ' "${FUZZ_BUILD_DIR:-build-fuzz}.log" || true) targets ran for ${ONNX_OPT_CI_FUZZ_SECONDS:-20} s each)"
+  phase_times[-1]+="  ($(grep -c 'DONE ' "${FUZZ_BUILD_DIR:-build-fuzz}.log" || true) targets ran for ${ONNX_OPT_CI_FUZZ_SECONDS:-20} s each)"
 fi
 report
 exit $status

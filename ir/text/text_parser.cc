@@ -90,7 +90,8 @@ class Lexer {
 
   absl::Status ErrorAt(const Token& t, std::string_view message) const {
     return absl::InvalidArgumentError(
-        absl::StrCat(ToAbsl(filename_), ":", t.line, ":", t.column, ": ", ToAbsl(message)));
+        absl::StrCat(ToAbsl(filename_), ":", t.line, ":", t.column, ": ",
+                     EscapeControlCharacters(message)));
   }
 
   void SkipSpaceAndComments() {
@@ -347,7 +348,8 @@ class Parser {
   absl::Status ErrorAt(const Token& t, std::string_view message) {
     if (!lex_error_.ok()) return lex_error_;  // the parser stumbled over the end it caused
     return absl::InvalidArgumentError(
-        absl::StrCat(ToAbsl(filename_), ":", t.line, ":", t.column, ": ", ToAbsl(message)));
+        absl::StrCat(ToAbsl(filename_), ":", t.line, ":", t.column, ": ",
+                     EscapeControlCharacters(message)));
   }
   absl::Status Unexpected(std::string_view expected) {
     return ErrorAt(Peek(),
