@@ -56,8 +56,12 @@ for t in "${targets[@]}"; do
   [[ -f fuzz/dict/$t.dict ]] && dict=(-dict="$root/fuzz/dict/$t.dict")
   echo "fuzz: $t for ${seconds}s"
   # Inputs: the working corpus first (new finds are written there), then read-only seed dirs.
+  # FUZZ_SEED fixes libFuzzer's random seed (CI: the same mutations on every run); unset, each
+  # run explores differently.
+  seed=()
+  [[ -n ${FUZZ_SEED:-} ]] && seed=(-seed="$FUZZ_SEED")
   if ! "$build/fuzz/$t-fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=1 "${dict[@]}" -artifact_prefix="$build/artifacts/$t/" \
+      -print_final_stats=1 "${seed[@]}" "${dict[@]}" -artifact_prefix="$build/artifacts/$t/" \
       "$work/$t" "$seeds/$t" "fuzz/regressions/$t" >"$build/artifacts/$t/log.txt" 2>&1; then
     echo "fuzz: $t FOUND A FAILURE; log $build/artifacts/$t/log.txt, reproducer(s):" >&2
     ls "$build/artifacts/$t"/{crash,timeout,oom,leak}-* 2>/dev/null >&2 || true

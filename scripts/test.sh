@@ -66,10 +66,10 @@ if [[ $sanitize == 1 ]]; then
 fi
 
 # Bounded fuzzing: each libFuzzer target (clang-14, ASan+UBSan) for ONNX_OPT_CI_FUZZ_SECONDS
-# (default 20) from the seed corpora; a crash fails CI and leaves its reproducer in
+# (default 20) from the seed corpora, with a fixed seed so CI repeats the same search; a crash fails CI and leaves its reproducer in
 # build-fuzz/artifacts/ (docs/reliability.md says how to keep it as a regression test).
 if [[ ${ONNX_OPT_CI_FUZZ_SECONDS:-20} != 0 && $status == 0 ]]; then
-  scripts/fuzz.sh "${ONNX_OPT_CI_FUZZ_SECONDS:-20}" > "${FUZZ_BUILD_DIR:-build-fuzz}.log" 2>&1 ||
+  FUZZ_SEED=${FUZZ_SEED:-1} scripts/fuzz.sh "${ONNX_OPT_CI_FUZZ_SECONDS:-20}" > "${FUZZ_BUILD_DIR:-build-fuzz}.log" 2>&1 ||
     { status=$?; tail -n 30 "${FUZZ_BUILD_DIR:-build-fuzz}.log"; }
   end_phase "fuzzing"
   phase_times[-1]+="  ($(grep -c 'DONE ' "${FUZZ_BUILD_DIR:-build-fuzz}.log" || true) targets ran for ${ONNX_OPT_CI_FUZZ_SECONDS:-20} s each)"
