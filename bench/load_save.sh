@@ -17,22 +17,7 @@ rm -f "$WORK"/*.onnx "$WORK"/*.data
 "$MAKE_MODEL" "$WORK/model.onnx" --size-mib "$SIZE_MIB"
 "$MAKE_MODEL" "$WORK/model_ext.onnx" --size-mib "$SIZE_MIB" --external
 
-# measure CMD...: one warm-up run, then 3 runs; prints the medians "wall cpu rss_kib".
-measure() {
-  local stats=$WORK/time.txt runs=$WORK/runs.txt
-  "$@" > /dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
-  : > "$runs"
-  for _ in 1 2 3; do
-    sync  # start each run without a backlog of dirty pages from the previous one
-    /usr/bin/time -f "%e %U %S %M" -o "$stats" "$@" > /dev/null 2>&1
-    awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$stats" >> "$runs"
-  done
-  local medians=()
-  for column in 1 2 3; do
-    medians+=("$(cut -d' ' -f$column "$runs" | sort -g | sed -n 2p)")
-  done
-  echo "${medians[*]}"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/measure.sh"  # measure CMD...: medians of 3 runs
 
 size_mib() { du -cbm "$@" | tail -1 | cut -f1; }
 

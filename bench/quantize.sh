@@ -22,22 +22,7 @@ PIPELINE='upgrade-opset{target=21},quantize-weights{bits=4,block-size=32}'
 mkdir -p "$WORK"
 [[ -f $WORK/model.onnx ]] || "$MAKE_MODEL" "$WORK/model.onnx" --size-mib "$SIZE_MIB"
 
-# measure CMD...: warm-up, then 3 runs; prints medians "wall_s cpu_s rss_kib" (cpu = user + sys).
-measure() {
-  local stats=$WORK/time.txt runs=$WORK/runs.txt
-  "$@" > /dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
-  : > "$runs"
-  for _ in 1 2 3; do
-    sync
-    /usr/bin/time -f "%e %U %S %M" -o "$stats" "$@" > /dev/null 2>&1
-    awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$stats" >> "$runs"
-  done
-  local medians=()
-  for column in 1 2 3; do
-    medians+=("$(cut -d' ' -f$column "$runs" | sort -g | sed -n 2p)")
-  done
-  echo "${medians[*]}"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/measure.sh"  # measure CMD...: medians of 3 runs
 
 row() {  # row LABEL FILE CP_STATS STATS
   local bytes; bytes=$(stat -c %s "$2")
