@@ -20,10 +20,8 @@ namespace onnx_opt {
 namespace {
 
 // Diagnostics are one line whatever the model's names, the paths or the options hold.
-std::string OneLine(std::string_view text) { return EscapeControlCharacters(text); }
-
 std::string OneLine(const absl::Status& status) {
-  return OneLine(std::string_view(status.message().data(), status.message().size()));
+  return EscapeControlCharacters(ToStd(status.message()));
 }
 
 constexpr int64_t kDefaultExternalDataThreshold = 1024;
@@ -288,7 +286,7 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
   const std::string& input = flags.input;
   auto fail = [&](const absl::Status& status) {
     const std::string message = OneLine(status);
-    const std::string display = input == "-" ? "<stdin>" : OneLine(input);
+    const std::string display = input == "-" ? "<stdin>" : EscapeControlCharacters(input);
     // Load errors usually start with the file name already.
     if (message.compare(0, display.size(), display) == 0) {
       err << "onnx-opt: " << message << "\n";
