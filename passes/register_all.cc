@@ -14,6 +14,7 @@ std::unique_ptr<Pass> CreateTopoSortPass();
 std::unique_ptr<Pass> CreateUpgradeOpsetPass();
 std::unique_ptr<Pass> CreateQuantizeWeightsPass();
 std::unique_ptr<Pass> CreateDequantizeWeightsPass();
+std::unique_ptr<Pass> CreateExposeActivationsPass();
 
 void RegisterAllPasses(PassRegistry& registry) {
   auto add = [&registry](PassFactory factory) {
@@ -28,6 +29,7 @@ void RegisterAllPasses(PassRegistry& registry) {
   add(CreateUpgradeOpsetPass);
   add(CreateQuantizeWeightsPass);
   add(CreateDequantizeWeightsPass);
+  add(CreateExposeActivationsPass);
 }
 
 }  // namespace onnx_opt
