@@ -4,12 +4,14 @@
 // Markdown table, a JSON file and one SVG plot (size vs SQNR) per target.
 //
 //   node eval/evaluate.js [--quick] [--targets a,b] [--configs x,y] [--out-dir DIR]
-//                         [--latency-runs N] [--check] [--replot results.json]
+//                         [--latency-runs N] [--check] [--replot results.json [--merge new.json]]
 //
 // --quick: targets/configs from configs.json "quick", output to eval/out/quick,
 //          and --check. --check: compare every figure with eval/thresholds.json and
 //          exit 1 when one falls below it. ONNX_OPT (env) overrides the onnx-opt
-//          binary (default build/driver/onnx-opt).
+//          binary (default build/driver/onnx-opt). --replot A --merge B: B's rows replace
+//          A's rows of the same target and config (others are added in configs.json order);
+//          A's "notes" and "sections" (Markdown kept across re-renders) stay; written to A.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -37,9 +39,10 @@ function parseArgs(argv) {
     else if (k === '--latency-runs') a.latencyRuns = parseInt(val(), 10);
     else if (k === '--fail-fast') a.keepGoing = false;
     else if (k === '--replot') a.replot = val();
+    else if (k === '--merge') a.merge = val();
     else if (k === '--limit') a.limit = parseInt(val(), 10);
     else if (k === '-h' || k === '--help') {
-      console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 16).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
     } else die(`unknown argument ${k}`);
   }
@@ -220,7 +223,15 @@ function markdown(cmd, rows, meta) {
   o.push('# onnx-opt evaluation results', '');
   o.push('Produced by:', '', '```', cmd, '```', '');
   const bin = String(meta.onnxOpt).startsWith('..') ? path.resolve(ROOT, meta.onnxOpt) : meta.onnxOpt;
+  for (const n of meta.notes || []) o.push(n, '');
   o.push(`Date: ${meta.date}. ONNX Runtime ${meta.ort} (onnxruntime-node), ${meta.cpus} CPU cores (shared machine: latency is indicative only). onnx-opt: \`${bin}\`.`, '');
+  if (meta.merged && meta.merged.length) {
+    o.push('Rows replaced or added by later runs (their own command, date and onnx-opt):', '');
+    for (const m of meta.merged) {
+      o.push(`- ${m.date}: \`${m.command}\` (onnx-opt \`${m.onnxOpt}\`): ${m.rows.join(', ')}`);
+    }
+    o.push('');
+  }
   o.push('Fidelity (SQNR, cosine, task metric) is measured at ORT graph optimization level `basic` against the fp32 model\'s outputs on the same real inputs; latency is the median of several runs at ORT\'s default level on one input. Size is the sum of the model files. "onnx-opt s" is the quantization run; the opset upgrade (when needed) is timed separately.', '');
   const targets = [...new Set(rows.map((r) => r.target))];
   for (const t of targets) {
@@ -245,6 +256,7 @@ function markdown(cmd, rows, meta) {
     if (errs.length) o.push('', ...errs.map((e, i) => `[${i + 1}] ${e.replace(/\|/g, '/')}`.replace(/^/, '')).flatMap((l) => [l, '']));
     o.push('');
   }
+  for (const sec of meta.sections || []) o.push(`## ${sec.title}`, '', sec.text, '');
   if (meta.checks && meta.checks.length) {
     o.push('## Threshold checks', '');
     for (const c of meta.checks) o.push(`- ${c}`);
@@ -274,9 +286,38 @@ function checkThresholds(rows, thresholds) {
 }
 
 // ---------------------------------------------------------------- main ----
-function replot(file, outDir) {
+// Rows of `add` replace the rows of `base` with the same target and config; new ones go after
+// their target's rows in configs.json order (new targets at the end).
+function mergeRows(base, add, configOrder) {
+  const key = (r) => `${r.target}/${r.config}`;
+  const replaced = new Map(add.map((r) => [key(r), r]));
+  const rows = base.map((r) => replaced.get(key(r)) || r);
+  const have = new Set(rows.map(key));
+  const rank = (c) => { const k = configOrder.indexOf(c); return k < 0 ? configOrder.length : k; };
+  for (const r of add) {
+    if (have.has(key(r))) continue;
+    let at = -1;
+    rows.forEach((x, i) => { if (x.target === r.target && rank(x.config) <= rank(r.config)) at = i; });
+    if (at < 0) rows.forEach((x, i) => { if (x.target === r.target) at = i; });
+    if (at < 0) rows.push(r); else rows.splice(at + 1, 0, r);
+    have.add(key(r));
+  }
+  return rows;
+}
+
+function replot(file, outDir, mergeFile) {
   const j = JSON.parse(fs.readFileSync(file, 'utf8'));
   const models = JSON.parse(fs.readFileSync(path.join(__dirname, 'models.json'), 'utf8'));
+  if (mergeFile) {
+    const add = JSON.parse(fs.readFileSync(mergeFile, 'utf8'));
+    if (add.partial) die(`${mergeFile} is a partial run; merge finished runs only`);
+    const order = JSON.parse(fs.readFileSync(path.join(__dirname, 'configs.json'), 'utf8')).configs.map((c) => c.id);
+    const fresh = add.rows.filter((r) => r.config !== 'fp32' || !j.rows.some((x) => x.target === r.target && x.config === 'fp32'));
+    j.rows = mergeRows(j.rows, fresh, order);
+    j.merged = [...(j.merged || []), { date: add.date, command: add.command, onnxOpt: add.onnxOpt, rows: fresh.map((r) => `${r.target}/${r.config}`) }];
+    fs.writeFileSync(file, JSON.stringify(j, null, 1) + '\n');
+    console.log(`eval: merged ${fresh.length} rows of ${mergeFile} into ${file}`);
+  }
   const byId = new Map(models.models.map((m) => [m.id, m]));
   const meta = { ...j, descriptions: Object.fromEntries(models.targets.map((t) => [t.id, t.description || t.members.map((m) => byId.get(m).description).join(' ')])) };
   outDir = path.resolve(outDir || path.dirname(file));
@@ -288,7 +329,8 @@ function replot(file, outDir) {
 
 function main() {
   const a = parseArgs(process.argv.slice(2));
-  if (a.replot) return replot(a.replot, a.outDir);
+  if (a.merge && !a.replot) die('--merge needs --replot BASE.json');
+  if (a.replot) return replot(a.replot, a.outDir, a.merge);
   const models = JSON.parse(fs.readFileSync(path.join(__dirname, 'models.json'), 'utf8'));
   const cfg = JSON.parse(fs.readFileSync(path.join(__dirname, 'configs.json'), 'utf8'));
   const byId = new Map(models.models.map((m) => [m.id, m]));
@@ -445,4 +487,6 @@ function main() {
   process.exit(errors && a.check ? 1 : 0);
 }
 
-main();
+if (require.main === module) main();
+
+module.exports = { mergeRows, markdown };

@@ -123,3 +123,14 @@ test('recordingSession fetches the exposed values, records them and returns only
   assert.deepStrictEqual(calls[1], ['a0', 'a1']);
   assert.deepStrictEqual(Object.keys(out2), ['a0']);
 });
+
+test('evaluate.js mergeRows: replaces same target/config, inserts new configs in order, keeps the rest', () => {
+  const { mergeRows } = require('../evaluate.js');
+  const row = (target, config, v) => ({ target, config, v });
+  const base = [row('a', 'fp32', 1), row('a', 'int8', 1), row('a', 'int4', 1), row('a', 'nbits', 1), row('b', 'fp32', 1), row('b', 'int4', 1)];
+  const order = ['fp32', 'int8', 'int4', 'int4-gptq', 'nbits'];
+  const got = mergeRows(base, [row('a', 'int4', 2), row('a', 'int4-gptq', 2), row('b', 'int4-gptq', 2), row('c', 'int4', 2)], order);
+  assert.deepStrictEqual(got.map((r) => `${r.target}/${r.config}/${r.v}`), [
+    'a/fp32/1', 'a/int8/1', 'a/int4/2', 'a/int4-gptq/2', 'a/nbits/1', 'b/fp32/1', 'b/int4/1', 'b/int4-gptq/2', 'c/int4/2']);
+  assert.strictEqual(base[2].v, 1, 'the base rows are not modified');
+});
