@@ -91,6 +91,17 @@ std::string ReportJson(const std::vector<WeightReportRow>& rows) {
     if (!r.scale_search.empty() && r.scale_search != "minmax") {
       search = absl::StrCat(", \"scale_search\": ", JsonString(r.scale_search));
     }
+    std::string rounding;
+    if (!r.rounding.empty()) {
+      rounding = absl::StrCat(", \"rounding\": ", JsonString(r.rounding));
+      if (r.proxy_error >= 0) {
+        absl::StrAppend(&rounding, ", \"proxy_error\": ", JsonNumber(r.proxy_error),
+                        ", \"proxy_error_rtn\": ", JsonNumber(r.proxy_error_rtn));
+      }
+      if (!r.rounding_note.empty()) {
+        absl::StrAppend(&rounding, ", \"rounding_note\": ", JsonString(r.rounding_note));
+      }
+    }
     items.push_back(absl::StrCat(
         "    {\"weight\": ", JsonString(r.weight), ", \"graph\": ", JsonString(r.graph),
         ", \"node\": ", JsonString(r.node), ", \"op\": ", JsonString(r.op), ", \"shape\": [",
@@ -98,7 +109,7 @@ std::string ReportJson(const std::vector<WeightReportRow>& rows) {
         ", \"bits\": ", r.bits, ", \"block\": ", r.block, ", \"bytes_before\": ", r.bytes_before,
         ", \"bytes_after\": ", r.bytes_after,
         ", \"relative_error\": ", JsonNumber(r.relative_error),
-        ", \"sqnr_db\": ", JsonNumber(r.sqnr_db), search, mixed, "}"));
+        ", \"sqnr_db\": ", JsonNumber(r.sqnr_db), search, rounding, mixed, "}"));
     before += r.bytes_before;
     after += r.bytes_after;
     signal_sq_total += r.signal_sq;

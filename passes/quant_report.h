@@ -33,6 +33,13 @@ struct WeightReportRow {
   std::vector<double> level_errors;
   std::vector<int64_t> level_bytes;
   std::string reason;
+  // With calibration= only (empty `rounding` otherwise): "gptq" or "rtn" (plain rounding, with
+  // the reason in rounding_note), and the relative output-error proxies sqrt(dW H dW^T / W H W^T)
+  // of GPTQ and of plain rounding (-1 when unknown).
+  std::string rounding;
+  std::string rounding_note;
+  double proxy_error = -1;
+  double proxy_error_rtn = -1;
 };
 
 // Error figures of `original` against `dequantized` (same length) into `row`.

@@ -30,6 +30,7 @@
 #include "passes/pass.h"
 #include "passes/quant_formats.h"
 #include "passes/quant_report.h"
+#include "passes/quantize_weights_calibration.h"
 #include "passes/quantize_weights_mixed.h"
 #include "passes/quantize_weights_options.h"
 #include "passes/registry.h"
@@ -106,6 +107,10 @@ class QuantizeWeightsPass final : public Pass {
   PassStatistic mixed_int8_{this, "mixed-promoted-int8",
                             "Mixed precision: weights promoted to int8"};
   PassStatistic mixed_float_{this, "mixed-kept-float", "Mixed precision: weights kept float"};
+  PassStatistic gptq_{this, "gptq-weights", "calibration=: weights rounded with GPTQ"};
+  PassStatistic gptq_fallback_{this, "gptq-fallback-rtn",
+                               "calibration=: weights plainly rounded (no data, op unsupported)"};
+  std::unique_ptr<CalibrationData> calibration_;
 
   std::unique_ptr<std::regex> exclude_;
   std::unique_ptr<std::regex> weights_;
@@ -122,6 +127,13 @@ absl::Status QuantizeWeightsPass::RunOnModel(Model& model) {
   exclude_ = options_.ExcludeRegex();
   weights_ = options_.WeightsRegex();
   rows_.clear();
+  calibration_.reset();
+  if (!options_.calibration.value().empty()) {
+    absl::StatusOr<std::unique_ptr<CalibrationData>> c =
+        CalibrationData::Load(options_.calibration.value());
+    if (!c.ok()) return c.status();
+    calibration_ = *std::move(c);
+  }
   if (options_.mixed_precision()) {
     if (absl::Status s = RunMixedPrecision(model); !s.ok()) return s;
   } else if (absl::Status s = Pass::RunOnModel(model); !s.ok()) {
@@ -241,14 +253,17 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
 
   QuantSpec spec = options_.spec();
   const MixedCandidate* plan = nullptr;
+  const std::string key = absl::StrCat(GraphDebugName(graph), "\n", weight->name());
+  std::vector<WeightUse> calibrated_uses;
+  for (const HandledUse& use : generic_uses) calibrated_uses.push_back({use.node, use.input_index});
   if (options_.mixed_precision()) {
-    const std::string key = absl::StrCat(GraphDebugName(graph), "\n", weight->name());
     if (planning_) {
       // A weight the kernels reject gets no plan; the second walk skips it and counts why.
-      if (std::optional<MixedCandidate> c = MeasurePrecisions(
-              key, *tensor, *role, options_, !nbits_uses.empty(), !generic_uses.empty())) {
-        candidates_.push_back(*std::move(c));
-      }
+      absl::StatusOr<std::optional<MixedCandidate>> c =
+          MeasurePrecisions(key, *tensor, *role, options_, !nbits_uses.empty(),
+                            !generic_uses.empty(), calibration_.get(), calibrated_uses);
+      if (!c.ok()) return c.status();
+      if (c->has_value()) candidates_.push_back(**std::move(c));
       return absl::OkStatus();
     }
     if (auto it = plan_.find(key); it != plan_.end()) plan = &candidates_[it->second];
@@ -280,10 +295,15 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
     if (!q.ok()) return SkipNotFinite();
     nbits = *std::move(q);
   }
+  RoundingOutcome rounding;
+  rounding.fallback_reason = "format=matmul-nbits packs with plain rounding";
   if (!generic_uses.empty()) {
     absl::StatusOr<QuantizedWeight> q =
-        QuantizeWeight(*tensor, *role, options_.granularity(), *geometry, spec);
-    if (!q.ok()) return SkipNotFinite();
+        QuantizeMaybeCalibrated(calibration_.get(), key, *tensor, *role, options_.granularity(),
+                                *geometry, spec, calibrated_uses, options_.gptq_damp.value(),
+                                &rounding);
+    if (absl::IsOutOfRange(q.status())) return SkipNotFinite();
+    if (!q.ok()) return q.status();
     quantized = *std::move(q);
   }
   // The report names the first user, which a MatMulNBits rewrite erases: keep its names.
@@ -318,6 +338,10 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   bytes_after_ += bytes_after;
   AddReportRow(*weight, *tensor, std::move(user_name), std::move(user_op), geometry->block,
                spec.bits, bytes_after, error, plan);
+  if (calibration_ != nullptr) {
+    ++(rounding.gptq ? gptq_ : gptq_fallback_);
+    SetRounding(rounding, rows_.back());
+  }
 
   // The float weight goes away when nothing reads it any more; so do its pages when mapped
   // from the input file (they are read back from the file should anything still touch them).

@@ -19,7 +19,12 @@ double Sensitivity(const MixedCandidate& c, int level) {
     if (probe <= 0) return e > 0 ? c.measured->output_noise : 0;
     return c.measured->output_noise * (e / probe) * (e / probe);
   }
-  return e * e * static_cast<double>(c.elements);
+  // Calibration data: the layer's relative output error on it, when every level knows it.
+  const bool proxies = std::all_of(c.levels.begin(), c.levels.end(), [](const PrecisionLevel& l) {
+    return l.proxy_error.has_value();
+  });
+  const double p = proxies ? *c.levels[level].proxy_error : e;
+  return p * p * static_cast<double>(c.elements);
 }
 
 namespace {
@@ -95,34 +100,39 @@ std::optional<BlockGeometry> MixedGeometry(const Tensor& tensor, const WeightRol
                         options.BlockSizeFor(level_bits), options.ragged(), &unused);
 }
 
-std::optional<MixedCandidate> MeasurePrecisions(const std::string& key, const Tensor& tensor,
-                                                const WeightRole& role,
-                                                const QuantizeWeightsOptions& options, bool nbits,
-                                                bool generic) {
+absl::StatusOr<std::optional<MixedCandidate>> MeasurePrecisions(
+    const std::string& key, const Tensor& tensor, const WeightRole& role,
+    const QuantizeWeightsOptions& options, bool nbits, bool generic, CalibrationData* calibration,
+    const std::vector<WeightUse>& uses) {
   absl::StatusOr<std::vector<float>> original = tensor.ToFloats();
-  if (!original.ok()) return std::nullopt;
+  if (!original.ok()) return std::optional<MixedCandidate>();
   MixedCandidate candidate;
   candidate.key = key;
   candidate.elements = tensor.num_elements();
   for (int bits : options.MixedLevels()) {
-    PrecisionLevel level{bits, static_cast<int64_t>(tensor.bytes().size()), 0};
+    PrecisionLevel level{bits, static_cast<int64_t>(tensor.bytes().size()), 0, std::nullopt};
+    if (bits == 0 && calibration != nullptr) level.proxy_error = 0;
     if (bits != 0) {
       QuantSpec spec = options.spec();
       spec.bits = bits;
       level.bytes = 0;
       std::optional<BlockGeometry> geometry = MixedGeometry(tensor, role, options, bits);
-      if (!geometry) return std::nullopt;
+      if (!geometry) return std::optional<MixedCandidate>();
       std::vector<float> dequantized;
       if (nbits) {
         absl::StatusOr<NBitsWeight> q = QuantizeForMatMulNBits(tensor, spec, geometry->block);
-        if (!q.ok()) return std::nullopt;
+        if (!q.ok()) return std::optional<MixedCandidate>();
         level.bytes += PayloadBytes(*q);
         dequantized = DequantizedValues(*q);
       }
       if (generic) {
+        RoundingOutcome rounding;
         absl::StatusOr<QuantizedWeight> q =
-            QuantizeWeight(tensor, role, options.granularity(), *geometry, spec);
-        if (!q.ok()) return std::nullopt;
+            QuantizeMaybeCalibrated(calibration, key, tensor, role, options.granularity(),
+                                    *geometry, spec, uses, options.gptq_damp.value(), &rounding);
+        if (absl::IsOutOfRange(q.status())) return std::optional<MixedCandidate>();
+        if (!q.ok()) return q.status();
+        if (rounding.gptq && !nbits) level.proxy_error = rounding.proxy_error;
         level.bytes += PayloadBytes(*q);
         dequantized = DequantizedValues(*q);
       }
@@ -132,7 +142,7 @@ std::optional<MixedCandidate> MeasurePrecisions(const std::string& key, const Te
     }
     candidate.levels.push_back(level);
   }
-  return candidate;
+  return std::optional<MixedCandidate>(std::move(candidate));
 }
 
 absl::Status AttachSensitivities(const std::string& path, std::vector<MixedCandidate>& candidates) {

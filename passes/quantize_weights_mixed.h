@@ -2,7 +2,8 @@
 // greedily to meet a size budget and/or a per-weight error bound.
 //
 // Sensitivity of a weight at a level: without measurements, (relative Frobenius error)^2 x
-// element count, i.e. its squared relative error weighted by its share of the model; with a
+// element count, i.e. its squared relative error weighted by its share of the model (with
+// calibration data the relative output-error proxy of GPTQ replaces the weight error); with a
 // sensitivity file (quantize_weights_sensitivity.h), the model-output noise the weight adds at
 // that level, estimated from the noise measured at the probe precision. Everything starts at the
 // lowest level; the promotion (one level up) with the largest sensitivity reduction per extra
@@ -17,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "ir/ir.h"
+#include "passes/quantize_weights_calibration.h"
 #include "passes/quantize_weights_options.h"
 #include "passes/quantize_weights_sensitivity.h"
 #include "passes/weight_layout.h"
@@ -27,6 +29,8 @@ struct PrecisionLevel {
   int bits = 0;  // 4, 8, 16; 0 = kept float
   int64_t bytes = 0;
   double relative_error = 0;
+  // With calibration data (GPTQ): the relative output-error proxy sqrt(dW H dW^T / W H W^T).
+  std::optional<double> proxy_error;
 };
 
 struct MixedCandidate {
@@ -52,14 +56,15 @@ void ChoosePrecisions(std::vector<MixedCandidate>& candidates, const MixedTarget
 std::string LevelName(int bits);
 
 // The pass's side: the block geometry of a level, a weight measured at every level of
-// options.MixedLevels() (nullopt when a kernel rejects it), and the target from the options
-// (a target-size <= 1 is a ratio of the candidates' float bytes).
+// options.MixedLevels() (nullopt when a kernel rejects it; an error for bad calibration data;
+// with `calibration`, generic formats are rounded with GPTQ for `uses`), and the target from the
+// options (a target-size <= 1 is a ratio of the candidates' float bytes).
 std::optional<BlockGeometry> MixedGeometry(const Tensor& tensor, const WeightRole& role,
                                            const QuantizeWeightsOptions& options, int level_bits);
-std::optional<MixedCandidate> MeasurePrecisions(const std::string& key, const Tensor& tensor,
-                                                const WeightRole& role,
-                                                const QuantizeWeightsOptions& options, bool nbits,
-                                                bool generic);
+absl::StatusOr<std::optional<MixedCandidate>> MeasurePrecisions(
+    const std::string& key, const Tensor& tensor, const WeightRole& role,
+    const QuantizeWeightsOptions& options, bool nbits, bool generic,
+    CalibrationData* calibration = nullptr, const std::vector<WeightUse>& uses = {});
 // Sets `measured` of every candidate from the sensitivity file at `path` (nothing when empty);
 // a candidate the file does not list is an error naming the weight.
 absl::Status AttachSensitivities(const std::string& path, std::vector<MixedCandidate>& candidates);

@@ -9,7 +9,13 @@ namespace {
 
 // A weight of `n` elements: int4 (n/2 bytes, error e4), int8 (n bytes, error e8), float (4n).
 MixedCandidate Weight(std::string key, int64_t n, double e4, double e8) {
-  return MixedCandidate{std::move(key), n, {{4, n / 2, e4}, {8, n, e8}, {0, 4 * n, 0}}, 0, {}, {}};
+  return MixedCandidate{
+      std::move(key),
+      n,
+      {{4, n / 2, e4, std::nullopt}, {8, n, e8, std::nullopt}, {0, 4 * n, 0, std::nullopt}},
+      0,
+      {},
+      {}};
 }
 
 int64_t TotalBytes(const std::vector<MixedCandidate>& cs) {

@@ -1,6 +1,8 @@
 #include "passes/quantize_weights_options.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "passes/registry.h"
@@ -44,7 +46,14 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
       sensitivity(pass, "sensitivity",
                   "Mixed precision: rank weights by the model-output noise measured in this "
                   "JSON file (eval/sensitivity.js) instead of their weight error",
-                  "") {
+                  ""),
+      calibration(pass, "calibration",
+                  "Data-aware rounding (GPTQ) from the layer inputs listed in this calibration "
+                  "manifest (onnx-opt-calibration-1 JSON); empty: plain rounding",
+                  ""),
+      gptq_damp(pass, "gptq-damp",
+                "GPTQ: damping added to the Hessian diagonal, as a fraction of its mean", 0.01) {
+  gptq_damp.Range(0, 100);
   int8_block_size.Range(0, int64_t{1} << 30);
   target_size.Range(0, 1e18);
   max_error.Range(0, 1e6);
@@ -167,6 +176,14 @@ absl::Status QuantizeWeightsOptions::Validate() const {
   }
   if (!sensitivity.value().empty() && !mixed_precision()) {
     return error("sensitivity= ranks weights for mixed precision; add target-size= or max-error=");
+  }
+  if (const std::string& path = calibration.value(); !path.empty()) {
+    if (std::error_code ec; !std::filesystem::is_regular_file(path, ec) || !std::ifstream(path)) {
+      return error("calibration manifest '", path, "' does not exist or cannot be read");
+    }
+  }
+  if (gptq_damp.is_set() && calibration.value().empty()) {
+    return error("gptq-damp= tunes data-aware rounding; add calibration=");
   }
   return absl::OkStatus();
 }

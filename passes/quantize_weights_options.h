@@ -58,6 +58,8 @@ class QuantizeWeightsOptions {
   PassOption<double> max_error;
   PassOption<int64_t> int8_block_size;
   PassOption<std::string> sensitivity;
+  PassOption<std::string> calibration;
+  PassOption<double> gptq_damp;
 };
 
 }  // namespace onnx_opt

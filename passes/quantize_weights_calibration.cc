@@ -1,0 +1,454 @@
+#include "passes/quantize_weights_calibration.h"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "passes/quant_report.h"
+#include "quant/float16.h"
+
+namespace onnx_opt {
+namespace {
+
+using FloatMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+std::string Shape(const std::vector<int64_t>& dims) {
+  return absl::StrCat("[", absl::StrJoin(dims, ", "), "]");
+}
+
+// The value of `key` in a NumPy header dict ("{'descr': '<f4', 'fortran_order': False, ...}"):
+// the text after "'key':" up to the next top-level comma or closing brace.
+std::optional<std::string> HeaderField(const std::string& header, const std::string& key) {
+  size_t at = header.find(absl::StrCat("'", key, "'"));
+  if (at == std::string::npos) return std::nullopt;
+  at = header.find(':', at);
+  if (at == std::string::npos) return std::nullopt;
+  ++at;
+  while (at < header.size() && header[at] == ' ') ++at;
+  int depth = 0;
+  size_t end = at;
+  for (; end < header.size(); ++end) {
+    const char c = header[end];
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (depth == 0 && (c == ',' || c == '}')) break;
+  }
+  return header.substr(at, end - at + (header[end] == ')' ? 1 : 0));
+}
+
+// The sampled positions of one sample: every position when there are few, else an evenly strided
+// subset (deterministic).
+std::vector<int64_t> SamplePositions(int64_t total) {
+  const int64_t count = std::min(total, CalibrationData::kMaxPositions);
+  std::vector<int64_t> positions(count);
+  for (int64_t j = 0; j < count; ++j) positions[j] = j * total / count;
+  return positions;
+}
+
+// H += scale * X^T X in double (X: positions x K, float).
+void AddGram(const FloatMatrix& x, double scale, quant::Hessian& h) {
+  const int64_t k = x.cols();
+  Eigen::MatrixXf gram = Eigen::MatrixXf::Zero(k, k);
+  gram.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose());
+  for (int64_t i = 0; i < k; ++i) {
+    for (int64_t j = 0; j <= i; ++j) {
+      const double v = scale * static_cast<double>(gram(i, j));
+      h.values[i * k + j] += v;
+      if (j != i) h.values[j * k + i] += v;
+    }
+  }
+}
+
+// Convolution parameters of a Conv node for a weight [M, C/g, k...] and an input [N, C, d...].
+struct ConvParams {
+  int64_t group = 1;
+  std::vector<int64_t> kernel, strides, dilations, pad_begin, out;
+};
+
+absl::StatusOr<ConvParams> ConvParamsOf(const Node& node, const std::vector<int64_t>& w,
+                                        const std::vector<int64_t>& x) {
+  const size_t s = w.size() - 2;
+  ConvParams p;
+  p.group = node.GetInt("group").value_or(1);
+  p.kernel.assign(w.begin() + 2, w.end());
+  p.strides = node.GetInts("strides").value_or(std::vector<int64_t>(s, 1));
+  p.dilations = node.GetInts("dilations").value_or(std::vector<int64_t>(s, 1));
+  std::vector<int64_t> pads = node.GetInts("pads").value_or(std::vector<int64_t>(2 * s, 0));
+  const std::string auto_pad = node.GetString("auto_pad").value_or("NOTSET");
+  if (p.strides.size() != s || p.dilations.size() != s || pads.size() != 2 * s || p.group < 1) {
+    return absl::InvalidArgumentError("strides, dilations, pads or group do not fit the kernel");
+  }
+  p.pad_begin.resize(s);
+  p.out.resize(s);
+  for (size_t i = 0; i < s; ++i) {
+    const int64_t in = x[i + 2];
+    const int64_t span = (p.kernel[i] - 1) * p.dilations[i] + 1;
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      p.out[i] = (in + p.strides[i] - 1) / p.strides[i];
+      const int64_t total = std::max<int64_t>(0, (p.out[i] - 1) * p.strides[i] + span - in);
+      p.pad_begin[i] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+    } else if (auto_pad == "VALID") {
+      p.out[i] = (in - span) / p.strides[i] + 1;
+      p.pad_begin[i] = 0;
+    } else {
+      p.out[i] = (in + pads[i] + pads[i + s] - span) / p.strides[i] + 1;
+      p.pad_begin[i] = pads[i];
+    }
+    if (p.out[i] < 1) return absl::InvalidArgumentError("the output would be empty");
+  }
+  return p;
+}
+
+// Adds one sample's im2col patches to the per-group Hessians.
+void AccumulateConv(const NpyArray& x, const ConvParams& p, int64_t channels_per_group,
+                    std::vector<quant::Hessian>& hs) {
+  const size_t s = p.kernel.size();
+  int64_t out_count = 1, kernel_count = 1;
+  for (size_t i = 0; i < s; ++i) {
+    out_count *= p.out[i];
+    kernel_count *= p.kernel[i];
+  }
+  std::vector<int64_t> in_dims(x.shape.begin() + 2, x.shape.end());
+  int64_t in_count = 1;
+  for (int64_t d : in_dims) in_count *= d;
+  const int64_t channels = x.shape[1];
+  const std::vector<int64_t> positions = SamplePositions(x.shape[0] * out_count);
+  const double scale = static_cast<double>(x.shape[0] * out_count) / positions.size();
+  const int64_t k = channels_per_group * kernel_count;
+  std::vector<int64_t> origin(s), offset(s);
+  for (int64_t g = 0; g < p.group; ++g) {
+    FloatMatrix patches = FloatMatrix::Zero(static_cast<int64_t>(positions.size()), k);
+    for (size_t r = 0; r < positions.size(); ++r) {
+      const int64_t n = positions[r] / out_count;
+      int64_t rest = positions[r] % out_count;
+      for (size_t i = s; i-- > 0;) {
+        origin[i] = (rest % p.out[i]) * p.strides[i] - p.pad_begin[i];
+        rest /= p.out[i];
+      }
+      for (int64_t kidx = 0; kidx < kernel_count; ++kidx) {
+        // Kernel offset -> input position; outside the input reads the zero padding.
+        int64_t rem = kidx, flat = 0;
+        bool inside = true;
+        for (size_t i = s; i-- > 0;) {
+          offset[i] = origin[i] + (rem % p.kernel[i]) * p.dilations[i];
+          rem /= p.kernel[i];
+          inside = inside && offset[i] >= 0 && offset[i] < in_dims[i];
+        }
+        if (!inside) continue;
+        for (size_t i = 0; i < s; ++i) flat = flat * in_dims[i] + offset[i];
+        for (int64_t c = 0; c < channels_per_group; ++c) {
+          const int64_t channel = g * channels_per_group + c;
+          patches(static_cast<int64_t>(r), c * kernel_count + kidx) =
+              x.values[(n * channels + channel) * in_count + flat];
+        }
+      }
+    }
+    AddGram(patches, scale, hs[g]);
+  }
+}
+
+// Adds the rows of a [P, K] view (or its columns when `transposed`, a [K, P] view) to H.
+void AccumulateRows(const NpyArray& x, int64_t k, bool transposed, quant::Hessian& h) {
+  const int64_t total = static_cast<int64_t>(x.values.size()) / k;
+  const std::vector<int64_t> positions = SamplePositions(total);
+  FloatMatrix rows(static_cast<int64_t>(positions.size()), k);
+  for (size_t r = 0; r < positions.size(); ++r) {
+    for (int64_t c = 0; c < k; ++c) {
+      rows(static_cast<int64_t>(r), c) =
+          transposed ? x.values[c * total + positions[r]] : x.values[positions[r] * k + c];
+    }
+  }
+  AddGram(rows, static_cast<double>(total) / positions.size(), h);
+}
+
+// GPTQ counterpart of QuantizeWeight (quant_formats.h): same layout, spec and result form.
+absl::StatusOr<QuantizedWeight> QuantizeWeightGptq(const Tensor& weight, const WeightRole& role,
+                                                   Granularity granularity,
+                                                   const BlockGeometry& geometry,
+                                                   const QuantSpec& spec,
+                                                   const LayerHessians& hessians, double damp,
+                                                   RoundingOutcome* outcome) {
+  QuantizedWeight out;
+  out.dims = weight.dims();
+  out.role = role;
+  out.granularity = granularity;
+  out.geometry = geometry;
+  out.float_type = weight.type();
+  out.spec = spec;
+  const quant::BlockLayout layout{geometry.view.outer, geometry.view.reduce, geometry.view.inner,
+                                  geometry.block};
+  const std::optional<quant::FloatType> float_type =
+      quant::FloatTypeFromOnnx(static_cast<int32_t>(weight.type()));
+  const std::optional<quant::QType> qtype =
+      quant::QTypeFromOnnx(static_cast<int32_t>(QuantizedType(spec)));
+  if (!float_type || !qtype) return absl::InvalidArgumentError("unsupported weight type");
+  quant::WeightQuantOptions options;
+  options.qtype = *qtype;
+  options.symmetric = spec.symmetric;
+  options.search = spec.search;
+  options.scale_type = *float_type;
+  options.error_type = *float_type;
+  quant::GptqOptions gptq;
+  gptq.damp = damp;
+  absl::StatusOr<quant::GptqResult> r =
+      quant::QuantizeWeightGptq(*float_type, {weight.bytes().data(), weight.bytes().size()}, layout,
+                                options, hessians.hessians, hessians.row_hessian, gptq);
+  if (!r.ok()) return r.status();
+  outcome->gptq = true;
+  outcome->proxy_error = r->RelativeProxyError();
+  outcome->proxy_error_rtn = r->RelativeProxyErrorRtn();
+  out.q = std::move(r->weight);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<NpyArray> ReadNpy(const std::string& path) {
+  auto error = [&](auto&&... parts) {
+    return absl::InvalidArgumentError(absl::StrCat("calibration file ", path, ": ", parts...));
+  };
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("calibration file ", path, ": cannot open"));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) {
+    return error("not a .npy file (no \\x93NUMPY magic)");
+  }
+  const int major = static_cast<unsigned char>(bytes[6]);
+  size_t header_len = 0, offset = 0;
+  if (major == 1) {
+    header_len = static_cast<unsigned char>(bytes[8]) | static_cast<unsigned char>(bytes[9]) << 8;
+    offset = 10;
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12) return error("truncated header");
+    for (int i = 3; i >= 0; --i)
+      header_len = header_len << 8 | static_cast<unsigned char>(bytes[8 + i]);
+    offset = 12;
+  } else {
+    return error("unsupported .npy format version ", major);
+  }
+  if (bytes.size() < offset + header_len) return error("truncated header");
+  const std::string header = bytes.substr(offset, header_len);
+  const std::optional<std::string> descr = HeaderField(header, "descr");
+  const std::optional<std::string> order = HeaderField(header, "fortran_order");
+  const std::optional<std::string> shape_text = HeaderField(header, "shape");
+  if (!descr || !order || !shape_text) return error("header lacks descr, fortran_order or shape");
+  if (*order != "False") return error("Fortran order is not supported; save in C order");
+  int width = 0;
+  if (*descr == "'<f4'") width = 4;
+  if (*descr == "'<f2'") width = 2;
+  if (width == 0) return error("dtype ", *descr, " is not little-endian float32 or float16");
+  NpyArray array;
+  if (shape_text->size() < 2 || shape_text->front() != '(' || shape_text->back() != ')') {
+    return error("bad shape ", *shape_text);
+  }
+  std::stringstream dims(shape_text->substr(1, shape_text->size() - 2));
+  int64_t count = 1;
+  for (std::string item; std::getline(dims, item, ',');) {
+    item.erase(std::remove(item.begin(), item.end(), ' '), item.end());
+    if (item.empty()) continue;
+    char* end = nullptr;
+    const long long d = std::strtoll(item.c_str(), &end, 10);
+    if (*end != '\0' || d < 0) return error("bad shape ", *shape_text);
+    array.shape.push_back(d);
+    count *= d;
+  }
+  const size_t data_begin = offset + header_len;
+  if (bytes.size() - data_begin != static_cast<size_t>(count) * width) {
+    return error("holds ", bytes.size() - data_begin, " data bytes but shape ", Shape(array.shape),
+                 " needs ", count * width);
+  }
+  array.values.resize(count);
+  for (int64_t i = 0; i < count; ++i) {
+    if (width == 4) {
+      std::memcpy(&array.values[i], bytes.data() + data_begin + 4 * i, 4);
+    } else {
+      uint16_t h;
+      std::memcpy(&h, bytes.data() + data_begin + 2 * i, 2);
+      array.values[i] = quant::HalfToFloat(h);
+    }
+  }
+  return array;
+}
+
+absl::StatusOr<std::unique_ptr<CalibrationData>> CalibrationData::Load(const std::string& path) {
+  auto error = [&](auto&&... parts) {
+    return absl::InvalidArgumentError(absl::StrCat("calibration manifest ", path, ": ", parts...));
+  };
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("calibration manifest ", path, ": cannot open"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  google::protobuf::Struct root;
+  if (auto s = google::protobuf::util::JsonStringToMessage(text.str(), &root); !s.ok()) {
+    std::string why(s.message().data(), s.message().size());
+    std::replace(why.begin(), why.end(), '\n', ' ');
+    return error("not valid JSON: ", why);
+  }
+  const auto& fields = root.fields();
+  auto format = fields.find("format");
+  if (format == fields.end() || format->second.string_value() != "onnx-opt-calibration-1") {
+    return error("\"format\" must be \"onnx-opt-calibration-1\"");
+  }
+  auto values = fields.find("values");
+  if (values == fields.end() || !values->second.has_struct_value()) {
+    return error("\"values\" must be an object of value name -> list of .npy paths");
+  }
+  auto data = std::make_unique<CalibrationData>();
+  data->path_ = path;
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  for (const auto& [name, list] : values->second.struct_value().fields()) {
+    if (!list.has_list_value()) return error("\"values\".\"", name, "\" must be a list of paths");
+    std::vector<std::string>& files = data->files_[name];
+    for (const google::protobuf::Value& item : list.list_value().values()) {
+      if (item.kind_case() != google::protobuf::Value::kStringValue) {
+        return error("\"values\".\"", name, "\" holds a non-string entry");
+      }
+      const std::string file = (folder / item.string_value()).string();
+      if (!std::filesystem::is_regular_file(file)) {
+        return absl::NotFoundError(
+            absl::StrCat("calibration file ", file, " (listed for '", name, "'): not found"));
+      }
+      files.push_back(file);
+    }
+  }
+  return data;
+}
+
+absl::StatusOr<std::optional<LayerHessians>> CalibrationData::HessiansFor(
+    const std::string& key, const Tensor& weight, const BlockGeometry& geometry,
+    const std::vector<WeightUse>& uses, std::string* why_not) {
+  if (auto it = cache_.find(key); it != cache_.end()) {
+    *why_not = it->second.why_not;
+    return it->second.hessians;
+  }
+  absl::StatusOr<std::optional<LayerHessians>> h = Compute(weight, geometry, uses, why_not);
+  if (!h.ok()) return h.status();
+  cache_[key] = Cached{*h, *why_not};
+  return h;
+}
+
+absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
+    const Tensor& weight, const BlockGeometry& geometry, const std::vector<WeightUse>& uses,
+    std::string* why_not) {
+  const std::vector<int64_t>& w = weight.dims();
+  const int64_t k = geometry.view.reduce;
+  LayerHessians result;
+  int64_t groups = 0;
+  for (const WeightUse& use : uses) {
+    const Node& node = *use.node;
+    const bool conv = node.Is("Conv") && use.input_index == 1 && w.size() >= 3;
+    const bool matmul = node.Is("MatMul") && use.input_index == 1 && w.size() == 2;
+    const bool gemm = node.Is("Gemm") && use.input_index == 1 && w.size() == 2;
+    if (!conv && !matmul && !gemm) {
+      *why_not = absl::StrCat("unsupported use by ", node.DebugName());
+      return std::nullopt;
+    }
+    const bool trans_b = gemm && node.GetInt("transB").value_or(0) != 0;
+    // The view must be rows x K with K the reduction length: not for per-tensor granularity.
+    const int64_t expected_k = conv ? weight.num_elements() / w[0] : trans_b ? w[1] : w[0];
+    if (k != expected_k || geometry.view.outer * geometry.view.inner * k != weight.num_elements()) {
+      *why_not = "granularity=tensor mixes rows";
+      return std::nullopt;
+    }
+    const Value* activation = node.input(0);
+    auto files = activation == nullptr ? files_.end() : files_.find(activation->name());
+    if (files == files_.end() || files->second.empty()) {
+      *why_not = absl::StrCat("no calibration data for '",
+                              activation ? activation->name() : std::string(), "'");
+      return std::nullopt;
+    }
+    const int64_t use_groups = conv ? node.GetInt("group").value_or(1) : 1;
+    if (groups == 0) {
+      groups = use_groups;
+      for (int64_t g = 0; g < groups; ++g) result.hessians.push_back(quant::Hessian::Zero(k));
+    } else if (groups != use_groups) {
+      *why_not = "shared by convolutions with different groups";
+      return std::nullopt;
+    }
+    for (const std::string& file : files->second) {
+      absl::StatusOr<NpyArray> x = ReadNpy(file);
+      if (!x.ok()) return x.status();
+      auto mismatch = [&](auto&&... parts) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("calibration file ", file, ": activation '", activation->name(),
+                         "' of shape ", Shape(x->shape), " does not fit ", node.DebugName(),
+                         " with weight ", Shape(w), ": ", parts...));
+      };
+      if (conv) {
+        if (x->shape.size() != w.size() || x->shape[1] != w[1] * groups || w[0] % groups != 0) {
+          return mismatch("needs [N, ", w[1] * groups, ", ...] of rank ", w.size());
+        }
+        absl::StatusOr<ConvParams> p = ConvParamsOf(node, w, x->shape);
+        if (!p.ok()) return mismatch(p.status().message());
+        AccumulateConv(*x, *p, w[1], result.hessians);
+      } else if (matmul) {
+        if (x->shape.empty() || x->shape.back() != k) return mismatch("last axis must be ", k);
+        AccumulateRows(*x, k, false, result.hessians[0]);
+      } else {
+        const bool trans_a = node.GetInt("transA").value_or(0) != 0;
+        if (x->shape.size() != 2 || x->shape[trans_a ? 0 : 1] != k) {
+          return mismatch("A must be 2-D with ", k, " on axis ", trans_a ? 0 : 1);
+        }
+        AccumulateRows(*x, k, trans_a, result.hessians[0]);
+      }
+      ++result.samples;
+    }
+  }
+  if (groups > 1) {
+    // Conv rows are output channels (view [M, K, 1]); M/g consecutive channels per group.
+    const int64_t per_group = w[0] / groups;
+    for (int64_t m = 0; m < w[0]; ++m)
+      result.row_hessian.push_back(static_cast<int32_t>(m / per_group));
+  }
+  return result;
+}
+
+absl::StatusOr<QuantizedWeight> CalibrationData::Quantize(
+    const std::string& key, const Tensor& weight, const WeightRole& role, Granularity granularity,
+    const BlockGeometry& geometry, const QuantSpec& spec, const std::vector<WeightUse>& uses,
+    double damp, RoundingOutcome* outcome) {
+  *outcome = RoundingOutcome{};
+  absl::StatusOr<std::optional<LayerHessians>> h =
+      HessiansFor(key, weight, geometry, uses, &outcome->fallback_reason);
+  if (!h.ok()) return h.status();
+  if (!h->has_value()) {
+    absl::StatusOr<QuantizedWeight> q = QuantizeWeight(weight, role, granularity, geometry, spec);
+    if (!q.ok()) return absl::OutOfRangeError(q.status().message());
+    return q;
+  }
+  absl::StatusOr<QuantizedWeight> q =
+      QuantizeWeightGptq(weight, role, granularity, geometry, spec, **h, damp, outcome);
+  if (!q.ok()) return absl::OutOfRangeError(q.status().message());
+  return q;
+}
+
+absl::StatusOr<QuantizedWeight> QuantizeMaybeCalibrated(
+    CalibrationData* calibration, const std::string& key, const Tensor& weight,
+    const WeightRole& role, Granularity granularity, const BlockGeometry& geometry,
+    const QuantSpec& spec, const std::vector<WeightUse>& uses, double damp,
+    RoundingOutcome* outcome) {
+  if (calibration != nullptr) {
+    return calibration->Quantize(key, weight, role, granularity, geometry, spec, uses, damp,
+                                 outcome);
+  }
+  *outcome = RoundingOutcome{};
+  absl::StatusOr<QuantizedWeight> q = QuantizeWeight(weight, role, granularity, geometry, spec);
+  if (!q.ok()) return absl::OutOfRangeError(q.status().message());
+  return q;
+}
+
+void SetRounding(const RoundingOutcome& outcome, WeightReportRow& row) {
+  row.rounding = outcome.gptq ? "gptq" : "rtn";
+  row.proxy_error = outcome.gptq ? outcome.proxy_error : -1;
+  row.proxy_error_rtn = outcome.gptq ? outcome.proxy_error_rtn : -1;
+  row.rounding_note = outcome.fallback_reason;
+}
+
+}  // namespace onnx_opt

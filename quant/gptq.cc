@@ -1,0 +1,353 @@
+#include "quant/gptq.h"
+
+// Threads come from ParallelFor over fixed row chunks; Eigen itself must stay serial so that the
+// results do not depend on the thread count.
+#define EIGEN_DONT_PARALLELIZE
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "quant/block_kernels.h"
+#include "quant/float16.h"
+#include "quant/packing.h"
+#include "quant/parallel.h"
+
+namespace onnx_opt::quant {
+namespace {
+
+using internal::BlockConfig;
+using internal::BlockParams;
+using internal::QTraits;
+using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Rows handled together: a fixed partition, so GEMM blockings (and results) never depend on the
+// number of threads.
+constexpr int64_t kRowChunk = 64;
+// Columns per lazy batch: the rounding updates stay inside the batch, the rest of the row gets
+// one GEMM per batch.
+constexpr int64_t kBatchColumns = 128;
+// A Cholesky that fails (H numerically not positive definite) is retried with 10x the damping.
+constexpr int kDampRetries = 6;
+
+// Upper Cholesky factor U of the inverse of the damped H (U^T U = (H + lambda I)^-1).
+absl::StatusOr<Matrix> InverseCholeskyUpper(const Hessian& h, double damp) {
+  const int64_t k = h.dim;
+  Eigen::MatrixXd base = Eigen::Map<const Matrix>(h.values.data(), k, k);
+  base = 0.5 * (base + base.transpose()).eval();
+  for (int64_t i = 0; i < k; ++i) {
+    // A dead input (never non-zero) decides nothing; 1 keeps H invertible.
+    if (base(i, i) <= 0) {
+      base.row(i).setZero();
+      base.col(i).setZero();
+      base(i, i) = 1;
+    }
+  }
+  if (!base.allFinite()) return absl::InvalidArgumentError("Hessian holds NaN or infinity");
+  const double mean_diag = base.diagonal().mean();
+  double lambda = damp * mean_diag;
+  for (int attempt = 0; attempt <= kDampRetries; ++attempt, lambda = lambda * 10 + 1e-12) {
+    Eigen::MatrixXd damped = base;
+    damped.diagonal().array() += lambda;
+    Eigen::LLT<Eigen::MatrixXd> llt(damped);
+    if (llt.info() != Eigen::Success) continue;
+    Eigen::MatrixXd inverse = llt.solve(Eigen::MatrixXd::Identity(k, k));
+    inverse = 0.5 * (inverse + inverse.transpose()).eval();
+    Eigen::LLT<Eigen::MatrixXd> llt_inverse(inverse);
+    if (llt_inverse.info() != Eigen::Success) continue;
+    Matrix upper = llt_inverse.matrixU();
+    return upper;
+  }
+  return absl::InvalidArgumentError("Hessian is not positive definite even after damping");
+}
+
+float RoundTo(FloatType type, float v) {
+  switch (type) {
+    case FloatType::kFloat16:
+      return RoundToHalf(v);
+    case FloatType::kBFloat16:
+      return RoundToBFloat16(v);
+    case FloatType::kFloat32:
+      break;
+  }
+  return v;
+}
+
+// Where the parameters and codes of one chunk of rows go.
+struct ChunkOutput {
+  std::vector<int32_t> codes;        // rows x K
+  std::vector<float> dequantized;    // rows x K, as DequantizeWeight computes them
+  std::vector<float> scales;         // rows x num_blocks
+  std::vector<int32_t> zero_points;  // rows x num_blocks
+};
+
+// GPTQ on `w` (rows x K, updated in place) with the inverse-Hessian factor `u`.
+template <QType Q>
+void GptqRows(Matrix& w, const Matrix& u, int64_t block, const BlockConfig& config,
+              ChunkOutput& out) {
+  using T = QTraits<Q>;
+  const int64_t rows = w.rows();
+  const int64_t k = w.cols();
+  const int64_t num_blocks = (k + block - 1) / block;
+  out.codes.assign(rows * k, 0);
+  out.dequantized.assign(rows * k, 0);
+  out.scales.assign(rows * num_blocks, 1);
+  out.zero_points.assign(rows * num_blocks, 0);
+  // Batches never straddle a block start: a block's parameters are chosen from fully updated
+  // weights (the in-batch updates reach every column of the batch, the GEMM the rest).
+  const int64_t width = block <= kBatchColumns ? block * (kBatchColumns / block) : kBatchColumns;
+  std::vector<float> block_values;
+  std::vector<BlockParams> params(rows);
+  Matrix errors;
+  for (int64_t i1 = 0; i1 < k;) {
+    int64_t i2 = std::min(k, i1 + width);
+    if (block > kBatchColumns) i2 = std::min(i2, (i1 / block + 1) * block);
+    const int64_t batch = i2 - i1;
+    errors.setZero(rows, batch);
+    for (int64_t j = 0; j < batch; ++j) {
+      const int64_t col = i1 + j;
+      if (col % block == 0) {
+        const int64_t len = std::min(block, k - col);
+        block_values.resize(len);
+        for (int64_t r = 0; r < rows; ++r) {
+          for (int64_t c = 0; c < len; ++c) block_values[c] = static_cast<float>(w(r, col + c));
+          float mn, mx;
+          internal::MinMax(block_values.data(), len, mn, mx);
+          params[r] = internal::ChooseParams<Q>(block_values.data(), len, mn, mx, config);
+          out.scales[r * num_blocks + col / block] = params[r].scale;
+          out.zero_points[r * num_blocks + col / block] = params[r].zero_point;
+        }
+      }
+      const double pivot = u(col, col);
+      for (int64_t r = 0; r < rows; ++r) {
+        // The same float arithmetic as QuantizeContiguous, so codes match ONNX QuantizeLinear.
+        const BlockParams p = params[r];
+        const float lo = static_cast<float>(T::kMin - p.zero_point);
+        const float hi = static_cast<float>(T::kMax - p.zero_point);
+        float v = static_cast<float>(w(r, col)) / p.scale;
+        v = v > lo ? v : lo;
+        v = v < hi ? v : hi;
+        const float q = (v + internal::kRoundMagic) - internal::kRoundMagic;
+        out.codes[r * k + col] = static_cast<int32_t>(q) + p.zero_point;
+        const float dq = q * p.scale;
+        out.dequantized[r * k + col] = dq;
+        errors(r, j) = (w(r, col) - dq) / pivot;
+      }
+      if (j + 1 < batch) {
+        w.block(0, col + 1, rows, batch - j - 1).noalias() -=
+            errors.col(j) * u.block(col, col + 1, 1, batch - j - 1);
+      }
+    }
+    if (i2 < k) w.rightCols(k - i2).noalias() -= errors * u.block(i1, i2, batch, k - i2);
+    i1 = i2;
+  }
+}
+
+void RunGptqRows(QType q, Matrix& w, const Matrix& u, int64_t block, const BlockConfig& config,
+                 ChunkOutput& out) {
+  switch (q) {
+    case QType::kInt4:
+      return GptqRows<QType::kInt4>(w, u, block, config, out);
+    case QType::kUint4:
+      return GptqRows<QType::kUint4>(w, u, block, config, out);
+    case QType::kInt8:
+      return GptqRows<QType::kInt8>(w, u, block, config, out);
+    case QType::kUint8:
+      return GptqRows<QType::kUint8>(w, u, block, config, out);
+    case QType::kInt16:
+      return GptqRows<QType::kInt16>(w, u, block, config, out);
+    case QType::kUint16:
+      return GptqRows<QType::kUint16>(w, u, block, config, out);
+  }
+}
+
+// Element index of (row, column) in layout order.
+inline int64_t ElementIndex(const BlockLayout& l, int64_t row, int64_t col) {
+  const int64_t o = row / l.inner;
+  const int64_t i = row % l.inner;
+  return (o * l.axis_dim + col) * l.inner + i;
+}
+
+struct RowChunk {
+  int32_t hessian = 0;
+  std::vector<int64_t> rows;
+};
+
+// Rows grouped by Hessian, cut into chunks of kRowChunk.
+std::vector<RowChunk> MakeChunks(int64_t rows, int64_t groups,
+                                 absl::Span<const int32_t> row_hessian) {
+  std::vector<std::vector<int64_t>> by_group(groups);
+  for (int64_t r = 0; r < rows; ++r)
+    by_group[row_hessian.empty() ? 0 : row_hessian[r]].push_back(r);
+  std::vector<RowChunk> chunks;
+  for (int64_t g = 0; g < groups; ++g) {
+    for (size_t start = 0; start < by_group[g].size(); start += kRowChunk) {
+      const size_t end = std::min(by_group[g].size(), start + kRowChunk);
+      chunks.push_back({static_cast<int32_t>(g), std::vector<int64_t>(by_group[g].begin() + start,
+                                                                      by_group[g].begin() + end)});
+    }
+  }
+  return chunks;
+}
+
+absl::Status CheckInputs(const BlockLayout& layout, absl::Span<const Hessian> hessians,
+                         absl::Span<const int32_t> row_hessian) {
+  if (absl::Status s = layout.Validate(); !s.ok()) return s;
+  if (hessians.empty()) return absl::InvalidArgumentError("GPTQ needs at least one Hessian");
+  for (const Hessian& h : hessians) {
+    if (h.dim != layout.axis_dim || static_cast<int64_t>(h.values.size()) != h.dim * h.dim) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Hessian of size ", h.dim, " does not match the reduction axis of ", layout.axis_dim));
+    }
+  }
+  if (row_hessian.empty()) {
+    if (hessians.size() != 1) {
+      return absl::InvalidArgumentError("several Hessians need a row -> Hessian map");
+    }
+    return absl::OkStatus();
+  }
+  if (static_cast<int64_t>(row_hessian.size()) != GptqRows(layout)) {
+    return absl::InvalidArgumentError(absl::StrCat("row -> Hessian map has ", row_hessian.size(),
+                                                   " entries for ", GptqRows(layout), " rows"));
+  }
+  for (int32_t g : row_hessian) {
+    if (g < 0 || g >= static_cast<int32_t>(hessians.size())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("row -> Hessian map names Hessian ", g, " of ", hessians.size()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+double GptqResult::RelativeProxyError() const {
+  return proxy_signal > 0 ? std::sqrt(proxy_error_gptq / proxy_signal) : 0.0;
+}
+double GptqResult::RelativeProxyErrorRtn() const {
+  return proxy_signal > 0 ? std::sqrt(proxy_error_rtn / proxy_signal) : 0.0;
+}
+
+double ProxyError(absl::Span<const float> difference, const BlockLayout& layout,
+                  absl::Span<const Hessian> hessians, absl::Span<const int32_t> row_hessian) {
+  const int64_t k = layout.axis_dim;
+  const std::vector<RowChunk> chunks =
+      MakeChunks(GptqRows(layout), static_cast<int64_t>(hessians.size()), row_hessian);
+  std::vector<double> partial(chunks.size(), 0.0);
+  ParallelFor(static_cast<int64_t>(chunks.size()), [&](int, int64_t c) {
+    const RowChunk& chunk = chunks[c];
+    const int64_t rows = static_cast<int64_t>(chunk.rows.size());
+    Matrix d(rows, k);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t col = 0; col < k; ++col) {
+        d(r, col) = difference[ElementIndex(layout, chunk.rows[r], col)];
+      }
+    }
+    const Hessian& h = hessians[chunk.hessian];
+    Eigen::Map<const Matrix> hm(h.values.data(), k, k);
+    partial[c] = (d * hm).cwiseProduct(d).sum();
+  });
+  double total = 0;
+  for (double p : partial) total += p;
+  return total;
+}
+
+absl::StatusOr<GptqResult> QuantizeWeightGptq(absl::Span<const float> weight,
+                                              const BlockLayout& layout,
+                                              const WeightQuantOptions& options,
+                                              absl::Span<const Hessian> hessians,
+                                              absl::Span<const int32_t> row_hessian,
+                                              const GptqOptions& gptq) {
+  return QuantizeWeightGptq(
+      FloatType::kFloat32,
+      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(weight.data()), weight.size() * 4),
+      layout, options, hessians, row_hessian, gptq);
+}
+
+absl::StatusOr<GptqResult> QuantizeWeightGptq(FloatType type, absl::Span<const uint8_t> bytes,
+                                              const BlockLayout& layout,
+                                              const WeightQuantOptions& options,
+                                              absl::Span<const Hessian> hessians,
+                                              absl::Span<const int32_t> row_hessian,
+                                              const GptqOptions& gptq) {
+  if (absl::Status s = CheckInputs(layout, hessians, row_hessian); !s.ok()) return s;
+  // Plain rounding first: it validates the weight (size, NaN) and is the reference figure.
+  absl::StatusOr<QuantizedWeight> rtn = QuantizeWeightBytes(type, bytes, layout, options);
+  if (!rtn.ok()) return rtn.status();
+  absl::StatusOr<std::vector<float>> original = DecodeFloats(type, bytes);
+  if (!original.ok()) return original.status();
+
+  std::vector<Matrix> factors;
+  for (const Hessian& h : hessians) {
+    absl::StatusOr<Matrix> u = InverseCholeskyUpper(h, gptq.damp);
+    if (!u.ok()) return u.status();
+    factors.push_back(*std::move(u));
+  }
+  const int64_t k = layout.axis_dim;
+  const int64_t block = layout.block_size;
+  const int64_t num_blocks = layout.num_blocks();
+  const std::vector<RowChunk> chunks =
+      MakeChunks(GptqRows(layout), static_cast<int64_t>(hessians.size()), row_hessian);
+  const BlockConfig config{options.symmetric, options.search, options.scale_type,
+                           options.error_type};
+  const int64_t n = layout.num_elements();
+  std::vector<int32_t> codes(n);
+  std::vector<float> dequantized(n);
+  std::vector<int32_t> zero_points(layout.num_params());
+  GptqResult result;
+  QuantizedWeight& q = result.weight;
+  q.qtype = options.qtype;
+  q.layout = layout;
+  q.scales.assign(layout.num_params(), 1);
+  ParallelFor(static_cast<int64_t>(chunks.size()), [&](int, int64_t c) {
+    const RowChunk& chunk = chunks[c];
+    const int64_t rows = static_cast<int64_t>(chunk.rows.size());
+    Matrix w(rows, k);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t col = 0; col < k; ++col) {
+        w(r, col) = (*original)[ElementIndex(layout, chunk.rows[r], col)];
+      }
+    }
+    ChunkOutput out;
+    RunGptqRows(options.qtype, w, factors[chunk.hessian], block, config, out);
+    // Chunks own disjoint rows: no two write the same element.
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t row = chunk.rows[r];
+      for (int64_t col = 0; col < k; ++col) {
+        const int64_t e = ElementIndex(layout, row, col);
+        codes[e] = out.codes[r * k + col];
+        dequantized[e] = out.dequantized[r * k + col];
+      }
+      const int64_t o = row / layout.inner;
+      const int64_t i = row % layout.inner;
+      for (int64_t b = 0; b < num_blocks; ++b) {
+        const int64_t p = (o * num_blocks + b) * layout.inner + i;
+        q.scales[p] = out.scales[r * num_blocks + b];
+        zero_points[p] = out.zero_points[r * num_blocks + b];
+      }
+    }
+  });
+  q.data = PackCodes(options.qtype, codes);
+  if (!options.symmetric || !QTypeIsSigned(options.qtype)) {
+    q.zero_points = PackCodes(options.qtype, zero_points);
+  }
+  // Weight-space error of the values the runtime computes (rounded to the weight's type).
+  std::vector<float> runtime(n);
+  for (int64_t e = 0; e < n; ++e) runtime[e] = RoundTo(options.error_type, dequantized[e]);
+  q.stats = ComputeErrorStats(*original, runtime);
+
+  absl::StatusOr<std::vector<float>> rtn_values = DequantizeWeight(*rtn);
+  if (!rtn_values.ok()) return rtn_values.status();
+  std::vector<float> diff(n);
+  for (int64_t e = 0; e < n; ++e) diff[e] = dequantized[e] - (*original)[e];
+  result.proxy_error_gptq = ProxyError(diff, layout, hessians, row_hessian);
+  for (int64_t e = 0; e < n; ++e) diff[e] = (*rtn_values)[e] - (*original)[e];
+  result.proxy_error_rtn = ProxyError(diff, layout, hessians, row_hessian);
+  result.proxy_signal = ProxyError(*original, layout, hessians, row_hessian);
+  result.rtn_stats = rtn->stats;
+  return result;
+}
+
+}  // namespace onnx_opt::quant
