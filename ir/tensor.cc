@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <limits>
@@ -50,6 +51,10 @@ class MappedBuffer final : public Buffer {
     uintptr_t begin = (reinterpret_cast<uintptr_t>(data()) + page - 1) / page * page;
     uintptr_t end = (reinterpret_cast<uintptr_t>(data()) + length_) / page * page;
     if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  }
+  bool mapped() const override { return true; }
+  void CopyTo(size_t offset, size_t length, uint8_t* dst) const override {
+    file_->CopyTo(offset_ + offset, length, dst);
   }
 
  private:
@@ -97,7 +102,16 @@ float HalfToFloat(uint16_t h) {
   return std::bit_cast<float>(bits);
 }
 
+// Mapped files that keep their descriptor open for CopyTo. Bounded, so that a model with
+// thousands of external data files does not run out of descriptors: the rest copy from the mapping.
+constexpr int kMaxOpenMappedFiles = 64;
+std::atomic<int> open_mapped_files{0};
+
 }  // namespace
+
+void Buffer::CopyTo(size_t offset, size_t length, uint8_t* dst) const {
+  if (length > 0) std::memcpy(dst, data() + offset, length);
+}
 
 std::shared_ptr<const Buffer> Buffer::FromString(std::string&& bytes) {
   return std::make_shared<StringBuffer>(std::move(bytes));
@@ -133,12 +147,37 @@ absl::StatusOr<std::shared_ptr<MappedFile>> MappedFile::Open(const std::string& 
     }
     file->data_ = static_cast<const uint8_t*>(p);
   }
-  ::close(fd);
+  if (file->size_ > 0 && open_mapped_files.fetch_add(1) < kMaxOpenMappedFiles) {
+    file->fd_ = fd;
+  } else {
+    if (file->size_ > 0) open_mapped_files.fetch_sub(1);
+    ::close(fd);
+  }
   return file;
 }
 
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (fd_ >= 0) {
+    ::close(fd_);
+    open_mapped_files.fetch_sub(1);
+  }
+}
+
+void MappedFile::CopyTo(size_t offset, size_t length, uint8_t* dst) const {
+  // pread copies from the page cache inside the kernel; the bytes are the mapping's (the file
+  // must not change under a loaded model anyway, see LoadModel).
+  while (fd_ >= 0 && length > 0) {
+    const ssize_t n = ::pread(fd_, dst, length, static_cast<off_t>(offset));
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      break;  // fall back to the mapping
+    }
+    offset += static_cast<size_t>(n);
+    dst += n;
+    length -= static_cast<size_t>(n);
+  }
+  if (length > 0) std::memcpy(dst, data_ + offset, length);
 }
 
 std::shared_ptr<const Buffer> MappedFile::Slice(std::shared_ptr<MappedFile> file, size_t offset,

@@ -26,6 +26,13 @@ class Buffer {
   // file drops its resident pages, which are read back from the file if touched again; other
   // buffers ignore it. Keeps peak memory low when streaming mapped weights to a new file.
   virtual void ReleasePages() const {}
+  // True for a region of a memory-mapped file: bytes that are cheaper to copy out with CopyTo
+  // than to read in place (each first touch of a mapped page is a page-table fill, costly in a
+  // virtual machine; copied-out bytes leave the mapping untouched and not resident).
+  virtual bool mapped() const { return false; }
+  // Copies bytes [offset, offset + length) to dst (the caller has checked the range). A mapped
+  // buffer reads them from its file with pread(). Safe to call from several threads at once.
+  virtual void CopyTo(size_t offset, size_t length, uint8_t* dst) const;
 
   static std::shared_ptr<const Buffer> FromString(std::string&& bytes);
   static std::shared_ptr<const Buffer> FromVector(std::vector<uint8_t>&& bytes);
@@ -43,6 +50,9 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // Copies [offset, offset + length) of the file to dst with pread() when the file is still
+  // open, else from the mapping (which is the same bytes).
+  void CopyTo(size_t offset, size_t length, uint8_t* dst) const;
   // A buffer viewing [offset, offset+length); the caller has checked the range.
   static std::shared_ptr<const Buffer> Slice(std::shared_ptr<MappedFile> file, size_t offset,
                                              size_t length);
@@ -52,6 +62,8 @@ class MappedFile {
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   std::string path_;
+  // The open file for CopyTo, or -1 (only a bounded number of mappings keep theirs open).
+  int fd_ = -1;
 };
 
 // A constant tensor. Numeric data is held in ONNX raw_data layout (little-endian, 4-bit types

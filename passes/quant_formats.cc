@@ -116,9 +116,17 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(const Tensor& weight, const Weigh
   options.search = spec.search;
   options.scale_type = ToFloatType(weight.type());
   options.error_type = ToFloatType(weight.type());
-  // The kernels read the tensor's bytes in place (any alignment, 16-bit types widened per block).
-  absl::StatusOr<quant::QuantizedWeight> q = quant::QuantizeWeightBytes(
-      ToFloatType(weight.type()), {weight.bytes().data(), weight.bytes().size()}, layout, options);
+  // The kernels read the tensor's bytes in place (any alignment, 16-bit types widened per block),
+  // or copy them out of a mapped file with pread (cheaper than touching the mapping).
+  const absl::Span<const uint8_t> bytes(weight.bytes().data(), weight.bytes().size());
+  const Buffer* buffer = weight.buffer().get();
+  absl::StatusOr<quant::QuantizedWeight> q =
+      buffer != nullptr && buffer->mapped()
+          ? quant::QuantizeWeightBytes(ToFloatType(weight.type()), bytes, layout, options,
+                                       [buffer](int64_t offset, int64_t size, uint8_t* dst) {
+                                         buffer->CopyTo(offset, size, dst);
+                                       })
+          : quant::QuantizeWeightBytes(ToFloatType(weight.type()), bytes, layout, options);
   if (!q.ok()) return q.status();
   out.q = *std::move(q);
   return out;

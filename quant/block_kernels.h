@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "quant/float16.h"
 #include "quant/parallel.h"
 #include "quant/types.h"
@@ -189,30 +190,53 @@ inline bool HasF16c() { return false; }
 inline int64_t WidenHalvesF16c(const uint8_t*, int64_t, float*) { return 0; }
 #endif
 
+// Copies `size` bytes of a weight, starting `offset` bytes into it, to dst.
+using ByteReader = absl::FunctionRef<void(int64_t offset, int64_t size, uint8_t* dst)>;
+
+// Runs shorter than this are copied from memory even when a reader is given (a read call each
+// would cost more than it saves).
+inline constexpr int64_t kMinReadBytes = 4096;
+
 // The weight as stored: raw_data bytes of float32 (any alignment), float16 or bfloat16. Kernels
-// read aligned float32 in place and widen anything else block by block into a small buffer, so
-// no whole-tensor float copy is ever made.
+// read aligned float32 in place and widen anything else piece by piece into a small buffer, so
+// no whole-tensor float copy is ever made. With a reader (a weight mapped from a file, read with
+// pread), every run of values goes through the buffer and the mapping itself is never touched.
 struct FloatSource {
   const uint8_t* bytes = nullptr;
   FloatType type = FloatType::kFloat32;
+  const ByteReader* reader = nullptr;
 
   static FloatSource Of(const float* values) {
     return {reinterpret_cast<const uint8_t*>(values), FloatType::kFloat32};
   }
   // The values themselves when they can be read as floats in place, else null.
   const float* direct() const {
-    return type == FloatType::kFloat32 && reinterpret_cast<uintptr_t>(bytes) % alignof(float) == 0
+    return type == FloatType::kFloat32 && reader == nullptr &&
+                   reinterpret_cast<uintptr_t>(bytes) % alignof(float) == 0
                ? reinterpret_cast<const float*>(bytes)
                : nullptr;
   }
-  // Elements [e, e + n) as float32 into dst.
-  void Load(int64_t e, int64_t n, float* dst) const {
+  // Elements [e, e + n) as float32 into dst. 16-bit values read through the reader land in
+  // `staging` first (without one they are read from memory).
+  void Load(int64_t e, int64_t n, float* dst, std::vector<uint8_t>* staging = nullptr) const {
+    const int64_t width = FloatTypeBytes(type);
+    const uint8_t* src = bytes + e * width;
+    if (reader != nullptr && n * width >= kMinReadBytes) {
+      if (type == FloatType::kFloat32) {
+        (*reader)(e * 4, n * 4, reinterpret_cast<uint8_t*>(dst));
+        return;
+      }
+      if (staging != nullptr) {
+        if (static_cast<int64_t>(staging->size()) < n * width) staging->resize(n * width);
+        (*reader)(e * width, n * width, staging->data());
+        src = staging->data();
+      }
+    }
     switch (type) {
       case FloatType::kFloat32:
-        std::memcpy(dst, bytes + e * 4, static_cast<size_t>(n) * 4);
+        std::memcpy(dst, src, static_cast<size_t>(n) * 4);
         return;
       case FloatType::kFloat16: {
-        const uint8_t* src = bytes + e * 2;
         if (HasF16c()) {
           const int64_t done = WidenHalvesF16c(src, n, dst);
           src += 2 * done;
@@ -228,7 +252,6 @@ struct FloatSource {
         return;
       }
       case FloatType::kBFloat16: {
-        const uint8_t* src = bytes + e * 2;
 #pragma omp simd
         for (int64_t i = 0; i < n; ++i) {
           uint16_t h;
@@ -342,6 +365,12 @@ inline BlockParams ChooseParams(const float* x, int64_t n, float min_value, floa
 inline constexpr int64_t kTileWidth = 64;
 // int32 codes buffered per unit before they are handed to the sink.
 inline constexpr int64_t kCodeBuffer = 8192;
+// Values loaded per piece of work when the weight is not read in place: enough that reads are
+// few and long, few enough to stay in a core's L2 cache (512 KiB of float32).
+inline constexpr int64_t kPieceValues = int64_t{1} << 17;
+// Pieces a weight is cut into at least (when it has that many block rows), so that small
+// weights still spread over the workers.
+inline constexpr int64_t kMinPieces = 16;
 
 // Quantizes every block of x (layout L) and returns the error totals, measured on dequantized
 // values rounded to V (config.error_type). Scales and zero points are
@@ -349,7 +378,8 @@ inline constexpr int64_t kCodeBuffer = 8192;
 // Codes are handed to
 //   sink(o, d_begin, rows, j0, width, codes)
 // meaning codes[r * width + j] belongs to element (o, d_begin + r, j0 + j). Every element is
-// handed over exactly once; distinct calls may run on different threads concurrently.
+// handed over exactly once; distinct calls may run on different threads concurrently, and all
+// the codes of one block (o, b, j) come from calls made by one thread.
 template <QType Q, FloatType V, typename Sink>
 ErrorAccumulator QuantizeBlocksAs(FloatSource x, const BlockLayout& L, const BlockConfig& config,
                                   float* scales, int32_t* zero_points, const Sink& sink) {
@@ -359,138 +389,168 @@ ErrorAccumulator QuantizeBlocksAs(FloatSource x, const BlockLayout& L, const Blo
   const int64_t inner = L.inner;
   const bool contiguous = inner == 1;
   const int64_t tiles = contiguous ? 1 : (inner + kTileWidth - 1) / kTileWidth;
-  const int64_t units = L.outer * nb * tiles;
-  // A fixed partition of units into chunks whose partial sums are added in order keeps the
-  // statistics independent of thread count and scheduling.
-  const int64_t chunks = std::min<int64_t>(units, 256);
-  std::vector<ErrorAccumulator> partial(chunks);
-  const bool parallel = L.num_elements() >= (int64_t{1} << 15) && chunks > 1;
+  // A block row is one block of the axis across all inner columns: (o, b), B * inner values
+  // that are contiguous in memory, as are consecutive block rows. The work is cut into pieces of
+  // whole block rows when a block row fits in kPieceValues, else into pieces of a few column
+  // tiles of one block row. Pieces depend on the layout only and their partial sums are added in
+  // order, so the statistics do not depend on the thread count or on scheduling.
+  const int64_t block_rows = L.outer * nb;
+  const bool whole_rows = B * inner <= kPieceValues;
+  const int64_t rows_per_piece =
+      whole_rows ? std::clamp(std::min(kPieceValues / (B * inner),
+                                       (block_rows + kMinPieces - 1) / kMinPieces),
+                              int64_t{1}, block_rows)
+                 : 1;
+  const int64_t tiles_per_piece =
+      whole_rows ? tiles : std::clamp(kPieceValues / (B * kTileWidth), int64_t{1}, tiles);
+  const int64_t pieces_per_row = (tiles + tiles_per_piece - 1) / tiles_per_piece;
+  const int64_t pieces = whole_rows ? (block_rows + rows_per_piece - 1) / rows_per_piece
+                                    : block_rows * pieces_per_row;
+  std::vector<ErrorAccumulator> partial(pieces);
+  const bool parallel = L.num_elements() >= (int64_t{1} << 15) && pieces > 1;
 
   // Per-thread scratch, indexed by ParallelFor's worker.
   struct Scratch {
     std::vector<int32_t> codes = std::vector<int32_t>(kCodeBuffer);
-    std::vector<float> column;   // a gathered column block, for searches on strided layouts
-    std::vector<float> widened;  // the unit's values when x cannot be read in place
+    std::vector<float> column;    // a gathered column block, for searches on strided layouts
+    std::vector<float> loaded;    // the piece's values when x is not read in place
+    std::vector<uint8_t> staging;  // 16-bit values read through x.reader, before widening
   };
   std::vector<Scratch> scratch(parallel ? MaxWorkers() : 1);
   const float* const direct = x.direct();
-  auto run_chunk = [&](int worker, int64_t c) {
-    std::vector<int32_t>& codes = scratch[worker].codes;
-    std::vector<float>& column = scratch[worker].column;
-    std::vector<float>& widened = scratch[worker].widened;
+
+  // Quantizes the block (o, b) of columns [j0, j0 + w); element (o, d, j) is at
+  // base[(d - d0) * stride + (j - j0)].
+  auto run_unit = [&](Scratch& s, int64_t o, int64_t b, int64_t j0, int64_t w, const float* base,
+                      int64_t stride, ErrorAccumulator& acc) {
+    const int64_t ob = o * nb + b;
+    const int64_t d0 = b * B;
+    const int64_t len = std::min(B, D - d0);
+    std::vector<int32_t>& codes = s.codes;
+    if (contiguous) {
+      float mn, mx;
+      MinMax(base, len, mn, mx);
+      const BlockParams p = ChooseParams<Q>(base, len, mn, mx, config);
+      scales[ob] = p.scale;
+      if (zero_points != nullptr) zero_points[ob] = p.zero_point;
+      for (int64_t r0 = 0; r0 < len; r0 += kCodeBuffer) {
+        const int64_t rows = std::min(kCodeBuffer, len - r0);
+        QuantizeContiguous<Q, V>(base + r0, rows, p, codes.data(), acc);
+        sink(o, d0 + r0, rows, int64_t{0}, int64_t{1}, codes.data());
+      }
+      return;
+    }
+    // Strided: a tile of up to kTileWidth columns, vectorised across columns.
+    using T = QTraits<Q>;
     float col_min[kTileWidth], col_max[kTileWidth], col_scale[kTileWidth];
     float col_lo[kTileWidth], col_hi[kTileWidth];
     int32_t col_zp[kTileWidth];
     double col_sse[kTileWidth], col_signal[kTileWidth];
     float col_max_abs[kTileWidth];
-    ErrorAccumulator acc;
-    const int64_t u_begin = c * units / chunks;
-    const int64_t u_end = (c + 1) * units / chunks;
-    for (int64_t u = u_begin; u < u_end; ++u) {
-      const int64_t t = u % tiles;
-      const int64_t ob = u / tiles;  // o * nb + b
-      const int64_t o = ob / nb;
-      const int64_t b = ob % nb;
-      const int64_t d0 = b * B;
-      const int64_t len = std::min(B, D - d0);
-      if (contiguous) {
-        const float* xb = direct;
-        if (direct != nullptr) {
-          xb += o * D + d0;
-        } else {
-          widened.resize(len);
-          x.Load(o * D + d0, len, widened.data());
-          xb = widened.data();
-        }
-        float mn, mx;
-        MinMax(xb, len, mn, mx);
-        const BlockParams p = ChooseParams<Q>(xb, len, mn, mx, config);
-        scales[ob] = p.scale;
-        if (zero_points != nullptr) zero_points[ob] = p.zero_point;
-        for (int64_t r0 = 0; r0 < len; r0 += kCodeBuffer) {
-          const int64_t rows = std::min(kCodeBuffer, len - r0);
-          QuantizeContiguous<Q, V>(xb + r0, rows, p, codes.data(), acc);
-          sink(o, d0 + r0, rows, int64_t{0}, int64_t{1}, codes.data());
-        }
-        continue;
-      }
-      // Strided: a tile of up to kTileWidth columns, vectorised across columns.
-      using T = QTraits<Q>;
-      const int64_t j0 = t * kTileWidth;
-      const int64_t w = std::min(kTileWidth, inner - j0);
-      const float* base = direct;
-      int64_t stride = inner;
-      if (direct != nullptr) {
-        base += (o * D + d0) * inner + j0;
-      } else {  // gather the tile's rows, widened, into [len, w]
-        widened.resize(len * w);
-        for (int64_t r = 0; r < len; ++r) {
-          x.Load((o * D + d0 + r) * inner + j0, w, widened.data() + r * w);
-        }
-        base = widened.data();
-        stride = w;
-      }
-      for (int64_t j = 0; j < w; ++j) col_min[j] = col_max[j] = base[j];
-      for (int64_t r = 1; r < len; ++r) {
-        const float* row = base + r * stride;
+    for (int64_t j = 0; j < w; ++j) col_min[j] = col_max[j] = base[j];
+    for (int64_t r = 1; r < len; ++r) {
+      const float* row = base + r * stride;
 #pragma omp simd
-        for (int64_t j = 0; j < w; ++j) {
-          col_min[j] = std::min(col_min[j], row[j]);
-          col_max[j] = std::max(col_max[j], row[j]);
-        }
-      }
       for (int64_t j = 0; j < w; ++j) {
-        BlockParams p;
-        if (config.search == ScaleSearch::kMinMax) {
-          p = MinMaxParams<Q>(col_min[j], col_max[j], config.symmetric, config.scale_type);
-        } else {
-          column.resize(len);
-          for (int64_t r = 0; r < len; ++r) column[r] = base[r * stride + j];
-          p = SearchParams<Q>(column.data(), len, col_min[j], col_max[j], config);
-        }
-        col_scale[j] = p.scale;
-        col_zp[j] = p.zero_point;
-        col_lo[j] = static_cast<float>(T::kMin - p.zero_point);
-        col_hi[j] = static_cast<float>(T::kMax - p.zero_point);
-        col_sse[j] = 0;
-        col_signal[j] = 0;
-        col_max_abs[j] = 0;
-        scales[ob * inner + j0 + j] = p.scale;
-        if (zero_points != nullptr) zero_points[ob * inner + j0 + j] = p.zero_point;
-      }
-      const int64_t chunk_rows = std::max<int64_t>(1, kCodeBuffer / w);
-      for (int64_t r0 = 0; r0 < len; r0 += chunk_rows) {
-        const int64_t rows = std::min(chunk_rows, len - r0);
-        for (int64_t r = 0; r < rows; ++r) {
-          const float* row = base + (r0 + r) * stride;
-          int32_t* out = codes.data() + r * w;
-#pragma omp simd
-          for (int64_t j = 0; j < w; ++j) {
-            float v = row[j] / col_scale[j];
-            v = v > col_lo[j] ? v : col_lo[j];
-            v = v < col_hi[j] ? v : col_hi[j];
-            const float q = (v + kRoundMagic) - kRoundMagic;
-            out[j] = static_cast<int32_t>(q) + col_zp[j];
-            const float e = RoundToType<V>(q * col_scale[j]) - row[j];
-            col_sse[j] += static_cast<double>(e) * e;
-            col_signal[j] += static_cast<double>(row[j]) * row[j];
-            col_max_abs[j] = std::max(col_max_abs[j], std::fabs(e));
-          }
-        }
-        sink(o, d0 + r0, rows, j0, w, codes.data());
-      }
-      for (int64_t j = 0; j < w; ++j) {
-        acc.sse += col_sse[j];
-        acc.signal += col_signal[j];
-        acc.max_abs = std::max(acc.max_abs, col_max_abs[j]);
+        col_min[j] = std::min(col_min[j], row[j]);
+        col_max[j] = std::max(col_max[j], row[j]);
       }
     }
-    partial[c] = acc;
+    for (int64_t j = 0; j < w; ++j) {
+      BlockParams p;
+      if (config.search == ScaleSearch::kMinMax) {
+        p = MinMaxParams<Q>(col_min[j], col_max[j], config.symmetric, config.scale_type);
+      } else {
+        s.column.resize(len);
+        for (int64_t r = 0; r < len; ++r) s.column[r] = base[r * stride + j];
+        p = SearchParams<Q>(s.column.data(), len, col_min[j], col_max[j], config);
+      }
+      col_scale[j] = p.scale;
+      col_zp[j] = p.zero_point;
+      col_lo[j] = static_cast<float>(T::kMin - p.zero_point);
+      col_hi[j] = static_cast<float>(T::kMax - p.zero_point);
+      col_sse[j] = 0;
+      col_signal[j] = 0;
+      col_max_abs[j] = 0;
+      scales[ob * inner + j0 + j] = p.scale;
+      if (zero_points != nullptr) zero_points[ob * inner + j0 + j] = p.zero_point;
+    }
+    const int64_t chunk_rows = std::max<int64_t>(1, kCodeBuffer / w);
+    for (int64_t r0 = 0; r0 < len; r0 += chunk_rows) {
+      const int64_t rows = std::min(chunk_rows, len - r0);
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* row = base + (r0 + r) * stride;
+        int32_t* out = codes.data() + r * w;
+#pragma omp simd
+        for (int64_t j = 0; j < w; ++j) {
+          float v = row[j] / col_scale[j];
+          v = v > col_lo[j] ? v : col_lo[j];
+          v = v < col_hi[j] ? v : col_hi[j];
+          const float q = (v + kRoundMagic) - kRoundMagic;
+          out[j] = static_cast<int32_t>(q) + col_zp[j];
+          const float e = RoundToType<V>(q * col_scale[j]) - row[j];
+          col_sse[j] += static_cast<double>(e) * e;
+          col_signal[j] += static_cast<double>(row[j]) * row[j];
+          col_max_abs[j] = std::max(col_max_abs[j], std::fabs(e));
+        }
+      }
+      sink(o, d0 + r0, rows, j0, w, codes.data());
+    }
+    for (int64_t j = 0; j < w; ++j) {
+      acc.sse += col_sse[j];
+      acc.signal += col_signal[j];
+      acc.max_abs = std::max(acc.max_abs, col_max_abs[j]);
+    }
+  };
+
+  auto run_piece = [&](int worker, int64_t piece) {
+    Scratch& s = scratch[worker];
+    const int64_t ob_begin = whole_rows ? piece * rows_per_piece : piece / pieces_per_row;
+    const int64_t ob_end = whole_rows ? std::min(ob_begin + rows_per_piece, block_rows) : ob_begin + 1;
+    const int64_t t_begin = whole_rows ? 0 : (piece % pieces_per_row) * tiles_per_piece;
+    const int64_t t_end = whole_rows ? tiles : std::min(t_begin + tiles_per_piece, tiles);
+    // Axis rows (o * D + d) and columns of the piece.
+    auto first_row = [&](int64_t ob) { return (ob / nb) * D + (ob % nb) * B; };
+    const int64_t row_begin = first_row(ob_begin);
+    const int64_t row_end = first_row(ob_end - 1) + std::min(B, D - ((ob_end - 1) % nb) * B);
+    const int64_t col_begin = t_begin * kTileWidth;
+    const int64_t col_end = std::min(t_end * kTileWidth, inner);
+    // Element (row, j) of the piece is at origin[(row - row_begin) * stride + j - col_begin].
+    const float* origin;
+    int64_t stride;
+    if (direct != nullptr) {
+      origin = direct + row_begin * inner + col_begin;
+      stride = inner;
+    } else {
+      const int64_t width = col_end - col_begin;
+      const int64_t rows = row_end - row_begin;
+      s.loaded.resize(rows * width);
+      if (width == inner) {  // whole rows: one contiguous range
+        x.Load(row_begin * inner, rows * inner, s.loaded.data(), &s.staging);
+      } else {
+        for (int64_t r = 0; r < rows; ++r) {
+          x.Load((row_begin + r) * inner + col_begin, width, s.loaded.data() + r * width,
+                 &s.staging);
+        }
+      }
+      origin = s.loaded.data();
+      stride = width;
+    }
+    ErrorAccumulator acc;
+    for (int64_t ob = ob_begin; ob < ob_end; ++ob) {
+      const int64_t row_offset = (first_row(ob) - row_begin) * stride;
+      for (int64_t t = t_begin; t < t_end; ++t) {
+        const int64_t j0 = t * kTileWidth;
+        const int64_t w = std::min(kTileWidth, inner - j0);
+        run_unit(s, ob / nb, ob % nb, j0, w, origin + row_offset + (j0 - col_begin), stride, acc);
+      }
+    }
+    partial[piece] = acc;
   };
   if (parallel) {
-    ParallelFor(chunks, run_chunk);
+    ParallelFor(pieces, run_piece);
   } else {
-    for (int64_t c = 0; c < chunks; ++c) run_chunk(0, c);
+    for (int64_t piece = 0; piece < pieces; ++piece) run_piece(0, piece);
   }
   ErrorAccumulator total;
   for (const ErrorAccumulator& p : partial) total.Add(p);

@@ -193,18 +193,19 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(absl::Span<const float> weight,
       layout, options);
 }
 
-absl::StatusOr<QuantizedWeight> QuantizeWeightBytes(FloatType type, absl::Span<const uint8_t> bytes,
-                                                    const BlockLayout& layout,
-                                                    const WeightQuantOptions& options) {
+namespace {
+
+absl::StatusOr<QuantizedWeight> QuantizeSource(const internal::FloatSource& weight, size_t size,
+                                               const BlockLayout& layout,
+                                               const WeightQuantOptions& options) {
   if (absl::Status s = layout.Validate(); !s.ok()) return s;
-  const size_t width = FloatTypeBytes(type);
-  if (bytes.size() % width != 0 ||
-      static_cast<int64_t>(bytes.size() / width) != layout.num_elements()) {
+  const size_t width = FloatTypeBytes(weight.type);
+  if (size % width != 0 || static_cast<int64_t>(size / width) != layout.num_elements()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "weight has ", bytes.size() / width, " values but the layout has ", layout.num_elements()));
+        "weight has ", size / width, " values but the layout has ", layout.num_elements()));
   }
-  internal::PrefaultForReading(bytes.data(), bytes.size());
-  const internal::FloatSource weight{bytes.data(), type};
+  // A reader copies the bytes out: the mapping is not touched, so there is nothing to prefault.
+  if (weight.reader == nullptr) internal::PrefaultForReading(weight.bytes, size);
   switch (options.qtype) {
     case QType::kInt4:
       return QuantizeWeightTyped<QType::kInt4>(weight, layout, options);
@@ -220,6 +221,21 @@ absl::StatusOr<QuantizedWeight> QuantizeWeightBytes(FloatType type, absl::Span<c
       return QuantizeWeightTyped<QType::kUint16>(weight, layout, options);
   }
   return absl::InvalidArgumentError("unknown quantized type");
+}
+
+}  // namespace
+
+absl::StatusOr<QuantizedWeight> QuantizeWeightBytes(FloatType type, absl::Span<const uint8_t> bytes,
+                                                    const BlockLayout& layout,
+                                                    const WeightQuantOptions& options) {
+  return QuantizeSource({bytes.data(), type}, bytes.size(), layout, options);
+}
+
+absl::StatusOr<QuantizedWeight> QuantizeWeightBytes(
+    FloatType type, absl::Span<const uint8_t> bytes, const BlockLayout& layout,
+    const WeightQuantOptions& options,
+    absl::FunctionRef<void(int64_t offset, int64_t size, uint8_t* dst)> read) {
+  return QuantizeSource({bytes.data(), type, &read}, bytes.size(), layout, options);
 }
 
 absl::StatusOr<std::vector<float>> DequantizeWeight(const QuantizedWeight& q) {

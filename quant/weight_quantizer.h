@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "quant/types.h"
@@ -105,6 +106,16 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(absl::Span<const float> weight,
 absl::StatusOr<QuantizedWeight> QuantizeWeightBytes(FloatType type, absl::Span<const uint8_t> bytes,
                                                     const BlockLayout& layout,
                                                     const WeightQuantOptions& options);
+
+// The same for a weight whose bytes are better copied out than read in place, such as a region
+// of a memory-mapped file: read(offset, size, dst) copies `size` bytes, starting `offset` bytes
+// into the weight, to dst (e.g. with pread(); it may be called from several threads at once).
+// The kernels read the weight through it in pieces of up to a few hundred KiB; `bytes` (the same
+// bytes in memory) serve only runs too short to be worth a call.
+absl::StatusOr<QuantizedWeight> QuantizeWeightBytes(
+    FloatType type, absl::Span<const uint8_t> bytes, const BlockLayout& layout,
+    const WeightQuantOptions& options,
+    absl::FunctionRef<void(int64_t offset, int64_t size, uint8_t* dst)> read);
 
 // The float32 values DequantizeLinear computes from `q`: (code - zero_point) * scale.
 absl::StatusOr<std::vector<float>> DequantizeWeight(const QuantizedWeight& q);

@@ -1,0 +1,143 @@
+// QuantizeWeightBytes with a reader (the path for weights memory-mapped from a model file): the
+// same results as reading in place, and the bytes in memory are not touched when every run is
+// long enough to be read through the reader.
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "quant/float16.h"
+#include "quant/weight_quantizer.h"
+
+namespace onnx_opt::quant {
+namespace {
+
+// Raw bytes of n Gaussian values of `type`, placed `offset` bytes into the returned vector.
+std::vector<uint8_t> WeightBytes(FloatType type, int64_t n, size_t offset, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  const size_t width = FloatTypeBytes(type);
+  std::vector<uint8_t> bytes(offset + n * width);
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = dist(rng);
+    uint8_t* dst = bytes.data() + offset + i * width;
+    if (type == FloatType::kFloat32) {
+      std::memcpy(dst, &v, 4);
+    } else {
+      const uint16_t h = type == FloatType::kFloat16 ? FloatToHalf(v) : FloatToBFloat16(v);
+      std::memcpy(dst, &h, 2);
+    }
+  }
+  return bytes;
+}
+
+struct ReadLog {
+  std::mutex mu;
+  std::vector<std::pair<int64_t, int64_t>> ranges;  // offset, size
+};
+
+void ExpectSameResult(const QuantizedWeight& a, const QuantizedWeight& b) {
+  EXPECT_EQ(a.data, b.data);
+  EXPECT_EQ(a.scales, b.scales);
+  EXPECT_EQ(a.zero_points, b.zero_points);
+  EXPECT_EQ(a.stats.sum_squared_error, b.stats.sum_squared_error);
+  EXPECT_EQ(a.stats.sum_squared_signal, b.stats.sum_squared_signal);
+  EXPECT_EQ(a.stats.max_abs_error, b.stats.max_abs_error);
+  EXPECT_EQ(a.stats.count, b.stats.count);
+}
+
+struct Case {
+  BlockLayout layout;
+  FloatType type;
+  WeightQuantOptions options;
+  // Every run is long enough (4 KiB) to go through the reader; otherwise short runs are read
+  // from memory.
+  bool all_read = true;
+};
+
+// Layouts that take every path of the kernel driver: contiguous blocks (several block rows per
+// piece, ragged), strided whole block rows, strided tiles of a wide block row (with a partial
+// last tile), a contiguous block longer than a piece, and runs too short for the reader.
+std::vector<Case> Cases() {
+  const WeightQuantOptions int4{QType::kInt4, true};
+  const WeightQuantOptions uint8_asym{QType::kUint8, false};
+  const WeightQuantOptions int4_mse{QType::kInt4, false, ScaleSearch::kMse};
+  return {
+      {{7, 10000, 1, 128}, FloatType::kFloat32, int4},
+      {{1, 512, 1024, 32}, FloatType::kFloat32, int4},
+      {{3, 100, 1000, 16}, FloatType::kFloat16, uint8_asym},
+      {{1, 64, 6120, 64}, FloatType::kFloat32, uint8_asym},
+      {{2, 64, 4096, 64}, FloatType::kBFloat16, int4},
+      {{2, 200000, 1, 200000}, FloatType::kFloat32, int4},
+      {{1, 96, 1536, 32}, FloatType::kFloat16, int4_mse},
+      {{3, 100, 77, 16}, FloatType::kFloat16, uint8_asym, /*all_read=*/false},
+      {{1, 64, 4100, 64}, FloatType::kFloat32, int4, /*all_read=*/false},
+  };
+}
+
+TEST(QuantizeWeightReader, SameResultsAsReadingInPlace) {
+  for (const Case& c : Cases()) {
+    SCOPED_TRACE(testing::Message() << "layout [" << c.layout.outer << ", " << c.layout.axis_dim
+                                    << ", " << c.layout.inner << "] block " << c.layout.block_size
+                                    << " type " << FloatTypeName(c.type));
+    // Offset 1: float32 at an odd address, as raw_data in a mapped protobuf file usually is.
+    const std::vector<uint8_t> storage = WeightBytes(c.type, c.layout.num_elements(), 1, 7);
+    const absl::Span<const uint8_t> bytes(storage.data() + 1, storage.size() - 1);
+    absl::StatusOr<QuantizedWeight> in_place = QuantizeWeightBytes(c.type, bytes, c.layout,
+                                                                   c.options);
+    ASSERT_TRUE(in_place.ok()) << in_place.status();
+    ReadLog log;
+    absl::StatusOr<QuantizedWeight> read = QuantizeWeightBytes(
+        c.type, bytes, c.layout, c.options, [&](int64_t offset, int64_t size, uint8_t* dst) {
+          ASSERT_GE(offset, 0);
+          ASSERT_LE(offset + size, static_cast<int64_t>(bytes.size()));
+          std::memcpy(dst, bytes.data() + offset, size);
+          std::lock_guard<std::mutex> lock(log.mu);
+          log.ranges.emplace_back(offset, size);
+        });
+    ASSERT_TRUE(read.ok()) << read.status();
+    ExpectSameResult(*in_place, *read);
+    if (!c.all_read) {
+      EXPECT_FALSE(log.ranges.empty());
+      continue;
+    }
+    // Every byte was read through the reader exactly once, in runs of at least 4 KiB.
+    std::sort(log.ranges.begin(), log.ranges.end());
+    int64_t covered = 0;
+    for (const auto& [offset, size] : log.ranges) {
+      EXPECT_EQ(offset, covered);
+      EXPECT_GE(size, 4096);
+      covered = offset + size;
+    }
+    EXPECT_EQ(covered, static_cast<int64_t>(bytes.size()));
+  }
+}
+
+// With a reader the bytes in memory are never read: here they are inaccessible (PROT_NONE), and
+// any touch would crash the test.
+TEST(QuantizeWeightReader, DoesNotTouchTheBytesInMemory) {
+  const BlockLayout layout{1, 256, 2048, 32};
+  const std::vector<uint8_t> source = WeightBytes(FloatType::kFloat32, layout.num_elements(), 0, 3);
+  void* guard = mmap(nullptr, source.size(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(guard, MAP_FAILED);
+  const absl::Span<const uint8_t> untouchable(static_cast<const uint8_t*>(guard), source.size());
+  absl::StatusOr<QuantizedWeight> read =
+      QuantizeWeightBytes(FloatType::kFloat32, untouchable, layout, {QType::kInt4, true},
+                          [&](int64_t offset, int64_t size, uint8_t* dst) {
+                            std::memcpy(dst, source.data() + offset, size);
+                          });
+  munmap(guard, source.size());
+  ASSERT_TRUE(read.ok()) << read.status();
+  absl::StatusOr<QuantizedWeight> in_place =
+      QuantizeWeightBytes(FloatType::kFloat32, source, layout, {QType::kInt4, true});
+  ASSERT_TRUE(in_place.ok()) << in_place.status();
+  ExpectSameResult(*in_place, *read);
+}
+
+}  // namespace
+}  // namespace onnx_opt::quant
