@@ -372,6 +372,17 @@ inline constexpr int64_t kPieceValues = int64_t{1} << 17;
 // weights still spread over the workers.
 inline constexpr int64_t kMinPieces = 16;
 
+// Per-thread buffers for the values of a piece, kept for the thread's lifetime: fresh pages for
+// every weight cost more (page faults in a virtual machine) than quantizing a small weight.
+struct PieceBuffers {
+  std::vector<float> loaded;     // the piece's values when x is not read in place
+  std::vector<uint8_t> staging;  // 16-bit values read through x.reader, before widening
+};
+inline PieceBuffers& ThreadPieceBuffers() {
+  thread_local PieceBuffers buffers;
+  return buffers;
+}
+
 // Quantizes every block of x (layout L) and returns the error totals, measured on dequantized
 // values rounded to V (config.error_type). Scales and zero points are
 // written at [outer, num_blocks, inner] positions of `scales` / `zero_points` (which may be null).
@@ -412,9 +423,7 @@ ErrorAccumulator QuantizeBlocksAs(FloatSource x, const BlockLayout& L, const Blo
   // Per-thread scratch, indexed by ParallelFor's worker.
   struct Scratch {
     std::vector<int32_t> codes = std::vector<int32_t>(kCodeBuffer);
-    std::vector<float> column;    // a gathered column block, for searches on strided layouts
-    std::vector<float> loaded;    // the piece's values when x is not read in place
-    std::vector<uint8_t> staging;  // 16-bit values read through x.reader, before widening
+    std::vector<float> column;  // a gathered column block, for searches on strided layouts
   };
   std::vector<Scratch> scratch(parallel ? MaxWorkers() : 1);
   const float* const direct = x.direct();
@@ -524,16 +533,22 @@ ErrorAccumulator QuantizeBlocksAs(FloatSource x, const BlockLayout& L, const Blo
     } else {
       const int64_t width = col_end - col_begin;
       const int64_t rows = row_end - row_begin;
-      s.loaded.resize(rows * width);
+      PieceBuffers& buffers = ThreadPieceBuffers();
+      // Pieces beyond the usual size (very long blocks) do not stay allocated.
+      if (buffers.loaded.capacity() > 4 * kPieceValues) buffers.loaded = {};
+      if (buffers.staging.capacity() > 8 * kPieceValues) buffers.staging = {};
+      if (static_cast<int64_t>(buffers.loaded.size()) < rows * width) {
+        buffers.loaded.resize(rows * width);
+      }
       if (width == inner) {  // whole rows: one contiguous range
-        x.Load(row_begin * inner, rows * inner, s.loaded.data(), &s.staging);
+        x.Load(row_begin * inner, rows * inner, buffers.loaded.data(), &buffers.staging);
       } else {
         for (int64_t r = 0; r < rows; ++r) {
-          x.Load((row_begin + r) * inner + col_begin, width, s.loaded.data() + r * width,
-                 &s.staging);
+          x.Load((row_begin + r) * inner + col_begin, width, buffers.loaded.data() + r * width,
+                 &buffers.staging);
         }
       }
-      origin = s.loaded.data();
+      origin = buffers.loaded.data();
       stride = width;
     }
     ErrorAccumulator acc;
