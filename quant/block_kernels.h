@@ -176,6 +176,16 @@ inline bool HasF16c() {
   }();
   return has;
 }
+// AVX2 (with the OS saving its registers), for the tile loops below.
+inline bool HasAvx2() {
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!HasF16c()) return false;  // AVX and the OS's register saving, checked there
+    if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
+    return (ebx & bit_AVX2) != 0;
+  }();
+  return has;
+}
 __attribute__((target("avx,f16c"))) inline int64_t WidenHalvesF16c(const uint8_t* src, int64_t n,
                                                                    float* dst) {
   int64_t i = 0;
@@ -187,6 +197,7 @@ __attribute__((target("avx,f16c"))) inline int64_t WidenHalvesF16c(const uint8_t
 }
 #else
 inline bool HasF16c() { return false; }
+inline bool HasAvx2() { return false; }
 inline int64_t WidenHalvesF16c(const uint8_t*, int64_t, float*) { return 0; }
 #endif
 
@@ -338,6 +349,92 @@ inline void MinMax(const float* x, int64_t n, float& min_out, float& max_out) {
   max_out = mx;
 }
 
+// Per-column state of a tile (up to kTileWidth columns) of the strided kernel.
+struct TileColumns {
+  float min[64], max[64], scale[64], lo[64], hi[64];
+  int32_t zp[64];
+  double sse[64], signal[64];
+  float max_abs[64];
+};
+
+// The two loops of a strided tile, vectorised across its w columns: every column is computed on
+// its own lane, so results do not depend on the vector width. They are compiled twice, for
+// baseline x86-64 and for AVX2 (twice the lanes), and picked at run time.
+[[gnu::always_inline]] inline void TileMinMaxBody(const float* base, int64_t stride, int64_t rows,
+                                                  int64_t w, TileColumns& c) {
+  for (int64_t j = 0; j < w; ++j) c.min[j] = c.max[j] = base[j];
+  for (int64_t r = 1; r < rows; ++r) {
+    const float* row = base + r * stride;
+#pragma omp simd
+    for (int64_t j = 0; j < w; ++j) {
+      c.min[j] = std::min(c.min[j], row[j]);
+      c.max[j] = std::max(c.max[j], row[j]);
+    }
+  }
+}
+
+// Codes of `rows` rows into codes[r * w + j], with the error of each column accumulated.
+template <FloatType V>
+[[gnu::always_inline]] inline void TileQuantizeBody(const float* base, int64_t stride,
+                                                    int64_t rows, int64_t w, TileColumns& c,
+                                                    int32_t* codes) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = base + r * stride;
+    int32_t* out = codes + r * w;
+#pragma omp simd
+    for (int64_t j = 0; j < w; ++j) {
+      float v = row[j] / c.scale[j];
+      v = v > c.lo[j] ? v : c.lo[j];  // also maps NaN to lo
+      v = v < c.hi[j] ? v : c.hi[j];
+      const float q = (v + kRoundMagic) - kRoundMagic;
+      out[j] = static_cast<int32_t>(q) + c.zp[j];
+      const float e = RoundToType<V>(q * c.scale[j]) - row[j];
+      c.sse[j] += static_cast<double>(e) * e;
+      c.signal[j] += static_cast<double>(row[j]) * row[j];
+      c.max_abs[j] = std::max(c.max_abs[j], std::fabs(e));
+    }
+  }
+}
+
+inline void TileMinMaxDefault(const float* base, int64_t stride, int64_t rows, int64_t w,
+                              TileColumns& c) {
+  TileMinMaxBody(base, stride, rows, w, c);
+}
+template <FloatType V>
+void TileQuantizeDefault(const float* base, int64_t stride, int64_t rows, int64_t w,
+                         TileColumns& c, int32_t* codes) {
+  TileQuantizeBody<V>(base, stride, rows, w, c, codes);
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) inline void TileMinMaxAvx2(const float* base, int64_t stride,
+                                                           int64_t rows, int64_t w,
+                                                           TileColumns& c) {
+  TileMinMaxBody(base, stride, rows, w, c);
+}
+template <FloatType V>
+__attribute__((target("avx2"))) void TileQuantizeAvx2(const float* base, int64_t stride,
+                                                      int64_t rows, int64_t w, TileColumns& c,
+                                                      int32_t* codes) {
+  TileQuantizeBody<V>(base, stride, rows, w, c, codes);
+}
+#endif
+
+inline void TileMinMax(const float* base, int64_t stride, int64_t rows, int64_t w,
+                       TileColumns& c) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (HasAvx2()) return TileMinMaxAvx2(base, stride, rows, w, c);
+#endif
+  TileMinMaxDefault(base, stride, rows, w, c);
+}
+template <FloatType V>
+void TileQuantize(const float* base, int64_t stride, int64_t rows, int64_t w, TileColumns& c,
+                  int32_t* codes) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (HasAvx2()) return TileQuantizeAvx2<V>(base, stride, rows, w, c, codes);
+#endif
+  TileQuantizeDefault<V>(base, stride, rows, w, c, codes);
+}
+
 struct BlockConfig {
   bool symmetric = true;
   ScaleSearch search = ScaleSearch::kMinMax;
@@ -363,6 +460,7 @@ inline BlockParams ChooseParams(const float* x, int64_t n, float min_value, floa
 
 // Columns handled together when the blocked axis is not the innermost one.
 inline constexpr int64_t kTileWidth = 64;
+static_assert(kTileWidth == sizeof(TileColumns::min) / sizeof(float));
 // int32 codes buffered per unit before they are handed to the sink.
 inline constexpr int64_t kCodeBuffer = 8192;
 // Values loaded per piece of work when the weight is not read in place: enough that reads are
@@ -424,6 +522,7 @@ ErrorAccumulator QuantizeBlocksAs(FloatSource x, const BlockLayout& L, const Blo
   struct Scratch {
     std::vector<int32_t> codes = std::vector<int32_t>(kCodeBuffer);
     std::vector<float> column;  // a gathered column block, for searches on strided layouts
+    TileColumns tile;
   };
   std::vector<Scratch> scratch(parallel ? MaxWorkers() : 1);
   const float* const direct = x.direct();
@@ -451,64 +550,37 @@ ErrorAccumulator QuantizeBlocksAs(FloatSource x, const BlockLayout& L, const Blo
     }
     // Strided: a tile of up to kTileWidth columns, vectorised across columns.
     using T = QTraits<Q>;
-    float col_min[kTileWidth], col_max[kTileWidth], col_scale[kTileWidth];
-    float col_lo[kTileWidth], col_hi[kTileWidth];
-    int32_t col_zp[kTileWidth];
-    double col_sse[kTileWidth], col_signal[kTileWidth];
-    float col_max_abs[kTileWidth];
-    for (int64_t j = 0; j < w; ++j) col_min[j] = col_max[j] = base[j];
-    for (int64_t r = 1; r < len; ++r) {
-      const float* row = base + r * stride;
-#pragma omp simd
-      for (int64_t j = 0; j < w; ++j) {
-        col_min[j] = std::min(col_min[j], row[j]);
-        col_max[j] = std::max(col_max[j], row[j]);
-      }
-    }
+    TileColumns& c = s.tile;
+    TileMinMax(base, stride, len, w, c);
     for (int64_t j = 0; j < w; ++j) {
       BlockParams p;
       if (config.search == ScaleSearch::kMinMax) {
-        p = MinMaxParams<Q>(col_min[j], col_max[j], config.symmetric, config.scale_type);
+        p = MinMaxParams<Q>(c.min[j], c.max[j], config.symmetric, config.scale_type);
       } else {
         s.column.resize(len);
         for (int64_t r = 0; r < len; ++r) s.column[r] = base[r * stride + j];
-        p = SearchParams<Q>(s.column.data(), len, col_min[j], col_max[j], config);
+        p = SearchParams<Q>(s.column.data(), len, c.min[j], c.max[j], config);
       }
-      col_scale[j] = p.scale;
-      col_zp[j] = p.zero_point;
-      col_lo[j] = static_cast<float>(T::kMin - p.zero_point);
-      col_hi[j] = static_cast<float>(T::kMax - p.zero_point);
-      col_sse[j] = 0;
-      col_signal[j] = 0;
-      col_max_abs[j] = 0;
+      c.scale[j] = p.scale;
+      c.zp[j] = p.zero_point;
+      c.lo[j] = static_cast<float>(T::kMin - p.zero_point);
+      c.hi[j] = static_cast<float>(T::kMax - p.zero_point);
+      c.sse[j] = 0;
+      c.signal[j] = 0;
+      c.max_abs[j] = 0;
       scales[ob * inner + j0 + j] = p.scale;
       if (zero_points != nullptr) zero_points[ob * inner + j0 + j] = p.zero_point;
     }
     const int64_t chunk_rows = std::max<int64_t>(1, kCodeBuffer / w);
     for (int64_t r0 = 0; r0 < len; r0 += chunk_rows) {
       const int64_t rows = std::min(chunk_rows, len - r0);
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* row = base + (r0 + r) * stride;
-        int32_t* out = codes.data() + r * w;
-#pragma omp simd
-        for (int64_t j = 0; j < w; ++j) {
-          float v = row[j] / col_scale[j];
-          v = v > col_lo[j] ? v : col_lo[j];
-          v = v < col_hi[j] ? v : col_hi[j];
-          const float q = (v + kRoundMagic) - kRoundMagic;
-          out[j] = static_cast<int32_t>(q) + col_zp[j];
-          const float e = RoundToType<V>(q * col_scale[j]) - row[j];
-          col_sse[j] += static_cast<double>(e) * e;
-          col_signal[j] += static_cast<double>(row[j]) * row[j];
-          col_max_abs[j] = std::max(col_max_abs[j], std::fabs(e));
-        }
-      }
+      TileQuantize<V>(base + r0 * stride, stride, rows, w, c, codes.data());
       sink(o, d0 + r0, rows, j0, w, codes.data());
     }
     for (int64_t j = 0; j < w; ++j) {
-      acc.sse += col_sse[j];
-      acc.signal += col_signal[j];
-      acc.max_abs = std::max(acc.max_abs, col_max_abs[j]);
+      acc.sse += c.sse[j];
+      acc.signal += c.signal[j];
+      acc.max_abs = std::max(acc.max_abs, c.max_abs[j]);
     }
   };
 

@@ -1,9 +1,11 @@
-// QuantizeWeightBytes with a reader (the path for weights memory-mapped from a model file): the
-// same results as reading in place, and the bytes in memory are not touched when every run is
-// long enough to be read through the reader.
+// The kernel driver: QuantizeWeightBytes with a reader (the path for weights memory-mapped from a
+// model file) gives the same results as reading in place, and does not touch the bytes in memory
+// when every run is long enough to be read through the reader; the AVX2 tile loops give the same
+// results as the baseline ones.
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <mutex>
 #include <random>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "quant/block_kernels.h"
 #include "quant/float16.h"
 #include "quant/weight_quantizer.h"
 
@@ -138,6 +141,54 @@ TEST(QuantizeWeightReader, DoesNotTouchTheBytesInMemory) {
   ASSERT_TRUE(in_place.ok()) << in_place.status();
   ExpectSameResult(*in_place, *read);
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+template <FloatType V>
+void ExpectTileKernelsAgree(int64_t w, uint32_t seed) {
+  SCOPED_TRACE(testing::Message() << "width " << w << " type " << FloatTypeName(V));
+  constexpr int64_t kRows = 32;
+  const int64_t stride = w + 3;
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 2.0f);
+  std::vector<float> x(kRows * stride);
+  for (float& v : x) v = dist(rng);
+  internal::TileColumns baseline, avx2;
+  internal::TileMinMaxDefault(x.data(), stride, kRows, w, baseline);
+  internal::TileMinMaxAvx2(x.data(), stride, kRows, w, avx2);
+  for (int64_t j = 0; j < w; ++j) {
+    ASSERT_EQ(baseline.min[j], avx2.min[j]);
+    ASSERT_EQ(baseline.max[j], avx2.max[j]);
+    // int4-like parameters with a zero point, so that clamping happens on both sides.
+    const float scale = std::max(std::fabs(baseline.min[j]), baseline.max[j]) / 5;
+    for (internal::TileColumns* c : {&baseline, &avx2}) {
+      c->scale[j] = scale;
+      c->zp[j] = 1;
+      c->lo[j] = -8 - 1;
+      c->hi[j] = 7 - 1;
+      c->sse[j] = c->signal[j] = 0;
+      c->max_abs[j] = 0;
+    }
+  }
+  std::vector<int32_t> codes_baseline(kRows * w), codes_avx2(kRows * w);
+  internal::TileQuantizeDefault<V>(x.data(), stride, kRows, w, baseline, codes_baseline.data());
+  internal::TileQuantizeAvx2<V>(x.data(), stride, kRows, w, avx2, codes_avx2.data());
+  EXPECT_EQ(codes_baseline, codes_avx2);
+  for (int64_t j = 0; j < w; ++j) {
+    EXPECT_EQ(baseline.sse[j], avx2.sse[j]) << j;
+    EXPECT_EQ(baseline.signal[j], avx2.signal[j]) << j;
+    EXPECT_EQ(baseline.max_abs[j], avx2.max_abs[j]) << j;
+  }
+}
+
+TEST(TileKernels, Avx2GivesTheBaselineResults) {
+  if (!internal::HasAvx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  for (int64_t w : {64, 37, 1}) {
+    ExpectTileKernelsAgree<FloatType::kFloat32>(w, 11);
+    ExpectTileKernelsAgree<FloatType::kFloat16>(w, 12);
+    ExpectTileKernelsAgree<FloatType::kBFloat16>(w, 13);
+  }
+}
+#endif
 
 }  // namespace
 }  // namespace onnx_opt::quant
