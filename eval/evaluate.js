@@ -76,9 +76,14 @@ function runOnnxOpt(input, pipeline, output) {
 
 // Pipelines may name a per-model sensitivity file as @SENSITIVITY@ (mixed precision ranked by
 // measured output noise): <cache>/work/sensitivity/<target>/<model>.json, measured by
-// eval/sensitivity.js (with the config's "sensitivity_probe") when missing.
+// eval/sensitivity.js (with the config's "sensitivity_probe") when missing. A probe other than
+// the default gets its own folder, <target>/probe-<sha256 of the probe, 12 hex>/, so configs with
+// different probes do not overwrite each other's files.
+const DEFAULT_PROBE = 'quantize-weights{bits=4,block-size=32,symmetric=false}';
 function sensitivityFile(target, member, probe) {
-  const dir = path.join(cache, 'work', 'sensitivity', target);
+  const base = path.join(cache, 'work', 'sensitivity', target);
+  const dir = probe === DEFAULT_PROBE ? base
+    : path.join(base, `probe-${require('crypto').createHash('sha256').update(probe).digest('hex').slice(0, 12)}`);
   const file = path.join(dir, `${member}.json`);
   const sha = require('crypto').createHash('sha256').update(fs.readFileSync(path.join(cache, `${member}.onnx`))).digest('hex');
   const fresh = () => {
@@ -228,7 +233,8 @@ function markdown(cmd, rows, meta) {
   if (meta.merged && meta.merged.length) {
     o.push('Rows replaced or added by later runs (their own command, date and onnx-opt):', '');
     for (const m of meta.merged) {
-      o.push(`- ${m.date}: \`${m.command}\` (onnx-opt \`${m.onnxOpt}\`): ${m.rows.join(', ')}`);
+      const mbin = String(m.onnxOpt).startsWith('..') ? path.resolve(ROOT, m.onnxOpt) : m.onnxOpt;
+      o.push(`- ${m.date}: \`${m.command}\` (onnx-opt \`${mbin}\`): ${m.rows.join(', ')}`);
     }
     o.push('');
   }
@@ -414,7 +420,12 @@ function main() {
           const out = path.join(work, t.id, c.id, `${m}.onnx`);
           let pipeline = c.pipeline;
           if (pipeline.includes('@SENSITIVITY@')) {
-            const probe = c.sensitivity_probe || 'quantize-weights{bits=4,block-size=32,symmetric=false}';
+            let probe = c.sensitivity_probe || DEFAULT_PROBE;
+            if (probe.includes('@CALIBRATION@')) {
+              // sensitivity.js applies one probe to every member: one manifest fits one model only.
+              if (t.members.length !== 1) throw new Error(`sensitivity_probe with @CALIBRATION@ needs a one-model target, not ${t.id}`);
+              probe = probe.replace(/@CALIBRATION@/g, JSON.stringify(calibrationFile(t.id, m, c.calibration_limit || 0, c.calibration_max_runs || 0)));
+            }
             const q = JSON.stringify(sensitivityFile(t.id, m, probe));
             pipeline = pipeline.replace(/@SENSITIVITY@/g, q);
           }
