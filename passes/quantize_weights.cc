@@ -127,13 +127,10 @@ absl::Status QuantizeWeightsPass::RunOnModel(Model& model) {
   exclude_ = options_.ExcludeRegex();
   weights_ = options_.WeightsRegex();
   rows_.clear();
-  calibration_.reset();
-  if (!options_.calibration.value().empty()) {
-    absl::StatusOr<std::unique_ptr<CalibrationData>> c =
-        CalibrationData::Load(options_.calibration.value());
-    if (!c.ok()) return c.status();
-    calibration_ = *std::move(c);
-  }
+  absl::StatusOr<std::unique_ptr<CalibrationData>> c =
+      LoadCalibration(options_.calibration.value(), options_.mixed_precision());
+  if (!c.ok()) return c.status();
+  calibration_ = *std::move(c);
   if (options_.mixed_precision()) {
     if (absl::Status s = RunMixedPrecision(model); !s.ok()) return s;
   } else if (absl::Status s = Pass::RunOnModel(model); !s.ok()) {
@@ -366,15 +363,7 @@ void QuantizeWeightsPass::AddReportRow(const Value& weight, const Tensor& tensor
   row.format = options_.format_text.value();
   row.bits = bits;
   row.scale_search = options_.scale_search_text.value();
-  if (plan != nullptr) {
-    row.chosen = LevelName(plan->levels[plan->chosen].bits);
-    for (const PrecisionLevel& level : plan->levels) {
-      row.level_names.push_back(LevelName(level.bits));
-      row.level_errors.push_back(level.relative_error);
-      row.level_bytes.push_back(level.bytes);
-    }
-    row.reason = plan->reason;
-  }
+  if (plan != nullptr) SetMixedFields(*plan, row);
   row.block = block;
   row.bytes_before = static_cast<int64_t>(tensor.bytes().size());
   row.bytes_after = bytes_after;

@@ -107,8 +107,9 @@ absl::StatusOr<ConvParams> ConvParamsOf(const Node& node, const std::vector<int6
 }
 
 // Adds one sample's im2col patches to the per-group Hessians.
-void AccumulateConv(const NpyArray& x, const ConvParams& p, int64_t channels_per_group,
-                    std::vector<quant::Hessian>& hs) {
+// Returns the number of positions added (per group).
+int64_t AccumulateConv(const NpyArray& x, const ConvParams& p, int64_t channels_per_group,
+                       std::vector<quant::Hessian>& hs) {
   const size_t s = p.kernel.size();
   int64_t out_count = 1, kernel_count = 1;
   for (size_t i = 0; i < s; ++i) {
@@ -122,40 +123,51 @@ void AccumulateConv(const NpyArray& x, const ConvParams& p, int64_t channels_per
   const std::vector<int64_t> positions = SamplePositions(x.shape[0] * out_count);
   const double scale = static_cast<double>(x.shape[0] * out_count) / positions.size();
   const int64_t k = channels_per_group * kernel_count;
-  std::vector<int64_t> origin(s), offset(s);
-  for (int64_t g = 0; g < p.group; ++g) {
-    FloatMatrix patches = FloatMatrix::Zero(static_cast<int64_t>(positions.size()), k);
-    for (size_t r = 0; r < positions.size(); ++r) {
-      const int64_t n = positions[r] / out_count;
-      int64_t rest = positions[r] % out_count;
+  const int64_t rows = static_cast<int64_t>(positions.size());
+  // Per (position, kernel offset): the sample's flat spatial input index, or -1 in the padding.
+  // Shared by every channel and group.
+  std::vector<int64_t> source(rows * kernel_count, -1), sample(rows);
+  std::vector<int64_t> origin(s);
+  for (int64_t r = 0; r < rows; ++r) {
+    sample[r] = positions[r] / out_count;
+    int64_t rest = positions[r] % out_count;
+    for (size_t i = s; i-- > 0;) {
+      origin[i] = (rest % p.out[i]) * p.strides[i] - p.pad_begin[i];
+      rest /= p.out[i];
+    }
+    for (int64_t kidx = 0; kidx < kernel_count; ++kidx) {
+      int64_t rem = kidx, flat = 0, stride = 1;
+      bool inside = true;
       for (size_t i = s; i-- > 0;) {
-        origin[i] = (rest % p.out[i]) * p.strides[i] - p.pad_begin[i];
-        rest /= p.out[i];
+        const int64_t at = origin[i] + (rem % p.kernel[i]) * p.dilations[i];
+        rem /= p.kernel[i];
+        inside = inside && at >= 0 && at < in_dims[i];
+        flat += at * stride;
+        stride *= in_dims[i];
       }
-      for (int64_t kidx = 0; kidx < kernel_count; ++kidx) {
-        // Kernel offset -> input position; outside the input reads the zero padding.
-        int64_t rem = kidx, flat = 0;
-        bool inside = true;
-        for (size_t i = s; i-- > 0;) {
-          offset[i] = origin[i] + (rem % p.kernel[i]) * p.dilations[i];
-          rem /= p.kernel[i];
-          inside = inside && offset[i] >= 0 && offset[i] < in_dims[i];
-        }
-        if (!inside) continue;
-        for (size_t i = 0; i < s; ++i) flat = flat * in_dims[i] + offset[i];
-        for (int64_t c = 0; c < channels_per_group; ++c) {
-          const int64_t channel = g * channels_per_group + c;
-          patches(static_cast<int64_t>(r), c * kernel_count + kidx) =
-              x.values[(n * channels + channel) * in_count + flat];
+      if (inside) source[r * kernel_count + kidx] = flat;
+    }
+  }
+  FloatMatrix patches(rows, k);
+  for (int64_t g = 0; g < p.group; ++g) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t* from = source.data() + r * kernel_count;
+      for (int64_t c = 0; c < channels_per_group; ++c) {
+        const float* plane =
+            x.values.data() + (sample[r] * channels + g * channels_per_group + c) * in_count;
+        float* to = patches.data() + r * k + c * kernel_count;
+        for (int64_t kidx = 0; kidx < kernel_count; ++kidx) {
+          to[kidx] = from[kidx] < 0 ? 0.0f : plane[from[kidx]];
         }
       }
     }
     AddGram(patches, scale, hs[g]);
   }
+  return rows;
 }
 
 // Adds the rows of a [P, K] view (or its columns when `transposed`, a [K, P] view) to H.
-void AccumulateRows(const NpyArray& x, int64_t k, bool transposed, quant::Hessian& h) {
+int64_t AccumulateRows(const NpyArray& x, int64_t k, bool transposed, quant::Hessian& h) {
   const int64_t total = static_cast<int64_t>(x.values.size()) / k;
   const std::vector<int64_t> positions = SamplePositions(total);
   FloatMatrix rows(static_cast<int64_t>(positions.size()), k);
@@ -166,6 +178,7 @@ void AccumulateRows(const NpyArray& x, int64_t k, bool transposed, quant::Hessia
     }
   }
   AddGram(rows, static_cast<double>(total) / positions.size(), h);
+  return static_cast<int64_t>(positions.size());
 }
 
 // GPTQ counterpart of QuantizeWeight (quant_formats.h): same layout, spec and result form.
@@ -330,7 +343,7 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::HessiansFor(
   }
   absl::StatusOr<std::optional<LayerHessians>> h = Compute(weight, geometry, uses, why_not);
   if (!h.ok()) return h.status();
-  cache_[key] = Cached{*h, *why_not};
+  if (cache_enabled_) cache_[key] = Cached{*h, *why_not};
   return h;
 }
 
@@ -387,16 +400,16 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
         }
         absl::StatusOr<ConvParams> p = ConvParamsOf(node, w, x->shape);
         if (!p.ok()) return mismatch(p.status().message());
-        AccumulateConv(*x, *p, w[1], result.hessians);
+        result.positions += AccumulateConv(*x, *p, w[1], result.hessians);
       } else if (matmul) {
         if (x->shape.empty() || x->shape.back() != k) return mismatch("last axis must be ", k);
-        AccumulateRows(*x, k, false, result.hessians[0]);
+        result.positions += AccumulateRows(*x, k, false, result.hessians[0]);
       } else {
         const bool trans_a = node.GetInt("transA").value_or(0) != 0;
         if (x->shape.size() != 2 || x->shape[trans_a ? 0 : 1] != k) {
           return mismatch("A must be 2-D with ", k, " on axis ", trans_a ? 0 : 1);
         }
-        AccumulateRows(*x, k, trans_a, result.hessians[0]);
+        result.positions += AccumulateRows(*x, k, trans_a, result.hessians[0]);
       }
       ++result.samples;
     }
@@ -427,6 +440,14 @@ absl::StatusOr<QuantizedWeight> CalibrationData::Quantize(
       QuantizeWeightGptq(weight, role, granularity, geometry, spec, **h, damp, outcome);
   if (!q.ok()) return absl::OutOfRangeError(q.status().message());
   return q;
+}
+
+absl::StatusOr<std::unique_ptr<CalibrationData>> LoadCalibration(const std::string& path,
+                                                                 bool cache) {
+  if (path.empty()) return std::unique_ptr<CalibrationData>();
+  absl::StatusOr<std::unique_ptr<CalibrationData>> data = CalibrationData::Load(path);
+  if (data.ok()) (*data)->set_cache(cache);
+  return data;
 }
 
 absl::StatusOr<QuantizedWeight> QuantizeMaybeCalibrated(

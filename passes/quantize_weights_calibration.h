@@ -48,6 +48,7 @@ struct LayerHessians {
   std::vector<quant::Hessian> hessians;
   std::vector<int32_t> row_hessian;  // per GPTQ row; empty when one Hessian serves every row
   int64_t samples = 0;               // activation files read
+  int64_t positions = 0;             // vectors x that entered H (per group), over all samples
 };
 
 // How a weight was rounded, for the report and the statistics.
@@ -77,6 +78,9 @@ class CalibrationData {
                                                            const std::vector<WeightUse>& uses,
                                                            std::string* why_not);
 
+  // Keep each weight's Hessians for a second request (default true).
+  void set_cache(bool cache) { cache_enabled_ = cache; }
+
   // Quantizes with GPTQ when HessiansFor has data, else with plain rounding; `outcome` says
   // which. An error for bad calibration data; a weight the kernels reject (NaN) gives the
   // kernels' error with code kOutOfRange so the pass can skip it.
@@ -97,9 +101,15 @@ class CalibrationData {
                                                        std::string* why_not);
 
   std::string path_;
+  bool cache_enabled_ = true;
   absl::flat_hash_map<std::string, std::vector<std::string>> files_;  // value -> .npy paths
   absl::flat_hash_map<std::string, Cached> cache_;                    // weight key -> Hessians
 };
+
+// CalibrationData::Load, or null for an empty path (calibration= not given). `cache`: keep each
+// weight's Hessians for a second request (mixed precision measures, then quantizes).
+absl::StatusOr<std::unique_ptr<CalibrationData>> LoadCalibration(const std::string& path,
+                                                                 bool cache);
 
 // Plain rounding (QuantizeWeight) without `calibration`, else calibration->Quantize. A weight the
 // kernels reject gives kOutOfRange; other errors are calibration data errors.

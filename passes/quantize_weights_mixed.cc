@@ -11,18 +11,34 @@ namespace onnx_opt {
 
 std::string LevelName(int bits) { return bits == 0 ? "float" : absl::StrCat("int", bits); }
 
+void SetMixedFields(const MixedCandidate& plan, WeightReportRow& row) {
+  row.chosen = LevelName(plan.levels[plan.chosen].bits);
+  for (const PrecisionLevel& level : plan.levels) {
+    row.level_names.push_back(LevelName(level.bits));
+    row.level_errors.push_back(level.relative_error);
+    row.level_bytes.push_back(level.bytes);
+  }
+  row.reason = plan.reason;
+}
+
 double Sensitivity(const MixedCandidate& c, int level) {
   const double e = c.levels[level].relative_error;
+  // Calibration data: the layer's relative output error on it, when every level knows it.
+  const bool proxies = std::all_of(c.levels.begin(), c.levels.end(), [](const PrecisionLevel& l) {
+    return l.proxy_error.has_value();
+  });
   if (c.measured) {
+    if (proxies && c.levels[0].proxy_error_rtn.value_or(0) > 0) {
+      // The probe rounded plainly at the lowest level; GPTQ changes the layer's output error by
+      // the ratio of the proxies, and the model's output noise grows with its energy.
+      const double ratio = *c.levels[level].proxy_error / *c.levels[0].proxy_error_rtn;
+      return c.measured->output_noise * ratio * ratio;
+    }
     // Output noise power grows with the weight error's energy: scale the probe's measurement.
     const double probe = c.measured->weight_error;
     if (probe <= 0) return e > 0 ? c.measured->output_noise : 0;
     return c.measured->output_noise * (e / probe) * (e / probe);
   }
-  // Calibration data: the layer's relative output error on it, when every level knows it.
-  const bool proxies = std::all_of(c.levels.begin(), c.levels.end(), [](const PrecisionLevel& l) {
-    return l.proxy_error.has_value();
-  });
   const double p = proxies ? *c.levels[level].proxy_error : e;
   return p * p * static_cast<double>(c.elements);
 }
@@ -110,7 +126,8 @@ absl::StatusOr<std::optional<MixedCandidate>> MeasurePrecisions(
   candidate.key = key;
   candidate.elements = tensor.num_elements();
   for (int bits : options.MixedLevels()) {
-    PrecisionLevel level{bits, static_cast<int64_t>(tensor.bytes().size()), 0, std::nullopt};
+    PrecisionLevel level{bits, static_cast<int64_t>(tensor.bytes().size()), 0, std::nullopt,
+                         std::nullopt};
     if (bits == 0 && calibration != nullptr) level.proxy_error = 0;
     if (bits != 0) {
       QuantSpec spec = options.spec();
@@ -132,7 +149,10 @@ absl::StatusOr<std::optional<MixedCandidate>> MeasurePrecisions(
                                     *geometry, spec, uses, options.gptq_damp.value(), &rounding);
         if (absl::IsOutOfRange(q.status())) return std::optional<MixedCandidate>();
         if (!q.ok()) return q.status();
-        if (rounding.gptq && !nbits) level.proxy_error = rounding.proxy_error;
+        if (rounding.gptq && !nbits) {
+          level.proxy_error = rounding.proxy_error;
+          level.proxy_error_rtn = rounding.proxy_error_rtn;
+        }
         level.bytes += PayloadBytes(*q);
         dequantized = DequantizedValues(*q);
       }

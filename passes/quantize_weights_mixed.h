@@ -5,7 +5,9 @@
 // element count, i.e. its squared relative error weighted by its share of the model (with
 // calibration data the relative output-error proxy of GPTQ replaces the weight error); with a
 // sensitivity file (quantize_weights_sensitivity.h), the model-output noise the weight adds at
-// that level, estimated from the noise measured at the probe precision. Everything starts at the
+// that level, estimated from the noise measured at the probe precision (scaled by the weight
+// error, or with calibration data by GPTQ's output-error proxy relative to plain rounding at the
+// lowest level, which is what the probe measured). Everything starts at the
 // lowest level; the promotion (one level up) with the largest sensitivity reduction per extra
 // byte is applied first, until every weight meets max-error (weights already meeting it are not
 // promoted) or no promotion fits the byte budget.
@@ -18,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "ir/ir.h"
+#include "passes/quant_report.h"
 #include "passes/quantize_weights_calibration.h"
 #include "passes/quantize_weights_options.h"
 #include "passes/quantize_weights_sensitivity.h"
@@ -29,8 +32,10 @@ struct PrecisionLevel {
   int bits = 0;  // 4, 8, 16; 0 = kept float
   int64_t bytes = 0;
   double relative_error = 0;
-  // With calibration data (GPTQ): the relative output-error proxy sqrt(dW H dW^T / W H W^T).
+  // With calibration data (GPTQ): the relative output-error proxy sqrt(dW H dW^T / W H W^T),
+  // and the same for plain rounding at this level.
   std::optional<double> proxy_error;
+  std::optional<double> proxy_error_rtn;
 };
 
 struct MixedCandidate {
@@ -54,6 +59,9 @@ void ChoosePrecisions(std::vector<MixedCandidate>& candidates, const MixedTarget
 
 // "int4", "int8", "int16" or "float".
 std::string LevelName(int bits);
+
+// The report's mixed-precision fields of a planned weight.
+void SetMixedFields(const MixedCandidate& plan, WeightReportRow& row);
 
 // The pass's side: the block geometry of a level, a weight measured at every level of
 // options.MixedLevels() (nullopt when a kernel rejects it; an error for bad calibration data;

@@ -9,13 +9,14 @@ namespace {
 
 // A weight of `n` elements: int4 (n/2 bytes, error e4), int8 (n bytes, error e8), float (4n).
 MixedCandidate Weight(std::string key, int64_t n, double e4, double e8) {
-  return MixedCandidate{
-      std::move(key),
-      n,
-      {{4, n / 2, e4, std::nullopt}, {8, n, e8, std::nullopt}, {0, 4 * n, 0, std::nullopt}},
-      0,
-      {},
-      {}};
+  return MixedCandidate{std::move(key),
+                        n,
+                        {{4, n / 2, e4, std::nullopt, std::nullopt},
+                         {8, n, e8, std::nullopt, std::nullopt},
+                         {0, 4 * n, 0, std::nullopt, std::nullopt}},
+                        0,
+                        {},
+                        {}};
 }
 
 int64_t TotalBytes(const std::vector<MixedCandidate>& cs) {
@@ -146,6 +147,48 @@ TEST(SensitivityTable, MissingFileIsAnError) {
   absl::StatusOr<SensitivityTable> t = SensitivityTable::Load("/nonexistent/s.json");
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.status().message().find("cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace onnx_opt
+
+namespace onnx_opt {
+namespace {
+
+// With calibration data the output-error proxies rank the weights, not the weight errors.
+TEST(MixedPrecision, ProxyErrorsRankWhenEveryLevelHasOne) {
+  MixedCandidate a = Weight("a", 1000, 0.2, 0.02);  // larger weight error, small output error
+  MixedCandidate b = Weight("b", 1000, 0.1, 0.01);
+  for (MixedCandidate* c : {&a, &b}) c->levels[2].proxy_error = 0;
+  a.levels[0].proxy_error = 0.01;
+  a.levels[1].proxy_error = 0.001;
+  b.levels[0].proxy_error = 0.05;
+  b.levels[1].proxy_error = 0.005;
+  EXPECT_DOUBLE_EQ(Sensitivity(a, 0), 0.01 * 0.01 * 1000);
+  std::vector<MixedCandidate> cs = {a, b};
+  ChoosePrecisions(cs, {.max_bytes = 500 + 1000, .max_error = std::nullopt});  // one int8
+  EXPECT_EQ(cs[0].chosen, 0);
+  EXPECT_EQ(cs[1].chosen, 1);
+  // A level without a proxy (plain rounding fallback) falls back to the weight errors.
+  std::vector<MixedCandidate> fallback = {a, b};
+  fallback[1].levels[1].proxy_error.reset();
+  EXPECT_DOUBLE_EQ(Sensitivity(fallback[1], 0), 0.1 * 0.1 * 1000);
+}
+
+// A measured probe (plain rounding at the lowest level) scaled by GPTQ's proxy over plain
+// rounding's at that level.
+TEST(MixedPrecision, MeasuredSensitivityScaledByProxyRatio) {
+  MixedCandidate c = Weight("a", 1000, 0.1, 0.01);
+  c.measured = MeasuredSensitivity{};
+  c.measured->output_noise = 0.02;
+  c.measured->weight_error = 0.1;
+  c.levels[0].proxy_error = 0.03;
+  c.levels[0].proxy_error_rtn = 0.06;
+  c.levels[1].proxy_error = 0.003;
+  c.levels[2].proxy_error = 0;
+  EXPECT_NEAR(Sensitivity(c, 0), 0.02 * 0.25, 1e-15);
+  EXPECT_NEAR(Sensitivity(c, 1), 0.02 * 0.0025, 1e-15);
+  EXPECT_DOUBLE_EQ(Sensitivity(c, 2), 0);
 }
 
 }  // namespace

@@ -48,16 +48,17 @@ absl::StatusOr<Matrix> InverseCholeskyUpper(const Hessian& h, double damp) {
   if (!base.allFinite()) return absl::InvalidArgumentError("Hessian holds NaN or infinity");
   const double mean_diag = base.diagonal().mean();
   double lambda = damp * mean_diag;
+  // With P the reversal permutation, P H P = L L^T gives H = V V^T for the upper triangular
+  // V = P L P, so H^-1 = V^-T V^-1: U = V^-1 (upper) is the wanted factor, found with one
+  // Cholesky and one triangular inverse instead of an inverse and a second Cholesky.
   for (int attempt = 0; attempt <= kDampRetries; ++attempt, lambda = lambda * 10 + 1e-12) {
     Eigen::MatrixXd damped = base;
     damped.diagonal().array() += lambda;
-    Eigen::LLT<Eigen::MatrixXd> llt(damped);
+    Eigen::LLT<Eigen::MatrixXd> llt(damped.reverse());
     if (llt.info() != Eigen::Success) continue;
-    Eigen::MatrixXd inverse = llt.solve(Eigen::MatrixXd::Identity(k, k));
-    inverse = 0.5 * (inverse + inverse.transpose()).eval();
-    Eigen::LLT<Eigen::MatrixXd> llt_inverse(inverse);
-    if (llt_inverse.info() != Eigen::Success) continue;
-    Matrix upper = llt_inverse.matrixU();
+    const Eigen::MatrixXd v = Eigen::MatrixXd(llt.matrixL()).reverse();
+    Matrix upper = v.triangularView<Eigen::Upper>().solve(Eigen::MatrixXd::Identity(k, k));
+    if (!upper.allFinite()) continue;
     return upper;
   }
   return absl::InvalidArgumentError("Hessian is not positive definite even after damping");

@@ -28,21 +28,21 @@ def main():
     os.makedirs(HERE, exist_ok=True)
     rng = np.random.default_rng(7)
     values = {}
-    shapes = {"x": (1, 8, 10, 10), "h": (1, 16, 10, 10), "a": (1, 5, 64), "ga": (6, 64)}
+    shapes = {"x": (1, 8, 20, 20), "h": (1, 16, 20, 20), "a": (1, 40, 64), "ga": (40, 64),
+              "c": (1, 2, 64)}
     for name, shape in shapes.items():
         files = []
-        for sample in range(2):
+        for sample in range(1 if name == "c" else 2):
             data = correlated(rng, shape)
-            if name == "a":  # MatMul rows: correlate along the last axis (K)
-                data = np.moveaxis(correlated(rng, (1, 64, 5)), 1, 2).astype("<f4")
-            if name == "ga":
-                data = correlated(rng, (6, 64))
+            if name in ("a", "c"):  # MatMul rows: correlate along the last axis (K)
+                data = np.moveaxis(correlated(rng, (1, 64, shape[1])), 1, 2).astype("<f4")
             file = f"{name}_{sample}.npy"
             np.save(os.path.join(HERE, file), np.ascontiguousarray(data))
             files.append(file)
         values[name] = files
     # float16 for one sample: the reader widens it.
-    np.save(os.path.join(HERE, "a_half.npy"), correlated(rng, (1, 64, 5)).swapaxes(1, 2).astype("<f2").copy())
+    half = correlated(rng, (1, 64, 40)).swapaxes(1, 2).astype("<f2").copy()
+    np.save(os.path.join(HERE, "a_half.npy"), half)
     values["a"].append("a_half.npy")
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump({"format": "onnx-opt-calibration-1", "values": values}, f, indent=1)
