@@ -3,8 +3,9 @@
 # docs/results.json and docs/plots/<target>.svg (see eval/evaluate.js for options).
 #
 #   scripts/eval.sh                 full run (all targets, all configurations)
-#   scripts/eval.sh --quick         2 small targets x 3 configurations, output in
-#                                   eval/out/quick, exits 1 below eval/thresholds.json
+#   scripts/eval.sh --quick         2 small targets x configs.json's "quick" configurations
+#                                   (sensitivity files and calibration dumps made on the way),
+#                                   output in eval/out/quick, exits 1 below eval/thresholds.json
 #   scripts/eval.sh --targets ocr-rec --configs fp32,int4-b32-sym
 #
 # ONNX_OPT=/path/to/onnx-opt overrides build/driver/onnx-opt.
@@ -40,7 +41,8 @@ if ! node -e 'const s = require(process.argv[1]).sets; for (const k of ["ocr-det
   /usr/bin/python3 "$root/eval/make-inputs.py" || die "making inputs failed (apt-get install python3-numpy python3-pil python3-skimage espeak-ng sox fonts-dejavu-core)"
 fi
 
-# Calibration inputs of eval/sensitivity.js (measured-sensitivity configurations).
+# Calibration inputs of eval/sensitivity.js and eval/activations.js (measured-sensitivity and
+# GPTQ configurations).
 if ! node -e 'const s = require(process.argv[1]).sets; for (const k of ["ocr-det","ocr-rec","ocr-cls","wakeword","isnet"]) if (!s[k]) process.exit(1)' \
      "$cache/calib/inputs.json" 2>/dev/null; then
   /usr/bin/python3 "$root/eval/make-inputs.py" --calibration >/dev/null || die "making calibration inputs failed"
