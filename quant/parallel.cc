@@ -7,14 +7,30 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace onnx_opt::quant {
 namespace {
 
+// Cleared when the pool is destroyed at exit: a loop started later (by another static
+// destructor) runs serially on its caller. Constant-initialised, never destroyed.
+std::atomic<bool> pool_alive{true};
+
 class WorkerPool {
  public:
   explicit WorkerPool(int workers) {
-    for (int w = 1; w <= workers; ++w) std::thread([this, w] { Work(w); }).detach();
+    for (int w = 1; w <= workers; ++w) threads_.emplace_back([this, w] { Work(w); });
+  }
+  // At exit: wakes the workers, which are asleep between loops, and joins them.
+  ~WorkerPool() {
+    pool_alive.store(false, std::memory_order_release);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      ++generation_;
+    }
+    wake_.notify_all();
+    for (std::thread& t : threads_) t.join();
   }
 
   // False when another loop is running: the caller then runs its loop serially.
@@ -49,6 +65,7 @@ class WorkerPool {
     while (true) {
       wake_.wait(lock, [&] { return generation_ != seen; });
       seen = generation_;
+      if (stopping_) return;
       if (!open_) continue;
       ++joined_;
       lock.unlock();
@@ -70,6 +87,7 @@ class WorkerPool {
   std::condition_variable wake_;
   std::condition_variable done_;
   uint64_t generation_ = 0;
+  bool stopping_ = false;
   bool open_ = false;
   int joined_ = 0;
   int finished_ = 0;
@@ -77,12 +95,14 @@ class WorkerPool {
   const absl::FunctionRef<void(int, int64_t)>* body_ = nullptr;
   int64_t count_ = 0;
   std::atomic<int64_t> next_{0};
+  std::vector<std::thread> threads_;
 };
 
 WorkerPool* Pool() {
-  // Never destroyed: detached workers may still be waiting when the process exits.
-  static WorkerPool* pool = MaxWorkers() > 1 ? new WorkerPool(MaxWorkers() - 1) : nullptr;
-  return pool;
+  if (MaxWorkers() <= 1 || !pool_alive.load(std::memory_order_acquire)) return nullptr;
+  // Started on first use and shut down at exit, when static destruction joins the workers.
+  static WorkerPool pool(MaxWorkers() - 1);
+  return &pool;
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 // A model with a hundred medium-sized weights runs a hundred short parallel loops, and on ISNet
 // that spinning cost as much CPU time as the quantization itself (docs/performance.md). These
 // workers sleep on a condition variable instead, and a loop never waits for a worker that has not
-// woken up yet: the calling thread takes whatever work is left.
+// woken up yet: the calling thread takes whatever work is left. The workers start on the first
+// ParallelFor and are joined when the program exits (static destruction), so a program linking
+// the library ends with no thread of ours still running.
 #pragma once
 
 #include <cstdint>
