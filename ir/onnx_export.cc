@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -541,6 +542,43 @@ std::string SiblingPath(const std::string& path, const std::string& name) {
   return slash == std::string::npos ? name : absl::StrCat(path.substr(0, slash + 1), name);
 }
 
+// True when this process has the file (device and inode of `st`) memory-mapped, e.g. a loaded
+// model saved over its own file.
+bool IsMappedByThisProcess(const struct stat& st) {
+  std::FILE* maps = std::fopen("/proc/self/maps", "re");
+  if (maps == nullptr) return true;  // cannot tell: assume it is
+  bool mapped = false;
+  char line[4096];
+  while (!mapped && std::fgets(line, sizeof(line), maps) != nullptr) {
+    // start-end perms offset major:minor inode [path]
+    unsigned dev_major = 0, dev_minor = 0;
+    unsigned long long inode = 0;
+    if (std::sscanf(line, "%*s %*s %*s %x:%x %llu", &dev_major, &dev_minor, &inode) == 3 &&
+        inode != 0) {
+      mapped = inode == st.st_ino && dev_major == major(st.st_dev) && dev_minor == minor(st.st_dev);
+    }
+  }
+  std::fclose(maps);
+  return mapped;
+}
+
+// Drops the page cache of an existing file about to be replaced by a save (only a hint: its
+// content is untouched, and it stays complete on disk until the rename). The new file's pages
+// are then allocated from memory the kernel has just freed, which in a virtual machine is much
+// cheaper to fill than memory that has been idle (writing a 168 MB model took 0.16-0.29 s
+// instead of 0.43-0.72 s, docs/performance.md). Skipped when this process maps the file
+// (saving over a loaded model), whose weights would otherwise be read from disk again.
+void DropCacheOfReplacedFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (int64_t{16} << 20) &&
+      !IsMappedByThisProcess(st)) {
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  }
+  ::close(fd);
+}
+
 }  // namespace
 
 absl::Status ExportModel(const Model& model, onnx::ModelProto* out) {
@@ -597,8 +635,10 @@ absl::Status SaveModel(const Model& model, const std::string& path, const SaveOp
 
   TempFile sidecar;
   const bool has_external = !exporter.external_tensors().empty();
+  DropCacheOfReplacedFile(path);
   if (has_external) {
     std::string sidecar_path = SiblingPath(path, external_name);
+    DropCacheOfReplacedFile(sidecar_path);
     if (absl::Status s = sidecar.Open(sidecar_path); !s.ok()) return s;
     int64_t written = 0;
     for (const PendingBytes& pending : exporter.external_tensors()) {

@@ -375,9 +375,8 @@ struct TileColumns {
 
 // Codes of `rows` rows into codes[r * w + j], with the error of each column accumulated.
 template <FloatType V>
-[[gnu::always_inline]] inline void TileQuantizeBody(const float* base, int64_t stride,
-                                                    int64_t rows, int64_t w, TileColumns& c,
-                                                    int32_t* codes) {
+[[gnu::always_inline]] inline void TileQuantizeBody(const float* base, int64_t stride, int64_t rows,
+                                                    int64_t w, TileColumns& c, int32_t* codes) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = base + r * stride;
     int32_t* out = codes + r * w;
@@ -401,8 +400,8 @@ inline void TileMinMaxDefault(const float* base, int64_t stride, int64_t rows, i
   TileMinMaxBody(base, stride, rows, w, c);
 }
 template <FloatType V>
-void TileQuantizeDefault(const float* base, int64_t stride, int64_t rows, int64_t w,
-                         TileColumns& c, int32_t* codes) {
+void TileQuantizeDefault(const float* base, int64_t stride, int64_t rows, int64_t w, TileColumns& c,
+                         int32_t* codes) {
   TileQuantizeBody<V>(base, stride, rows, w, c, codes);
 }
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -419,8 +418,7 @@ __attribute__((target("avx2"))) void TileQuantizeAvx2(const float* base, int64_t
 }
 #endif
 
-inline void TileMinMax(const float* base, int64_t stride, int64_t rows, int64_t w,
-                       TileColumns& c) {
+inline void TileMinMax(const float* base, int64_t stride, int64_t rows, int64_t w, TileColumns& c) {
 #if defined(__x86_64__) && defined(__GNUC__)
   if (HasAvx2()) return TileMinMaxAvx2(base, stride, rows, w, c);
 #endif

@@ -1,12 +1,18 @@
 // Buffer::CopyTo: buffers mapped from a file copy their bytes out with pread, which gives the
 // mapping's bytes at any offset, still works once the file is unlinked, and keeps a bounded
 // number of file descriptors open.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "onnx/onnx_pb.h"
 #include "ir/onnx_io.h"
 #include "ir/tensor.h"
 #include "ir/tests/test_util.h"
@@ -114,6 +120,93 @@ TEST(MappedBuffer, LoadedRawDataIsMapped) {
   ASSERT_NE(tensor, nullptr);
   EXPECT_TRUE(tensor->buffer()->mapped());
   ExpectCopiesMatch(*tensor->buffer());
+}
+
+// Pages of `fd`'s file that are in the page cache.
+size_t ResidentPages(int fd, size_t size) {
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) return 0;
+  const size_t pages = (size + 4095) / 4096;
+  std::vector<unsigned char> resident(pages);
+  size_t count = 0;
+  if (::mincore(p, size, resident.data()) == 0) {
+    for (unsigned char r : resident) count += r & 1;
+  }
+  ::munmap(p, size);
+  return count;
+}
+
+onnx::ModelProto TinyModel() {
+  onnx::ModelProto proto;
+  proto.set_ir_version(8);
+  proto.add_opset_import()->set_version(17);
+  onnx::GraphProto* graph = proto.mutable_graph();
+  graph->set_name("g");
+  onnx::TensorProto* w = graph->add_initializer();
+  w->set_name("w");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  w->add_dims(1 << 20);
+  w->set_raw_data(Pattern(4 << 20));
+  testing::SetTensorType(graph->add_output(), "w", onnx::TensorProto::FLOAT, {1 << 20});
+  return proto;
+}
+
+// Saving over an existing file first drops that file's cached pages (the new file's pages then
+// reuse just-freed memory); the old content stays intact until the rename.
+TEST(SaveModelCache, DropsTheCacheOfTheReplacedFile) {
+  TempDir dir;
+  const std::string path = dir.File("out.onnx");
+  const size_t size = 32 << 20;
+  WriteFile(path, Pattern(size));
+  const int old_file = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(old_file, 0);
+  ASSERT_EQ(::fdatasync(old_file), 0);  // clean pages can be dropped
+  ASSERT_GT(ResidentPages(old_file, size), size / 4096 / 2);
+  absl::StatusOr<std::unique_ptr<Model>> model = ImportModel(TinyModel(), "");
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_TRUE(SaveModel(**model, path).ok());
+  EXPECT_EQ(ResidentPages(old_file, size), 0u);
+  ::close(old_file);
+  EXPECT_TRUE(LoadModel(path).ok());
+}
+
+// Bytes this process has read from storage (not from the page cache), or -1.
+int64_t StorageReadBytes() {
+  std::FILE* io = std::fopen("/proc/self/io", "re");
+  if (io == nullptr) return -1;
+  char line[256];
+  long long bytes = -1;
+  while (std::fgets(line, sizeof(line), io) != nullptr) {
+    if (std::sscanf(line, "read_bytes: %lld", &bytes) == 1) break;
+  }
+  std::fclose(io);
+  return bytes;
+}
+
+// ... but not when this process maps the file: a loaded model saved over its own file keeps its
+// weights cached, and saving does not read them from storage again.
+TEST(SaveModelCache, KeepsTheCacheOfAMappedFile) {
+  TempDir dir;
+  const std::string path = dir.File("m.onnx");
+  onnx::ModelProto proto = TinyModel();
+  proto.mutable_graph()->mutable_initializer(0)->set_raw_data(Pattern(32 << 20));
+  proto.mutable_graph()->mutable_initializer(0)->set_dims(0, 8 << 20);
+  proto.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape()
+      ->mutable_dim(0)->set_dim_value(8 << 20);
+  WriteFile(path, proto.SerializeAsString());
+  const int old_file = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(old_file, 0);
+  ASSERT_EQ(::fdatasync(old_file), 0);
+  absl::StatusOr<std::unique_ptr<Model>> model = LoadModel(path);
+  ASSERT_TRUE(model.ok()) << model.status();
+  const size_t size = proto.ByteSizeLong();
+  ASSERT_GT(ResidentPages(old_file, size), size / 4096 / 2);
+  const int64_t read_before = StorageReadBytes();
+  if (read_before < 0) GTEST_SKIP() << "no /proc/self/io";
+  ASSERT_TRUE(SaveModel(**model, path).ok());
+  EXPECT_LT(StorageReadBytes() - read_before, 1 << 20);
+  EXPECT_GT(ResidentPages(old_file, size), size / 4096 / 2);
+  ::close(old_file);
 }
 
 }  // namespace
