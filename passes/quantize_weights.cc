@@ -297,7 +297,7 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   if (!generic_uses.empty()) {
     absl::StatusOr<QuantizedWeight> q =
         QuantizeMaybeCalibrated(calibration_.get(), key, *tensor, *role, options_.granularity(),
-                                *geometry, spec, calibrated_uses, options_.gptq_damp.value(),
+                                *geometry, spec, calibrated_uses, options_.gptq(),
                                 &rounding);
     if (absl::IsOutOfRange(q.status())) return SkipNotFinite();
     if (!q.ok()) return q.status();

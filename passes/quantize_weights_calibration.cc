@@ -182,12 +182,10 @@ int64_t AccumulateRows(const NpyArray& x, int64_t k, bool transposed, quant::Hes
 }
 
 // GPTQ counterpart of QuantizeWeight (quant_formats.h): same layout, spec and result form.
-absl::StatusOr<QuantizedWeight> QuantizeWeightGptq(const Tensor& weight, const WeightRole& role,
-                                                   Granularity granularity,
-                                                   const BlockGeometry& geometry,
-                                                   const QuantSpec& spec,
-                                                   const LayerHessians& hessians, double damp,
-                                                   RoundingOutcome* outcome) {
+absl::StatusOr<QuantizedWeight> QuantizeWeightGptq(
+    const Tensor& weight, const WeightRole& role, Granularity granularity,
+    const BlockGeometry& geometry, const QuantSpec& spec, const LayerHessians& hessians,
+    const quant::GptqOptions& gptq, RoundingOutcome* outcome) {
   QuantizedWeight out;
   out.dims = weight.dims();
   out.role = role;
@@ -208,8 +206,6 @@ absl::StatusOr<QuantizedWeight> QuantizeWeightGptq(const Tensor& weight, const W
   options.search = spec.search;
   options.scale_type = *float_type;
   options.error_type = *float_type;
-  quant::GptqOptions gptq;
-  gptq.damp = damp;
   absl::StatusOr<quant::GptqResult> r =
       quant::QuantizeWeightGptq(*float_type, {weight.bytes().data(), weight.bytes().size()}, layout,
                                 options, hessians.hessians, hessians.row_hessian, gptq);
@@ -426,7 +422,7 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
 absl::StatusOr<QuantizedWeight> CalibrationData::Quantize(
     const std::string& key, const Tensor& weight, const WeightRole& role, Granularity granularity,
     const BlockGeometry& geometry, const QuantSpec& spec, const std::vector<WeightUse>& uses,
-    double damp, RoundingOutcome* outcome) {
+    const quant::GptqOptions& gptq, RoundingOutcome* outcome) {
   *outcome = RoundingOutcome{};
   absl::StatusOr<std::optional<LayerHessians>> h =
       HessiansFor(key, weight, geometry, uses, &outcome->fallback_reason);
@@ -437,7 +433,7 @@ absl::StatusOr<QuantizedWeight> CalibrationData::Quantize(
     return q;
   }
   absl::StatusOr<QuantizedWeight> q =
-      QuantizeWeightGptq(weight, role, granularity, geometry, spec, **h, damp, outcome);
+      QuantizeWeightGptq(weight, role, granularity, geometry, spec, **h, gptq, outcome);
   if (!q.ok()) return absl::OutOfRangeError(q.status().message());
   return q;
 }
@@ -453,10 +449,10 @@ absl::StatusOr<std::unique_ptr<CalibrationData>> LoadCalibration(const std::stri
 absl::StatusOr<QuantizedWeight> QuantizeMaybeCalibrated(
     CalibrationData* calibration, const std::string& key, const Tensor& weight,
     const WeightRole& role, Granularity granularity, const BlockGeometry& geometry,
-    const QuantSpec& spec, const std::vector<WeightUse>& uses, double damp,
+    const QuantSpec& spec, const std::vector<WeightUse>& uses, const quant::GptqOptions& gptq,
     RoundingOutcome* outcome) {
   if (calibration != nullptr) {
-    return calibration->Quantize(key, weight, role, granularity, geometry, spec, uses, damp,
+    return calibration->Quantize(key, weight, role, granularity, geometry, spec, uses, gptq,
                                  outcome);
   }
   *outcome = RoundingOutcome{};

@@ -87,7 +87,8 @@ class CalibrationData {
   absl::StatusOr<QuantizedWeight> Quantize(const std::string& key, const Tensor& weight,
                                            const WeightRole& role, Granularity granularity,
                                            const BlockGeometry& geometry, const QuantSpec& spec,
-                                           const std::vector<WeightUse>& uses, double damp,
+                                           const std::vector<WeightUse>& uses,
+                                           const quant::GptqOptions& gptq,
                                            RoundingOutcome* outcome);
 
  private:
@@ -116,7 +117,7 @@ absl::StatusOr<std::unique_ptr<CalibrationData>> LoadCalibration(const std::stri
 absl::StatusOr<QuantizedWeight> QuantizeMaybeCalibrated(
     CalibrationData* calibration, const std::string& key, const Tensor& weight,
     const WeightRole& role, Granularity granularity, const BlockGeometry& geometry,
-    const QuantSpec& spec, const std::vector<WeightUse>& uses, double damp,
+    const QuantSpec& spec, const std::vector<WeightUse>& uses, const quant::GptqOptions& gptq,
     RoundingOutcome* outcome);
 
 struct WeightReportRow;

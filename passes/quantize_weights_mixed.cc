@@ -146,7 +146,7 @@ absl::StatusOr<std::optional<MixedCandidate>> MeasurePrecisions(
         RoundingOutcome rounding;
         absl::StatusOr<QuantizedWeight> q =
             QuantizeMaybeCalibrated(calibration, key, tensor, role, options.granularity(),
-                                    *geometry, spec, uses, options.gptq_damp.value(), &rounding);
+                                    *geometry, spec, uses, options.gptq(), &rounding);
         if (absl::IsOutOfRange(q.status())) return std::optional<MixedCandidate>();
         if (!q.ok()) return q.status();
         if (rounding.gptq && !nbits) {

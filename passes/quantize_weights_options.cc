@@ -52,7 +52,10 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
                   "manifest (onnx-opt-calibration-1 JSON); empty: plain rounding",
                   ""),
       gptq_damp(pass, "gptq-damp",
-                "GPTQ: damping added to the Hessian diagonal, as a fraction of its mean", 0.01) {
+                "GPTQ: damping added to the Hessian diagonal, as a fraction of its mean", 0.01),
+      gptq_act_order(pass, "gptq-act-order",
+                     "GPTQ: round columns by decreasing input energy, block scales fixed up front",
+                     true) {
   gptq_damp.Range(0, 100);
   int8_block_size.Range(0, int64_t{1} << 30);
   target_size.Range(0, 1e18);
@@ -111,6 +114,13 @@ std::vector<int> QuantizeWeightsOptions::MixedLevels() const {
   if (bits.value() < 8) levels.push_back(8);
   levels.push_back(0);
   return levels;
+}
+
+quant::GptqOptions QuantizeWeightsOptions::gptq() const {
+  quant::GptqOptions o;
+  o.damp = gptq_damp.value();
+  o.act_order = gptq_act_order.value();
+  return o;
 }
 
 bool QuantizeWeightsOptions::HandlesOp(const Node& node) const {
@@ -182,8 +192,9 @@ absl::Status QuantizeWeightsOptions::Validate() const {
       return error("calibration manifest '", path, "' does not exist or cannot be read");
     }
   }
-  if (gptq_damp.is_set() && calibration.value().empty()) {
-    return error("gptq-damp= tunes data-aware rounding; add calibration=");
+  if ((gptq_damp.is_set() || gptq_act_order.is_set()) && calibration.value().empty()) {
+    return error(gptq_damp.is_set() ? "gptq-damp" : "gptq-act-order",
+                 "= tunes data-aware rounding; add calibration=");
   }
   return absl::OkStatus();
 }

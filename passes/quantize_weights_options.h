@@ -11,6 +11,7 @@
 #include "passes/pass.h"
 #include "passes/quant_formats.h"
 #include "passes/weight_layout.h"
+#include "quant/gptq.h"
 
 namespace onnx_opt {
 
@@ -37,6 +38,8 @@ class QuantizeWeightsOptions {
   // Block size for a mixed-precision level: int8-block-size for promoted int8, else block-size.
   int64_t BlockSizeFor(int level_bits) const;
   bool HandlesOp(const Node& node) const;
+  // GPTQ settings (calibration=) from gptq-damp and gptq-act-order.
+  quant::GptqOptions gptq() const;
   // Compiled `exclude` / `weights` (null when empty); Validate has checked they compile.
   std::unique_ptr<std::regex> ExcludeRegex() const;
   std::unique_ptr<std::regex> WeightsRegex() const;
@@ -60,6 +63,7 @@ class QuantizeWeightsOptions {
   PassOption<std::string> sensitivity;
   PassOption<std::string> calibration;
   PassOption<double> gptq_damp;
+  PassOption<bool> gptq_act_order;
 };
 
 }  // namespace onnx_opt

@@ -84,32 +84,61 @@ struct ChunkOutput {
   std::vector<int32_t> zero_points;  // rows x num_blocks
 };
 
-// GPTQ on `w` (rows x K, updated in place) with the inverse-Hessian factor `u`.
+// GPTQ on `w` (rows x K, updated in place) with the inverse-Hessian factor `u`. With a column
+// `order` (act-order), w and u are in that order, column c of w is column order[c] of the weight,
+// and every block's parameters are chosen up front from the original weights (static groups).
 template <QType Q>
 void GptqRows(Matrix& w, const Matrix& u, int64_t block, const BlockConfig& config,
-              ChunkOutput& out) {
+              const std::vector<int64_t>& order, ChunkOutput& out) {
   using T = QTraits<Q>;
   const int64_t rows = w.rows();
   const int64_t k = w.cols();
   const int64_t num_blocks = (k + block - 1) / block;
+  const bool reordered = !order.empty();
   out.codes.assign(rows * k, 0);
   out.dequantized.assign(rows * k, 0);
   out.scales.assign(rows * num_blocks, 1);
   out.zero_points.assign(rows * num_blocks, 0);
-  // Batches never straddle a block start: a block's parameters are chosen from fully updated
-  // weights (the in-batch updates reach every column of the batch, the GEMM the rest).
-  const int64_t width = block <= kBatchColumns ? block * (kBatchColumns / block) : kBatchColumns;
   std::vector<float> block_values;
   std::vector<BlockParams> params(rows);
+  std::vector<BlockParams> static_params;
+  if (reordered) {
+    std::vector<int64_t> position(k);
+    for (int64_t c = 0; c < k; ++c) position[order[c]] = c;
+    static_params.resize(rows * num_blocks);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t b = 0; b < num_blocks; ++b) {
+        const int64_t len = std::min(block, k - b * block);
+        block_values.resize(len);
+        for (int64_t c = 0; c < len; ++c) {
+          block_values[c] = static_cast<float>(w(r, position[b * block + c]));
+        }
+        float mn, mx;
+        internal::MinMax(block_values.data(), len, mn, mx);
+        const BlockParams p = internal::ChooseParams<Q>(block_values.data(), len, mn, mx, config);
+        static_params[r * num_blocks + b] = p;
+        out.scales[r * num_blocks + b] = p.scale;
+        out.zero_points[r * num_blocks + b] = p.zero_point;
+      }
+    }
+  }
+  // Batches never straddle a block start: a block's parameters are chosen from fully updated
+  // weights (the in-batch updates reach every column of the batch, the GEMM the rest).
+  const int64_t width =
+      reordered || block > kBatchColumns ? kBatchColumns : block * (kBatchColumns / block);
   Matrix errors;
   for (int64_t i1 = 0; i1 < k;) {
     int64_t i2 = std::min(k, i1 + width);
-    if (block > kBatchColumns) i2 = std::min(i2, (i1 / block + 1) * block);
+    if (!reordered && block > kBatchColumns) i2 = std::min(i2, (i1 / block + 1) * block);
     const int64_t batch = i2 - i1;
     errors.setZero(rows, batch);
     for (int64_t j = 0; j < batch; ++j) {
       const int64_t col = i1 + j;
-      if (col % block == 0) {
+      const int64_t target = reordered ? order[col] : col;  // column of the weight
+      if (reordered) {
+        for (int64_t r = 0; r < rows; ++r)
+          params[r] = static_params[r * num_blocks + target / block];
+      } else if (col % block == 0) {
         const int64_t len = std::min(block, k - col);
         block_values.resize(len);
         for (int64_t r = 0; r < rows; ++r) {
@@ -131,9 +160,9 @@ void GptqRows(Matrix& w, const Matrix& u, int64_t block, const BlockConfig& conf
         v = v > lo ? v : lo;
         v = v < hi ? v : hi;
         const float q = (v + internal::kRoundMagic) - internal::kRoundMagic;
-        out.codes[r * k + col] = static_cast<int32_t>(q) + p.zero_point;
+        out.codes[r * k + target] = static_cast<int32_t>(q) + p.zero_point;
         const float dq = q * p.scale;
-        out.dequantized[r * k + col] = dq;
+        out.dequantized[r * k + target] = dq;
         errors(r, j) = (w(r, col) - dq) / pivot;
       }
       if (j + 1 < batch) {
@@ -147,20 +176,20 @@ void GptqRows(Matrix& w, const Matrix& u, int64_t block, const BlockConfig& conf
 }
 
 void RunGptqRows(QType q, Matrix& w, const Matrix& u, int64_t block, const BlockConfig& config,
-                 ChunkOutput& out) {
+                 const std::vector<int64_t>& order, ChunkOutput& out) {
   switch (q) {
     case QType::kInt4:
-      return GptqRows<QType::kInt4>(w, u, block, config, out);
+      return GptqRows<QType::kInt4>(w, u, block, config, order, out);
     case QType::kUint4:
-      return GptqRows<QType::kUint4>(w, u, block, config, out);
+      return GptqRows<QType::kUint4>(w, u, block, config, order, out);
     case QType::kInt8:
-      return GptqRows<QType::kInt8>(w, u, block, config, out);
+      return GptqRows<QType::kInt8>(w, u, block, config, order, out);
     case QType::kUint8:
-      return GptqRows<QType::kUint8>(w, u, block, config, out);
+      return GptqRows<QType::kUint8>(w, u, block, config, order, out);
     case QType::kInt16:
-      return GptqRows<QType::kInt16>(w, u, block, config, out);
+      return GptqRows<QType::kInt16>(w, u, block, config, order, out);
     case QType::kUint16:
-      return GptqRows<QType::kUint16>(w, u, block, config, out);
+      return GptqRows<QType::kUint16>(w, u, block, config, order, out);
   }
 }
 
@@ -280,13 +309,30 @@ absl::StatusOr<GptqResult> QuantizeWeightGptq(FloatType type, absl::Span<const u
   absl::StatusOr<std::vector<float>> original = DecodeFloats(type, bytes);
   if (!original.ok()) return original.status();
 
+  const int64_t k = layout.axis_dim;
   std::vector<Matrix> factors;
-  for (const Hessian& h : hessians) {
-    absl::StatusOr<Matrix> u = InverseCholeskyUpper(h, gptq.damp);
+  std::vector<std::vector<int64_t>> orders(hessians.size());
+  for (size_t g = 0; g < hessians.size(); ++g) {
+    const Hessian* h = &hessians[g];
+    Hessian permuted;
+    if (gptq.act_order) {
+      // Columns with the most input energy first (ties in index order): their errors can still
+      // be compensated by every other column.
+      std::vector<int64_t>& order = orders[g];
+      order.resize(k);
+      for (int64_t i = 0; i < k; ++i) order[i] = i;
+      std::stable_sort(order.begin(), order.end(),
+                       [h](int64_t a, int64_t b) { return h->at(a, a) > h->at(b, b); });
+      permuted = Hessian::Zero(k);
+      for (int64_t i = 0; i < k; ++i) {
+        for (int64_t j = 0; j < k; ++j) permuted.values[i * k + j] = h->at(order[i], order[j]);
+      }
+      h = &permuted;
+    }
+    absl::StatusOr<Matrix> u = InverseCholeskyUpper(*h, gptq.damp);
     if (!u.ok()) return u.status();
     factors.push_back(*std::move(u));
   }
-  const int64_t k = layout.axis_dim;
   const int64_t block = layout.block_size;
   const int64_t num_blocks = layout.num_blocks();
   const std::vector<RowChunk> chunks =
@@ -305,14 +351,16 @@ absl::StatusOr<GptqResult> QuantizeWeightGptq(FloatType type, absl::Span<const u
   ParallelFor(static_cast<int64_t>(chunks.size()), [&](int, int64_t c) {
     const RowChunk& chunk = chunks[c];
     const int64_t rows = static_cast<int64_t>(chunk.rows.size());
+    const std::vector<int64_t>& order = orders[chunk.hessian];
     Matrix w(rows, k);
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t col = 0; col < k; ++col) {
-        w(r, col) = (*original)[ElementIndex(layout, chunk.rows[r], col)];
+        w(r, col) =
+            (*original)[ElementIndex(layout, chunk.rows[r], order.empty() ? col : order[col])];
       }
     }
     ChunkOutput out;
-    RunGptqRows(options.qtype, w, factors[chunk.hessian], block, config, out);
+    RunGptqRows(options.qtype, w, factors[chunk.hessian], block, config, order, out);
     // Chunks own disjoint rows: no two write the same element.
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t row = chunk.rows[r];

@@ -39,6 +39,10 @@ struct Hessian {
 struct GptqOptions {
   // Added to the diagonal: damp * mean(diag H). Dead inputs (zero diagonal) get 1 instead.
   double damp = 0.01;
+  // Act-order: round the columns in order of decreasing H diagonal (most input energy first)
+  // instead of in index order. Block scales and zero points are then chosen up front from the
+  // original weights (static groups), since a block's columns are no longer rounded together.
+  bool act_order = false;
 };
 
 struct GptqResult {

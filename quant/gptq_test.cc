@@ -297,6 +297,49 @@ TEST(GptqTest, GroupedHessians) {
               1e-9 * g->proxy_error_gptq);
 }
 
+// Act-order: with H = I every column has the same energy, the order stays natural, the static
+// block parameters are min/max of the original weights and nothing propagates: plain rounding.
+TEST(GptqTest, ActOrderWithIdentityIsPlainRounding) {
+  const BlockLayout layout{1, 70, 6, 32};
+  const std::vector<float> w = RandomWeight(layout.num_elements(), 41);
+  WeightQuantOptions options;
+  options.symmetric = false;
+  const std::vector<Hessian> hs = {Identity(70)};
+  GptqOptions gptq;
+  gptq.act_order = true;
+  absl::StatusOr<GptqResult> g = QuantizeWeightGptq(w, layout, options, hs, {}, gptq);
+  absl::StatusOr<QuantizedWeight> rtn = QuantizeWeight(w, layout, options);
+  ASSERT_TRUE(g.ok() && rtn.ok());
+  EXPECT_EQ(g->weight.data, rtn->data);
+  EXPECT_EQ(g->weight.scales, rtn->scales);
+  EXPECT_EQ(g->weight.zero_points, rtn->zero_points);
+}
+
+// Act-order on correlated inputs with very different energies per input: still far below plain
+// rounding, block parameters are those of the original weights (static groups), and the figures
+// describe exactly what DequantizeWeight gives.
+TEST(GptqTest, ActOrderCutsProxyErrorWithStaticBlocks) {
+  const BlockLayout layout{12, 150, 1, 32};  // ragged; batches of 128 cross blocks
+  const std::vector<float> w = RandomWeight(layout.num_elements(), 43);
+  const std::vector<Hessian> hs = {CorrelatedHessian(150, 500, 12)};
+  WeightQuantOptions options;
+  options.symmetric = false;
+  GptqOptions gptq;
+  gptq.act_order = true;
+  absl::StatusOr<GptqResult> g = QuantizeWeightGptq(w, layout, options, hs, {}, gptq);
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_LT(g->proxy_error_gptq, 0.5 * g->proxy_error_rtn);
+  absl::StatusOr<QuantizedWeight> rtn = QuantizeWeight(w, layout, options);
+  ASSERT_TRUE(rtn.ok());
+  EXPECT_EQ(g->weight.scales, rtn->scales);
+  EXPECT_EQ(g->weight.zero_points, rtn->zero_points);
+  EXPECT_NE(g->weight.data, rtn->data);
+  absl::StatusOr<std::vector<float>> dq = DequantizeWeight(g->weight);
+  ASSERT_TRUE(dq.ok());
+  EXPECT_NEAR(g->proxy_error_gptq, NaiveProxy(Difference(*dq, w), layout, hs, {}),
+              1e-9 * g->proxy_error_gptq);
+}
+
 TEST(GptqTest, RejectsBadInputs) {
   const BlockLayout layout{2, 8, 1, 4};
   const std::vector<float> w = RandomWeight(16, 1);
