@@ -357,6 +357,40 @@ struct TileColumns {
   float max_abs[64];
 };
 
+// MinMaxParams of the symmetric case (fixed zero point) for the w columns of a tile from their
+// min/max, vectorised: one column at a time it was 6% of a 1 GiB run. Equal to MinMaxParams
+// (tested), through the same double arithmetic and RoundToType's exact rounding.
+template <QType Q, FloatType S>
+inline void TileSymmetricScalesAs(TileColumns& c, int64_t w) {
+  using T = QTraits<Q>;
+  // FinishScale's clamp for S.
+  const double lowest = S == FloatType::kFloat16 ? 0x1p-14 : static_cast<double>(FLT_MIN);
+  const double highest = S == FloatType::kFloat16    ? 65504.0
+                         : S == FloatType::kBFloat16 ? static_cast<double>(BFloat16ToFloat(0x7F7F))
+                                                     : static_cast<double>(FLT_MAX);
+#pragma omp simd
+  for (int64_t j = 0; j < w; ++j) {
+    const bool finite = std::fabs(c.min[j]) <= FLT_MAX && std::fabs(c.max[j]) <= FLT_MAX;
+    const double amax = std::max(std::fabs(double{c.min[j]}), std::fabs(double{c.max[j]}));
+    const double clamped = std::min(std::max(amax / T::kSymmetricRange, lowest), highest);
+    const float scale = RoundToType<S>(static_cast<float>(clamped));
+    c.scale[j] = finite && amax != 0 ? scale : 1.0f;
+    c.zp[j] = T::kSymmetricZeroPoint;
+  }
+}
+template <QType Q>
+inline void TileSymmetricScales(TileColumns& c, int64_t w, FloatType scale_type) {
+  switch (scale_type) {
+    case FloatType::kFloat16:
+      return TileSymmetricScalesAs<Q, FloatType::kFloat16>(c, w);
+    case FloatType::kBFloat16:
+      return TileSymmetricScalesAs<Q, FloatType::kBFloat16>(c, w);
+    case FloatType::kFloat32:
+      break;
+  }
+  TileSymmetricScalesAs<Q, FloatType::kFloat32>(c, w);
+}
+
 // The two loops of a strided tile, vectorised across its w columns: every column is computed on
 // its own lane, so results do not depend on the vector width. They are compiled twice, for
 // baseline x86-64 and for AVX2 (twice the lanes), and picked at run time.
@@ -550,24 +584,30 @@ ErrorAccumulator QuantizeBlocksAs(FloatSource x, const BlockLayout& L, const Blo
     using T = QTraits<Q>;
     TileColumns& c = s.tile;
     TileMinMax(base, stride, len, w, c);
-    for (int64_t j = 0; j < w; ++j) {
-      BlockParams p;
-      if (config.search == ScaleSearch::kMinMax) {
-        p = MinMaxParams<Q>(c.min[j], c.max[j], config.symmetric, config.scale_type);
-      } else {
-        s.column.resize(len);
-        for (int64_t r = 0; r < len; ++r) s.column[r] = base[r * stride + j];
-        p = SearchParams<Q>(s.column.data(), len, c.min[j], c.max[j], config);
+    if (config.search == ScaleSearch::kMinMax && config.symmetric) {
+      TileSymmetricScales<Q>(c, w, config.scale_type);
+    } else {
+      for (int64_t j = 0; j < w; ++j) {
+        BlockParams p;
+        if (config.search == ScaleSearch::kMinMax) {
+          p = MinMaxParams<Q>(c.min[j], c.max[j], config.symmetric, config.scale_type);
+        } else {
+          s.column.resize(len);
+          for (int64_t r = 0; r < len; ++r) s.column[r] = base[r * stride + j];
+          p = SearchParams<Q>(s.column.data(), len, c.min[j], c.max[j], config);
+        }
+        c.scale[j] = p.scale;
+        c.zp[j] = p.zero_point;
       }
-      c.scale[j] = p.scale;
-      c.zp[j] = p.zero_point;
-      c.lo[j] = static_cast<float>(T::kMin - p.zero_point);
-      c.hi[j] = static_cast<float>(T::kMax - p.zero_point);
+    }
+    for (int64_t j = 0; j < w; ++j) {
+      c.lo[j] = static_cast<float>(T::kMin - c.zp[j]);
+      c.hi[j] = static_cast<float>(T::kMax - c.zp[j]);
       c.sse[j] = 0;
       c.signal[j] = 0;
       c.max_abs[j] = 0;
-      scales[ob * inner + j0 + j] = p.scale;
-      if (zero_points != nullptr) zero_points[ob * inner + j0 + j] = p.zero_point;
+      scales[ob * inner + j0 + j] = c.scale[j];
+      if (zero_points != nullptr) zero_points[ob * inner + j0 + j] = c.zp[j];
     }
     const int64_t chunk_rows = std::max<int64_t>(1, kCodeBuffer / w);
     for (int64_t r0 = 0; r0 < len; r0 += chunk_rows) {

@@ -5,10 +5,13 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <random>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -140,6 +143,48 @@ TEST(QuantizeWeightReader, DoesNotTouchTheBytesInMemory) {
       QuantizeWeightBytes(FloatType::kFloat32, source, layout, {QType::kInt4, true});
   ASSERT_TRUE(in_place.ok()) << in_place.status();
   ExpectSameResult(*in_place, *read);
+}
+
+template <QType Q>
+void ExpectTileScalesMatchMinMaxParams(FloatType scale_type) {
+  SCOPED_TRACE(testing::Message() << "qtype " << static_cast<int>(Q) << " scale type "
+                                  << FloatTypeName(scale_type));
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // Special ranges first (zero, denormal, huge, overflowing float16, non-finite), then random.
+  std::vector<std::pair<float, float>> ranges = {
+      {0, 0},        {-0.0f, 0},     {-1e-40f, 1e-41f}, {-1e-6f, 2e-7f},  {-3e38f, 1},
+      {-1, 3.4e38f}, {-70000, 5},    {-1, 1e5f},        {-inf, 1},        {-1, inf},
+      {nan, 1},      {-1, nan},      {-2.5f, 2.5f},     {-7, 0.5f},       {-1e-5f, 0},
+      {0, 3e-8f},    {-65504, 65504}};
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> exponent(-30, 30);
+  while (ranges.size() < 64 * 3) {
+    const float a = -std::exp2(exponent(rng)), b = std::exp2(exponent(rng));
+    ranges.emplace_back(a, b);
+  }
+  for (size_t first = 0; first < ranges.size(); first += 64) {
+    const int64_t w = std::min<int64_t>(64, ranges.size() - first);
+    internal::TileColumns c;
+    for (int64_t j = 0; j < w; ++j) std::tie(c.min[j], c.max[j]) = ranges[first + j];
+    internal::TileSymmetricScales<Q>(c, w, scale_type);
+    for (int64_t j = 0; j < w; ++j) {
+      const internal::BlockParams p =
+          internal::MinMaxParams<Q>(c.min[j], c.max[j], /*symmetric=*/true, scale_type);
+      EXPECT_EQ(std::bit_cast<uint32_t>(c.scale[j]), std::bit_cast<uint32_t>(p.scale))
+          << "range [" << c.min[j] << ", " << c.max[j] << "]: " << c.scale[j] << " vs " << p.scale;
+      EXPECT_EQ(c.zp[j], p.zero_point);
+    }
+  }
+}
+
+TEST(TileKernels, SymmetricScalesMatchMinMaxParams) {
+  for (FloatType t : {FloatType::kFloat32, FloatType::kFloat16, FloatType::kBFloat16}) {
+    ExpectTileScalesMatchMinMaxParams<QType::kInt4>(t);
+    ExpectTileScalesMatchMinMaxParams<QType::kUint4>(t);
+    ExpectTileScalesMatchMinMaxParams<QType::kInt8>(t);
+    ExpectTileScalesMatchMinMaxParams<QType::kUint16>(t);
+  }
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
