@@ -625,7 +625,8 @@ ErrorAccumulator QuantizeBlocksAs(FloatSource x, const BlockLayout& L, const Blo
   auto run_piece = [&](int worker, int64_t piece) {
     Scratch& s = scratch[worker];
     const int64_t ob_begin = whole_rows ? piece * rows_per_piece : piece / pieces_per_row;
-    const int64_t ob_end = whole_rows ? std::min(ob_begin + rows_per_piece, block_rows) : ob_begin + 1;
+    const int64_t ob_end =
+        whole_rows ? std::min(ob_begin + rows_per_piece, block_rows) : ob_begin + 1;
     const int64_t t_begin = whole_rows ? 0 : (piece % pieces_per_row) * tiles_per_piece;
     const int64_t t_end = whole_rows ? tiles : std::min(t_begin + tiles_per_piece, tiles);
     // Axis rows (o * D + d) and columns of the piece.
