@@ -545,8 +545,8 @@ ErrorAccumulator QuantizeBlocksAs(FloatSource x, const BlockLayout& L, const Blo
   const int64_t tiles_per_piece =
       whole_rows ? tiles : std::clamp(kPieceValues / (B * kTileWidth), int64_t{1}, tiles);
   const int64_t pieces_per_row = (tiles + tiles_per_piece - 1) / tiles_per_piece;
-  const int64_t pieces = whole_rows ? (block_rows + rows_per_piece - 1) / rows_per_piece
-                                    : block_rows * pieces_per_row;
+  const int64_t pieces =
+      whole_rows ? (block_rows + rows_per_piece - 1) / rows_per_piece : block_rows * pieces_per_row;
   std::vector<ErrorAccumulator> partial(pieces);
   const bool parallel = L.num_elements() >= (int64_t{1} << 15) && pieces > 1;
 

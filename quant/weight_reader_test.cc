@@ -94,8 +94,8 @@ TEST(QuantizeWeightReader, SameResultsAsReadingInPlace) {
     // Offset 1: float32 at an odd address, as raw_data in a mapped protobuf file usually is.
     const std::vector<uint8_t> storage = WeightBytes(c.type, c.layout.num_elements(), 1, 7);
     const absl::Span<const uint8_t> bytes(storage.data() + 1, storage.size() - 1);
-    absl::StatusOr<QuantizedWeight> in_place = QuantizeWeightBytes(c.type, bytes, c.layout,
-                                                                   c.options);
+    absl::StatusOr<QuantizedWeight> in_place =
+        QuantizeWeightBytes(c.type, bytes, c.layout, c.options);
     ASSERT_TRUE(in_place.ok()) << in_place.status();
     ReadLog log;
     absl::StatusOr<QuantizedWeight> read = QuantizeWeightBytes(
@@ -153,10 +153,9 @@ void ExpectTileScalesMatchMinMaxParams(FloatType scale_type) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   // Special ranges first (zero, denormal, huge, overflowing float16, non-finite), then random.
   std::vector<std::pair<float, float>> ranges = {
-      {0, 0},        {-0.0f, 0},     {-1e-40f, 1e-41f}, {-1e-6f, 2e-7f},  {-3e38f, 1},
-      {-1, 3.4e38f}, {-70000, 5},    {-1, 1e5f},        {-inf, 1},        {-1, inf},
-      {nan, 1},      {-1, nan},      {-2.5f, 2.5f},     {-7, 0.5f},       {-1e-5f, 0},
-      {0, 3e-8f},    {-65504, 65504}};
+      {0, 0},        {-0.0f, 0}, {-1e-40f, 1e-41f}, {-1e-6f, 2e-7f}, {-3e38f, 1},    {-1, 3.4e38f},
+      {-70000, 5},   {-1, 1e5f}, {-inf, 1},         {-1, inf},       {nan, 1},       {-1, nan},
+      {-2.5f, 2.5f}, {-7, 0.5f}, {-1e-5f, 0},       {0, 3e-8f},      {-65504, 65504}};
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> exponent(-30, 30);
   while (ranges.size() < 64 * 3) {

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "onnx/onnx_pb.h"
 #include "ir/onnx_io.h"
 #include "ir/tensor.h"
 #include "ir/tests/test_util.h"
+#include "onnx/onnx_pb.h"
 
 namespace onnx_opt {
 namespace {
@@ -74,8 +74,8 @@ TEST(MappedBuffer, CopyToReturnsTheMappedBytes) {
 
 TEST(MappedBuffer, InMemoryBuffersCopyTooAndAreNotMapped) {
   const std::string bytes = Pattern(400000);
-  std::shared_ptr<const Buffer> buffer = Buffer::Copy(
-      {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+  std::shared_ptr<const Buffer> buffer =
+      Buffer::Copy({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
   EXPECT_FALSE(buffer->mapped());
   ExpectCopiesMatch(*buffer);
 }
@@ -191,8 +191,13 @@ TEST(SaveModelCache, KeepsTheCacheOfAMappedFile) {
   onnx::ModelProto proto = TinyModel();
   proto.mutable_graph()->mutable_initializer(0)->set_raw_data(Pattern(32 << 20));
   proto.mutable_graph()->mutable_initializer(0)->set_dims(0, 8 << 20);
-  proto.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape()
-      ->mutable_dim(0)->set_dim_value(8 << 20);
+  proto.mutable_graph()
+      ->mutable_output(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(0)
+      ->set_dim_value(8 << 20);
   WriteFile(path, proto.SerializeAsString());
   const int old_file = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(old_file, 0);
