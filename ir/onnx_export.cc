@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -562,18 +563,42 @@ bool IsMappedByThisProcess(const struct stat& st) {
   return mapped;
 }
 
+// True when none of the file's cached pages is dirty or under writeback, per cachestat(2)
+// (Linux 6.5; not in this distribution's headers). False when that cannot be told.
+bool HasOnlyCleanPages(int fd) {
+#if defined(__linux__) && defined(SYS_cachestat)
+  constexpr long kCachestat = SYS_cachestat;
+#elif defined(__linux__)
+  constexpr long kCachestat = 451;  // the same number on every architecture
+#endif
+#ifdef __linux__
+  struct {
+    uint64_t offset = 0, length = 0;  // length 0: to the end of the file
+  } range;
+  struct {
+    uint64_t cache, dirty, writeback, evicted, recently_evicted;
+  } stat{};
+  if (::syscall(kCachestat, fd, &range, &stat, 0) != 0) return false;
+  return stat.dirty == 0 && stat.writeback == 0;
+#else
+  return false;
+#endif
+}
+
 // Drops the page cache of an existing file about to be replaced by a save (only a hint: its
 // content is untouched, and it stays complete on disk until the rename). The new file's pages
 // are then allocated from memory the kernel has just freed, which in a virtual machine is much
 // cheaper to fill than memory that has been idle (writing a 168 MB model took 0.16-0.29 s
 // instead of 0.43-0.72 s, docs/performance.md). Skipped when this process maps the file
-// (saving over a loaded model), whose weights would otherwise be read from disk again.
+// (saving over a loaded model), whose weights would otherwise be read from disk again, and when
+// the file has dirty pages: dropping starts their writeback, which the rename then waits for,
+// whereas replacing a file never written back just discards them.
 void DropCacheOfReplacedFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   struct stat st;
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (int64_t{16} << 20) &&
-      !IsMappedByThisProcess(st)) {
+      !IsMappedByThisProcess(st) && HasOnlyCleanPages(fd)) {
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
   }
   ::close(fd);

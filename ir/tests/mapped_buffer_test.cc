@@ -3,6 +3,7 @@
 // number of file descriptors open.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -181,6 +182,38 @@ int64_t StorageReadBytes() {
   }
   std::fclose(io);
   return bytes;
+}
+
+// Dirty and writeback pages of `fd`'s file (cachestat(2), Linux 6.5), or -1 when unsupported.
+int64_t NotCleanPages(int fd) {
+  struct {
+    uint64_t offset = 0, length = 0;
+  } range;
+  struct {
+    uint64_t cache, dirty, writeback, evicted, recently_evicted;
+  } stat{};
+  if (::syscall(451, fd, &range, &stat, 0) != 0) return -1;
+  return static_cast<int64_t>(stat.dirty + stat.writeback);
+}
+
+// ... nor when the replaced file has dirty pages: dropping would start their writeback (wasted
+// I/O that the rename would then wait for) instead of letting the rename discard them.
+TEST(SaveModelCache, LeavesADirtyReplacedFileAlone) {
+  TempDir dir;
+  const std::string path = dir.File("out.onnx");
+  const size_t size = 32 << 20;
+  WriteFile(path, Pattern(size));
+  const int old_file = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(old_file, 0);
+  const int64_t dirty = NotCleanPages(old_file);
+  if (dirty < 0) GTEST_SKIP() << "no cachestat(2) on this kernel";
+  if (dirty < static_cast<int64_t>(size / 4096 / 2)) GTEST_SKIP() << "written back already";
+  absl::StatusOr<std::unique_ptr<Model>> model = ImportModel(TinyModel(), "");
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_TRUE(SaveModel(**model, path).ok());
+  EXPECT_GT(ResidentPages(old_file, size), size / 4096 / 2);
+  EXPECT_GT(NotCleanPages(old_file), dirty / 2) << "writeback was started";
+  ::close(old_file);
 }
 
 // ... but not when this process maps the file: a loaded model saved over its own file keeps its
