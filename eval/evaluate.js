@@ -320,7 +320,10 @@ function replot(file, outDir, mergeFile) {
     const order = JSON.parse(fs.readFileSync(path.join(__dirname, 'configs.json'), 'utf8')).configs.map((c) => c.id);
     const fresh = add.rows.filter((r) => r.config !== 'fp32' || !j.rows.some((x) => x.target === r.target && x.config === 'fp32'));
     j.rows = mergeRows(j.rows, fresh, order);
-    j.merged = [...(j.merged || []), { date: add.date, command: add.command, onnxOpt: add.onnxOpt, rows: fresh.map((r) => `${r.target}/${r.config}`) }];
+    // Each earlier run keeps only the rows still shown; runs left with none are dropped.
+    const now = new Set(fresh.map((r) => `${r.target}/${r.config}`));
+    j.merged = [...(j.merged || []).map((m) => ({ ...m, rows: m.rows.filter((k) => !now.has(k)) })).filter((m) => m.rows.length),
+      { date: add.date, command: add.command, onnxOpt: add.onnxOpt, rows: [...now] }];
     fs.writeFileSync(file, JSON.stringify(j, null, 1) + '\n');
     console.log(`eval: merged ${fresh.length} rows of ${mergeFile} into ${file}`);
   }
