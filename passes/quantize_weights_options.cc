@@ -55,7 +55,7 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
                 "GPTQ: damping added to the Hessian diagonal, as a fraction of its mean", 0.01),
       gptq_act_order(pass, "gptq-act-order",
                      "GPTQ: round columns by decreasing input energy, block scales fixed up front",
-                     false) {
+                     true) {
   gptq_damp.Range(0, 100);
   int8_block_size.Range(0, int64_t{1} << 30);
   target_size.Range(0, 1e18);
