@@ -23,19 +23,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "ir/ir.h"
+#include "passes/npy.h"
 #include "passes/quant_formats.h"
 #include "passes/weight_layout.h"
 #include "quant/gptq.h"
 
 namespace onnx_opt {
-
-// A float array from a .npy file (format 1.0-3.0, little-endian float32 or float16, C order).
-struct NpyArray {
-  std::vector<int64_t> shape;
-  std::vector<float> values;
-};
-// Fails with one line naming `path` on a bad header, dtype, order or size.
-absl::StatusOr<NpyArray> ReadNpy(const std::string& path);
 
 // A node reading a weight at `input_index`.
 struct WeightUse {
