@@ -33,25 +33,12 @@
 #include "passes/quantize_weights_calibration.h"
 #include "passes/quantize_weights_mixed.h"
 #include "passes/quantize_weights_options.h"
+#include "passes/quantize_weights_uses.h"
 #include "passes/registry.h"
 #include "passes/utils.h"
 
 namespace onnx_opt {
 namespace {
-
-// True when input `index` of `node` is a weight input already rebuilt from integers: the output
-// of DequantizeLinear, or of the Reshape/Transpose this pass puts after it.
-bool IsDequantizedWeight(const Node& node, int index) {
-  const Value* in = node.input(index);
-  if (in == nullptr || !FindWeightRole(node, index, node.Is("MatMul") || node.Is("Gemm") ? 2 : 4))
-    return false;
-  const Node* producer = in->producer();
-  while (producer != nullptr && (producer->Is("Reshape") || producer->Is("Transpose")) &&
-         producer->input(0) != nullptr) {
-    producer = producer->input(0)->producer();
-  }
-  return producer != nullptr && producer->Is("DequantizeLinear");
-}
 
 class QuantizeWeightsPass final : public Pass {
  public:
@@ -70,10 +57,6 @@ class QuantizeWeightsPass final : public Pass {
   absl::Status RunOnGraph(Graph& graph, Model& model) override;
 
  private:
-  struct HandledUse {
-    Node* node;
-    int input_index;
-  };
   absl::Status QuantizeValue(Value* weight, Graph& graph);
   absl::Status SkipNotFinite() {
     ++skipped_not_finite_;
@@ -194,25 +177,10 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   TensorPtr tensor = GetConstantTensor(weight);
   if (tensor == nullptr) return absl::OkStatus();
   if (weights_ && !std::regex_search(weight->name(), *weights_)) return absl::OkStatus();
-  // Users that read this value as a weight, all with the first user's reduction layout.
-  std::vector<HandledUse> uses;
-  std::optional<WeightRole> role;
-  for (const Use& use : weight->uses()) {
-    if (!options_.HandlesOp(*use.node)) continue;
-    std::optional<WeightRole> r = FindWeightRole(*use.node, use.input_index, tensor->rank());
-    if (!r) continue;
-    if (exclude_ && std::regex_search(use.node->name, *exclude_)) {
-      ++skipped_excluded_;
-      continue;
-    }
-    if (role && *r != *role) {
-      ++skipped_layout_;
-      continue;
-    }
-    role = r;
-    uses.push_back({use.node, use.input_index});
-  }
-  if (uses.empty()) return absl::OkStatus();
+  WeightUses uses = SelectWeightUses(*weight, *tensor, options_, exclude_.get(), opset_);
+  skipped_excluded_ += uses.excluded;
+  skipped_layout_ += uses.layout_conflict;
+  if (uses.all.empty()) return absl::OkStatus();
   const DataType type = tensor->type();
   if (type != DataType::kFloat && type != DataType::kFloat16 && type != DataType::kBFloat16) {
     ++skipped_not_float_;
@@ -224,29 +192,17 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   }
   std::string skip_reason;
   std::optional<BlockGeometry> geometry =
-      ChooseGeometry(tensor->dims(), *role, options_.granularity(), options_.block_size.value(),
-                     options_.ragged(), &skip_reason);
+      ChooseGeometry(tensor->dims(), *uses.role, options_.granularity(),
+                     options_.block_size.value(), options_.ragged(), &skip_reason);
   if (!geometry) {
     ++skipped_ragged_;
     return absl::OkStatus();
   }
-  // MatMulNBits serves 2-D MatMul B; other users fall back to qdq where the opset allows.
-  std::vector<HandledUse> nbits_uses, generic_uses;
-  for (const HandledUse& use : uses) {
-    bool nbits = options_.format() == QuantFormat::kMatMulNBits && use.node->Is("MatMul") &&
-                 use.input_index == 1 && tensor->rank() == 2 &&
-                 tensor->type() != DataType::kBFloat16;
-    (nbits ? nbits_uses : generic_uses).push_back(use);
-  }
-  QuantFormat generic_format = options_.format();
-  if (generic_format == QuantFormat::kMatMulNBits) {
-    generic_format = QuantFormat::kQdq;
-    if (opset_ < 21 && !generic_uses.empty()) {
-      skipped_format_ += static_cast<int64_t>(generic_uses.size());
-      generic_uses.clear();
-    }
-  }
-  if (nbits_uses.empty() && generic_uses.empty()) return absl::OkStatus();
+  skipped_format_ += uses.format_refused;
+  if (uses.empty()) return absl::OkStatus();
+  const std::vector<HandledUse>& nbits_uses = uses.nbits;
+  const std::vector<HandledUse>& generic_uses = uses.generic;
+  const QuantFormat generic_format = uses.generic_format;
 
   QuantSpec spec = options_.spec();
   const MixedCandidate* plan = nullptr;
@@ -257,7 +213,7 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
     if (planning_) {
       // A weight the kernels reject gets no plan; the second walk skips it and counts why.
       absl::StatusOr<std::optional<MixedCandidate>> c =
-          MeasurePrecisions(key, *tensor, *role, options_, !nbits_uses.empty(),
+          MeasurePrecisions(key, *tensor, *uses.role, options_, !nbits_uses.empty(),
                             !generic_uses.empty(), calibration_.get(), calibrated_uses);
       if (!c.ok()) return c.status();
       if (c->has_value()) candidates_.push_back(**std::move(c));
@@ -270,7 +226,7 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
         ++mixed_float_;
         const int float_bits = tensor->type() == DataType::kFloat ? 32 : 16;
         absl::StatusOr<std::vector<float>> same = tensor->ToFloats();
-        AddReportRow(*weight, *tensor, uses.front().node->name, uses.front().node->op_type,
+        AddReportRow(*weight, *tensor, uses.all.front().node->name, uses.all.front().node->op_type,
                      geometry->block, float_bits, static_cast<int64_t>(tensor->bytes().size()),
                      same.ok() ? quant::ComputeErrorStats(*same, *same) : quant::ErrorStats{},
                      plan);
@@ -278,7 +234,8 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
         return absl::OkStatus();
       }
       ++(spec.bits == options_.spec().bits ? mixed_lowest_ : mixed_int8_);
-      if (std::optional<BlockGeometry> g = MixedGeometry(*tensor, *role, options_, spec.bits)) {
+      if (std::optional<BlockGeometry> g =
+              MixedGeometry(*tensor, *uses.role, options_, spec.bits)) {
         geometry = g;
       }
     }
@@ -295,17 +252,16 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   RoundingOutcome rounding;
   rounding.fallback_reason = "format=matmul-nbits packs with plain rounding";
   if (!generic_uses.empty()) {
-    absl::StatusOr<QuantizedWeight> q =
-        QuantizeMaybeCalibrated(calibration_.get(), key, *tensor, *role, options_.granularity(),
-                                *geometry, spec, calibrated_uses, options_.gptq(),
-                                &rounding);
+    absl::StatusOr<QuantizedWeight> q = QuantizeMaybeCalibrated(
+        calibration_.get(), key, *tensor, *uses.role, options_.granularity(), *geometry, spec,
+        calibrated_uses, options_.gptq(), &rounding);
     if (absl::IsOutOfRange(q.status())) return SkipNotFinite();
     if (!q.ok()) return q.status();
     quantized = *std::move(q);
   }
   // The report names the first user, which a MatMulNBits rewrite erases: keep its names.
-  std::string user_name = uses.front().node->name;
-  std::string user_op = uses.front().node->op_type;
+  std::string user_name = uses.all.front().node->name;
+  std::string user_op = uses.all.front().node->op_type;
   // New nodes read only new initializers, so the start of the graph is always a valid place.
   Node* first = graph.nodes().empty() ? nullptr : graph.nodes().front().get();
   const EmitSite site{graph, first, weight->name()};
