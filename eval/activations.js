@@ -21,15 +21,10 @@
 const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
-const { spawnSync } = require('child_process');
+const { dieFor, parseFlags, usageUnlessOneTarget, runOnnxOpt, loadCalibrationTarget } = require('./tool.js');
 
-const ROOT = path.resolve(__dirname, '..');
 const FORMAT = 'onnx-opt-calibration-1';
-
-function die(msg) {
-  console.error(`activations: error: ${msg}`);
-  process.exit(2);
-}
+const die = dieFor('activations');
 
 // ----------------------------------------------------------------- npy ----
 // NumPy format 1.0: magic, version, little-endian uint16 header length, a Python dict literal
@@ -103,29 +98,6 @@ function spacedRuns(n, max) {
 }
 
 // ---------------------------------------------------------------- main ----
-function parseArgs(argv) {
-  const a = { pos: [], limit: 0, maxRuns: 0 };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const val = () => { if (i + 1 >= argv.length) die(`${k} needs a value`); return argv[++i]; };
-    if (k === '--inputs') a.inputs = val();
-    else if (k === '--limit') a.limit = parseInt(val(), 10);
-    else if (k === '--max-runs') a.maxRuns = parseInt(val(), 10);
-    else if (k === '--out-dir') a.outDir = val();
-    else if (k === '-h' || k === '--help') a.help = true;
-    else if (k.startsWith('--')) die(`unknown option ${k}`);
-    else a.pos.push(k);
-  }
-  return a;
-}
-
-function onnxOpt(input, pipeline, output) {
-  const bin = process.env.ONNX_OPT || path.join(ROOT, 'build', 'driver', 'onnx-opt');
-  const r = spawnSync(bin, [input, '-p', pipeline, '-o', output], { encoding: 'utf8' });
-  if (r.error) die(`cannot run ${bin}: ${r.error.message}`);
-  if (r.status !== 0) die(`onnx-opt -p '${pipeline}' on ${input}: ${(r.stderr || '').trim().split('\n').pop()}`);
-}
-
 // A session stand-in for run.js's task runners: runs the exposed model, hands the runner the
 // original outputs and passes the exposed ones to `record`.
 function recordingSession(sess, originalOutputs, exposed, record) {
@@ -148,41 +120,23 @@ function recordingSession(sess, originalOutputs, exposed, record) {
 }
 
 async function main() {
-  const a = parseArgs(process.argv.slice(2));
-  if (a.help || a.pos.length !== 1) {
-    console.error(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 20).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
-    process.exit(a.help ? 0 : 2);
-  }
+  const a = parseFlags(process.argv.slice(2), {
+    '--inputs': ['inputs', String], '--limit': ['limit', Number], '--max-runs': ['maxRuns', Number],
+    '--out-dir': ['outDir', String],
+  }, { limit: 0, maxRuns: 0 }, die);
+  usageUnlessOneTarget(a, __filename, 20);
   const { runTask, session, cacheDir } = require('./run.js');
-  const models = JSON.parse(fs.readFileSync(path.join(__dirname, 'models.json'), 'utf8'));
-  const cfg = JSON.parse(fs.readFileSync(path.join(__dirname, 'configs.json'), 'utf8'));
-  const target = models.targets.find((t) => t.id === a.pos[0]);
-  if (!target) die(`unknown target '${a.pos[0]}' (known: ${models.targets.map((t) => t.id).join(', ')})`);
-  const byId = new Map(models.models.map((m) => [m.id, m]));
+  const { target, set, items, inputsDir, outDir, scratch, cfg, needsUpgrade, modelFile } =
+    loadCalibrationTarget(a.pos[0], a.inputs, a.limit, a.outDir, 'calibration', die);
   const cache = cacheDir();
-  const inputsDir = path.resolve(a.inputs || path.join(cache, 'calib'));
-  const manPath = path.join(inputsDir, 'inputs.json');
-  if (!fs.existsSync(manPath)) die(`no inputs at ${inputsDir} (run /usr/bin/python3 eval/make-inputs.py --calibration)`);
-  const set = JSON.parse(fs.readFileSync(manPath, 'utf8')).sets[target.task];
-  if (!set) die(`${manPath} has no '${target.task}' set`);
-  const items = a.limit > 0 ? set.items.slice(0, a.limit) : set.items;
-  const outDir = path.resolve(a.outDir || path.join(cache, 'work', 'calibration', target.id));
-  const scratch = path.join(outDir, 'scratch');
-  fs.mkdirSync(scratch, { recursive: true });
   const t0 = Date.now();
 
   const ort = require('onnxruntime-node');
   const members = [];
   for (const m of target.members) {
-    const src = path.join(cache, `${m}.onnx`);
-    if (!fs.existsSync(src)) die(`model ${src} missing (scripts/fetch-models.sh ${m})`);
-    let file = src;
-    if (byId.get(m).opset < cfg.upgrade.below_opset) {
-      file = path.join(scratch, `${m}.upgraded.onnx`);
-      onnxOpt(src, cfg.upgrade.pipeline, file);
-    }
+    const file = modelFile(m);
     const exposedFile = path.join(scratch, `${m}.exposed.onnx`);
-    onnxOpt(file, 'expose-activations', exposedFile);
+    runOnnxOpt(file, 'expose-activations', exposedFile, die);
     const plain = await ort.InferenceSession.create(file, { logSeverityLevel: 3 });
     const originalOutputs = [...plain.outputNames];
     await plain.release?.();
@@ -221,7 +175,7 @@ async function main() {
     const doc = mm.manifest.toJSON({
       model: mm.id,
       source_sha256: crypto.createHash('sha256').update(fs.readFileSync(path.join(cache, `${mm.id}.onnx`))).digest('hex'),
-      pipeline: byId.get(mm.id).opset < cfg.upgrade.below_opset ? cfg.upgrade.pipeline : null,
+      pipeline: needsUpgrade(mm.id) ? cfg.upgrade.pipeline : null,
       inputs: { dir: inputsDir, items: items.map((it) => it.file) },
       runs: { total: mm.total, written: mm.written, max_runs: a.maxRuns || null },
     });

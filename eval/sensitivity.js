@@ -18,32 +18,12 @@
 const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
-const { spawnSync } = require('child_process');
 const { runTask, session, cacheDir } = require('./run.js');
+const { dieFor, parseFlags, usageUnlessOneTarget, runOnnxOpt, loadCalibrationTarget } = require('./tool.js');
 
-const ROOT = path.resolve(__dirname, '..');
 const DEFAULT_PROBE = 'quantize-weights{bits=4,block-size=32,symmetric=false}';
 
-function die(msg) {
-  console.error(`sensitivity: error: ${msg}`);
-  process.exit(2);
-}
-
-function parseArgs(argv) {
-  const a = { pos: [], probe: DEFAULT_PROBE, limit: 0 };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const val = () => { if (i + 1 >= argv.length) die(`${k} needs a value`); return argv[++i]; };
-    if (k === '--probe') a.probe = val();
-    else if (k === '--inputs') a.inputs = val();
-    else if (k === '--limit') a.limit = parseInt(val(), 10);
-    else if (k === '--out-dir') a.outDir = val();
-    else if (k === '-h' || k === '--help') a.help = true;
-    else if (k.startsWith('--')) die(`unknown option ${k}`);
-    else a.pos.push(k);
-  }
-  return a;
-}
+const die = dieFor('sensitivity');
 
 // A pipeline option value in double quotes (passes/pipeline.cc: backslash escapes the next char).
 const quoteOption = (s) => `"${s.replace(/[\\"]/g, '\\$&')}"`;
@@ -56,12 +36,7 @@ function withOptions(probe, extra) {
   return t.endsWith('}') ? `${t.slice(0, -1)},${extra}}` : `${t}{${extra}}`;
 }
 
-function onnxOpt(input, pipeline, output) {
-  const bin = process.env.ONNX_OPT || path.join(ROOT, 'build', 'driver', 'onnx-opt');
-  const r = spawnSync(bin, [input, '-p', pipeline, '-o', output], { encoding: 'utf8' });
-  if (r.error) die(`cannot run ${bin}: ${r.error.message}`);
-  if (r.status !== 0) die(`onnx-opt -p '${pipeline}' on ${input}: ${(r.stderr || '').trim().split('\n').pop()}`);
-}
+const onnxOpt = (input, pipeline, output) => runOnnxOpt(input, pipeline, output, die);
 
 // Relative noise energy of `outs` against `refs`, summed over the output kinds (main, embeddings).
 function outputNoise(refs, outs) {
@@ -81,36 +56,16 @@ function outputNoise(refs, outs) {
 }
 
 async function main() {
-  const a = parseArgs(process.argv.slice(2));
-  if (a.help || a.pos.length !== 1) {
-    console.error(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 16).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
-    process.exit(a.help ? 0 : 2);
-  }
-  const models = JSON.parse(fs.readFileSync(path.join(__dirname, 'models.json'), 'utf8'));
-  const cfg = JSON.parse(fs.readFileSync(path.join(__dirname, 'configs.json'), 'utf8'));
-  const target = models.targets.find((t) => t.id === a.pos[0]);
-  if (!target) die(`unknown target '${a.pos[0]}' (known: ${models.targets.map((t) => t.id).join(', ')})`);
-  const byId = new Map(models.models.map((m) => [m.id, m]));
+  const a = parseFlags(process.argv.slice(2), {
+    '--probe': ['probe', String], '--inputs': ['inputs', String], '--limit': ['limit', Number],
+    '--out-dir': ['outDir', String],
+  }, { probe: DEFAULT_PROBE, limit: 0 }, die);
+  usageUnlessOneTarget(a, __filename, 16);
+  const { target, set, items, inputsDir, outDir, scratch, modelFile } =
+    loadCalibrationTarget(a.pos[0], a.inputs, a.limit, a.outDir, 'sensitivity', die);
   const cache = cacheDir();
-  const inputsDir = a.inputs || path.join(cache, 'calib');
-  const manPath = path.join(inputsDir, 'inputs.json');
-  if (!fs.existsSync(manPath)) die(`no inputs at ${inputsDir} (run /usr/bin/python3 eval/make-inputs.py --calibration)`);
-  const set = JSON.parse(fs.readFileSync(manPath, 'utf8')).sets[target.task];
-  if (!set) die(`${manPath} has no '${target.task}' set`);
-  const items = a.limit > 0 ? set.items.slice(0, a.limit) : set.items;
-  const outDir = path.resolve(a.outDir || path.join(cache, 'work', 'sensitivity', target.id));
-  const scratch = path.join(outDir, 'scratch');
-  fs.mkdirSync(scratch, { recursive: true });
-
   // The models as the evaluation quantizes them (upgraded when below the upgrade opset).
-  const files = target.members.map((m) => {
-    const src = path.join(cache, `${m}.onnx`);
-    if (!fs.existsSync(src)) die(`model ${src} missing (scripts/fetch-models.sh ${m})`);
-    if (byId.get(m).opset >= cfg.upgrade.below_opset) return src;
-    const out = path.join(scratch, `${m}.upgraded.onnx`);
-    onnxOpt(src, cfg.upgrade.pipeline, out);
-    return out;
-  });
+  const files = target.members.map(modelFile);
   const run = async (fileList) => {
     const sessions = [];
     for (const f of fileList) sessions.push(await session(f, 'basic'));
