@@ -97,25 +97,33 @@ DataType QuantizedType(const QuantSpec& spec) {
   return static_cast<DataType>(quant::QTypeToOnnx(ToQType(spec)));
 }
 
+QuantizeRequest PrepareQuantize(const Tensor& weight, const WeightRole& role,
+                                Granularity granularity, const BlockGeometry& geometry,
+                                const QuantSpec& spec) {
+  QuantizeRequest r;
+  r.result.dims = weight.dims();
+  r.result.role = role;
+  r.result.granularity = granularity;
+  r.result.geometry = geometry;
+  r.result.float_type = weight.type();
+  r.result.spec = spec;
+  r.layout = {geometry.view.outer, geometry.view.reduce, geometry.view.inner, geometry.block};
+  r.options.qtype = ToQType(spec);
+  r.options.symmetric = spec.symmetric;
+  r.options.search = spec.search;
+  r.options.scale_type = ToFloatType(weight.type());
+  r.options.error_type = ToFloatType(weight.type());
+  return r;
+}
+
 absl::StatusOr<QuantizedWeight> QuantizeWeight(const Tensor& weight, const WeightRole& role,
                                                Granularity granularity,
                                                const BlockGeometry& geometry,
                                                const QuantSpec& spec) {
-  QuantizedWeight out;
-  out.dims = weight.dims();
-  out.role = role;
-  out.granularity = granularity;
-  out.geometry = geometry;
-  out.float_type = weight.type();
-  out.spec = spec;
-  quant::BlockLayout layout{geometry.view.outer, geometry.view.reduce, geometry.view.inner,
-                            geometry.block};
-  quant::WeightQuantOptions options;
-  options.qtype = ToQType(spec);
-  options.symmetric = spec.symmetric;
-  options.search = spec.search;
-  options.scale_type = ToFloatType(weight.type());
-  options.error_type = ToFloatType(weight.type());
+  QuantizeRequest request = PrepareQuantize(weight, role, granularity, geometry, spec);
+  QuantizedWeight& out = request.result;
+  const quant::BlockLayout& layout = request.layout;
+  const quant::WeightQuantOptions& options = request.options;
   // The kernels read the tensor's bytes in place (any alignment, 16-bit types widened per block),
   // or copy them out of a mapped file with pread (cheaper than touching the mapping).
   const absl::Span<const uint8_t> bytes(weight.bytes().data(), weight.bytes().size());
@@ -266,8 +274,8 @@ absl::StatusOr<NBitsWeight> QuantizeForMatMulNBits(const Tensor& weight, const Q
   options.scale_type = ToFloatType(weight.type());
   options.error_type = ToFloatType(weight.type());
   absl::StatusOr<quant::MatMulNBitsWeight> packed = quant::QuantizeMatMulNBitsBytes(
-      ToFloatType(weight.type()), {weight.bytes().data(), weight.bytes().size()},
-      weight.dims()[0], weight.dims()[1], options);
+      ToFloatType(weight.type()), {weight.bytes().data(), weight.bytes().size()}, weight.dims()[0],
+      weight.dims()[1], options);
   if (!packed.ok()) return packed.status();
   return NBitsWeight{*std::move(packed), weight.type()};
 }

@@ -40,6 +40,17 @@ struct QuantizedWeight {
 // type) and zero points; shape constants some forms add are not counted.
 int64_t PayloadBytes(const QuantizedWeight& weight);
 
+// What quantizing `weight` with a geometry and spec starts from: the result with every field but
+// `q` filled in, and the kernels' layout and options (scales and error in the weight's type).
+struct QuantizeRequest {
+  QuantizedWeight result;
+  quant::BlockLayout layout;
+  quant::WeightQuantOptions options;
+};
+QuantizeRequest PrepareQuantize(const Tensor& weight, const WeightRole& role,
+                                Granularity granularity, const BlockGeometry& geometry,
+                                const QuantSpec& spec);
+
 // Quantizes `weight` (float, float16 or bfloat16) with the given geometry. q.stats measure the
 // error after rounding the dequantized values to the weight's type, as the runtime computes them.
 absl::StatusOr<QuantizedWeight> QuantizeWeight(const Tensor& weight, const WeightRole& role,

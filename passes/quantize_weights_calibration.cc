@@ -165,29 +165,11 @@ absl::StatusOr<QuantizedWeight> QuantizeWeightGptq(
     const Tensor& weight, const WeightRole& role, Granularity granularity,
     const BlockGeometry& geometry, const QuantSpec& spec, const LayerHessians& hessians,
     const quant::GptqOptions& gptq, RoundingOutcome* outcome) {
-  QuantizedWeight out;
-  out.dims = weight.dims();
-  out.role = role;
-  out.granularity = granularity;
-  out.geometry = geometry;
-  out.float_type = weight.type();
-  out.spec = spec;
-  const quant::BlockLayout layout{geometry.view.outer, geometry.view.reduce, geometry.view.inner,
-                                  geometry.block};
-  const std::optional<quant::FloatType> float_type =
-      quant::FloatTypeFromOnnx(static_cast<int32_t>(weight.type()));
-  const std::optional<quant::QType> qtype =
-      quant::QTypeFromOnnx(static_cast<int32_t>(QuantizedType(spec)));
-  if (!float_type || !qtype) return absl::InvalidArgumentError("unsupported weight type");
-  quant::WeightQuantOptions options;
-  options.qtype = *qtype;
-  options.symmetric = spec.symmetric;
-  options.search = spec.search;
-  options.scale_type = *float_type;
-  options.error_type = *float_type;
-  absl::StatusOr<quant::GptqResult> r =
-      quant::QuantizeWeightGptq(*float_type, {weight.bytes().data(), weight.bytes().size()}, layout,
-                                options, hessians.hessians, hessians.row_hessian, gptq);
+  QuantizeRequest request = PrepareQuantize(weight, role, granularity, geometry, spec);
+  QuantizedWeight& out = request.result;
+  absl::StatusOr<quant::GptqResult> r = quant::QuantizeWeightGptq(
+      request.options.scale_type, {weight.bytes().data(), weight.bytes().size()}, request.layout,
+      request.options, hessians.hessians, hessians.row_hessian, gptq);
   if (!r.ok()) return r.status();
   outcome->gptq = true;
   outcome->proxy_error = r->RelativeProxyError();
