@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -35,10 +36,11 @@ std::string Pattern(size_t size) {
 }
 
 void ExpectCopiesMatch(const Buffer& buffer) {
-  // Page-straddling, unaligned, empty and whole ranges.
+  // Page-straddling, unaligned, empty and whole ranges (buffers here are at least 300000 bytes).
   const size_t size = buffer.size();
   const std::vector<std::pair<size_t, size_t>> ranges = {
-      {0, size}, {1, 4095}, {4093, 9000}, {size - 3, 3}, {size / 2, 0}, {12345, 300000}};
+      {0, size},     {1, 4095},     {4093, 9000},
+      {size - 3, 3}, {size / 2, 0}, {12345, std::min<size_t>(300000, size - 12345)}};
   for (const auto& [offset, length] : ranges) {
     std::vector<uint8_t> copy(length + 1, 0xAB);
     buffer.CopyTo(offset, length, copy.data());
