@@ -102,9 +102,8 @@ TEST(MappedBuffer, OpenDescriptorsAreBounded) {
   EXPECT_EQ(OpenDescriptors(), before);
 }
 
-TEST(MappedBuffer, LoadedRawDataIsMapped) {
-  TempDir dir;
-  const std::string path = dir.File("m.onnx");
+// A model whose only initializer, "w", is a graph output of `elements` float32 values.
+onnx::ModelProto OneWeightModel(int64_t elements) {
   onnx::ModelProto proto;
   proto.set_ir_version(8);
   proto.add_opset_import()->set_version(17);
@@ -113,10 +112,16 @@ TEST(MappedBuffer, LoadedRawDataIsMapped) {
   onnx::TensorProto* w = graph->add_initializer();
   w->set_name("w");
   w->set_data_type(onnx::TensorProto::FLOAT);
-  w->add_dims(100000);
-  w->set_raw_data(Pattern(400000));
-  testing::SetTensorType(graph->add_output(), "w", onnx::TensorProto::FLOAT, {100000});
-  WriteFile(path, proto.SerializeAsString());
+  w->add_dims(elements);
+  w->set_raw_data(Pattern(4 * elements));
+  testing::SetTensorType(graph->add_output(), "w", onnx::TensorProto::FLOAT, {elements});
+  return proto;
+}
+
+TEST(MappedBuffer, LoadedRawDataIsMapped) {
+  TempDir dir;
+  const std::string path = dir.File("m.onnx");
+  WriteFile(path, OneWeightModel(100000).SerializeAsString());
   absl::StatusOr<std::unique_ptr<Model>> model = LoadModel(path);
   ASSERT_TRUE(model.ok()) << model.status();
   const TensorPtr& tensor = (*model)->graph->FindValue("w")->initializer();
@@ -139,21 +144,6 @@ size_t ResidentPages(int fd, size_t size) {
   return count;
 }
 
-onnx::ModelProto TinyModel() {
-  onnx::ModelProto proto;
-  proto.set_ir_version(8);
-  proto.add_opset_import()->set_version(17);
-  onnx::GraphProto* graph = proto.mutable_graph();
-  graph->set_name("g");
-  onnx::TensorProto* w = graph->add_initializer();
-  w->set_name("w");
-  w->set_data_type(onnx::TensorProto::FLOAT);
-  w->add_dims(1 << 20);
-  w->set_raw_data(Pattern(4 << 20));
-  testing::SetTensorType(graph->add_output(), "w", onnx::TensorProto::FLOAT, {1 << 20});
-  return proto;
-}
-
 // Saving over an existing file first drops that file's cached pages (the new file's pages then
 // reuse just-freed memory); the old content stays intact until the rename.
 TEST(SaveModelCache, DropsTheCacheOfTheReplacedFile) {
@@ -165,7 +155,7 @@ TEST(SaveModelCache, DropsTheCacheOfTheReplacedFile) {
   ASSERT_GE(old_file, 0);
   ASSERT_EQ(::fdatasync(old_file), 0);  // clean pages can be dropped
   ASSERT_GT(ResidentPages(old_file, size), size / 4096 / 2);
-  absl::StatusOr<std::unique_ptr<Model>> model = ImportModel(TinyModel(), "");
+  absl::StatusOr<std::unique_ptr<Model>> model = ImportModel(OneWeightModel(1 << 20), "");
   ASSERT_TRUE(model.ok()) << model.status();
   ASSERT_TRUE(SaveModel(**model, path).ok());
   EXPECT_EQ(ResidentPages(old_file, size), 0u);
@@ -210,7 +200,7 @@ TEST(SaveModelCache, LeavesADirtyReplacedFileAlone) {
   const int64_t dirty = NotCleanPages(old_file);
   if (dirty < 0) GTEST_SKIP() << "no cachestat(2) on this kernel";
   if (dirty < static_cast<int64_t>(size / 4096 / 2)) GTEST_SKIP() << "written back already";
-  absl::StatusOr<std::unique_ptr<Model>> model = ImportModel(TinyModel(), "");
+  absl::StatusOr<std::unique_ptr<Model>> model = ImportModel(OneWeightModel(1 << 20), "");
   ASSERT_TRUE(model.ok()) << model.status();
   ASSERT_TRUE(SaveModel(**model, path).ok());
   EXPECT_GT(ResidentPages(old_file, size), size / 4096 / 2);
@@ -223,7 +213,7 @@ TEST(SaveModelCache, LeavesADirtyReplacedFileAlone) {
 TEST(SaveModelCache, KeepsTheCacheOfAMappedFile) {
   TempDir dir;
   const std::string path = dir.File("m.onnx");
-  onnx::ModelProto proto = TinyModel();
+  onnx::ModelProto proto = OneWeightModel(1 << 20);
   proto.mutable_graph()->mutable_initializer(0)->set_raw_data(Pattern(32 << 20));
   proto.mutable_graph()->mutable_initializer(0)->set_dims(0, 8 << 20);
   proto.mutable_graph()
