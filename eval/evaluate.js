@@ -217,6 +217,7 @@ function metricCell(r) {
   if (!r.metric) return '';
   const m = r.metric;
   let s = `${m.name} ${m.value}`;
+  if (m.summary) s += `, ${m.summary}`;
   if (m.flips_vs_fp32 !== undefined) s += `, flips ${m.flips_vs_fp32}`;
   if (r.fidelity_embeddings && r.config !== 'fp32') s += `; embeddings SQNR ${r.fidelity_embeddings.sqnr_db} dB`;
   if (m.line_accuracy !== undefined) s += `, lines exact ${m.line_accuracy}`;

@@ -21,6 +21,7 @@ const fs = require('fs');
 const path = require('path');
 const os = require('os');
 const crypto = require('crypto');
+const { detSetMetric, detSummary } = require('./det-metric.js');
 
 let ort;
 try {
@@ -214,7 +215,11 @@ function taskMetric(task, set, items, outs, refs, ctx) {
       const c = maskCounts(refs ? refs[i].main : outs[i].main, outs[i].main, thr);
       inter += c.inter; uni += c.uni; pos += c.pos; n += outs[i].main.length;
     });
-    return { name: `mask IoU@${thr} vs fp32`, value: uni ? +(inter / uni).toFixed(5) : 1, positive_fraction: +(pos / n).toFixed(5) };
+    const mask = { name: `mask IoU@${thr} vs fp32`, value: uni ? +(inter / uni).toFixed(5) : 1, positive_fraction: +(pos / n).toFixed(5) };
+    if (task === 'isnet') return mask;
+    // Boxes (eval/det-metric.js); `summary` follows the mask IoU in the results table.
+    const boxes = detSetMetric(outs, refs, items, { threshold: thr });
+    return { ...mask, summary: detSummary(boxes), ...boxes };
   }
   if (task === 'wakeword') {
     const thr = set.threshold;
@@ -370,4 +375,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { levenshtein, ctcGreedy, Fidelity, maskCounts, median, runTask, session, cacheDir };
+module.exports = { levenshtein, ctcGreedy, Fidelity, maskCounts, median, runTask, session, cacheDir, taskMetric };
