@@ -52,11 +52,13 @@ function components(mask, w, h) {
 }
 
 // DB's unclip for an axis-aligned box: grow each side by area * ratio / perimeter, clipped to
-// the w x h image.
-function unclip(box, ratio, w, h) {
+// the w x h image. area defaults to the box's; detBoxes passes the component's pixel count,
+// which for slanted text is the area of the band DB would unclip (its tilted rectangle), not of
+// the taller axis-aligned box (whose area would inflate the offset several times over).
+function unclip(box, ratio, w, h, area = (box[2] - box[0]) * (box[3] - box[1])) {
   const [x0, y0, x1, y1] = box;
   const bw = x1 - x0, bh = y1 - y0;
-  const d = (bw * bh * ratio) / (2 * (bw + bh));
+  const d = (area * ratio) / (2 * (bw + bh));
   return [Math.max(0, x0 - d), Math.max(0, y0 - d), Math.min(w, x1 + d), Math.min(h, y1 + d)];
 }
 
@@ -69,7 +71,7 @@ function detBoxes(prob, w, h, opts = {}) {
   for (const c of components((i) => prob[i] >= o.threshold, w, h)) {
     if (c.pixels < o.minPixels) continue;
     const b = [c.x0, c.y0, c.x1, c.y1];
-    boxes.push(o.unclipRatio > 0 ? unclip(b, o.unclipRatio, w, h) : b);
+    boxes.push(o.unclipRatio > 0 ? unclip(b, o.unclipRatio, w, h, c.pixels) : b);
   }
   return boxes;
 }

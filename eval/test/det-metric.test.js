@@ -66,6 +66,9 @@ test('unclip: offset area*ratio/perimeter on every side, clipped to the image', 
   const d = (10 * 4 * 1.5) / 28;
   const b = unclip([20, 20, 30, 24], 1.5, 100, 100);
   [20 - d, 20 - d, 30 + d, 24 + d].forEach((v, i) => near(b[i], v));
+  const e = (20 * 1.5) / 28; // a given area (the component's pixels)
+  const c = unclip([20, 20, 30, 24], 1.5, 100, 100, 20);
+  [20 - e, 20 - e, 30 + e, 24 + e].forEach((v, i) => near(c[i], v));
   assert.deepStrictEqual(unclip([0, 0, 10, 4], 1.5, 11, 5), [0, 0, 11, 5]);
 });
 
@@ -91,6 +94,19 @@ test('detBoxes: drops components under minPixels, box edges, unclip 0 keeps the 
   assert.deepStrictEqual(detBoxes(t.m, t.w, t.h, { minPixels: 1, unclipRatio: 0, threshold: 0.5 }), [[1, 1, 3, 2]]);
   assert.deepStrictEqual(detBoxes(t.m, t.w, t.h, { minPixels: 1, unclipRatio: 0, threshold: 0.28 }), [[0, 0, 4, 2]]);
   assert.throws(() => detBoxes(m, w + 1, h), /40 values, not 11x4/);
+  // A slanted stroke: unclip uses its 6 pixels as the area, not its 6x2 box's 12 pixels, so
+  // slanted text is not grown by the empty corners of its axis-aligned box.
+  const s = map([
+    '.........',
+    '.##......',
+    '...##....',
+    '.....##..',
+    '.........',
+  ]);
+  const ds = (6 * 1.5) / (2 * (6 + 3));
+  const got = detBoxes(s.m, s.w, s.h, { minPixels: 2 });
+  assert.strictEqual(got.length, 1);
+  [1 - ds, 1 - ds, 7 + ds, 4 + ds].forEach((v, i) => near(got[0][i], v));
 });
 
 test('boxIoU: overlap, containment, touching and disjoint boxes', () => {
