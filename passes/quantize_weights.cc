@@ -30,6 +30,7 @@
 #include "passes/pass.h"
 #include "passes/quant_formats.h"
 #include "passes/quant_report.h"
+#include "passes/quantize_weights_bias.h"
 #include "passes/quantize_weights_calibration.h"
 #include "passes/quantize_weights_mixed.h"
 #include "passes/quantize_weights_options.h"
@@ -67,6 +68,10 @@ class QuantizeWeightsPass final : public Pass {
                     std::string user_op, int64_t block, int bits, int64_t bytes_after,
                     const quant::ErrorStats& error, const MixedCandidate* plan);
   absl::Status RunMixedPrecision(Model& model);
+  // bias-correction=true: moves the output mean shift of rounding into the user's bias.
+  absl::Status CorrectBiasOf(const Tensor& tensor, const std::vector<HandledUse>& uses,
+                             const std::vector<float>& quantized, const RoundingOutcome& rounding,
+                             Graph& graph);
 
   QuantizeWeightsOptions options_{this};
   PassStatistic quantized_{this, "weights-quantized", "Weights stored quantized"};
@@ -93,6 +98,9 @@ class QuantizeWeightsPass final : public Pass {
   PassStatistic gptq_{this, "gptq-weights", "calibration=: weights rounded with GPTQ"};
   PassStatistic gptq_fallback_{this, "gptq-fallback-rtn",
                                "calibration=: weights plainly rounded (no data, op unsupported)"};
+  PassStatistic bias_corrected_{this, "bias-corrected", "bias-correction: biases corrected"};
+  PassStatistic bias_skipped_{this, "bias-correction-skipped",
+                              "bias-correction: weights without data, shared, or no float bias"};
   std::unique_ptr<CalibrationData> calibration_;
 
   std::unique_ptr<std::regex> exclude_;
@@ -278,6 +286,10 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
     error = nbits->packed.stats;
   }
   if (quantized) {
+    // Emitting moves the payload out: decode first for bias correction.
+    const std::vector<float> dequantized = options_.bias_correction.value() && !planning_
+                                               ? DequantizedValues(*quantized)
+                                               : std::vector<float>();
     absl::StatusOr<Value*> value =
         generic_format == QuantFormat::kQdq       ? EmitQdq(*quantized, site, &bytes_after)
         : generic_format == QuantFormat::kQdqAxis ? EmitQdqAxis(*quantized, site, &bytes_after)
@@ -285,6 +297,12 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
     if (!value.ok()) return value.status();
     for (const HandledUse& use : generic_uses) use.node->SetInput(use.input_index, *value);
     error = quantized->q.stats;
+    if (!dequantized.empty()) {
+      if (absl::Status s = CorrectBiasOf(*tensor, generic_uses, dequantized, rounding, graph);
+          !s.ok()) {
+        return s;
+      }
+    }
   }
   ++quantized_;
   bytes_before_ += static_cast<int64_t>(tensor->bytes().size());
@@ -303,6 +321,24 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
     if (Node* constant = weight->producer()) return graph.EraseNode(constant);
     return graph.EraseValue(weight);
   }
+  return absl::OkStatus();
+}
+
+absl::Status QuantizeWeightsPass::CorrectBiasOf(const Tensor& tensor,
+                                                const std::vector<HandledUse>& uses,
+                                                const std::vector<float>& quantized,
+                                                const RoundingOutcome& rounding, Graph& graph) {
+  // A shared weight's users see different inputs: one bias cannot serve them all.
+  if (rounding.input_means.empty() || uses.size() != 1) {
+    ++bias_skipped_;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<float>> weight = tensor.ToFloats();
+  if (!weight.ok()) return weight.status();
+  absl::StatusOr<BiasCorrection> done = CorrectBias(graph, *uses.front().node, tensor.dims(),
+                                                    *weight, quantized, rounding.input_means);
+  if (!done.ok()) return done.status();
+  ++(done->applied ? bias_corrected_ : bias_skipped_);
   return absl::OkStatus();
 }
 

@@ -45,6 +45,18 @@ void AddGram(const FloatMatrix& x, double scale, quant::Hessian& h) {
   }
 }
 
+// The running sums of one Hessian's data: H and the sum of the vectors x.
+struct InputAccumulator {
+  quant::Hessian* hessian;
+  std::vector<double>* sums;
+
+  void Add(const FloatMatrix& x, double scale) const {
+    const Eigen::VectorXd column_sums = x.cast<double>().colwise().sum().transpose();
+    for (int64_t c = 0; c < x.cols(); ++c) (*sums)[c] += scale * column_sums[c];
+    AddGram(x, scale, *hessian);
+  }
+};
+
 // Convolution parameters of a Conv node for a weight [M, C/g, k...] and an input [N, C, d...].
 struct ConvParams {
   int64_t group = 1;
@@ -85,10 +97,10 @@ absl::StatusOr<ConvParams> ConvParamsOf(const Node& node, const std::vector<int6
   return p;
 }
 
-// Adds one sample's im2col patches to the per-group Hessians.
+// Adds one sample's im2col patches to the per-group accumulators.
 // Returns the number of positions added (per group).
 int64_t AccumulateConv(const NpyArray& x, const ConvParams& p, int64_t channels_per_group,
-                       std::vector<quant::Hessian>& hs) {
+                       const std::vector<InputAccumulator>& groups) {
   const size_t s = p.kernel.size();
   int64_t out_count = 1, kernel_count = 1;
   for (size_t i = 0; i < s; ++i) {
@@ -140,13 +152,14 @@ int64_t AccumulateConv(const NpyArray& x, const ConvParams& p, int64_t channels_
         }
       }
     }
-    AddGram(patches, scale, hs[g]);
+    groups[g].Add(patches, scale);
   }
   return rows;
 }
 
-// Adds the rows of a [P, K] view (or its columns when `transposed`, a [K, P] view) to H.
-int64_t AccumulateRows(const NpyArray& x, int64_t k, bool transposed, quant::Hessian& h) {
+// Adds the rows of a [P, K] view (or its columns when `transposed`, a [K, P] view).
+int64_t AccumulateRows(const NpyArray& x, int64_t k, bool transposed,
+                       const InputAccumulator& accumulator) {
   const int64_t total = static_cast<int64_t>(x.values.size()) / k;
   const std::vector<int64_t> positions = SamplePositions(total);
   FloatMatrix rows(static_cast<int64_t>(positions.size()), k);
@@ -156,7 +169,7 @@ int64_t AccumulateRows(const NpyArray& x, int64_t k, bool transposed, quant::Hes
           transposed ? x.values[c * total + positions[r]] : x.values[positions[r] * k + c];
     }
   }
-  AddGram(rows, static_cast<double>(total) / positions.size(), h);
+  accumulator.Add(rows, static_cast<double>(total) / positions.size());
   return static_cast<int64_t>(positions.size());
 }
 
@@ -167,9 +180,16 @@ absl::StatusOr<QuantizedWeight> QuantizeWeightGptq(
     const quant::GptqOptions& gptq, RoundingOutcome* outcome) {
   QuantizeRequest request = PrepareQuantize(weight, role, granularity, geometry, spec);
   QuantizedWeight& out = request.result;
+  // Few vectors x for a long reduction estimate H poorly (a pooled 1x1 input gives one per
+  // sample): damp in proportion to K / positions, shrinking H towards a scaled identity.
+  quant::GptqOptions tuned = gptq;
+  if (hessians.positions > 0) {
+    tuned.damp += gptq.shrink * static_cast<double>(geometry.view.reduce) /
+                  static_cast<double>(hessians.positions);
+  }
   absl::StatusOr<quant::GptqResult> r = quant::QuantizeWeightGptq(
       request.options.scale_type, {weight.bytes().data(), weight.bytes().size()}, request.layout,
-      request.options, hessians.hessians, hessians.row_hessian, gptq);
+      request.options, hessians.hessians, hessians.row_hessian, tuned);
   if (!r.ok()) return r.status();
   outcome->gptq = true;
   outcome->proxy_error = r->RelativeProxyError();
@@ -244,6 +264,9 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
   const int64_t k = geometry.view.reduce;
   LayerHessians result;
   int64_t groups = 0;
+  std::vector<std::vector<double>> sums;
+  std::vector<InputAccumulator> accumulators;
+  double total_positions = 0;  // all positions of every sample, sampled or not
   for (const WeightUse& use : uses) {
     const Node& node = *use.node;
     const bool conv = node.Is("Conv") && use.input_index == 1 && w.size() >= 3;
@@ -271,6 +294,10 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
     if (groups == 0) {
       groups = use_groups;
       for (int64_t g = 0; g < groups; ++g) result.hessians.push_back(quant::Hessian::Zero(k));
+      sums.assign(groups, std::vector<double>(k, 0.0));
+      for (int64_t g = 0; g < groups; ++g) {
+        accumulators.push_back({&result.hessians[g], &sums[g]});
+      }
     } else if (groups != use_groups) {
       *why_not = "shared by convolutions with different groups";
       return std::nullopt;
@@ -290,20 +317,29 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
         }
         absl::StatusOr<ConvParams> p = ConvParamsOf(node, w, x->shape);
         if (!p.ok()) return mismatch(p.status().message());
-        result.positions += AccumulateConv(*x, *p, w[1], result.hessians);
+        result.positions += AccumulateConv(*x, *p, w[1], accumulators);
+        int64_t out_count = x->shape[0];
+        for (int64_t d : p->out) out_count *= d;
+        total_positions += static_cast<double>(out_count);
       } else if (matmul) {
         if (x->shape.empty() || x->shape.back() != k) return mismatch("last axis must be ", k);
-        result.positions += AccumulateRows(*x, k, false, result.hessians[0]);
+        result.positions += AccumulateRows(*x, k, false, accumulators[0]);
+        total_positions += static_cast<double>(x->values.size() / k);
       } else {
         const bool trans_a = node.GetInt("transA").value_or(0) != 0;
         if (x->shape.size() != 2 || x->shape[trans_a ? 0 : 1] != k) {
           return mismatch("A must be 2-D with ", k, " on axis ", trans_a ? 0 : 1);
         }
-        result.positions += AccumulateRows(*x, k, trans_a, result.hessians[0]);
+        result.positions += AccumulateRows(*x, k, trans_a, accumulators[0]);
+        total_positions += static_cast<double>(x->values.size() / k);
       }
       ++result.samples;
     }
   }
+  for (std::vector<double>& group_sums : sums) {
+    for (double& v : group_sums) v /= std::max(total_positions, 1.0);
+  }
+  result.input_means = std::move(sums);
   if (groups > 1) {
     // Conv rows are output channels (view [M, K, 1]); M/g consecutive channels per group.
     const int64_t per_group = w[0] / groups;
@@ -321,6 +357,7 @@ absl::StatusOr<QuantizedWeight> CalibrationData::Quantize(
   absl::StatusOr<std::optional<LayerHessians>> h =
       HessiansFor(key, weight, geometry, uses, &outcome->fallback_reason);
   if (!h.ok()) return h.status();
+  if (h->has_value()) outcome->input_means = (*h)->input_means;
   if (!h->has_value()) {
     absl::StatusOr<QuantizedWeight> q = QuantizeWeight(weight, role, granularity, geometry, spec);
     if (!q.ok()) return absl::OutOfRangeError(q.status().message());

@@ -42,6 +42,8 @@ struct LayerHessians {
   std::vector<int32_t> row_hessian;  // per GPTQ row; empty when one Hessian serves every row
   int64_t samples = 0;               // activation files read
   int64_t positions = 0;             // vectors x that entered H (per group), over all samples
+  // Per Hessian: the mean of the vectors x (for bias correction, quantize_weights_bias.h).
+  std::vector<std::vector<double>> input_means;
 };
 
 // How a weight was rounded, for the report and the statistics.
@@ -51,6 +53,8 @@ struct RoundingOutcome {
   // Relative output-error proxy sqrt(dW H dW^T / W H W^T) of the GPTQ and plain rounding.
   double proxy_error = 0;
   double proxy_error_rtn = 0;
+  // The mean input vector per Hessian (LayerHessians::input_means) when calibration data exists.
+  std::vector<std::vector<double>> input_means;
 };
 
 class CalibrationData {

@@ -55,8 +55,18 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
                 "GPTQ: damping added to the Hessian diagonal, as a fraction of its mean", 0.01),
       gptq_act_order(pass, "gptq-act-order",
                      "GPTQ: round columns by decreasing input energy, block scales fixed up front",
-                     true) {
+                     true),
+      gptq_shrink(pass, "gptq-shrink",
+                  "GPTQ: extra damping shrink * K / calibration vectors, for weights whose "
+                  "Hessian comes from few vectors (pooled inputs, small feature maps)",
+                  0.0),
+      bias_correction(pass, "bias-correction",
+                      "Add each weight's rounding-induced output mean shift, measured on the "
+                      "calibration data, back to the bias of its Conv/Gemm (or the Add after "
+                      "its MatMul)",
+                      false) {
   gptq_damp.Range(0, 100);
+  gptq_shrink.Range(0, 1000);
   int8_block_size.Range(0, int64_t{1} << 30);
   target_size.Range(0, 1e18);
   max_error.Range(0, 1e6);
@@ -120,6 +130,7 @@ quant::GptqOptions QuantizeWeightsOptions::gptq() const {
   quant::GptqOptions o;
   o.damp = gptq_damp.value();
   o.act_order = gptq_act_order.value();
+  o.shrink = gptq_shrink.value();
   return o;
 }
 
@@ -192,8 +203,14 @@ absl::Status QuantizeWeightsOptions::Validate() const {
       return error("calibration manifest '", path, "' does not exist or cannot be read");
     }
   }
-  if ((gptq_damp.is_set() || gptq_act_order.is_set()) && calibration.value().empty()) {
-    return error(gptq_damp.is_set() ? "gptq-damp" : "gptq-act-order",
+  if (bias_correction.value() && calibration.value().empty()) {
+    return error("bias-correction=true measures output shifts on data; add calibration=");
+  }
+  if ((gptq_damp.is_set() || gptq_act_order.is_set() || gptq_shrink.is_set()) &&
+      calibration.value().empty()) {
+    return error(gptq_damp.is_set()        ? "gptq-damp"
+                 : gptq_act_order.is_set() ? "gptq-act-order"
+                                           : "gptq-shrink",
                  "= tunes data-aware rounding; add calibration=");
   }
   return absl::OkStatus();

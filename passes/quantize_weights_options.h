@@ -64,6 +64,8 @@ class QuantizeWeightsOptions {
   PassOption<std::string> calibration;
   PassOption<double> gptq_damp;
   PassOption<bool> gptq_act_order;
+  PassOption<double> gptq_shrink;
+  PassOption<bool> bias_correction;
 };
 
 }  // namespace onnx_opt

@@ -43,6 +43,9 @@ struct GptqOptions {
   // instead of in index order. Block scales and zero points are then chosen up front from the
   // original weights (static groups), since a block's columns are no longer rounded together.
   bool act_order = false;
+  // Callers estimating H from few vectors add shrink * K / vectors to `damp` (the quantize-weights
+  // calibration code does); the kernel itself only uses `damp`.
+  double shrink = 0;
 };
 
 struct GptqResult {
