@@ -119,7 +119,7 @@ function prf(tp, nFound, nTruth) {
 // complete (rendered pages; photos may hold text of their own).
 function detSetMetric(outs, refs, items, opts = {}) {
   const o = { ...DEFAULTS, ...MATCH, ...opts };
-  let tpRef = 0, nOut = 0, nRef = 0;
+  let tpRef = 0, nOut = 0, nRef = 0, iouSum = 0;
   let gtTp = 0, gtN = 0, fTp = 0, fFound = 0, fTruth = 0;
   const perItem = [];
   items.forEach((it, i) => {
@@ -129,6 +129,7 @@ function detSetMetric(outs, refs, items, opts = {}) {
     const theirs = refs ? detBoxes(refs[i].main, w, h, o) : mine;
     const m = matchBoxes(mine, theirs, o.minIoU);
     tpRef += m.tp; nOut += mine.length; nRef += theirs.length;
+    for (const p of m.pairs) iouSum += p[2];
     const row = { file: it.file, boxes: mine.length, boxes_fp32: theirs.length, matched_fp32: m.tp };
     if (Array.isArray(it.gt_boxes)) {
       const g = matchBoxes(mine, it.gt_boxes, o.gtMinIoU);
@@ -140,7 +141,8 @@ function detSetMetric(outs, refs, items, opts = {}) {
     perItem.push(row);
   });
   const r = (v) => +v.toFixed(4);
-  const res = { box_f1_vs_fp32: r(prf(tpRef, nOut, nRef).f1), boxes: nOut, boxes_fp32: nRef };
+  // box_iou_vs_fp32: mean IoU of the matched pairs, how closely the boxes that match agree.
+  const res = { box_f1_vs_fp32: r(prf(tpRef, nOut, nRef).f1), box_iou_vs_fp32: tpRef ? r(iouSum / tpRef) : null, boxes: nOut, boxes_fp32: nRef };
   if (gtN) {
     res.gt_recall = r(gtTp / gtN);
     res.gt_lines = gtN;
@@ -154,6 +156,7 @@ function detSetMetric(outs, refs, items, opts = {}) {
 // The figures after the mask IoU in the results table's task-metric cell.
 function detSummary(m) {
   let s = `box F1 vs fp32 ${m.box_f1_vs_fp32}`;
+  if (m.box_iou_vs_fp32 !== null && m.box_iou_vs_fp32 !== undefined) s += ` (matched IoU ${m.box_iou_vs_fp32})`;
   if (m.gt_recall !== undefined) s += `, GT recall ${m.gt_recall}`;
   if (m.gt_f1 !== undefined) s += `, GT F1 ${m.gt_f1}`;
   return s;

@@ -256,6 +256,10 @@ def render_columns():
         for i, line in enumerate(chunk):
             page.text((40 + col * 380, 96 + 27 * i), line, font=body, fill=(20, 20, 20))
     page.draw.line((400, 96, 400, 96 + 27 * half), fill=(180, 180, 180), width=1)
+    foot = dejavu("DejaVuSans.ttf", 11)
+    for i, line in enumerate(["1. Blocks run along the reduction axis of each weight.",
+                              "2. Sizes include scales and zero points."]):
+        page.text((40, 500 + 17 * i), line, font=foot, fill=(60, 60, 60))
     page.text((360, 560), "page 3 of 12", font=dejavu("DejaVuSerif-Italic.ttf", 14), fill=(90, 90, 90))
     return page
 
@@ -309,14 +313,14 @@ def render_rotated(degrees, font_name, size, background, ink, lines):
 
 
 def render_low_contrast():
-    """A faded copy: mid-grey ink on a grey, slightly noisy background."""
+    """A faded copy: grey ink about 30 levels above a grey, slightly noisy background."""
     page = TextCanvas(Image.new("RGB", (800, 600), (196, 194, 186)))
-    page.text((40, 36), "Maintenance log, pump station 2", font=dejavu("DejaVuSans-Bold.ttf", 26), fill=(140, 138, 132))
+    page.text((40, 36), "Maintenance log, pump station 2", font=dejavu("DejaVuSans-Bold.ttf", 26), fill=(156, 154, 148))
     font = dejavu("DejaVuSans.ttf", 19)
     for i, line in enumerate(["07:10 inlet filter cleaned, pressure normal", "08:45 valve V3 sticking, oiled and tested",
                               "11:20 backup generator run for 15 minutes", "13:05 flow meter reads 42.7 litres per second",
                               "15:30 alarm test passed, logbook signed", "17:00 handed over to the evening shift"]):
-        page.text((40, 110 + 44 * i), line, font=font, fill=(150, 148, 142))
+        page.text((40, 110 + 44 * i), line, font=font, fill=(166, 164, 158))
     noise = np.random.RandomState(2026).normal(0, 5, (600, 800, 1))
     a = np.clip(np.asarray(page.img, np.float32) + noise, 0, 255).astype(np.uint8)
     page.img = Image.fromarray(a)
@@ -372,7 +376,7 @@ def make_det(w):
     from skimage import data
     pages = [
         ("det_page", render_page(), "rendered page 800x600", True),
-        ("det_columns", render_columns(), "two-column page, DejaVu Sans 16, header 28", True),
+        ("det_columns", render_columns(), "two-column page, DejaVu Sans 16, header 28, footnotes 11", True),
         ("det_table", render_table(), "table 7x4 with grid, Sans Mono 18, bold header", True),
         ("det_poster", render_poster(), "poster 640x800, sizes 14-72, coloured text and bands", True),
         ("det_rotated_ccw3", render_rotated(3, "DejaVuSerif.ttf", 22, (246, 244, 236), (10, 10, 10), [
@@ -382,7 +386,7 @@ def make_det(w):
         ("det_rotated_cw4", render_rotated(-4, "DejaVuSans-Oblique.ttf", 24, (232, 236, 240), (30, 30, 90), [
             "Room 204: seminar on signal processing", "Room 206: reading group, chapter 7",
             "Room 210: closed for repairs until May"]), "page rotated 4 degrees clockwise, Sans Oblique 24, blue ink", True),
-        ("det_low_contrast", render_low_contrast(), "low-contrast page: grey ink on grey, noise", True),
+        ("det_low_contrast", render_low_contrast(), "low-contrast page: grey ink 30 levels above a grey background, noise", True),
         ("det_astronaut", render_astronaut(), "skimage astronaut x1.5 with a caption bar", False),
         ("det_coffee", render_coffee(), "skimage coffee x1.5 with a chalkboard sign and an outlined name", False),
         ("det_chelsea", render_chelsea(), "skimage chelsea x2 with outlined meme text", False),

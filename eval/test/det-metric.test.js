@@ -151,14 +151,16 @@ test('prf: precision, recall, F1 and the empty cases', () => {
 });
 
 // Two items of 12 x 40 maps. fp32 finds two lines in each; the quantized model merges the two
-// lines of item 0 into one component, and in item 1 loses one line and finds a spurious blob.
+// lines of item 0 into one component, and in item 1 finds one line 2 pixels short (IoU 22/24),
+// loses the other and finds a spurious blob.
 const LINE_A = '..########################..............';
 function item(rows) { const { m, w, h } = map(rows); return { main: m, dims: [1, 1, h, w] }; }
 const blank = '.'.repeat(40);
 const ref0 = item([blank, LINE_A.slice(0, 40), LINE_A.slice(0, 40), blank, LINE_A.slice(0, 40), LINE_A.slice(0, 40), blank, blank, blank, blank, blank, blank]);
 const q0 = item([blank, LINE_A.slice(0, 40), LINE_A.slice(0, 40), LINE_A.slice(0, 40), LINE_A.slice(0, 40), LINE_A.slice(0, 40), blank, blank, blank, blank, blank, blank]);
 const ref1 = item([blank, LINE_A.slice(0, 40), LINE_A.slice(0, 40), blank, blank, blank, blank, blank, blank, '....######..........', blank, blank].map((r) => r.padEnd(40, '.')));
-const q1 = item([blank, LINE_A.slice(0, 40), LINE_A.slice(0, 40), blank, blank, blank, blank, '..............................###', '..............................###', blank, blank, blank].map((r) => r.padEnd(40, '.')));
+const SHORT = '....######################..............'; // columns 4..25 of LINE_A's 2..25
+const q1 = item([blank, SHORT.slice(0, 40), SHORT.slice(0, 40), blank, blank, blank, blank, '..............................###', '..............................###', blank, blank, blank].map((r) => r.padEnd(40, '.')));
 
 test('detSetMetric: box F1 vs fp32 counts merged and lost lines, summed over items', () => {
   const items = [{ file: 'a.f32' }, { file: 'b.f32' }];
@@ -173,6 +175,8 @@ test('detSetMetric: box F1 vs fp32 counts merged and lost lines, summed over ite
   assert.strictEqual(m.boxes, 3);
   assert.strictEqual(m.boxes_fp32, 4);
   assert.strictEqual(m.box_f1_vs_fp32, +(2 / 7).toFixed(4));
+  assert.strictEqual(m.box_iou_vs_fp32, +(22 / 24).toFixed(4)); // mean over matched pairs only
+  assert.strictEqual(self.box_iou_vs_fp32, 1);
   assert.deepStrictEqual(m.per_item.map((r) => r.matched_fp32), [0, 1]);
   assert.strictEqual(m.gt_recall, undefined);
 });
@@ -191,12 +195,14 @@ test('detSetMetric: ground truth recall on every item, precision/F1 only where c
   assert.strictEqual(m.gt_precision, 1);        // page only: 2 of 2 boxes
   assert.strictEqual(m.gt_f1, 0.8);             // 2*2 / (2 + 3)
   assert.deepStrictEqual(m.per_item.map((r) => r.gt_matched), [2, 1, undefined]);
-  assert.strictEqual(detSummary(m), 'box F1 vs fp32 1, GT recall 0.75, GT F1 0.8');
+  assert.strictEqual(detSummary(m), 'box F1 vs fp32 1 (matched IoU 1), GT recall 0.75, GT F1 0.8');
   // A map that finds nothing: recall 0.
   const none = { main: new Float32Array(480), dims: [1, 1, 12, 40] };
   const z = detSetMetric([none, none, none], [ref0, ref1, ref1], items, opts);
   assert.strictEqual(z.gt_recall, 0);
   assert.strictEqual(z.box_f1_vs_fp32, 0);
+  assert.strictEqual(z.box_iou_vs_fp32, null);
+  assert.strictEqual(detSummary(z), 'box F1 vs fp32 0, GT recall 0, GT F1 0');
 });
 
 test('run.js ocr-det metric: mask IoU stays the value and comes first in the results table', () => {
@@ -208,7 +214,7 @@ test('run.js ocr-det metric: mask IoU stays the value and comes first in the res
   assert.strictEqual(m.name, 'mask IoU@0.3 vs fp32');
   assert.ok(m.value > 0 && m.value < 1, `mask IoU ${m.value}`);
   assert.ok(m.box_f1_vs_fp32 < 1);
-  assert.match(m.summary, /^box F1 vs fp32 [0-9.]+, GT recall [0-9.]+, GT F1 [0-9.]+$/);
+  assert.match(m.summary, /^box F1 vs fp32 [0-9.]+ \(matched IoU [0-9.]+\), GT recall [0-9.]+, GT F1 [0-9.]+$/);
   const row = { target: 'ocr-det', config: 'int4', bytes: 1e6, ratio: 0.2, fidelity: { sqnr_db: 20, cosine: 0.99 }, metric: m };
   const md = markdown('cmd', [row], { onnxOpt: 'x', descriptions: {}, date: 'd', ort: 'o', cpus: 2 });
   assert.ok(md.includes(`| mask IoU@0.3 vs fp32 ${m.value}, ${m.summary} |`), md);
