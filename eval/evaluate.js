@@ -86,10 +86,14 @@ function sensitivityFile(target, member, probe) {
     : path.join(base, `probe-${require('crypto').createHash('sha256').update(probe).digest('hex').slice(0, 12)}`);
   const file = path.join(dir, `${member}.json`);
   const sha = require('crypto').createHash('sha256').update(fs.readFileSync(path.join(cache, `${member}.onnx`))).digest('hex');
+  // Measured on today's calibration set: the same item files (make-inputs.py may add some).
+  const calib = path.join(cache, 'calib', 'inputs.json');
+  const task = JSON.parse(fs.readFileSync(path.join(__dirname, 'models.json'), 'utf8')).targets.find((t) => t.id === target).task;
+  const items = fs.existsSync(calib) ? ((JSON.parse(fs.readFileSync(calib, 'utf8')).sets[task] || { items: [] }).items.map((it) => it.file)) : [];
   const fresh = () => {
     if (!fs.existsSync(file)) return false;
     const j = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return j.probe === probe && j.source_sha256 === sha;
+    return j.probe === probe && j.source_sha256 === sha && JSON.stringify((j.inputs && j.inputs.items) || []) === JSON.stringify(items);
   };
   if (!fresh()) {
     const args = [path.join(__dirname, 'sensitivity.js'), target, '--out-dir', dir, ...(probe ? ['--probe', probe] : [])];

@@ -515,6 +515,42 @@ def make_isnet(w):
                       "metric": "mask IoU at 0.5 vs fp32 (first output)"}}
 
 
+def calibration_page(size, font, ink, paper, repeats, dims):
+    """CALIB_LINES repeated down a page, indented in a cycle of three."""
+    img = Image.new("RGB", dims, paper)
+    d = ImageDraw.Draw(img)
+    f = dejavu(font, size)
+    y = 20
+    for i, line in enumerate(CALIB_LINES * repeats):
+        if y + size > dims[1] - 10:
+            break
+        d.text((30 + (i % 3) * 15, y), line, font=f, fill=ink)
+        y += int(size * 1.9)
+    return img
+
+
+def calibration_det_extra():
+    """More ocr-det calibration images (GPTQ's Hessians of the deep 15x20 feature maps need more
+    than two images' worth of positions): pages in other sizes and colours, and captions on
+    skimage photos the evaluation does not use."""
+    out = [
+        ("calib_det_mono_small", calibration_page(16, "DejaVuSansMono-Bold.ttf", (30, 30, 30), (245, 245, 245), 4, (720, 540)),
+         "rendered page, 16 px mono bold"),
+        ("calib_det_dark", calibration_page(28, "DejaVuSerif-Bold.ttf", (240, 240, 200), (25, 35, 60), 2, (720, 540)),
+         "rendered page, light text on dark blue"),
+        ("calib_det_big", calibration_page(44, "DejaVuSerif-Bold.ttf", (120, 10, 10), (255, 250, 230), 2, (960, 640)),
+         "rendered page, 44 px serif bold"),
+    ]
+    for name, scale in (("camera", 1.5), ("coins", 1.6), ("horse", 1.0)):
+        c = photo(name, scale)
+        width, height = c.img.size
+        c.draw.rectangle((0, height - 90, width, height), fill=(240, 240, 240))
+        c.text((20, height - 80), CALIB_LINES[0], font=dejavu("DejaVuSansMono-Bold.ttf", 26), fill=(0, 0, 0))
+        c.text((20, height - 40), CALIB_LINES[1], font=dejavu("DejaVuSerif-Bold.ttf", 24), fill=(60, 0, 0))
+        out.append((f"calib_det_{name}", c.img, f"skimage.data.{name}() x{scale} with a two-line caption"))
+    return out
+
+
 def make_calibration(w, keys_path):
     """Small calibration sets with the same preprocessing and manifest layout as the evaluation
     sets (so eval/run.js and eval/sensitivity.js read them with --inputs DIR)."""
@@ -546,6 +582,8 @@ def make_calibration(w, keys_path):
     sk = Image.fromarray(data.text()).convert("RGB")
     det.append(dict(w.tensor("calib_det_skimage_text", det_preprocess(sk.resize((sk.width * 2, sk.height * 2), Image.BICUBIC))),
                     source="skimage.data.text() upscaled 2x"))
+    for name, img, source in calibration_det_extra():
+        det.append(dict(w.tensor(name, det_preprocess(img)), source=source))
     wake = []
     rng = np.random.RandomState(4321)
     with tempfile.TemporaryDirectory() as tmp:
