@@ -68,10 +68,6 @@ class QuantizeWeightsPass final : public Pass {
                     std::string user_op, int64_t block, int bits, int64_t bytes_after,
                     const quant::ErrorStats& error, const MixedCandidate* plan);
   absl::Status RunMixedPrecision(Model& model);
-  // bias-correction=true: moves the output mean shift of rounding into the user's bias.
-  absl::Status CorrectBiasOf(const Tensor& tensor, const std::vector<HandledUse>& uses,
-                             const std::vector<float>& quantized, const RoundingOutcome& rounding,
-                             Graph& graph);
 
   QuantizeWeightsOptions options_{this};
   PassStatistic quantized_{this, "weights-quantized", "Weights stored quantized"};
@@ -298,10 +294,14 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
     for (const HandledUse& use : generic_uses) use.node->SetInput(use.input_index, *value);
     error = quantized->q.stats;
     if (!dequantized.empty()) {
-      if (absl::Status s = CorrectBiasOf(*tensor, generic_uses, dequantized, rounding, graph);
-          !s.ok()) {
-        return s;
-      }
+      // A shared weight's users see different inputs: one bias cannot serve them all.
+      absl::StatusOr<BiasCorrection> bias =
+          generic_uses.size() == 1 && !rounding.input_means.empty()
+              ? CorrectBias(graph, *generic_uses.front().node, *tensor, dequantized,
+                            rounding.input_means)
+              : BiasCorrection{};
+      if (!bias.ok()) return bias.status();
+      ++(bias->applied ? bias_corrected_ : bias_skipped_);
     }
   }
   ++quantized_;
@@ -321,24 +321,6 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
     if (Node* constant = weight->producer()) return graph.EraseNode(constant);
     return graph.EraseValue(weight);
   }
-  return absl::OkStatus();
-}
-
-absl::Status QuantizeWeightsPass::CorrectBiasOf(const Tensor& tensor,
-                                                const std::vector<HandledUse>& uses,
-                                                const std::vector<float>& quantized,
-                                                const RoundingOutcome& rounding, Graph& graph) {
-  // A shared weight's users see different inputs: one bias cannot serve them all.
-  if (rounding.input_means.empty() || uses.size() != 1) {
-    ++bias_skipped_;
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::vector<float>> weight = tensor.ToFloats();
-  if (!weight.ok()) return weight.status();
-  absl::StatusOr<BiasCorrection> done = CorrectBias(graph, *uses.front().node, tensor.dims(),
-                                                    *weight, quantized, rounding.input_means);
-  if (!done.ok()) return done.status();
-  ++(done->applied ? bias_corrected_ : bias_skipped_);
   return absl::OkStatus();
 }
 

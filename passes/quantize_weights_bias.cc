@@ -107,11 +107,13 @@ std::optional<std::vector<float>> ShiftedBias(const Tensor* old, const std::vect
 
 }  // namespace
 
-absl::StatusOr<BiasCorrection> CorrectBias(Graph& graph, Node& node,
-                                           const std::vector<int64_t>& dims,
-                                           std::span<const float> weight,
+absl::StatusOr<BiasCorrection> CorrectBias(Graph& graph, Node& node, const Tensor& tensor,
                                            std::span<const float> quantized,
                                            const std::vector<std::vector<double>>& mean) {
+  absl::StatusOr<std::vector<float>> values = tensor.ToFloats();
+  if (!values.ok()) return values.status();
+  const std::span<const float> weight(*values);
+  const std::vector<int64_t>& dims = tensor.dims();
   BiasCorrection result;
   if (mean.empty() || weight.size() != quantized.size() || dims.size() < 2) {
     return absl::InvalidArgumentError(
@@ -166,11 +168,11 @@ absl::StatusOr<BiasCorrection> CorrectBias(Graph& graph, Node& node,
   double shift_norm = 0;
   for (double s : shift) shift_norm += s * s;
   result.relative_shift = std::sqrt(shift_norm / std::max(signal, 1e-30));
-  auto tensor = std::make_shared<Tensor>(
+  auto corrected = std::make_shared<Tensor>(
       Tensor::FromValues<float>(DataType::kFloat, bias_dims, std::span<const float>(*bias)));
   const std::string hint = old ? absl::StrCat(old->name(), "_corrected")
                                : absl::StrCat(node.name.empty() ? "node" : node.name, "_bias");
-  site->node->SetInput(site->input_index, graph.AddInitializer(hint, std::move(tensor)));
+  site->node->SetInput(site->input_index, graph.AddInitializer(hint, std::move(corrected)));
   if (old != nullptr && !IsValueUsed(old)) {
     if (Node* constant = old->producer()) {
       if (absl::Status s = constant->graph()->EraseNode(constant); !s.ok()) return s;

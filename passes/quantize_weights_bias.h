@@ -27,12 +27,10 @@ struct BiasCorrection {
 //   Conv:   input 2 (created when absent);
 //   Gemm:   C, scaled by alpha / beta (created when absent);
 //   MatMul: the constant [N] operand of the Add that is the MatMul output's only user.
-// `dims`, `weight` and `quantized` describe the weight (row-major values before and after
-// rounding); `mean` holds one mean input vector per Conv group (one for MatMul and Gemm) of the
-// reduction length. A node whose bias is not a float32 constant is left alone (why_not says so).
-absl::StatusOr<BiasCorrection> CorrectBias(Graph& graph, Node& node,
-                                           const std::vector<int64_t>& dims,
-                                           std::span<const float> weight,
+// `quantized` holds the weight's row-major values after rounding; `mean` holds one mean input
+// vector per Conv group (one for MatMul and Gemm) of the reduction length. A node whose bias is not
+// a float32 constant is left alone (why_not says so).
+absl::StatusOr<BiasCorrection> CorrectBias(Graph& graph, Node& node, const Tensor& weight,
                                            std::span<const float> quantized,
                                            const std::vector<std::vector<double>>& mean);
 
