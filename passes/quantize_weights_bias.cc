@@ -170,8 +170,12 @@ absl::StatusOr<BiasCorrection> CorrectBias(Graph& graph, Node& node, const Tenso
   result.relative_shift = std::sqrt(shift_norm / std::max(signal, 1e-30));
   auto corrected = std::make_shared<Tensor>(
       Tensor::FromValues<float>(DataType::kFloat, bias_dims, std::span<const float>(*bias)));
-  const std::string hint = old ? absl::StrCat(old->name(), "_corrected")
-                               : absl::StrCat(node.name.empty() ? "node" : node.name, "_bias");
+  // A new bias is named after the node, or its output when the node has no name.
+  const std::string owner = !node.name.empty()          ? node.name
+                            : node.output(0) != nullptr ? node.output(0)->name()
+                                                        : std::string("node");
+  const std::string hint =
+      old ? absl::StrCat(old->name(), "_corrected") : absl::StrCat(owner, "_bias");
   site->node->SetInput(site->input_index, graph.AddInitializer(hint, std::move(corrected)));
   if (old != nullptr && !IsValueUsed(old)) {
     if (Node* constant = old->producer()) {
