@@ -5,10 +5,10 @@
 #
 #   scripts/asan-test.sh [ctest args...]        build dir: ${ASAN_BUILD_DIR:-build-asan}
 #
-# -O1 -g1: the optimisation level the sanitizers are meant for, with line tables for the reports;
-# it compiles in about 60% of the CPU time of RelWithDebInfo's -O2 -g (docs/reliability.md).
-# bench/ has no tests and is not built (CMakeLists.txt). eval_quick stays: it is the only test
-# that loads and quantizes real models.
+# The build is scripts/configure-sanitized.sh's: clang-14, -O1 -gline-tables-only, with the
+# libFuzzer coverage instrumentation too, so the same build directory also holds the fuzzers and
+# scripts/fuzz.sh (the next CI phase) compiles nothing again. bench/ has no tests and is not built
+# (CMakeLists.txt). eval_quick stays: it is the only test that loads and quantizes real models.
 #
 # Sanitizer reports abort the process (abort_on_error), so a report inside an expected-failure
 # lit test (`not onnx-opt ...`) shows up as a crash, which `not` does not accept, instead of
@@ -18,8 +18,7 @@ cd "$(dirname "$0")/.."
 
 build=${ASAN_BUILD_DIR:-build-asan}
 start=$SECONDS
-cmake -S . -B "$build" -G Ninja -DONNX_OPT_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" >/dev/null
+scripts/configure-sanitized.sh "$build"
 ninja -C "$build" -j2
 built=$SECONDS
 

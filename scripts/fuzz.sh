@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang-14 (-fsanitize=fuzzer,address,undefined) and runs each
-# for a bounded time.
+# Builds the libFuzzer targets (clang-14, ASan + UBSan, scripts/configure-sanitized.sh) and runs
+# each for a bounded time.
 #
 #   scripts/fuzz.sh [seconds-per-target] [target...]     (default: 60 s, every target)
 #
-# Build dir: ${FUZZ_BUILD_DIR:-build-fuzz}. Working corpora: ${FUZZ_WORK:-build-fuzz/corpus}/<target>
-# (kept between runs, never committed). Seeds: the lit tests' .onnxtxt files, fuzz/seeds/, the
-# saved reproducers in fuzz/regressions/, the malformed-model corpus and, when fetched, the first
-# 64 KiB of the real models in ~/.cache/onnx-opt/models.
-# A crash leaves crash-* / timeout-* / oom-* files in build-fuzz/artifacts/<target>/ and makes the
+# Build dir: ${FUZZ_BUILD_DIR:-build-asan}, the sanitizer suite's (scripts/asan-test.sh): one build
+# serves both, so after asan-test.sh nothing is compiled again. Working corpora:
+# ${FUZZ_WORK:-<build dir>/corpus}/<target> (kept between runs, never committed). Seeds: the lit
+# tests' .onnxtxt files, fuzz/seeds/, the saved reproducers in fuzz/regressions/, the
+# malformed-model corpus and, when fetched, the first 64 KiB of the real models in
+# ~/.cache/onnx-opt/models.
+# A crash leaves crash-* / timeout-* / oom-* files in <build dir>/artifacts/<target>/ and makes the
 # script exit 1: add the reproducer to fuzz/regressions/<target>/ (ctest fuzz-replay-<target> then
 # replays it in every build) and fix the bug.
 set -euo pipefail
@@ -17,15 +19,11 @@ root=$PWD
 
 seconds=${1:-60}
 shift || true
-build=${FUZZ_BUILD_DIR:-build-fuzz}
+build=${FUZZ_BUILD_DIR:-build-asan}
 work=${FUZZ_WORK:-$build/corpus}
 models=${ONNX_OPT_MODEL_CACHE:-$HOME/.cache/onnx-opt/models}
 
-command -v clang++-14 >/dev/null || { echo "fuzz: clang++-14 not found (apt install clang-14 libclang-rt-14-dev)" >&2; exit 1; }
-flags="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DONNX_OPT_FUZZ=ON "-DCMAKE_CXX_FLAGS=$flags" \
-  "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined" >/dev/null
+scripts/configure-sanitized.sh "$build"
 
 all_targets=$(ninja -C "$build" -t targets all | sed -n 's|^fuzz/\([a-z_]*\)-fuzzer: .*|\1|p' | sort -u)
 targets=("$@")
