@@ -177,20 +177,7 @@ void GptqRows(Matrix& w, const Matrix& u, int64_t block, const BlockConfig& conf
 
 void RunGptqRows(QType q, Matrix& w, const Matrix& u, int64_t block, const BlockConfig& config,
                  const std::vector<int64_t>& order, ChunkOutput& out) {
-  switch (q) {
-    case QType::kInt4:
-      return GptqRows<QType::kInt4>(w, u, block, config, order, out);
-    case QType::kUint4:
-      return GptqRows<QType::kUint4>(w, u, block, config, order, out);
-    case QType::kInt8:
-      return GptqRows<QType::kInt8>(w, u, block, config, order, out);
-    case QType::kUint8:
-      return GptqRows<QType::kUint8>(w, u, block, config, order, out);
-    case QType::kInt16:
-      return GptqRows<QType::kInt16>(w, u, block, config, order, out);
-    case QType::kUint16:
-      return GptqRows<QType::kUint16>(w, u, block, config, order, out);
-  }
+  VisitQType(q, [&](auto t) { GptqRows<decltype(t)::value>(w, u, block, config, order, out); });
 }
 
 // Element index of (row, column) in layout order.

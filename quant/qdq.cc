@@ -121,21 +121,8 @@ std::vector<uint8_t> QuantizeTyped(const QdqLayout& L, const uint8_t* x, const f
 template <FloatType F>
 std::vector<uint8_t> QuantizeForType(const QdqLayout& L, QType q, const uint8_t* x,
                                      const float* scale, const int32_t* zp) {
-  switch (q) {
-    case QType::kInt4:
-      return QuantizeTyped<F, QType::kInt4>(L, x, scale, zp);
-    case QType::kUint4:
-      return QuantizeTyped<F, QType::kUint4>(L, x, scale, zp);
-    case QType::kInt8:
-      return QuantizeTyped<F, QType::kInt8>(L, x, scale, zp);
-    case QType::kUint8:
-      return QuantizeTyped<F, QType::kUint8>(L, x, scale, zp);
-    case QType::kInt16:
-      return QuantizeTyped<F, QType::kInt16>(L, x, scale, zp);
-    case QType::kUint16:
-      return QuantizeTyped<F, QType::kUint16>(L, x, scale, zp);
-  }
-  return {};
+  return VisitQType(q,
+                    [&](auto t) { return QuantizeTyped<F, decltype(t)::value>(L, x, scale, zp); });
 }
 
 template <FloatType F>
@@ -168,20 +155,7 @@ void DequantizeTyped(const QdqLayout& L, const uint8_t* x, const float* scale, c
 template <FloatType F>
 void DequantizeForType(const QdqLayout& L, QType q, const uint8_t* x, const float* scale,
                        const int32_t* zp, uint8_t* out) {
-  switch (q) {
-    case QType::kInt4:
-      return DequantizeTyped<F, QType::kInt4>(L, x, scale, zp, out);
-    case QType::kUint4:
-      return DequantizeTyped<F, QType::kUint4>(L, x, scale, zp, out);
-    case QType::kInt8:
-      return DequantizeTyped<F, QType::kInt8>(L, x, scale, zp, out);
-    case QType::kUint8:
-      return DequantizeTyped<F, QType::kUint8>(L, x, scale, zp, out);
-    case QType::kInt16:
-      return DequantizeTyped<F, QType::kInt16>(L, x, scale, zp, out);
-    case QType::kUint16:
-      return DequantizeTyped<F, QType::kUint16>(L, x, scale, zp, out);
-  }
+  VisitQType(q, [&](auto t) { DequantizeTyped<F, decltype(t)::value>(L, x, scale, zp, out); });
 }
 
 // Checks the parameter buffers against the layout and decodes them.

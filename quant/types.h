@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -46,6 +48,26 @@ constexpr int32_t QTypeMax(QType t) {
 // element in the low nibble), an odd count leaves the last high nibble as padding.
 constexpr int64_t PackedByteSize(QType t, int64_t count) {
   return QTypeBits(t) == 4 ? (count + 1) / 2 : count * (QTypeBits(t) / 8);
+}
+// Calls fn(std::integral_constant<QType, T>{}) with T = `t`: the one switch from a run-time
+// QType to the kernels templated on it. Every branch must return the same type.
+template <typename Fn>
+decltype(auto) VisitQType(QType t, Fn&& fn) {
+  switch (t) {
+    case QType::kInt4:
+      return fn(std::integral_constant<QType, QType::kInt4>{});
+    case QType::kUint4:
+      return fn(std::integral_constant<QType, QType::kUint4>{});
+    case QType::kInt8:
+      return fn(std::integral_constant<QType, QType::kInt8>{});
+    case QType::kUint8:
+      return fn(std::integral_constant<QType, QType::kUint8>{});
+    case QType::kInt16:
+      return fn(std::integral_constant<QType, QType::kInt16>{});
+    case QType::kUint16:
+      return fn(std::integral_constant<QType, QType::kUint16>{});
+  }
+  std::abort();  // QType has no other values
 }
 // "int4", "uint8", ...
 const char* QTypeName(QType t);

@@ -227,21 +227,9 @@ absl::StatusOr<QuantizedWeight> QuantizeSource(const internal::FloatSource& weig
   }
   // A reader copies the bytes out: the mapping is not touched, so there is nothing to prefault.
   if (weight.reader == nullptr) internal::PrefaultForReading(weight.bytes, size);
-  switch (options.qtype) {
-    case QType::kInt4:
-      return QuantizeWeightTyped<QType::kInt4>(weight, layout, options);
-    case QType::kUint4:
-      return QuantizeWeightTyped<QType::kUint4>(weight, layout, options);
-    case QType::kInt8:
-      return QuantizeWeightTyped<QType::kInt8>(weight, layout, options);
-    case QType::kUint8:
-      return QuantizeWeightTyped<QType::kUint8>(weight, layout, options);
-    case QType::kInt16:
-      return QuantizeWeightTyped<QType::kInt16>(weight, layout, options);
-    case QType::kUint16:
-      return QuantizeWeightTyped<QType::kUint16>(weight, layout, options);
-  }
-  return absl::InvalidArgumentError("unknown quantized type");
+  return VisitQType(options.qtype, [&](auto t) {
+    return QuantizeWeightTyped<decltype(t)::value>(weight, layout, options);
+  });
 }
 
 }  // namespace
