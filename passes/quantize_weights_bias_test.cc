@@ -6,6 +6,7 @@
 #include <fstream>
 #include <random>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "ir/text/text.h"
 #include "passes/pass_manager.h"
@@ -68,9 +69,22 @@ class BiasCorrectionTest : public ::testing::Test {
                                             const std::vector<int64_t>& x_dims,
                                             const std::vector<float>& x, bool correct,
                                             const std::string& extra = "") {
-    WriteNpy(dir_ / "x.npy", x_dims, x);
+    return QuantizeDequantizeSamples(text, x_dims, {x}, correct, extra);
+  }
+  // The same with several calibration samples of "x" (x0.npy, x1.npy, ...).
+  std::unique_ptr<Model> QuantizeDequantizeSamples(const std::string& text,
+                                                   const std::vector<int64_t>& x_dims,
+                                                   const std::vector<std::vector<float>>& samples,
+                                                   bool correct, const std::string& extra) {
+    std::string files;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      const std::string name = absl::StrCat("x", i, ".npy");
+      WriteNpy(dir_ / name, x_dims, samples[i]);
+      if (i > 0) files += ", ";
+      files.append("\"").append(name).append("\"");
+    }
     std::ofstream(dir_ / "manifest.json")
-        << R"({"format": "onnx-opt-calibration-1", "values": {"x": ["x.npy"]}})";
+        << R"({"format": "onnx-opt-calibration-1", "values": {"x": [)" << files << "]}}";
     absl::StatusOr<std::unique_ptr<Model>> model = ParseModel(text, "t");
     EXPECT_TRUE(model.ok()) << model.status();
     PassManager pm;
@@ -247,6 +261,40 @@ main (float[2,64] x) => (float[2,8] y)
   };
   EXPECT_GT(differing(weights("")), 20) << "GPTQ from 2 vectors moves many weights";
   EXPECT_LE(differing(weights(",gptq-shrink=1000")), 5);
+}
+
+// gptq-validate (default on): GPTQ fitted on one of two single-row samples fits that row, not
+// the layer's inputs, and loses to plain rounding on the other: the weight is rounded plainly.
+// With many rows per sample it generalises and is kept.
+TEST_F(BiasCorrectionTest, GptqValidateFallsBackWhenGptqDoesNotGeneralise) {
+  const std::string text = R"(<ir_version: 10, opset_import: ["" : 21]>
+main (float[R,64] x) => (float[R,8] y)
+<float[64,8] w = randn(seed: 9)>
+{
+  y = MatMul (x, w)
+})";
+  absl::StatusOr<std::unique_ptr<Model>> model = ParseModel(text, "t");
+  ASSERT_TRUE(model.ok()) << model.status();
+  PassManager pm;
+  ASSERT_TRUE(pm.AddPipeline("quantize-weights{bits=4,block-size=32,symmetric=false,"
+                             "min-elements=0},dequantize-weights",
+                             registry_)
+                  .ok());
+  ASSERT_TRUE(pm.Run(**model).ok());
+  const std::vector<float> plain =
+      Floats(**model, (*model)->graph->nodes().back()->input(1)->name());
+  auto differing = [&](int64_t rows, int samples, const std::string& extra) {
+    std::vector<std::vector<float>> xs;
+    for (int i = 0; i < samples; ++i) xs.push_back(Activations(rows * 64, 20 + i));
+    std::unique_ptr<Model> m = QuantizeDequantizeSamples(text, {rows, 64}, xs, false, extra);
+    const std::vector<float> w = Floats(*m, m->graph->nodes().back()->input(1)->name());
+    int n = 0;
+    for (size_t i = 0; i < w.size(); ++i) n += std::abs(w[i] - plain[i]) > 1e-6f;
+    return n;
+  };
+  EXPECT_GT(differing(1, 2, ",gptq-validate=false"), 20) << "GPTQ alone bends the weights";
+  EXPECT_EQ(differing(1, 2, ""), 0) << "validation keeps plain rounding";
+  EXPECT_GT(differing(256, 4, ""), 20) << "GPTQ from plenty of data is kept";
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -173,6 +174,46 @@ int64_t AccumulateRows(const NpyArray& x, int64_t k, bool transposed,
   return static_cast<int64_t>(positions.size());
 }
 
+// gptq-validate: GPTQ fitted on the even-numbered samples' H against plain rounding, both
+// measured on the odd-numbered samples' H. False (with `note`) when plain rounding is better
+// there: GPTQ then fits the calibration samples rather than the layer's inputs.
+absl::StatusOr<bool> GptqBeatsPlainOnHeldOut(const Tensor& weight, const QuantizeRequest& request,
+                                             const LayerHessians& hessians,
+                                             const quant::GptqOptions& gptq, std::string* note) {
+  std::vector<quant::Hessian> fit_on = hessians.hessians;
+  for (size_t g = 0; g < fit_on.size(); ++g) {
+    for (size_t i = 0; i < fit_on[g].values.size(); ++i) {
+      fit_on[g].values[i] -= hessians.held_out[g].values[i];
+    }
+  }
+  const absl::Span<const uint8_t> bytes(weight.bytes().data(), weight.bytes().size());
+  absl::StatusOr<quant::GptqResult> fitted =
+      quant::QuantizeWeightGptq(request.options.scale_type, bytes, request.layout, request.options,
+                                fit_on, hessians.row_hessian, gptq);
+  if (!fitted.ok()) return fitted.status();
+  absl::StatusOr<quant::QuantizedWeight> plain = quant::QuantizeWeightBytes(
+      request.options.scale_type, bytes, request.layout, request.options);
+  if (!plain.ok()) return plain.status();
+  absl::StatusOr<std::vector<float>> original = weight.ToFloats();
+  if (!original.ok()) return original.status();
+  auto held_out_error = [&](const quant::QuantizedWeight& q) -> absl::StatusOr<double> {
+    absl::StatusOr<std::vector<float>> values = quant::DequantizeWeight(q);
+    if (!values.ok()) return values.status();
+    for (size_t e = 0; e < values->size(); ++e) (*values)[e] -= (*original)[e];
+    return quant::ProxyError(*values, request.layout, hessians.held_out, hessians.row_hessian);
+  };
+  absl::StatusOr<double> gptq_error = held_out_error(fitted->weight);
+  absl::StatusOr<double> plain_error = held_out_error(*plain);
+  if (!gptq_error.ok()) return gptq_error.status();
+  if (!plain_error.ok()) return plain_error.status();
+  if (*gptq_error <= *plain_error) return true;
+  *note = absl::StrFormat(
+      "GPTQ fitted on half the calibration samples had %.3gx plain rounding's output error on "
+      "the other half",
+      *gptq_error / std::max(*plain_error, 1e-300));
+  return false;
+}
+
 // GPTQ counterpart of QuantizeWeight (quant_formats.h): same layout, spec and result form.
 absl::StatusOr<QuantizedWeight> QuantizeWeightGptq(
     const Tensor& weight, const WeightRole& role, Granularity granularity,
@@ -186,6 +227,12 @@ absl::StatusOr<QuantizedWeight> QuantizeWeightGptq(
   if (hessians.positions > 0) {
     tuned.damp += gptq.shrink * static_cast<double>(geometry.view.reduce) /
                   static_cast<double>(hessians.positions);
+  }
+  if (gptq.validate && !hessians.held_out.empty()) {
+    absl::StatusOr<bool> better =
+        GptqBeatsPlainOnHeldOut(weight, request, hessians, tuned, &outcome->fallback_reason);
+    if (!better.ok()) return better.status();
+    if (!*better) return QuantizeWeight(weight, role, granularity, geometry, spec);
   }
   absl::StatusOr<quant::GptqResult> r = quant::QuantizeWeightGptq(
       request.options.scale_type, {weight.bytes().data(), weight.bytes().size()}, request.layout,
@@ -265,7 +312,8 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
   LayerHessians result;
   int64_t groups = 0;
   std::vector<std::vector<double>> sums;
-  std::vector<InputAccumulator> accumulators;
+  std::vector<quant::Hessian> odd;  // H of the odd-numbered samples, added to the total at the end
+  std::vector<InputAccumulator> even_accumulators, odd_accumulators;
   double total_positions = 0;  // all positions of every sample, sampled or not
   for (const WeightUse& use : uses) {
     const Node& node = *use.node;
@@ -293,16 +341,20 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
     const int64_t use_groups = conv ? node.GetInt("group").value_or(1) : 1;
     if (groups == 0) {
       groups = use_groups;
-      for (int64_t g = 0; g < groups; ++g) result.hessians.push_back(quant::Hessian::Zero(k));
+      result.hessians.assign(groups, quant::Hessian::Zero(k));
+      odd.assign(groups, quant::Hessian::Zero(k));
       sums.assign(groups, std::vector<double>(k, 0.0));
       for (int64_t g = 0; g < groups; ++g) {
-        accumulators.push_back({&result.hessians[g], &sums[g]});
+        even_accumulators.push_back({&result.hessians[g], &sums[g]});
+        odd_accumulators.push_back({&odd[g], &sums[g]});
       }
     } else if (groups != use_groups) {
       *why_not = "shared by convolutions with different groups";
       return std::nullopt;
     }
     for (const std::string& file : files->second) {
+      const std::vector<InputAccumulator>& accumulators =
+          result.samples % 2 == 0 ? even_accumulators : odd_accumulators;
       absl::StatusOr<NpyArray> x = ReadNpy(file);
       if (!x.ok()) return x.status();
       auto mismatch = [&](auto&&... parts) {
@@ -340,6 +392,11 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
     for (double& v : group_sums) v /= std::max(total_positions, 1.0);
   }
   result.input_means = std::move(sums);
+  for (int64_t g = 0; g < groups; ++g) {
+    for (size_t i = 0; i < odd[g].values.size(); ++i)
+      result.hessians[g].values[i] += odd[g].values[i];
+  }
+  if (result.samples >= 2) result.held_out = std::move(odd);
   if (groups > 1) {
     // Conv rows are output channels (view [M, K, 1]); M/g consecutive channels per group.
     const int64_t per_group = w[0] / groups;

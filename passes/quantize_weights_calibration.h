@@ -44,6 +44,9 @@ struct LayerHessians {
   int64_t positions = 0;             // vectors x that entered H (per group), over all samples
   // Per Hessian: the mean of the vectors x (for bias correction, quantize_weights_bias.h).
   std::vector<std::vector<double>> input_means;
+  // Per Hessian: the part of H from the odd-numbered samples (gptq-validate fits on the rest and
+  // measures on these); empty with fewer than 2 samples.
+  std::vector<quant::Hessian> held_out;
 };
 
 // How a weight was rounded, for the report and the statistics.

@@ -60,6 +60,10 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
                   "GPTQ: extra damping shrink * K / calibration vectors, for weights whose "
                   "Hessian comes from few vectors (pooled inputs, small feature maps)",
                   0.0),
+      gptq_validate(pass, "gptq-validate",
+                    "GPTQ: fit each weight on half the calibration samples and keep plain "
+                    "rounding when that is better on the other half",
+                    true),
       bias_correction(pass, "bias-correction",
                       "Add each weight's rounding-induced output mean shift, measured on the "
                       "calibration data, back to the bias of its Conv/Gemm (or the Add after "
@@ -131,6 +135,7 @@ quant::GptqOptions QuantizeWeightsOptions::gptq() const {
   o.damp = gptq_damp.value();
   o.act_order = gptq_act_order.value();
   o.shrink = gptq_shrink.value();
+  o.validate = gptq_validate.value();
   return o;
 }
 
@@ -206,11 +211,13 @@ absl::Status QuantizeWeightsOptions::Validate() const {
   if (bias_correction.value() && calibration.value().empty()) {
     return error("bias-correction=true measures output shifts on data; add calibration=");
   }
-  if ((gptq_damp.is_set() || gptq_act_order.is_set() || gptq_shrink.is_set()) &&
+  if ((gptq_damp.is_set() || gptq_act_order.is_set() || gptq_shrink.is_set() ||
+       gptq_validate.is_set()) &&
       calibration.value().empty()) {
     return error(gptq_damp.is_set()        ? "gptq-damp"
                  : gptq_act_order.is_set() ? "gptq-act-order"
-                                           : "gptq-shrink",
+                 : gptq_shrink.is_set()    ? "gptq-shrink"
+                                           : "gptq-validate",
                  "= tunes data-aware rounding; add calibration=");
   }
   return absl::OkStatus();

@@ -65,6 +65,7 @@ class QuantizeWeightsOptions {
   PassOption<double> gptq_damp;
   PassOption<bool> gptq_act_order;
   PassOption<double> gptq_shrink;
+  PassOption<bool> gptq_validate;
   PassOption<bool> bias_correction;
 };
 

@@ -46,6 +46,8 @@ struct GptqOptions {
   // Callers estimating H from few vectors add shrink * K / vectors to `damp` (the quantize-weights
   // calibration code does); the kernel itself only uses `damp`.
   double shrink = 0;
+  // Also caller-level: check GPTQ against plain rounding on held-out calibration samples.
+  bool validate = false;
 };
 
 struct GptqResult {
