@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "ir/strings.h"
 #include "quant/float16.h"
 
 namespace onnx_opt {
@@ -88,8 +88,7 @@ absl::StatusOr<NpyArray> ReadNpy(const std::string& path) {
   const size_t data_begin = offset + header_len;
   if (bytes.size() - data_begin != static_cast<size_t>(count) * width) {
     return error("holds ", bytes.size() - data_begin, " data bytes but shape ",
-                 absl::StrCat("[", absl::StrJoin(array.shape, ", "), "]"), " needs ",
-                 count * width);
+                 FormatDims(array.shape), " needs ", count * width);
   }
   array.values.resize(count);
   for (int64_t i = 0; i < count; ++i) {

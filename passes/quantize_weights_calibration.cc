@@ -12,16 +12,13 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "ir/strings.h"
 #include "passes/quant_report.h"
 
 namespace onnx_opt {
 namespace {
 
 using FloatMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-std::string Shape(const std::vector<int64_t>& dims) {
-  return absl::StrCat("[", absl::StrJoin(dims, ", "), "]");
-}
 
 // The sampled positions of one sample: every position when there are few, else an evenly strided
 // subset (deterministic).
@@ -360,8 +357,8 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
       auto mismatch = [&](auto&&... parts) {
         return absl::InvalidArgumentError(
             absl::StrCat("calibration file ", file, ": activation '", activation->name(),
-                         "' of shape ", Shape(x->shape), " does not fit ", node.DebugName(),
-                         " with weight ", Shape(w), ": ", parts...));
+                         "' of shape ", FormatDims(x->shape), " does not fit ", node.DebugName(),
+                         " with weight ", FormatDims(w), ": ", parts...));
       };
       if (conv) {
         if (x->shape.size() != w.size() || x->shape[1] != w[1] * groups || w[0] % groups != 0) {
