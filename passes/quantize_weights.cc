@@ -98,6 +98,7 @@ class QuantizeWeightsPass final : public Pass {
   PassStatistic bias_skipped_{this, "bias-correction-skipped",
                               "bias-correction: weights without data, shared, or no float bias"};
   std::unique_ptr<CalibrationData> calibration_;
+  std::vector<Value*> replaced_biases_;  // bias-correction: old biases, erased after the walk
 
   std::unique_ptr<std::regex> exclude_;
   std::unique_ptr<std::regex> weights_;
@@ -171,9 +172,19 @@ absl::Status QuantizeWeightsPass::RunOnGraph(Graph& graph, Model& model) {
   for (const auto& node : graph.nodes()) {
     if (IsConstantNode(*node) && node->output(0) != nullptr) candidates.push_back(node->output(0));
   }
+  replaced_biases_.clear();
   for (Value* weight : candidates) {
     if (absl::Status s = QuantizeValue(weight, graph); !s.ok()) return s;
   }
+  // Biases replaced by bias correction go once the walk over `candidates` is done.
+  for (Value* bias : replaced_biases_) {
+    if (IsValueUsed(bias)) continue;
+    Node* constant = bias->producer();
+    absl::Status s = constant != nullptr ? constant->graph()->EraseNode(constant)
+                                         : bias->graph()->EraseValue(bias);
+    if (!s.ok()) return s;
+  }
+  replaced_biases_.clear();
   return absl::OkStatus();
 }
 
@@ -302,6 +313,10 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
               : BiasCorrection{};
       if (!bias.ok()) return bias.status();
       ++(bias->applied ? bias_corrected_ : bias_skipped_);
+      if (bias->replaced != nullptr && std::find(replaced_biases_.begin(), replaced_biases_.end(),
+                                                 bias->replaced) == replaced_biases_.end()) {
+        replaced_biases_.push_back(bias->replaced);  // a shared bias is listed once
+      }
     }
   }
   ++quantized_;

@@ -177,13 +177,7 @@ absl::StatusOr<BiasCorrection> CorrectBias(Graph& graph, Node& node, const Tenso
   const std::string hint =
       old ? absl::StrCat(old->name(), "_corrected") : absl::StrCat(owner, "_bias");
   site->node->SetInput(site->input_index, graph.AddInitializer(hint, std::move(corrected)));
-  if (old != nullptr && !IsValueUsed(old)) {
-    if (Node* constant = old->producer()) {
-      if (absl::Status s = constant->graph()->EraseNode(constant); !s.ok()) return s;
-    } else if (absl::Status s = old->graph()->EraseValue(old); !s.ok()) {
-      return s;
-    }
-  }
+  result.replaced = old;
   result.applied = true;
   return result;
 }

@@ -21,6 +21,9 @@ struct BiasCorrection {
   bool applied = false;
   std::string why_not;        // set when not applied
   double relative_shift = 0;  // ||correction|| / ||W mean(x)||, over the output channels
+  // The bias value the node read before (null when it had none). It is left in the graph, maybe
+  // unused: the caller may still hold pointers to it (a list of weights being visited).
+  Value* replaced = nullptr;
 };
 
 // Adds the correction to the bias of `node`, which reads the weight at input 1:
