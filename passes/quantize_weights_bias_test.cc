@@ -98,9 +98,28 @@ class BiasCorrectionTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s;
     return *std::move(model);
   }
+  // The weight of the graph's last node after plain rounding (the same options, no data).
+  std::vector<float> PlainlyRoundedWeight(const std::string& text) {
+    absl::StatusOr<std::unique_ptr<Model>> model = ParseModel(text, "t");
+    EXPECT_TRUE(model.ok()) << model.status();
+    PassManager pm;
+    EXPECT_TRUE(pm.AddPipeline("quantize-weights{bits=4,block-size=32,symmetric=false,"
+                               "min-elements=0},dequantize-weights",
+                               registry_)
+                    .ok());
+    EXPECT_TRUE(pm.Run(**model).ok());
+    return Floats(**model, (*model)->graph->nodes().back()->input(1)->name());
+  }
   fs::path dir_;
   PassRegistry registry_;
 };
+
+// How many values of `a` and `b` differ.
+int CountDiffering(const std::vector<float>& a, const std::vector<float>& b) {
+  int n = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) n += std::abs(a[i] - b[i]) > 1e-6f;
+  return n;
+}
 
 // Conv [3, 4, 3, 3], pads 1 (patches at the border read zeros), stride 1, no bias at first.
 std::vector<double> ConvChannelMeans(const std::vector<float>& x, const std::vector<float>& w,
@@ -243,22 +262,8 @@ main (float[2,64] x) => (float[2,8] y)
     std::unique_ptr<Model> m = QuantizeDequantize(text, {2, 64}, x, false, extra);
     return Floats(*m, m->graph->nodes().back()->input(1)->name());
   };
-  // Plain rounding: the same options without calibration data.
-  absl::StatusOr<std::unique_ptr<Model>> model = ParseModel(text, "t");
-  ASSERT_TRUE(model.ok());
-  PassManager pm;
-  ASSERT_TRUE(pm.AddPipeline("quantize-weights{bits=4,block-size=32,symmetric=false,"
-                             "min-elements=0},dequantize-weights",
-                             registry_)
-                  .ok());
-  ASSERT_TRUE(pm.Run(**model).ok());
-  const std::vector<float> plain =
-      Floats(**model, (*model)->graph->nodes().back()->input(1)->name());
-  auto differing = [&](const std::vector<float>& w) {
-    int n = 0;
-    for (size_t i = 0; i < w.size(); ++i) n += std::abs(w[i] - plain[i]) > 1e-6f;
-    return n;
-  };
+  const std::vector<float> plain = PlainlyRoundedWeight(text);
+  auto differing = [&](const std::vector<float>& w) { return CountDiffering(w, plain); };
   EXPECT_GT(differing(weights("")), 20) << "GPTQ from 2 vectors moves many weights";
   EXPECT_LE(differing(weights(",gptq-shrink=1000")), 5);
 }
@@ -273,24 +278,12 @@ main (float[R,64] x) => (float[R,8] y)
 {
   y = MatMul (x, w)
 })";
-  absl::StatusOr<std::unique_ptr<Model>> model = ParseModel(text, "t");
-  ASSERT_TRUE(model.ok()) << model.status();
-  PassManager pm;
-  ASSERT_TRUE(pm.AddPipeline("quantize-weights{bits=4,block-size=32,symmetric=false,"
-                             "min-elements=0},dequantize-weights",
-                             registry_)
-                  .ok());
-  ASSERT_TRUE(pm.Run(**model).ok());
-  const std::vector<float> plain =
-      Floats(**model, (*model)->graph->nodes().back()->input(1)->name());
+  const std::vector<float> plain = PlainlyRoundedWeight(text);
   auto differing = [&](int64_t rows, int samples, const std::string& extra) {
     std::vector<std::vector<float>> xs;
     for (int i = 0; i < samples; ++i) xs.push_back(Activations(rows * 64, 20 + i));
     std::unique_ptr<Model> m = QuantizeDequantizeSamples(text, {rows, 64}, xs, false, extra);
-    const std::vector<float> w = Floats(*m, m->graph->nodes().back()->input(1)->name());
-    int n = 0;
-    for (size_t i = 0; i < w.size(); ++i) n += std::abs(w[i] - plain[i]) > 1e-6f;
-    return n;
+    return CountDiffering(Floats(*m, m->graph->nodes().back()->input(1)->name()), plain);
   };
   EXPECT_GT(differing(1, 2, ",gptq-validate=false"), 20) << "GPTQ alone bends the weights";
   EXPECT_EQ(differing(1, 2, ""), 0) << "validation keeps plain rounding";
