@@ -41,6 +41,12 @@
 namespace onnx_opt {
 namespace {
 
+// Removes an unused constant: its Constant node, or the initializer.
+absl::Status EraseConstant(Value* value) {
+  if (Node* constant = value->producer()) return constant->graph()->EraseNode(constant);
+  return value->graph()->EraseValue(value);
+}
+
 class QuantizeWeightsPass final : public Pass {
  public:
   std::string_view name() const override { return "quantize-weights"; }
@@ -179,10 +185,7 @@ absl::Status QuantizeWeightsPass::RunOnGraph(Graph& graph, Model& model) {
   // Biases replaced by bias correction go once the walk over `candidates` is done.
   for (Value* bias : replaced_biases_) {
     if (IsValueUsed(bias)) continue;
-    Node* constant = bias->producer();
-    absl::Status s = constant != nullptr ? constant->graph()->EraseNode(constant)
-                                         : bias->graph()->EraseValue(bias);
-    if (!s.ok()) return s;
+    if (absl::Status s = EraseConstant(bias); !s.ok()) return s;
   }
   replaced_biases_.clear();
   return absl::OkStatus();
@@ -294,9 +297,8 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   }
   if (quantized) {
     // Emitting moves the payload out: decode first for bias correction.
-    const std::vector<float> dequantized = options_.bias_correction.value() && !planning_
-                                               ? DequantizedValues(*quantized)
-                                               : std::vector<float>();
+    const std::vector<float> dequantized =
+        options_.bias_correction.value() ? DequantizedValues(*quantized) : std::vector<float>();
     absl::StatusOr<Value*> value =
         generic_format == QuantFormat::kQdq       ? EmitQdq(*quantized, site, &bytes_after)
         : generic_format == QuantFormat::kQdqAxis ? EmitQdqAxis(*quantized, site, &bytes_after)
@@ -333,8 +335,7 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
   // from the input file (they are read back from the file should anything still touch them).
   if (!IsValueUsed(weight)) {
     if (tensor->buffer() != nullptr) tensor->buffer()->ReleasePages();
-    if (Node* constant = weight->producer()) return graph.EraseNode(constant);
-    return graph.EraseValue(weight);
+    return EraseConstant(weight);
   }
   return absl::OkStatus();
 }

@@ -43,14 +43,17 @@ void AddGram(const FloatMatrix& x, double scale, quant::Hessian& h) {
   }
 }
 
-// The running sums of one Hessian's data: H and the sum of the vectors x.
+// The running sums of one Hessian's data: H, the sum of the vectors x and their count (each
+// sampled vector stands for `scale` vectors).
 struct InputAccumulator {
   quant::Hessian* hessian;
   std::vector<double>* sums;
+  double* count;
 
   void Add(const FloatMatrix& x, double scale) const {
     const Eigen::VectorXd column_sums = x.cast<double>().colwise().sum().transpose();
     for (int64_t c = 0; c < x.cols(); ++c) (*sums)[c] += scale * column_sums[c];
+    *count += scale * static_cast<double>(x.rows());
     AddGram(x, scale, *hessian);
   }
 };
@@ -309,9 +312,9 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
   LayerHessians result;
   int64_t groups = 0;
   std::vector<std::vector<double>> sums;
+  std::vector<double> counts;       // per group: all positions of every sample, sampled or not
   std::vector<quant::Hessian> odd;  // H of the odd-numbered samples, added to the total at the end
   std::vector<InputAccumulator> even_accumulators, odd_accumulators;
-  double total_positions = 0;  // all positions of every sample, sampled or not
   for (const WeightUse& use : uses) {
     const Node& node = *use.node;
     const bool conv = node.Is("Conv") && use.input_index == 1 && w.size() >= 3;
@@ -341,9 +344,10 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
       result.hessians.assign(groups, quant::Hessian::Zero(k));
       odd.assign(groups, quant::Hessian::Zero(k));
       sums.assign(groups, std::vector<double>(k, 0.0));
+      counts.assign(groups, 0.0);
       for (int64_t g = 0; g < groups; ++g) {
-        even_accumulators.push_back({&result.hessians[g], &sums[g]});
-        odd_accumulators.push_back({&odd[g], &sums[g]});
+        even_accumulators.push_back({&result.hessians[g], &sums[g], &counts[g]});
+        odd_accumulators.push_back({&odd[g], &sums[g], &counts[g]});
       }
     } else if (groups != use_groups) {
       *why_not = "shared by convolutions with different groups";
@@ -367,26 +371,21 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
         absl::StatusOr<ConvParams> p = ConvParamsOf(node, w, x->shape);
         if (!p.ok()) return mismatch(p.status().message());
         result.positions += AccumulateConv(*x, *p, w[1], accumulators);
-        int64_t out_count = x->shape[0];
-        for (int64_t d : p->out) out_count *= d;
-        total_positions += static_cast<double>(out_count);
       } else if (matmul) {
         if (x->shape.empty() || x->shape.back() != k) return mismatch("last axis must be ", k);
         result.positions += AccumulateRows(*x, k, false, accumulators[0]);
-        total_positions += static_cast<double>(x->values.size() / k);
       } else {
         const bool trans_a = node.GetInt("transA").value_or(0) != 0;
         if (x->shape.size() != 2 || x->shape[trans_a ? 0 : 1] != k) {
           return mismatch("A must be 2-D with ", k, " on axis ", trans_a ? 0 : 1);
         }
         result.positions += AccumulateRows(*x, k, trans_a, accumulators[0]);
-        total_positions += static_cast<double>(x->values.size() / k);
       }
       ++result.samples;
     }
   }
-  for (std::vector<double>& group_sums : sums) {
-    for (double& v : group_sums) v /= std::max(total_positions, 1.0);
+  for (int64_t g = 0; g < groups; ++g) {
+    for (double& v : sums[g]) v /= std::max(counts[g], 1.0);
   }
   result.input_means = std::move(sums);
   for (int64_t g = 0; g < groups; ++g) {
