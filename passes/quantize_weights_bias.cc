@@ -1,6 +1,5 @@
 #include "passes/quantize_weights_bias.h"
 
-#include <cmath>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -18,9 +17,8 @@ struct BiasSite {
 
 // Per output channel: sum_k (W - Q)[o,k] mean[k], for weights whose rows are output channels
 // (Conv [M, K...], Gemm transB [N, K]): consecutive runs of rows (groups) share one mean.
-// `signal` accumulates sum_o (W mean)[o]^2.
 std::vector<double> RowShift(std::span<const float> w, std::span<const float> q, int64_t rows,
-                             const std::vector<std::vector<double>>& mean, double* signal) {
+                             const std::vector<std::vector<double>>& mean) {
   const int64_t k = static_cast<int64_t>(w.size()) / rows;
   const int64_t per_group = rows / static_cast<int64_t>(mean.size());
   std::vector<double> shift(rows, 0.0);
@@ -32,14 +30,13 @@ std::vector<double> RowShift(std::span<const float> w, std::span<const float> q,
       qm += q[o * k + i] * m[i];
     }
     shift[o] = wm - qm;
-    *signal += wm * wm;
   }
   return shift;
 }
 
 // The same for weights [K, N] whose columns are output channels (MatMul, Gemm without transB).
 std::vector<double> ColumnShift(std::span<const float> w, std::span<const float> q, int64_t n,
-                                const std::vector<double>& mean, double* signal) {
+                                const std::vector<double>& mean) {
   const int64_t k = static_cast<int64_t>(w.size()) / n;
   std::vector<double> wm(n, 0.0), qm(n, 0.0);
   for (int64_t i = 0; i < k; ++i) {
@@ -49,10 +46,7 @@ std::vector<double> ColumnShift(std::span<const float> w, std::span<const float>
     }
   }
   std::vector<double> shift(n);
-  for (int64_t o = 0; o < n; ++o) {
-    shift[o] = wm[o] - qm[o];
-    *signal += wm[o] * wm[o];
-  }
+  for (int64_t o = 0; o < n; ++o) shift[o] = wm[o] - qm[o];
   return shift;
 }
 
@@ -122,14 +116,13 @@ absl::StatusOr<BiasCorrection> CorrectBias(Graph& graph, Node& node, const Tenso
   const int64_t k = static_cast<int64_t>(mean[0].size());
   std::optional<BiasSite> site;
   std::vector<double> shift;
-  double signal = 0;
   if (node.Is("Conv")) {
     if (dims[0] % static_cast<int64_t>(mean.size()) != 0 ||
         static_cast<int64_t>(weight.size()) != dims[0] * k) {
       return absl::InvalidArgumentError(absl::StrCat("bias correction of ", node.DebugName(),
                                                      ": means do not fit the weight's groups"));
     }
-    shift = RowShift(weight, quantized, dims[0], mean, &signal);
+    shift = RowShift(weight, quantized, dims[0], mean);
     site = BiasSite{&node, 2, 1.0};
   } else if (node.Is("Gemm") || node.Is("MatMul")) {
     const bool trans_b = node.Is("Gemm") && node.GetInt("transB").value_or(0) != 0;
@@ -138,8 +131,8 @@ absl::StatusOr<BiasCorrection> CorrectBias(Graph& graph, Node& node, const Tenso
       return absl::InvalidArgumentError(
           absl::StrCat("bias correction of ", node.DebugName(), ": means do not fit the weight"));
     }
-    shift = trans_b ? RowShift(weight, quantized, n, mean, &signal)
-                    : ColumnShift(weight, quantized, n, mean[0], &signal);
+    shift =
+        trans_b ? RowShift(weight, quantized, n, mean) : ColumnShift(weight, quantized, n, mean[0]);
     if (node.Is("MatMul")) {
       site = MatMulBias(node, &result.why_not);
     } else {
@@ -165,9 +158,6 @@ absl::StatusOr<BiasCorrection> CorrectBias(Graph& graph, Node& node, const Tenso
   std::optional<std::vector<float>> bias =
       ShiftedBias(old_tensor.get(), shift, site->scale, &bias_dims, &result.why_not);
   if (!bias) return result;
-  double shift_norm = 0;
-  for (double s : shift) shift_norm += s * s;
-  result.relative_shift = std::sqrt(shift_norm / std::max(signal, 1e-30));
   auto corrected = std::make_shared<Tensor>(
       Tensor::FromValues<float>(DataType::kFloat, bias_dims, std::span<const float>(*bias)));
   // A new bias is named after the node, or its output when the node has no name.

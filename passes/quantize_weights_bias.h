@@ -19,8 +19,7 @@ namespace onnx_opt {
 
 struct BiasCorrection {
   bool applied = false;
-  std::string why_not;        // set when not applied
-  double relative_shift = 0;  // ||correction|| / ||W mean(x)||, over the output channels
+  std::string why_not;  // set when not applied
   // The bias value the node read before (null when it had none). It is left in the graph, maybe
   // unused: the caller may still hold pointers to it (a list of weights being visited).
   Value* replaced = nullptr;
