@@ -13,7 +13,7 @@
 #include "driver/onnx_opt.h"
 #include "ir/strings.h"
 #include "ir/text/text.h"
-#include "passes/pipeline.h"
+#include "passes/core/pipeline.h"
 
 namespace onnx_opt {
 

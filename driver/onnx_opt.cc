@@ -15,7 +15,7 @@
 #include "ir/strings.h"
 #include "ir/text/text.h"
 #include "ir/verifier.h"
-#include "passes/utils.h"
+#include "passes/core/utils.h"
 #include "onnx/onnx_pb.h"
 
 namespace onnx_opt {

@@ -17,8 +17,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ir/ir.h"
-#include "passes/pass_manager.h"
-#include "passes/registry.h"
+#include "passes/core/pass_manager.h"
+#include "passes/core/registry.h"
 
 namespace onnx_opt {
 

@@ -25,7 +25,7 @@ const DEFAULT_PROBE = 'quantize-weights{bits=4,block-size=32,symmetric=false}';
 
 const die = dieFor('sensitivity');
 
-// A pipeline option value in double quotes (passes/pipeline.cc: backslash escapes the next char).
+// A pipeline option value in double quotes (passes/core/pipeline.cc: backslash escapes the next char).
 const quoteOption = (s) => `"${s.replace(/[\\"]/g, '\\$&')}"`;
 const regexExact = (name) => `^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`;
 

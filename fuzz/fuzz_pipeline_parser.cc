@@ -1,4 +1,4 @@
-// Fuzz target: the textual pass-pipeline parser (passes/pipeline.h).
+// Fuzz target: the textual pass-pipeline parser (passes/core/pipeline.h).
 //
 // Property checked beyond "no crash": a pipeline that parses prints in canonical form, and the
 // canonical form parses back to the same text (Print(Parse(Print(Parse(x)))) == Print(Parse(x))).
@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "passes/pipeline.h"
-#include "passes/registry.h"
+#include "passes/core/pipeline.h"
+#include "passes/core/registry.h"
 
 namespace {
 

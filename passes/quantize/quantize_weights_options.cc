@@ -1,0 +1,253 @@
+#include "passes/quantize/quantize_weights_options.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "passes/core/registry.h"
+
+namespace onnx_opt {
+
+QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
+    : bits(pass, "bits", "Bits per weight: 4, 8 or 16", 4),
+      is_signed(pass, "signed", "Signed integers (int4/int8/int16) rather than unsigned", true),
+      symmetric(pass, "symmetric", "Zero point fixed at the middle of the range", true),
+      granularity_text(pass, "granularity", "One scale per block, output channel or tensor",
+                       "block", {"block", "channel", "tensor"}),
+      block_size(pass, "block-size", "Weights per block along the reduction axis", 32),
+      ragged_text(pass, "ragged",
+                  "Reduction axis not a multiple of block-size: allow a short last block, use "
+                  "the largest divisor not above block-size, or skip the weight",
+                  "allow", {"allow", "divisor", "skip"}),
+      min_elements(pass, "min-elements", "Leave weights with fewer elements alone", 1024),
+      ops(pass, "ops", "Ops whose weights are quantized",
+          {"Conv", "ConvTranspose", "MatMul", "Gemm"}, {"Conv", "ConvTranspose", "MatMul", "Gemm"}),
+      exclude(pass, "exclude", "Regular expression (ECMAScript, searched) of node names to skip",
+              ""),
+      weights(pass, "weights",
+              "Regular expression (ECMAScript, searched) of weight names to quantize (empty: all)",
+              ""),
+      format_text(pass, "format", "Graph form of the quantized weight", "qdq",
+                  {"qdq", "qdq-axis", "arith", "matmul-nbits"}),
+      report(pass, "report", "Write per-weight sizes and errors to this JSON file", ""),
+      scale_search_text(pass, "scale-search",
+                        "Per-block scale choice: min/max, squared-error grid search, or "
+                        "half-quadratic (HQQ) iterations",
+                        "minmax", {"minmax", "mse", "hqq"}),
+      target_size(pass, "target-size",
+                  "Mixed precision: total bytes of the quantized weights, as a ratio of their "
+                  "float bytes when <= 1, else in bytes (0: off)",
+                  0.0),
+      max_error(pass, "max-error",
+                "Mixed precision: largest relative Frobenius error per weight (0: off)", 0.0),
+      int8_block_size(pass, "int8-block-size",
+                      "Mixed precision: block size of weights promoted to int8 (0: block-size)", 0),
+      sensitivity(pass, "sensitivity",
+                  "Mixed precision: rank weights by the model-output noise measured in this "
+                  "JSON file (eval/sensitivity.js) instead of their weight error",
+                  ""),
+      calibration(pass, "calibration",
+                  "Data-aware rounding (GPTQ) from the layer inputs listed in this calibration "
+                  "manifest (onnx-opt-calibration-1 JSON); empty: plain rounding",
+                  ""),
+      gptq_damp(pass, "gptq-damp",
+                "GPTQ: damping added to the Hessian diagonal, as a fraction of its mean", 0.01),
+      gptq_act_order(pass, "gptq-act-order",
+                     "GPTQ: round columns by decreasing input energy, block scales fixed up front",
+                     true),
+      gptq_shrink(pass, "gptq-shrink",
+                  "GPTQ: extra damping shrink * K / calibration vectors, for weights whose "
+                  "Hessian comes from few vectors (pooled inputs, small feature maps)",
+                  0.0),
+      gptq_validate(pass, "gptq-validate",
+                    "GPTQ: fit each weight on half the calibration samples and keep plain "
+                    "rounding when that is better on the other half",
+                    true),
+      bias_correction(pass, "bias-correction",
+                      "Add each weight's rounding-induced output mean shift, measured on the "
+                      "calibration data, back to the bias of its Conv/Gemm (or the Add after "
+                      "its MatMul)",
+                      false) {
+  gptq_damp.Range(0, 100);
+  gptq_shrink.Range(0, 1000);
+  int8_block_size.Range(0, int64_t{1} << 30);
+  target_size.Range(0, 1e18);
+  max_error.Range(0, 1e6);
+  block_size.Range(2, int64_t{1} << 30);
+  min_elements.Range(0, static_cast<double>(int64_t{1} << 53));
+}
+
+QuantFormat QuantizeWeightsOptions::format() const {
+  const std::string& f = format_text.value();
+  if (f == "qdq-axis") return QuantFormat::kQdqAxis;
+  if (f == "arith") return QuantFormat::kArith;
+  if (f == "matmul-nbits") return QuantFormat::kMatMulNBits;
+  return QuantFormat::kQdq;
+}
+
+Granularity QuantizeWeightsOptions::granularity() const {
+  const std::string& g = granularity_text.value();
+  if (g == "channel") return Granularity::kChannel;
+  if (g == "tensor") return Granularity::kTensor;
+  return Granularity::kBlock;
+}
+
+RaggedPolicy QuantizeWeightsOptions::ragged() const {
+  const std::string& r = ragged_text.value();
+  if (r == "skip") return RaggedPolicy::kSkip;
+  // qdq-axis and arith cannot express a short last block; their default is the divisor rule.
+  if (r == "divisor" || format() == QuantFormat::kQdqAxis || format() == QuantFormat::kArith) {
+    return RaggedPolicy::kDivisor;
+  }
+  return RaggedPolicy::kAllow;
+}
+
+QuantSpec QuantizeWeightsOptions::spec() const {
+  const std::string& s = scale_search_text.value();
+  const quant::ScaleSearch search = s == "mse"   ? quant::ScaleSearch::kMse
+                                    : s == "hqq" ? quant::ScaleSearch::kHqq
+                                                 : quant::ScaleSearch::kMinMax;
+  return QuantSpec{static_cast<int>(bits.value()), is_signed.value(), symmetric.value(), search};
+}
+
+int64_t QuantizeWeightsOptions::BlockSizeFor(int level_bits) const {
+  if (level_bits == 8 && bits.value() != 8 && int8_block_size.value() > 0) {
+    return int8_block_size.value();
+  }
+  return block_size.value();
+}
+
+bool QuantizeWeightsOptions::mixed_precision() const {
+  return target_size.value() > 0 || max_error.value() > 0;
+}
+
+std::vector<int> QuantizeWeightsOptions::MixedLevels() const {
+  std::vector<int> levels = {static_cast<int>(bits.value())};
+  // qdq-axis and arith cannot store int4, so int8 is the only step up for them too.
+  if (bits.value() < 8) levels.push_back(8);
+  levels.push_back(0);
+  return levels;
+}
+
+quant::GptqOptions QuantizeWeightsOptions::gptq() const {
+  quant::GptqOptions o;
+  o.damp = gptq_damp.value();
+  o.act_order = gptq_act_order.value();
+  o.shrink = gptq_shrink.value();
+  o.validate = gptq_validate.value();
+  return o;
+}
+
+bool QuantizeWeightsOptions::HandlesOp(const Node& node) const {
+  if (!node.domain.empty()) return false;
+  const auto& list = ops.value();
+  return std::find(list.begin(), list.end(), node.op_type) != list.end();
+}
+
+std::unique_ptr<std::regex> QuantizeWeightsOptions::ExcludeRegex() const {
+  if (exclude.value().empty()) return nullptr;
+  return std::make_unique<std::regex>(exclude.value(), std::regex::ECMAScript);
+}
+
+std::unique_ptr<std::regex> QuantizeWeightsOptions::WeightsRegex() const {
+  if (weights.value().empty()) return nullptr;
+  return std::make_unique<std::regex>(weights.value(), std::regex::ECMAScript);
+}
+
+absl::Status QuantizeWeightsOptions::Validate() const {
+  // The pipeline parser puts the pass name in front.
+  auto error = [](auto&&... parts) { return absl::InvalidArgumentError(absl::StrCat(parts...)); };
+  const int64_t b = bits.value();
+  if (b != 4 && b != 8 && b != 16) return error("bits must be 4, 8 or 16, got ", b);
+  const QuantFormat f = format();
+  const std::string& fname = format_text.value();
+  if (f == QuantFormat::kQdqAxis && b != 8) {
+    return error("format=qdq-axis stores int8/uint8 only; use bits=8 or format=qdq");
+  }
+  if (f == QuantFormat::kArith && b == 4) {
+    return error("format=arith cannot Cast int4 below opset 21; use bits=8 or format=qdq");
+  }
+  if ((f == QuantFormat::kQdqAxis || f == QuantFormat::kArith) && ragged_text.is_set() &&
+      ragged_text.value() == "allow") {
+    return error("format=", fname,
+                 " cannot express a short last block; use ragged=divisor or ragged=skip");
+  }
+  if (f == QuantFormat::kMatMulNBits) {
+    const int64_t bs = block_size.value();
+    if (b == 16) return error("format=matmul-nbits takes bits=4 or bits=8");
+    if (granularity() != Granularity::kBlock) {
+      return error("format=matmul-nbits needs granularity=block");
+    }
+    if (bs < 16 || (bs & (bs - 1)) != 0) {
+      return error("format=matmul-nbits needs block-size a power of two >= 16, got ", bs);
+    }
+    if (const int64_t b8 = int8_block_size.value(); b8 != 0 && (b8 < 16 || (b8 & (b8 - 1)) != 0)) {
+      return error("format=matmul-nbits needs int8-block-size a power of two >= 16, got ", b8);
+    }
+    if (ragged_text.value() == "divisor") {
+      return error("format=matmul-nbits needs power-of-two blocks; use ragged=allow or skip");
+    }
+  }
+  if (int8_block_size.value() == 1) return error("int8-block-size must be 0 or at least 2");
+  for (const PassOption<std::string>* pattern : {&exclude, &weights}) {
+    if (pattern->value().empty()) continue;
+    // std::regex reports a bad pattern only by throwing; contain it here.
+    try {
+      std::regex compiled(pattern->value(), std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return error(pattern->name(), " '", pattern->value(),
+                   "' is not a valid regular expression: ", e.what());
+    }
+  }
+  if (!sensitivity.value().empty() && !mixed_precision()) {
+    return error("sensitivity= ranks weights for mixed precision; add target-size= or max-error=");
+  }
+  if (const std::string& path = calibration.value(); !path.empty()) {
+    if (std::error_code ec; !std::filesystem::is_regular_file(path, ec) || !std::ifstream(path)) {
+      return error("calibration manifest '", path, "' does not exist or cannot be read");
+    }
+  }
+  if (bias_correction.value() && calibration.value().empty()) {
+    return error("bias-correction=true measures output shifts on data; add calibration=");
+  }
+  if ((gptq_damp.is_set() || gptq_act_order.is_set() || gptq_shrink.is_set() ||
+       gptq_validate.is_set()) &&
+      calibration.value().empty()) {
+    return error(gptq_damp.is_set()        ? "gptq-damp"
+                 : gptq_act_order.is_set() ? "gptq-act-order"
+                 : gptq_shrink.is_set()    ? "gptq-shrink"
+                                           : "gptq-validate",
+                 "= tunes data-aware rounding; add calibration=");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status QuantizeWeightsOptions::CheckOpset(int64_t opset) const {
+  const QuantFormat f = format();
+  int64_t needed = 1;
+  std::string why;
+  if (f == QuantFormat::kQdq) {
+    needed = 21;
+    why = "DequantizeLinear-21 (block_size, int4)";
+  } else if (f == QuantFormat::kQdqAxis) {
+    needed = 13;
+    why = "per-axis DequantizeLinear-13";
+  } else if (f == QuantFormat::kArith) {
+    needed = 6;
+    why = "Cast-6 and Reshape-5";
+  }
+  if (opset >= needed) return absl::OkStatus();
+  std::string upgrade = MakeDefaultPassRegistry().Contains("upgrade-opset")
+                            ? absl::StrCat("run upgrade-opset{target=", needed, "} first, or ")
+                            : std::string();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "format=", format_text.value(), " writes ", why, " but the model's default opset is ", opset,
+      "; ", upgrade, "use format=matmul-nbits (any opset) or format=arith (opset >= 6)"));
+}
+
+bool QuantizeWeightsOptions::UsesOpset21Types(int64_t opset) const {
+  return format() == QuantFormat::kQdq || (format() == QuantFormat::kMatMulNBits && opset >= 21);
+}
+
+}  // namespace onnx_opt

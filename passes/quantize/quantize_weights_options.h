@@ -1,0 +1,72 @@
+// Options of quantize-weights: declaration, validation of combinations and typed accessors.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "passes/core/pass.h"
+#include "passes/quantize/quant_formats.h"
+#include "passes/quantize/weight_layout.h"
+#include "quant/gptq.h"
+
+namespace onnx_opt {
+
+class QuantizeWeightsOptions {
+ public:
+  explicit QuantizeWeightsOptions(Pass* pass);
+
+  // Rejects impossible combinations with one line naming the options involved.
+  absl::Status Validate() const;
+  // Rejects a model whose default opset cannot express the chosen format.
+  absl::Status CheckOpset(int64_t opset) const;
+  // True when the emitted nodes use opset-21 DequantizeLinear or int4 types (IR version 10).
+  bool UsesOpset21Types(int64_t opset) const;
+
+  QuantFormat format() const;
+  Granularity granularity() const;
+  RaggedPolicy ragged() const;
+  QuantSpec spec() const;
+  // True when target-size or max-error asks for a per-weight choice of precision.
+  bool mixed_precision() const;
+  // The precisions mixed precision chooses among, cheapest first: bits, 8 (when bits < 8), and
+  // 0 for keeping the float weight.
+  std::vector<int> MixedLevels() const;
+  // Block size for a mixed-precision level: int8-block-size for promoted int8, else block-size.
+  int64_t BlockSizeFor(int level_bits) const;
+  bool HandlesOp(const Node& node) const;
+  // GPTQ settings (calibration=) from gptq-damp and gptq-act-order.
+  quant::GptqOptions gptq() const;
+  // Compiled `exclude` / `weights` (null when empty); Validate has checked they compile.
+  std::unique_ptr<std::regex> ExcludeRegex() const;
+  std::unique_ptr<std::regex> WeightsRegex() const;
+
+  PassOption<int64_t> bits;
+  PassOption<bool> is_signed;
+  PassOption<bool> symmetric;
+  PassOption<std::string> granularity_text;
+  PassOption<int64_t> block_size;
+  PassOption<std::string> ragged_text;
+  PassOption<int64_t> min_elements;
+  PassOption<std::vector<std::string>> ops;
+  PassOption<std::string> exclude;
+  PassOption<std::string> weights;
+  PassOption<std::string> format_text;
+  PassOption<std::string> report;
+  PassOption<std::string> scale_search_text;
+  PassOption<double> target_size;
+  PassOption<double> max_error;
+  PassOption<int64_t> int8_block_size;
+  PassOption<std::string> sensitivity;
+  PassOption<std::string> calibration;
+  PassOption<double> gptq_damp;
+  PassOption<bool> gptq_act_order;
+  PassOption<double> gptq_shrink;
+  PassOption<bool> gptq_validate;
+  PassOption<bool> bias_correction;
+};
+
+}  // namespace onnx_opt

@@ -1,0 +1,53 @@
+#include "passes/quantize/quantize_weights_uses.h"
+
+namespace onnx_opt {
+
+bool IsDequantizedWeight(const Node& node, int index) {
+  const Value* in = node.input(index);
+  if (in == nullptr || !FindWeightRole(node, index, node.Is("MatMul") || node.Is("Gemm") ? 2 : 4))
+    return false;
+  const Node* producer = in->producer();
+  while (producer != nullptr && (producer->Is("Reshape") || producer->Is("Transpose")) &&
+         producer->input(0) != nullptr) {
+    producer = producer->input(0)->producer();
+  }
+  return producer != nullptr && producer->Is("DequantizeLinear");
+}
+
+WeightUses SelectWeightUses(const Value& weight, const Tensor& tensor,
+                            const QuantizeWeightsOptions& options, const std::regex* exclude,
+                            int64_t opset) {
+  WeightUses out;
+  for (const Use& use : weight.uses()) {
+    if (!options.HandlesOp(*use.node)) continue;
+    std::optional<WeightRole> r = FindWeightRole(*use.node, use.input_index, tensor.rank());
+    if (!r) continue;
+    if (exclude != nullptr && std::regex_search(use.node->name, *exclude)) {
+      ++out.excluded;
+      continue;
+    }
+    if (out.role && *r != *out.role) {
+      ++out.layout_conflict;
+      continue;
+    }
+    out.role = r;
+    out.all.push_back({use.node, use.input_index});
+  }
+  for (const HandledUse& use : out.all) {
+    const bool nbits = options.format() == QuantFormat::kMatMulNBits && use.node->Is("MatMul") &&
+                       use.input_index == 1 && tensor.rank() == 2 &&
+                       tensor.type() != DataType::kBFloat16;
+    (nbits ? out.nbits : out.generic).push_back(use);
+  }
+  out.generic_format = options.format();
+  if (out.generic_format == QuantFormat::kMatMulNBits) {
+    out.generic_format = QuantFormat::kQdq;
+    if (opset < 21 && !out.generic.empty()) {
+      out.format_refused = static_cast<int64_t>(out.generic.size());
+      out.generic.clear();
+    }
+  }
+  return out;
+}
+
+}  // namespace onnx_opt
