@@ -242,7 +242,7 @@ async function main() {
     }
   }
   if (bad) {
-    console.log(`compare: FAIL: ${bad} of ${outA.length} outputs beyond ${criterion}`);
+    console.log(`compare: FAIL: ${bad} of ${outA.length} outputs differ beyond ${criterion}`);
     process.exit(1);
   }
   console.log(`compare: PASS: ${outA.length} outputs within ${criterion}`);
