@@ -5,6 +5,9 @@
 // |got - want| <= atol + rtol * |want| with rtol 1e-3, atol 1e-7; NaN matches NaN; integer, bool
 // and string outputs exactly). Prints passed / unsupported / failed counts per op and exits 1 on
 // any failure (a wrong value, a wrong shape or type, or a pass error).
+// Second, infer-shapes runs on every node test (inputs typed with the input files' shapes,
+// declared output types removed): an inferred type or static dim that contradicts the expected
+// output fails the test; outputs left partly unknown are counted.
 //
 //   fold_conformance [testdata node dir] [--verbose]
 #include <cmath>
@@ -143,6 +146,75 @@ Case RunCase(const fs::path& dir, const onnx_opt::PassRegistry& registry) {
   return result;
 }
 
+// infer-shapes on the test with its inputs typed from the input files and the declared output
+// types removed: 1 when every output's inferred type equals the expected output's type and
+// shape, 0 when some output stays untyped or partly unknown, -1 on a contradiction.
+int InferCase(const fs::path& dir, const onnx_opt::PassRegistry& registry, std::string* error) {
+  onnx::ModelProto proto;
+  std::ifstream in(dir / "model.onnx", std::ios::binary);
+  if (!proto.ParseFromIstream(&in)) return 0;
+  onnx::GraphProto* graph = proto.mutable_graph();
+  const fs::path data = dir / "test_data_set_0";
+  for (int i = 0; i < graph->input_size(); ++i) {
+    onnx::TensorProto t;
+    if (!graph->input(i).type().has_tensor_type()) return 0;
+    if (!ReadTensor(data / absl::StrCat("input_", i, ".pb"), &t)) return 0;
+    auto* shape = graph->mutable_input(i)->mutable_type()->mutable_tensor_type()->mutable_shape();
+    shape->clear_dim();
+    for (int64_t d : t.dims()) shape->add_dim()->set_dim_value(d);
+  }
+  std::vector<onnx::TensorProto> expected(graph->output_size());
+  for (int i = 0; i < graph->output_size(); ++i) {
+    if (!graph->output(i).type().has_tensor_type()) return 0;
+    if (!ReadTensor(data / absl::StrCat("output_", i, ".pb"), &expected[i])) return 0;
+    FixBFloat16(graph->output(i), &expected[i]);
+    graph->mutable_output(i)->clear_type();
+  }
+  auto model = onnx_opt::ImportModel(std::move(proto), "");
+  if (!model.ok()) return 0;
+  onnx_opt::PassManager pm;
+  if (!pm.AddPipeline("infer-shapes", registry).ok()) return 0;
+  if (absl::Status s = pm.Run(**model); !s.ok()) {
+    *error = std::string(s.message());
+    return -1;
+  }
+  int verdict = 1;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const onnx_opt::ValueType& type = (*model)->graph->outputs()[i]->type;
+    std::optional<std::vector<int64_t>> dims = type.static_dims();
+    if (!type.is_tensor() || type.elem_type == onnx_opt::DataType::kUndefined) {
+      verdict = 0;
+      continue;
+    }
+    if (static_cast<int>(type.elem_type) != expected[i].data_type()) {
+      *error = absl::StrCat("output ", i, ": inferred type ", static_cast<int>(type.elem_type),
+                            ", expected ", expected[i].data_type());
+      return -1;
+    }
+    const std::vector<int64_t> want(expected[i].dims().begin(), expected[i].dims().end());
+    if (!type.shape) {
+      verdict = 0;
+      continue;
+    }
+    if (type.shape->size() != want.size()) {
+      *error = absl::StrCat("output ", i, ": inferred rank ", type.shape->size(), ", expected ",
+                            want.size());
+      return -1;
+    }
+    for (size_t d = 0; d < want.size(); ++d) {
+      const onnx_opt::Dim& dim = (*type.shape)[d];
+      if (!dim.is_fixed()) {
+        verdict = 0;
+      } else if (*dim.value != want[d]) {
+        *error = absl::StrCat("output ", i, " dim ", d, ": inferred ", *dim.value, ", expected ",
+                              want[d]);
+        return -1;
+      }
+    }
+  }
+  return verdict;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -167,6 +239,17 @@ int main(int argc, char** argv) {
   std::vector<fs::path> dirs;
   for (const auto& entry : fs::directory_iterator(root)) dirs.push_back(entry.path());
   std::sort(dirs.begin(), dirs.end());
+  int inferred = 0, partial = 0, contradicted = 0;
+  for (const fs::path& dir : dirs) {
+    std::string error;
+    const int verdict = InferCase(dir, registry, &error);
+    if (verdict > 0) ++inferred;
+    if (verdict == 0) ++partial;
+    if (verdict < 0) {
+      ++contradicted;
+      std::printf("FAIL infer-shapes %s: %s\n", dir.filename().c_str(), error.c_str());
+    }
+  }
   for (const fs::path& dir : dirs) {
     onnx::ModelProto proto;
     std::ifstream in(dir / "model.onnx", std::ios::binary);
@@ -200,5 +283,8 @@ int main(int argc, char** argv) {
   std::printf("node tests with every op supported: %d passed, %d unsupported, %d failed; %d "
               "tests use ops without a kernel\n",
               total.passed, total.unsupported, total.failed, skipped);
-  return total.failed == 0 ? 0 : 1;
+  std::printf("infer-shapes on all %zu node tests: %d outputs exact, %d partly or not inferred, "
+              "%d contradicted\n",
+              dirs.size(), inferred, partial, contradicted);
+  return total.failed == 0 && contradicted == 0 ? 0 : 1;
 }
