@@ -189,7 +189,10 @@ absl::Status Range(KernelContext& ctx) {
     return ctx.Invalid("delta is 0 or a bound is NaN");
   }
   const double count = std::max(std::ceil((limit - start) / delta), 0.0);
-  if (!(count < 1e15)) return ctx.CheckOutput(type, std::vector<int64_t>{-1});
+  if (!(count < 1e15)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(ctx.node().DebugName(), ": Range of ", count, " elements is over max-bytes"));
+  }
   const int64_t n = static_cast<int64_t>(count);
   if (absl::Status s = ctx.CheckOutput(type, std::vector<int64_t>{n}); !s.ok()) return s;
   if (IsReal(type)) {
