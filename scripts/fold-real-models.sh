@@ -50,10 +50,15 @@ for spec in "${specs[@]}"; do
   dims=$(echo "$shapes" | tr ',' '\n' | sed -n 's/^[^:]*:\(.*\)$/\1/p' | head -1)
   before=$(count_nodes "$file")
   # Dynamic dims: shapes as the model declares them.
-  "$opt" "$file" -p infer-shapes,fold-constants,dce --stats -o "$work/$id.dyn.onnx" 2>"$work/$id.dyn.stats"
+  if ! "$opt" "$file" -p infer-shapes,fold-constants,dce --stats -o "$work/$id.dyn.onnx" \
+      2>"$work/$id.dyn.stats"; then
+    echo "$id: $(grep onnx-opt: "$work/$id.dyn.stats")"; status=1; continue
+  fi
   # Static dims.
-  "$opt" "$file" -p "set-input-shapes{shapes=\"$shapes\"},fold-constants,dce" --stats \
-    -o "$work/$id.static.onnx" 2>"$work/$id.static.stats"
+  if ! "$opt" "$file" -p "set-input-shapes{shapes=\"$shapes\"},fold-constants,dce" --stats \
+      -o "$work/$id.static.onnx" 2>"$work/$id.static.stats"; then
+    echo "$id: $(grep onnx-opt: "$work/$id.static.stats")"; status=1; continue
+  fi
   dyn=$(count_nodes "$work/$id.dyn.onnx")
   static=$(count_nodes "$work/$id.static.onnx")
   folded=$(stat "$work/$id.static.stats" nodes-folded)
