@@ -108,9 +108,7 @@ class FuseHardSwish : public ActivationPattern {
   std::string_view name() const override { return "fuse-hardswish"; }
   std::string_view root_op_type() const override { return root_; }
   absl::StatusOr<bool> MatchAndRewrite(Node& node, Rewriter& rewriter) override {
-    if (!node.domain.empty() || !simplify::CanTakeOver(node.output(0), node.output(0))) {
-      return false;
-    }
+    if (!node.domain.empty()) return false;
     // x * HardSigmoid(x): the root Mul itself.
     if (node.op_type == "Mul" && opset_ >= 14) {
       for (int side : {0, 1}) {

@@ -26,6 +26,7 @@
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "passes/core/pass.h"
@@ -93,23 +94,39 @@ std::optional<std::vector<float>> ReadBias(const Target& t) {
   return per;
 }
 
-// Writes a new weight and (when `bias` is set) bias into the target node.
-void Rewrite(Rewriter& rewriter, const Target& t, const std::vector<float>& weight,
+// "w" for "w", "w_fused" and "w_fused__2": repeated folds do not grow the name.
+std::string BaseName(const std::string& name) {
+  size_t cut = name.rfind("_fused");
+  return cut == std::string::npos || cut == 0 ? name : name.substr(0, cut);
+}
+
+// Writes a new weight (when `weight` is set) and bias (when `bias` is set) into the target node.
+void Rewrite(Rewriter& rewriter, const Target& t, const std::optional<std::vector<float>>& weight,
              const std::optional<std::vector<float>>& bias) {
   Node* node = t.node;
-  node->SetInput(1, simplify::MakeConstantLike(rewriter, node, t.weight, t.weight.dims, weight,
-                                               node->input(1)->name() + "_fused"));
+  const std::string base = BaseName(node->input(1)->name());
+  if (weight) {
+    node->SetInput(1, simplify::MakeConstantLike(rewriter, node, t.weight, t.weight.dims, *weight,
+                                                 base + "_fused"));
+  }
   if (bias) {
-    std::optional<ConstantOperand> old = simplify::ReadConstant(node->input(t.bias_input));
+    Value* old_bias = node->input(t.bias_input);
+    std::optional<ConstantOperand> old = simplify::ReadConstant(old_bias);
     const ConstantOperand& like = old ? *old : t.weight;
-    std::string hint = old ? node->input(t.bias_input)->name() + "_fused"
-                           : node->input(1)->name() + "_bias";
+    std::string hint = old ? BaseName(old_bias->name()) + "_fused" : base + "_bias";
     node->SetInput(t.bias_input,
                    simplify::MakeConstantLike(rewriter, node, like,
                                               {static_cast<int64_t>(bias->size())}, *bias, hint));
     if (node->op_type == "Gemm") node->SetAttribute(Attribute::Float("beta", 1.0f));
   }
   rewriter.NotifyChanged(node);
+}
+
+bool AllOnes(const std::vector<float>& v) {
+  for (float x : v) {
+    if (x != 1.0f) return false;
+  }
+  return true;
 }
 
 // y = op(x) * scale + shift, with `y_node` computing the affine part: folds it into op.
@@ -128,7 +145,9 @@ absl::StatusOr<bool> FoldAfter(Rewriter& rewriter, Node& y_node, const Target& t
     if (!bias) return false;
     for (size_t i = 0; i < bias->size(); ++i) (*bias)[i] = (*bias)[i] * scale[i] + shift[i];
   }
-  Rewrite(rewriter, t, simplify::ScaleOutputChannels(t.layout, t.weight.values, scale), bias);
+  std::optional<std::vector<float>> weight;
+  if (!AllOnes(scale)) weight = simplify::ScaleOutputChannels(t.layout, t.weight.values, scale);
+  Rewrite(rewriter, t, weight, bias);
   if (absl::Status s = simplify::ReplaceAndErase(rewriter, &y_node, y_node.output(0),
                                                  t.node->output(0));
       !s.ok()) {
@@ -290,7 +309,9 @@ class FoldAffineBefore : public RewritePattern {
       std::vector<float> add = simplify::BiasOfInputShift(t->layout, t->weight.values, shift);
       for (size_t i = 0; i < bias->size(); ++i) (*bias)[i] += add[i];
     }
-    Rewrite(rewriter, *t, simplify::ScaleInputChannels(t->layout, t->weight.values, scale), bias);
+    std::optional<std::vector<float>> weight;
+    if (!AllOnes(scale)) weight = simplify::ScaleInputChannels(t->layout, t->weight.values, scale);
+    Rewrite(rewriter, *t, weight, bias);
     node.SetInput(0, split->variable);
     if (absl::Status s = rewriter.EraseNode(pre); !s.ok()) return s;
     ++count_;
