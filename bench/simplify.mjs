@@ -9,7 +9,7 @@
 // same real input (SQNR, "exact" when bit-identical; graph optimization level basic); whether
 // a second `simplify` run changes the file (idempotence); latency at ORT's default level with 2
 // intra-op threads, the three models interleaved, median of N runs (default 9) after 2 warm-ups
-// each. --update-doc replaces the block between the simplify-bench markers of that file.
+// each, the order rotating every round. --update-doc replaces the block between the simplify-bench markers of that file.
 // Needs: build/driver/onnx-opt (or $ONNX_OPT), eval/node_modules (npm ci), bench/onnxsim/
 // node_modules (npm ci there) and the models (scripts/fetch-models.sh).
 import { spawnSync } from 'node:child_process';
@@ -159,7 +159,9 @@ async function main() {
     const times = files.map(() => []);
     for (let w = 0; w < 2; w++) for (const s of sessions) await s.run(input);
     for (let r = 0; r < args.runs; r++) {
-      for (let k = 0; k < sessions.length; k++) {
+      // Rotate the order each round so no model always runs first.
+      for (let j = 0; j < sessions.length; j++) {
+        const k = (j + r) % sessions.length;
         const start = process.hrtime.bigint();
         await sessions[k].run(input);
         times[k].push(Number(process.hrtime.bigint() - start) / 1e6);
