@@ -8,8 +8,8 @@
 // onnxsim's output; ONNX Runtime outputs of both simplified models against the original on the
 // same real input (SQNR, "exact" when bit-identical; graph optimization level basic); whether
 // a second `simplify` run changes the file (idempotence); latency at ORT's default level with 2
-// intra-op threads, the three models interleaved, median of N runs (default 9) after 2 warm-ups
-// each, the order rotating every round. --update-doc replaces the block between the simplify-bench markers of that file.
+// intra-op threads (thread pools not spinning), the three models interleaved, median of N runs (default 9) after 2 warm-ups
+// each, the order rotating every round (fast models run more: about 3 s of timing each). --update-doc replaces the block between the simplify-bench markers of that file.
 // Needs: build/driver/onnx-opt (or $ONNX_OPT), eval/node_modules (npm ci), bench/onnxsim/
 // node_modules (npm ci there) and the models (scripts/fetch-models.sh).
 import { spawnSync } from 'node:child_process';
@@ -77,7 +77,11 @@ function rng(seed) {
 }
 
 async function session(file, level) {
-  return ort.InferenceSession.create(file, { graphOptimizationLevel: level, intraOpNumThreads: 2, interOpNumThreads: 1, logSeverityLevel: 3 });
+  // Spinning pools would keep the previous model's threads busy while the next one runs.
+  return ort.InferenceSession.create(file, {
+    graphOptimizationLevel: level, intraOpNumThreads: 2, interOpNumThreads: 1, logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  });
 }
 
 function feeds(sess, spec) {
@@ -157,8 +161,17 @@ async function main() {
     // Latency at the default level, interleaved.
     const sessions = await Promise.all(files.map((f) => session(f, 'all')));
     const times = files.map(() => []);
-    for (let w = 0; w < 2; w++) for (const s of sessions) await s.run(input);
-    for (let r = 0; r < args.runs; r++) {
+    let warm = 0;
+    for (let w = 0; w < 2; w++) {
+      for (const s of sessions) {
+        const start = process.hrtime.bigint();
+        await s.run(input);
+        warm = Math.max(warm, Number(process.hrtime.bigint() - start) / 1e6);
+      }
+    }
+    // Fast models get more runs: at least --runs, and about 3 s of timing per model.
+    const runs = Math.min(1000, Math.max(args.runs, Math.ceil(3000 / warm)));
+    for (let r = 0; r < runs; r++) {
       // Rotate the order each round so no model always runs first.
       for (let j = 0; j < sessions.length; j++) {
         const k = (j + r) % sessions.length;
@@ -168,16 +181,20 @@ async function main() {
       }
     }
     const ms = times.map(median);
-    const row = { id, nodes, fidelity, ms, idempotent, oursSeconds, simSeconds };
+    // Speed-up: the median over rounds of original / simplified time, each ratio taken within one
+    // round (the runs of a round are back to back, so a burst of load on the shared machine
+    // slows all three alike).
+    const speedup = [1, 2].map((k) => median(times[0].map((t, r) => t / times[k][r])));
+    const row = { id, nodes, fidelity, ms, speedup, runs, idempotent, oursSeconds, simSeconds };
     rows.push(row);
-    console.error(`${id}: nodes ${nodes.join(' / ')}; SQNR ${fidelity.map(fmtDb).join(' / ')}; ms ${ms.map((x) => x.toFixed(2)).join(' / ')}; idempotent ${idempotent}`);
+    console.error(`${id}: nodes ${nodes.join(' / ')}; SQNR ${fidelity.map(fmtDb).join(' / ')}; ms ${ms.map((x) => x.toFixed(2)).join(' / ')}; speed-up ${speedup.map((x) => x.toFixed(3)).join(' / ')}; idempotent ${idempotent}`);
   }
   const lines = [
-    '| model | nodes: original | simplify | onnxsim | SQNR simplify dB | SQNR onnxsim dB | ORT ms original | simplify | onnxsim | speed-up simplify | speed-up onnxsim | simplify twice = once | onnx-opt s | onnxsim s |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| model | nodes: original | simplify | onnxsim | SQNR simplify dB | SQNR onnxsim dB | ORT ms original | simplify | onnxsim | runs | speed-up simplify | speed-up onnxsim | simplify twice = once | onnx-opt s | onnxsim s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.id} | ${r.nodes[0]} | ${r.nodes[1]} | ${r.nodes[2]} | ${fmtDb(r.fidelity[0])} | ${fmtDb(r.fidelity[1])} | ${r.ms[0].toFixed(2)} | ${r.ms[1].toFixed(2)} | ${r.ms[2].toFixed(2)} | ${(r.ms[0] / r.ms[1]).toFixed(3)}x | ${(r.ms[0] / r.ms[2]).toFixed(3)}x | ${r.idempotent ? 'yes' : 'NO'} | ${r.oursSeconds.toFixed(2)} | ${r.simSeconds.toFixed(2)} |`);
+    lines.push(`| ${r.id} | ${r.nodes[0]} | ${r.nodes[1]} | ${r.nodes[2]} | ${fmtDb(r.fidelity[0])} | ${fmtDb(r.fidelity[1])} | ${r.ms[0].toFixed(2)} | ${r.ms[1].toFixed(2)} | ${r.ms[2].toFixed(2)} | ${r.runs} | ${r.speedup[0].toFixed(3)}x | ${r.speedup[1].toFixed(3)}x | ${r.idempotent ? 'yes' : 'NO'} | ${r.oursSeconds.toFixed(2)} | ${r.simSeconds.toFixed(2)} |`);
   }
   const table = lines.join('\n');
   console.log(table);
