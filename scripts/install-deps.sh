@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [--eval]   (--eval adds what the evaluation harness needs)
 set -euo pipefail
 
-packages=(cmake ninja-build g++ pkg-config libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev libeigen3-dev
+packages=(cmake ninja-build g++ pkg-config libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler libabsl-dev libeigen3-dev
           llvm-14-tools googletest libgtest-dev libbenchmark-dev python3 nodejs
           clang-14 libclang-rt-14-dev libomp-14-dev)  # clang: scripts/configure-sanitized.sh
 if [[ "${1:-}" == "--eval" ]]; then
