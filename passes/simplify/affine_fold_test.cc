@@ -36,7 +36,8 @@ TEST(AffineFoldTest, GemmLayouts) {
   EXPECT_THAT(BiasOfInputShift(b, {1, 2, 3, 4, 5, 6}, {1, 1}), ElementsAre(5, 7, 9));
   // B^T [N=3, K=2].
   WeightLayout bt{WeightedOp::kGemmBTransposed, {3, 2}, 1};
-  EXPECT_THAT(ScaleOutputChannels(bt, {1, 1, 1, 1, 1, 1}, {1, 2, 3}), ElementsAre(1, 1, 2, 2, 3, 3));
+  EXPECT_THAT(ScaleOutputChannels(bt, {1, 1, 1, 1, 1, 1}, {1, 2, 3}),
+              ElementsAre(1, 1, 2, 2, 3, 3));
   EXPECT_THAT(BiasOfInputShift(bt, {1, 2, 3, 4, 5, 6}, {1, 1}), ElementsAre(3, 7, 11));
 }
 
