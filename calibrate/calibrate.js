@@ -368,7 +368,10 @@ async function calibrate(a) {
     await sess.release?.();
     let sensitivity = null;
     if (wantSensitivity) sensitivity = await measureSensitivity(ort, a, bins, model, sensSamples, refs, plan.outputs, scratch);
-    const samplesInfo = { dir: path.resolve(sampleDir), files: files.map((f) => path.basename(f)), seed: a.seed, max_samples: a.maxSamples || null, sensitivity_samples: wantSensitivity ? sensSamples.length : null };
+    // The sample list as a digest, so the file's size does not grow with the sample count.
+    const digest = require('crypto').createHash('sha256');
+    for (const f of files) digest.update(`${path.basename(f)}\0${fs.statSync(f).size}\n`);
+    const samplesInfo = { dir: path.resolve(sampleDir), first: path.basename(files[0]), files_sha256: digest.digest('hex'), seed: a.seed, max_samples: a.maxSamples || null, sensitivity_samples: wantSensitivity ? sensSamples.length : null };
     await stream.finish(`${JSON.stringify(samplesInfo)}\n${sensitivity ? JSON.stringify(sensitivity) : ''}`);
     const summaryLine = await nextLine();
     const code = await exited;
