@@ -38,6 +38,14 @@ for var in ("HOME", "TMPDIR"):
 if os.path.isdir(os.path.join(config.repo_root, "eval", "node_modules", "onnxruntime-node")):
     config.available_features.add("onnxruntime")
 
+# onnx-opt-calibrate (calibrate/, its own node_modules) makes .calib files for the reader's tests.
+if os.path.isdir(os.path.join(config.repo_root, "calibrate", "node_modules", "onnxruntime-node")):
+    config.available_features.add("calibrate")
+    config.substitutions.append(
+        ("%calibrate", "node " + os.path.join(config.repo_root, "calibrate", "calibrate.js")
+         + " --onnx-opt " + onnx_opt)
+    )
+
 # protoc --encode builds binary models the ONNX text syntax cannot express (nodes out of order).
 if os.path.exists("/usr/bin/protoc") and os.path.exists("/usr/include/onnx/onnx.proto"):
     config.available_features.add("protoc")
