@@ -73,6 +73,9 @@ prerequisite(
 config.substitutions.append(
     ("%encode-onnx", "/usr/bin/protoc --encode=onnx.ModelProto -I/usr/include/onnx onnx.proto")
 )
+config.substitutions.append(
+    ("%decode-onnx", "/usr/bin/protoc --decode=onnx.ModelProto -I/usr/include/onnx onnx.proto")
+)
 # ONNX's own backend node tests (Debian libonnx-testdata), for conformance tests.
 onnx_testdata = "/usr/include/onnx/backend/test/data/node"
 prerequisite("onnx-testdata", os.path.isdir(onnx_testdata), "apt-get install libonnx-testdata")
