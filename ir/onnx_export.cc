@@ -21,6 +21,7 @@
 #include "google/protobuf/unknown_field_set.h"
 #include "ir/file_io.h"
 #include "ir/onnx_io.h"
+#include "ir/onnx_tensor_data.h"
 #include "ir/strings.h"
 #include "onnx/onnx_pb.h"
 
@@ -41,6 +42,28 @@ absl::Status SetUnknown(const std::string& bytes, google::protobuf::Message* mes
         absl::StrCat("stored unknown fields of a ", message->GetTypeName(), " do not parse"));
   }
   return absl::OkStatus();
+}
+
+// Writes back as "" the string fields the source proto set explicitly to "" and the IR left
+// empty (EmptyStringFields, ir/types.h).
+void RestoreEmptyStrings(const EmptyStringFields& fields, google::protobuf::Message* message) {
+  if (fields.empty()) return;
+  const google::protobuf::Descriptor* descriptor = message->GetDescriptor();
+  const google::protobuf::Reflection* reflection = message->GetReflection();
+  for (int number = 1; number < 64; ++number) {
+    if (!fields.Has(number)) continue;
+    const google::protobuf::FieldDescriptor* field = descriptor->FindFieldByNumber(number);
+    if (field != nullptr && !field->is_repeated() &&
+        field->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
+        !reflection->HasField(*message, field)) {
+      reflection->SetString(message, field, std::string());
+    }
+  }
+}
+
+void ExportOpset(const OpsetImport& op, onnx::OperatorSetIdProto* out) {
+  if (!op.domain_absent || !op.domain.empty()) out->set_domain(op.domain);
+  out->set_version(op.version);
 }
 
 absl::Status ParseOpaque(const OpaqueProto& opaque, google::protobuf::Message* out,
@@ -88,11 +111,7 @@ class ModelExporter {
 
   absl::Status Export(const Model& model, onnx::ModelProto* out) {
     out->Clear();
-    for (const OpsetImport& op : model.opset_imports) {
-      onnx::OperatorSetIdProto* p = out->add_opset_import();
-      p->set_domain(op.domain);
-      p->set_version(op.version);
-    }
+    for (const OpsetImport& op : model.opset_imports) ExportOpset(op, out->add_opset_import());
     if (!model.producer_name.empty()) out->set_producer_name(model.producer_name);
     if (!model.producer_version.empty()) out->set_producer_version(model.producer_version);
     if (!model.domain.empty()) out->set_domain(model.domain);
@@ -118,6 +137,7 @@ class ModelExporter {
       if (absl::Status s = ExportFunction(function, out->add_functions()); !s.ok()) return s;
     }
     if (absl::Status s = SetUnknown(model.unknown_fields, out); !s.ok()) return s;
+    RestoreEmptyStrings(model.empty_fields, out);
     int64_t ir_version = std::max(model.ir_version, required_ir_version_);
     if (ir_version != 0) out->set_ir_version(ir_version);
     return absl::OkStatus();
@@ -149,6 +169,7 @@ class ModelExporter {
     if (!name.empty()) out->set_name(name);
     if (!tensor.doc_string.empty()) out->set_doc_string(tensor.doc_string);
     if (absl::Status s = SetUnknown(tensor.unknown_fields, out); !s.ok()) return s;
+    RestoreEmptyStrings(tensor.empty_fields, out);
     if (tensor.type() == DataType::kString) {
       for (const std::string& s : tensor.strings()) out->add_string_data(s);
       return std::shared_ptr<const Buffer>();
@@ -169,6 +190,10 @@ class ModelExporter {
       add_entry("location", external_name_);
       add_entry("offset", absl::StrCat(offset));
       add_entry("length", absl::StrCat(size));
+      return std::shared_ptr<const Buffer>();
+    }
+    if (tensor.typed_field_data) {
+      if (absl::Status s = WriteTypedFields(tensor, out); !s.ok()) return s;
       return std::shared_ptr<const Buffer>();
     }
     if (omit_raw_data) return buffer ? buffer : Buffer::Empty();
@@ -218,6 +243,7 @@ class ModelExporter {
     ExportType(v.type, out, status);
     if (!v.doc_string.empty()) out->set_doc_string(v.doc_string);
     status.Update(SetUnknown(v.unknown_fields, out));
+    RestoreEmptyStrings(v.empty_fields, out);
     return status;
   }
 
@@ -229,6 +255,7 @@ class ModelExporter {
       out->set_type(static_cast<onnx::AttributeProto::AttributeType>(attr.type));
     }
     if (absl::Status s = SetUnknown(attr.unknown_fields, out); !s.ok()) return s;
+    RestoreEmptyStrings(attr.empty_fields, out);
     const Attribute::Payload& value = attr.value;
     if (const auto* f = std::get_if<float>(&value)) {
       out->set_f(*f);
@@ -296,6 +323,7 @@ class ModelExporter {
         return absl::Status(s.code(), absl::StrCat(node.DebugName(), ": ", s.message()));
       }
     }
+    RestoreEmptyStrings(node.empty_fields, out);
     return SetUnknown(node.unknown_fields, out);
   }
 
@@ -339,6 +367,7 @@ class ModelExporter {
           ParseOpaque(qa, out->add_quantization_annotation(), "quantization annotation");
       if (!s.ok()) return s;
     }
+    RestoreEmptyStrings(graph.empty_fields, out);
     return SetUnknown(graph.unknown_fields, out);
   }
 
@@ -346,12 +375,9 @@ class ModelExporter {
     out->set_name(function.name);
     if (!function.domain.empty()) out->set_domain(function.domain);
     if (!function.doc_string.empty()) out->set_doc_string(function.doc_string);
+    RestoreEmptyStrings(function.empty_fields, out);
     for (const std::string& a : function.attribute_names) out->add_attribute(a);
-    for (const OpsetImport& op : function.opset_imports) {
-      onnx::OperatorSetIdProto* p = out->add_opset_import();
-      p->set_domain(op.domain);
-      p->set_version(op.version);
-    }
+    for (const OpsetImport& op : function.opset_imports) ExportOpset(op, out->add_opset_import());
     if (function.body) {
       const Graph& body = *function.body;
       if (!body.initializers().empty()) {
@@ -406,10 +432,32 @@ size_t VarintSize(uint64_t value) {
   return n;
 }
 
-// Wire-format tags (field number << 3 | length-delimited) of the fields framed by hand.
-constexpr uint8_t kModelGraphTag = (7 << 3) | 2;
-constexpr uint8_t kGraphInitializerTag = (5 << 3) | 2;
-constexpr uint8_t kTensorRawDataTag = (9 << 3) | 2;
+// The fields framed by hand and their wire-format tags (field number << 3 | length-delimited).
+constexpr int kModelGraphField = 7;
+constexpr int kGraphInitializerField = 5;
+constexpr int kTensorRawDataField = 9;
+constexpr uint8_t kModelGraphTag = (kModelGraphField << 3) | 2;
+constexpr uint8_t kGraphInitializerTag = (kGraphInitializerField << 3) | 2;
+constexpr uint8_t kTensorRawDataTag = (kTensorRawDataField << 3) | 2;
+
+// Serializes the fields of `message` numbered below `split` into `head`, and those above it with
+// the unknown fields into `tail` (emptying `message`): head + <field split> + tail is what
+// protobuf would write for the whole message.
+void SerializeAround(google::protobuf::Message& message, int split, std::string* head,
+                     std::string* tail) {
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields, later;
+  reflection->ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->number() > split) later.push_back(field);
+  }
+  std::unique_ptr<google::protobuf::Message> rest(message.New());
+  reflection->SwapFields(&message, rest.get(), later);
+  reflection->MutableUnknownFields(&message)->Swap(
+      rest->GetReflection()->MutableUnknownFields(rest.get()));
+  message.SerializeToString(head);
+  rest->SerializeToString(tail);
+}
 
 std::string FileNameOf(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -509,32 +557,37 @@ absl::Status SaveModel(const Model& model, const std::string& path, const SaveOp
     return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
   }
 
-  // Sizes of the hand-framed parts: ModelProto = <other fields> graph{<other fields>
-  // initializer{<tensor fields> raw_data}...}.
+  // The hand-framed parts, in the order protobuf itself writes fields (by number, unknown fields
+  // last), so that a canonically serialized model comes back byte for byte:
+  // ModelProto = <fields 1-6> graph{<fields 1-4> initializer{<fields 1-8> raw_data <10-...>}...
+  // <fields 6-...>} <fields 8-...>.
   struct Framed {
-    std::string header;
+    std::string head, tail;
     std::shared_ptr<const Buffer> raw_data;
     uint64_t size;  // of the TensorProto
   };
   std::vector<Framed> initializers;
   uint64_t graph_size = 0;
-  std::string graph_rest;
+  std::string graph_head, graph_tail;
   const bool has_graph = proto.has_graph();
   if (has_graph) {
-    graph_rest = proto.graph().SerializeAsString();
+    SerializeAround(*proto.mutable_graph(), kGraphInitializerField, &graph_head, &graph_tail);
     proto.clear_graph();
-    graph_size = graph_rest.size();
+    graph_size = graph_head.size() + graph_tail.size();
     for (auto& d : exporter.deferred_initializers()) {
-      Framed f{d.header.SerializeAsString(), std::move(d.raw_data), 0};
-      f.size = f.header.size();
+      Framed f{"", "", std::move(d.raw_data), 0};
+      SerializeAround(d.header, kTensorRawDataField, &f.head, &f.tail);
+      f.size = f.head.size() + f.tail.size();
       if (f.raw_data) f.size += 1 + VarintSize(f.raw_data->size()) + f.raw_data->size();
       graph_size += 1 + VarintSize(f.size) + f.size;
       initializers.push_back(std::move(f));
     }
     exporter.deferred_initializers().clear();
   }
-  std::string model_rest = proto.SerializeAsString();
-  uint64_t total = model_rest.size() + (has_graph ? 1 + VarintSize(graph_size) + graph_size : 0);
+  std::string model_head, model_tail;
+  SerializeAround(proto, kModelGraphField, &model_head, &model_tail);
+  uint64_t total = model_head.size() + model_tail.size() +
+                   (has_graph ? 1 + VarintSize(graph_size) + graph_size : 0);
   if (total > static_cast<uint64_t>(INT_MAX)) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": the model needs ", total,
@@ -562,23 +615,26 @@ absl::Status SaveModel(const Model& model, const std::string& path, const SaveOp
     if (absl::Status s = sidecar.Finish(); !s.ok()) return s;
   }
 
-  file.Append(model_rest);
+  file.Append(model_head);
   if (has_graph) {
     file.Append({&kModelGraphTag, 1});
     file.AppendVarint(graph_size);
-    file.Append(graph_rest);
+    file.Append(graph_head);
     for (const Framed& f : initializers) {
       file.Append({&kGraphInitializerTag, 1});
       file.AppendVarint(f.size);
-      file.Append(f.header);
+      file.Append(f.head);
       if (f.raw_data) {
         file.Append({&kTensorRawDataTag, 1});
         file.AppendVarint(f.raw_data->size());
         file.Append(f.raw_data->bytes());
         f.raw_data->ReleasePages();
       }
+      file.Append(f.tail);
     }
+    file.Append(graph_tail);
   }
+  file.Append(model_tail);
   if (absl::Status s = file.Finish(); !s.ok()) return s;
   if (has_external) {
     if (absl::Status s = sidecar.Commit(); !s.ok()) return s;

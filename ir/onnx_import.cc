@@ -17,6 +17,7 @@
 #include "google/protobuf/unknown_field_set.h"
 #include "ir/file_io.h"
 #include "ir/onnx_io.h"
+#include "ir/onnx_tensor_data.h"
 #include "ir/strings.h"
 #include "ir/verifier.h"
 #include "onnx/onnx_pb.h"
@@ -36,6 +37,32 @@ std::string UnknownBytes(const google::protobuf::Message& message) {
   std::string bytes;
   if (!fields.empty()) fields.SerializeToString(&bytes);
   return bytes;
+}
+
+// Singular string fields present with the value "" (bytes fields such as raw_data excluded: a
+// tensor's data form is kept by Tensor::typed_field_data).
+EmptyStringFields EmptyStringsOf(const google::protobuf::Message& message) {
+  EmptyStringFields present;
+  const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::string scratch;
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = descriptor->field(i);
+    if (field->is_repeated() || field->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
+        !reflection->HasField(message, field)) {
+      continue;
+    }
+    if (reflection->GetStringReference(message, field, &scratch).empty()) {
+      present.Add(field->number());
+    }
+  }
+  return present;
+}
+
+OpsetImport ImportOpset(const onnx::OperatorSetIdProto& op) {
+  OpsetImport opset{op.domain(), op.version()};
+  opset.domain_absent = !op.has_domain();
+  return opset;
 }
 
 std::string NormaliseDomain(const std::string& domain) {
@@ -144,94 +171,6 @@ class ExternalDataResolver {
   absl::flat_hash_map<std::string, std::shared_ptr<MappedFile>> files_;
 };
 
-// Appends each element's low `width` bytes (little-endian) to `out`.
-template <typename T>
-void AppendLowBytes(const google::protobuf::RepeatedField<T>& values, size_t width,
-                    std::vector<uint8_t>& out) {
-  out.reserve(out.size() + values.size() * width);
-  for (T value : values) {
-    uint64_t bits = static_cast<uint64_t>(value);
-    for (size_t b = 0; b < width; ++b) out.push_back(static_cast<uint8_t>(bits >> (8 * b)));
-  }
-}
-
-template <typename T>
-std::shared_ptr<const Buffer> CopyField(const google::protobuf::RepeatedField<T>& values) {
-  return Buffer::Copy({reinterpret_cast<const uint8_t*>(values.data()),
-                       static_cast<size_t>(values.size()) * sizeof(T)});
-}
-
-// The typed field ONNX stores a data type's elements in, when not in raw_data.
-enum class TypedField { kNone, kFloat, kInt32, kInt64, kDouble, kUint64 };
-
-TypedField FieldFor(DataType type) {
-  switch (type) {
-    case DataType::kFloat:
-    case DataType::kComplex64:
-      return TypedField::kFloat;
-    case DataType::kInt64:
-      return TypedField::kInt64;
-    case DataType::kDouble:
-    case DataType::kComplex128:
-      return TypedField::kDouble;
-    case DataType::kUint32:
-    case DataType::kUint64:
-      return TypedField::kUint64;
-    case DataType::kString:
-    case DataType::kUndefined:
-      return TypedField::kNone;
-    default:
-      return IsKnownDataType(static_cast<int32_t>(type)) ? TypedField::kInt32 : TypedField::kNone;
-  }
-}
-
-// Converts the typed data fields of a tensor into raw_data layout.
-absl::StatusOr<std::shared_ptr<const Buffer>> TypedFieldsToBuffer(const onnx::TensorProto& t,
-                                                                  DataType type) {
-  const TypedField field = FieldFor(type);
-  struct Present {
-    TypedField field;
-    const char* name;
-    int size;
-  };
-  for (const Present& p : {Present{TypedField::kFloat, "float_data", t.float_data_size()},
-                           Present{TypedField::kInt32, "int32_data", t.int32_data_size()},
-                           Present{TypedField::kInt64, "int64_data", t.int64_data_size()},
-                           Present{TypedField::kDouble, "double_data", t.double_data_size()},
-                           Present{TypedField::kUint64, "uint64_data", t.uint64_data_size()}}) {
-    if (p.size > 0 && p.field != field) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tensor '", t.name(), "': data in ", p.name, " does not fit data type ",
-                       ToAbsl(DataTypeName(type)), " (", static_cast<int>(type), ")"));
-    }
-  }
-  switch (field) {
-    case TypedField::kFloat:
-      return CopyField(t.float_data());
-    case TypedField::kInt64:
-      return CopyField(t.int64_data());
-    case TypedField::kDouble:
-      return CopyField(t.double_data());
-    case TypedField::kUint64: {
-      if (type == DataType::kUint64) return CopyField(t.uint64_data());
-      std::vector<uint8_t> bytes;
-      AppendLowBytes(t.uint64_data(), 4, bytes);
-      return Buffer::FromVector(std::move(bytes));
-    }
-    case TypedField::kInt32: {
-      if (type == DataType::kInt32) return CopyField(t.int32_data());
-      // 16-bit types keep one element per int32; 8-bit types one element; 4-bit types one packed
-      // byte (two elements) per int32.
-      const int bits = BitsPerElement(type);
-      std::vector<uint8_t> bytes;
-      AppendLowBytes(t.int32_data(), bits == 16 ? 2 : 1, bytes);
-      return Buffer::FromVector(std::move(bytes));
-    }
-    case TypedField::kNone:
-      break;
-  }
-  return Buffer::Empty();
-}
 
 // raw_data the file parser sliced out of the mapped file, keyed by the TensorProto it belongs to.
 using PrereadRawData = absl::flat_hash_map<const onnx::TensorProto*, std::shared_ptr<const Buffer>>;
@@ -249,7 +188,7 @@ class ModelImporter {
     auto model = std::make_unique<Model>();
     model->ir_version = proto.ir_version();
     for (const onnx::OperatorSetIdProto& op : proto.opset_import()) {
-      model->opset_imports.push_back(OpsetImport{op.domain(), op.version()});
+      model->opset_imports.push_back(ImportOpset(op));
     }
     model->producer_name = proto.producer_name();
     model->producer_version = proto.producer_version();
@@ -264,6 +203,7 @@ class ModelImporter {
       model->training_info.push_back(OpaqueProto{info.SerializeAsString()});
     }
     model->unknown_fields = UnknownBytes(proto);
+    model->empty_fields = EmptyStringsOf(proto);
     if (proto.has_graph()) {
       model->graph = std::make_unique<Graph>();
       if (absl::Status s = ImportGraph(*proto.mutable_graph(), model->graph.get()); !s.ok()) {
@@ -310,12 +250,14 @@ class ModelImporter {
     v->type = ImportType(info);
     v->doc_string = info.doc_string();
     v->unknown_fields = UnknownBytes(info);
+    v->empty_fields = EmptyStringsOf(info);
   }
 
   absl::StatusOr<TensorPtr> ImportTensor(onnx::TensorProto& proto) {
     const DataType type = static_cast<DataType>(proto.data_type());
     std::vector<int64_t> dims(proto.dims().begin(), proto.dims().end());
     Tensor tensor;
+    bool typed_field_data = false;
     if (type == DataType::kString) {
       std::vector<std::string> strings;
       strings.reserve(proto.string_data_size());
@@ -336,12 +278,15 @@ class ModelImporter {
         absl::StatusOr<std::shared_ptr<const Buffer>> typed = TypedFieldsToBuffer(proto, type);
         if (!typed.ok()) return typed.status();
         data = std::move(*typed);
+        typed_field_data = true;
       }
       tensor = Tensor(type, std::move(dims), std::move(data));
     }
     tensor.name = proto.name();
     tensor.doc_string = proto.doc_string();
     tensor.unknown_fields = UnknownBytes(proto);
+    tensor.empty_fields = EmptyStringsOf(proto);
+    tensor.typed_field_data = typed_field_data;
     return std::make_shared<const Tensor>(std::move(tensor));
   }
 
@@ -351,6 +296,7 @@ class ModelImporter {
     attr.ref_attr_name = proto.ref_attr_name();
     attr.doc_string = proto.doc_string();
     attr.unknown_fields = UnknownBytes(proto);
+    attr.empty_fields = EmptyStringsOf(proto);
     attr.type = static_cast<AttrType>(proto.type());
     if (attr.type == AttrType::kUndefined) attr.type = InferAttrType(proto);
     switch (attr.type) {
@@ -502,6 +448,7 @@ class ModelImporter {
       node->name = np.name();
       node->doc_string = np.doc_string();
       node->unknown_fields = UnknownBytes(np);
+      node->empty_fields = EmptyStringsOf(np);
       for (const std::string& out : np.output()) {
         if (out.empty()) {
           graph->AppendAbsentOutput(node);
@@ -534,6 +481,7 @@ class ModelImporter {
     graph->name = proto.name();
     graph->doc_string = proto.doc_string();
     graph->unknown_fields = UnknownBytes(proto);
+    graph->empty_fields = EmptyStringsOf(proto);
     absl::flat_hash_map<std::string, Value*> inputs_by_name;
     for (const onnx::ValueInfoProto& info : proto.input()) {
       Value* v = NewNamedValue(graph, info.name());
@@ -599,9 +547,10 @@ class ModelImporter {
     function.name = proto.name();
     function.domain = proto.domain();
     function.doc_string = proto.doc_string();
+    function.empty_fields = EmptyStringsOf(proto);
     function.attribute_names.assign(proto.attribute().begin(), proto.attribute().end());
     for (const onnx::OperatorSetIdProto& op : proto.opset_import()) {
-      function.opset_imports.push_back(OpsetImport{op.domain(), op.version()});
+      function.opset_imports.push_back(ImportOpset(op));
     }
     // attribute_proto and overload are newer than 1.12's FunctionProto: take them out of the
     // unknown fields; the rest stays there.

@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(cmake ninja-build g++ pkg-config libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev libeigen3-dev
           llvm-14-tools googletest libgtest-dev libbenchmark-dev python3 nodejs
-          clang-14 libclang-rt-14-dev libomp-14-dev)  # clang: scripts/configure-sanitized.sh
+          clang-14 libclang-rt-14-dev libomp-14-dev  # clang: scripts/configure-sanitized.sh
+          libonnx-testdata python3-onnx)  # round-trip conformance (ir/tests, scripts/roundtrip*)
 if [[ "${1:-}" == "--eval" ]]; then
   packages+=(python3-numpy python3-pil python3-skimage espeak-ng sox fonts-dejavu-core)
 fi
