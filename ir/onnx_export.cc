@@ -1,25 +1,12 @@
-// IR -> ONNX protobuf. SaveModel streams tensor bytes from their buffers into the output file (the
-// top-level graph's initializers are framed by hand in protobuf wire format), so saving never
-// holds a second copy of the weights.
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/sysmacros.h>
-#include <unistd.h>
-
+// IR -> ONNX protobuf. For SaveModel (onnx_save.cc) the top-level initializers are left out of the
+// proto and their bytes are streamed from the tensor buffers, so saving never holds a second copy
+// of the weights.
 #include <algorithm>
-#include <cerrno>
-#include <climits>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <span>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/unknown_field_set.h"
-#include "ir/file_io.h"
+#include "ir/onnx_internal.h"
 #include "ir/onnx_io.h"
 #include "ir/onnx_tensor_data.h"
 #include "ir/strings.h"
@@ -29,37 +16,15 @@ namespace onnx_opt {
 namespace {
 
 using google::protobuf::UnknownFieldSet;
+using internal::DeferredInitializer;
+using internal::PendingBytes;
+using internal::RestoreEmptyStrings;
+using internal::SetUnknown;
 
 constexpr int kFunctionAttributeProtoField = 11;
 constexpr int kFunctionOverloadField = 13;
 // External data offsets are aligned so that each tensor can be mapped on a page boundary.
 constexpr int64_t kExternalAlignment = 4096;
-
-absl::Status SetUnknown(const std::string& bytes, google::protobuf::Message* message) {
-  if (bytes.empty()) return absl::OkStatus();
-  if (!message->GetReflection()->MutableUnknownFields(message)->ParseFromString(bytes)) {
-    return absl::InternalError(
-        absl::StrCat("stored unknown fields of a ", message->GetTypeName(), " do not parse"));
-  }
-  return absl::OkStatus();
-}
-
-// Writes back as "" the string fields the source proto set explicitly to "" and the IR left
-// empty (EmptyStringFields, ir/types.h).
-void RestoreEmptyStrings(const EmptyStringFields& fields, google::protobuf::Message* message) {
-  if (fields.empty()) return;
-  const google::protobuf::Descriptor* descriptor = message->GetDescriptor();
-  const google::protobuf::Reflection* reflection = message->GetReflection();
-  for (int number = 1; number < 64; ++number) {
-    if (!fields.Has(number)) continue;
-    const google::protobuf::FieldDescriptor* field = descriptor->FindFieldByNumber(number);
-    if (field != nullptr && !field->is_repeated() &&
-        field->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
-        !reflection->HasField(*message, field)) {
-      reflection->SetString(message, field, std::string());
-    }
-  }
-}
 
 void ExportOpset(const OpsetImport& op, onnx::OperatorSetIdProto* out) {
   if (!op.domain_absent || !op.domain.empty()) out->set_domain(op.domain);
@@ -93,11 +58,6 @@ int64_t IrVersionFor(DataType type) {
   }
 }
 
-// A tensor whose bytes the exporter left out of the proto, to be written by SaveModel.
-struct PendingBytes {
-  std::shared_ptr<const Buffer> buffer;
-  int64_t offset = 0;  // in the external data file
-};
 
 class ModelExporter {
  public:
@@ -143,12 +103,7 @@ class ModelExporter {
     return absl::OkStatus();
   }
 
-  // Top-level initializers left out of the proto (defer_initializers): the TensorProto without
-  // its raw_data, and the bytes to append as raw_data (null when stored externally or string).
-  struct DeferredInitializer {
-    onnx::TensorProto header;
-    std::shared_ptr<const Buffer> raw_data;
-  };
+
   std::vector<DeferredInitializer>& deferred_initializers() { return deferred_; }
   const std::vector<PendingBytes>& external_tensors() const { return external_; }
   int64_t external_size() const { return external_size_; }
@@ -421,115 +376,6 @@ class ModelExporter {
   int64_t external_size_ = 0;
 };
 
-// ------------------------------------------------------------------ file output
-
-size_t VarintSize(uint64_t value) {
-  size_t n = 1;
-  while (value >= 0x80) {
-    value >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-// The fields framed by hand and their wire-format tags (field number << 3 | length-delimited).
-constexpr int kModelGraphField = 7;
-constexpr int kGraphInitializerField = 5;
-constexpr int kTensorRawDataField = 9;
-constexpr uint8_t kModelGraphTag = (kModelGraphField << 3) | 2;
-constexpr uint8_t kGraphInitializerTag = (kGraphInitializerField << 3) | 2;
-constexpr uint8_t kTensorRawDataTag = (kTensorRawDataField << 3) | 2;
-
-// Serializes the fields of `message` numbered below `split` into `head`, and those above it with
-// the unknown fields into `tail` (emptying `message`): head + <field split> + tail is what
-// protobuf would write for the whole message.
-void SerializeAround(google::protobuf::Message& message, int split, std::string* head,
-                     std::string* tail) {
-  const google::protobuf::Reflection* reflection = message.GetReflection();
-  std::vector<const google::protobuf::FieldDescriptor*> fields, later;
-  reflection->ListFields(message, &fields);
-  for (const google::protobuf::FieldDescriptor* field : fields) {
-    if (field->number() > split) later.push_back(field);
-  }
-  std::unique_ptr<google::protobuf::Message> rest(message.New());
-  reflection->SwapFields(&message, rest.get(), later);
-  reflection->MutableUnknownFields(&message)->Swap(
-      rest->GetReflection()->MutableUnknownFields(rest.get()));
-  message.SerializeToString(head);
-  rest->SerializeToString(tail);
-}
-
-std::string FileNameOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-std::string SiblingPath(const std::string& path, const std::string& name) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? name : absl::StrCat(path.substr(0, slash + 1), name);
-}
-
-// True when this process has the file (device and inode of `st`) memory-mapped, e.g. a loaded
-// model saved over its own file.
-bool IsMappedByThisProcess(const struct stat& st) {
-  std::FILE* maps = std::fopen("/proc/self/maps", "re");
-  if (maps == nullptr) return true;  // cannot tell: assume it is
-  bool mapped = false;
-  char line[4096];
-  while (!mapped && std::fgets(line, sizeof(line), maps) != nullptr) {
-    // start-end perms offset major:minor inode [path]
-    unsigned dev_major = 0, dev_minor = 0;
-    unsigned long long inode = 0;
-    if (std::sscanf(line, "%*s %*s %*s %x:%x %llu", &dev_major, &dev_minor, &inode) == 3 &&
-        inode != 0) {
-      mapped = inode == st.st_ino && dev_major == major(st.st_dev) && dev_minor == minor(st.st_dev);
-    }
-  }
-  std::fclose(maps);
-  return mapped;
-}
-
-// True when none of the file's cached pages is dirty or under writeback, per cachestat(2)
-// (Linux 6.5; not in this distribution's headers). False when that cannot be told.
-bool HasOnlyCleanPages(int fd) {
-#if defined(__linux__) && defined(SYS_cachestat)
-  constexpr long kCachestat = SYS_cachestat;
-#elif defined(__linux__)
-  constexpr long kCachestat = 451;  // the same number on every architecture
-#endif
-#ifdef __linux__
-  struct {
-    uint64_t offset = 0, length = 0;  // length 0: to the end of the file
-  } range;
-  struct {
-    uint64_t cache, dirty, writeback, evicted, recently_evicted;
-  } stat{};
-  if (::syscall(kCachestat, fd, &range, &stat, 0) != 0) return false;
-  return stat.dirty == 0 && stat.writeback == 0;
-#else
-  return false;
-#endif
-}
-
-// Drops the page cache of an existing file about to be replaced by a save (only a hint: its
-// content is untouched, and it stays complete on disk until the rename). The new file's pages
-// are then allocated from memory the kernel has just freed, which in a virtual machine is much
-// cheaper to fill than memory that has been idle (writing a 168 MB model took 0.16-0.29 s
-// instead of 0.43-0.72 s, docs/performance.md). Skipped when this process maps the file
-// (saving over a loaded model), whose weights would otherwise be read from disk again, and when
-// the file has dirty pages: dropping starts their writeback, which the rename then waits for,
-// whereas replacing a file never written back just discards them.
-void DropCacheOfReplacedFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  struct stat st;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (int64_t{16} << 20) &&
-      !IsMappedByThisProcess(st) && HasOnlyCleanPages(fd)) {
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-  }
-  ::close(fd);
-}
-
 }  // namespace
 
 absl::Status ExportModel(const Model& model, onnx::ModelProto* out) {
@@ -537,109 +383,16 @@ absl::Status ExportModel(const Model& model, onnx::ModelProto* out) {
   return exporter.Export(model, out);
 }
 
-absl::Status SaveModel(const Model& model, const std::string& path, const SaveOptions& options) {
-  // Where the output leads decides the sidecar: next to the file the model lands in (a symlink's
-  // target) and named after it; none when the model is streamed. The temporary file is removed
-  // again if anything below fails.
-  OutputFile file;
-  if (absl::Status s = file.Open(path); !s.ok()) return s;
-  std::string external_name = options.external_data_name.empty()
-                                  ? absl::StrCat(FileNameOf(file.final_path()), ".data")
-                                  : options.external_data_name;
-  if (options.external_data_threshold >= 0 &&
-      (external_name.find('/') != std::string::npos || external_name == "..")) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": external data name '", external_name,
-                                                   "' must be a file name, not a path"));
-  }
-  ModelExporter exporter(options.external_data_threshold, external_name, true);
-  onnx::ModelProto proto;
-  if (absl::Status s = exporter.Export(model, &proto); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
-  }
+namespace internal {
 
-  // The hand-framed parts, in the order protobuf itself writes fields (by number, unknown fields
-  // last), so that a canonically serialized model comes back byte for byte:
-  // ModelProto = <fields 1-6> graph{<fields 1-4> initializer{<fields 1-8> raw_data <10-...>}...
-  // <fields 6-...>} <fields 8-...>.
-  struct Framed {
-    std::string head, tail;
-    std::shared_ptr<const Buffer> raw_data;
-    uint64_t size;  // of the TensorProto
-  };
-  std::vector<Framed> initializers;
-  uint64_t graph_size = 0;
-  std::string graph_head, graph_tail;
-  const bool has_graph = proto.has_graph();
-  if (has_graph) {
-    SerializeAround(*proto.mutable_graph(), kGraphInitializerField, &graph_head, &graph_tail);
-    proto.clear_graph();
-    graph_size = graph_head.size() + graph_tail.size();
-    for (auto& d : exporter.deferred_initializers()) {
-      Framed f{"", "", std::move(d.raw_data), 0};
-      SerializeAround(d.header, kTensorRawDataField, &f.head, &f.tail);
-      f.size = f.head.size() + f.tail.size();
-      if (f.raw_data) f.size += 1 + VarintSize(f.raw_data->size()) + f.raw_data->size();
-      graph_size += 1 + VarintSize(f.size) + f.size;
-      initializers.push_back(std::move(f));
-    }
-    exporter.deferred_initializers().clear();
-  }
-  std::string model_head, model_tail;
-  SerializeAround(proto, kModelGraphField, &model_head, &model_tail);
-  uint64_t total = model_head.size() + model_tail.size() +
-                   (has_graph ? 1 + VarintSize(graph_size) + graph_size : 0);
-  if (total > static_cast<uint64_t>(INT_MAX)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": the model needs ", total,
-        " bytes, over protobuf's 2 GiB limit; save with external data (external_data_threshold)"));
-  }
-
-  const bool has_external = !exporter.external_tensors().empty();
-  if (has_external && !file.replaces_atomically()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": external data needs a regular output file, not a stream or device"));
-  }
-  OutputFile sidecar;
-  if (file.replaces_atomically()) DropCacheOfReplacedFile(file.final_path());
-  if (has_external) {
-    std::string sidecar_path = SiblingPath(file.final_path(), external_name);
-    if (absl::Status s = sidecar.Open(sidecar_path); !s.ok()) return s;
-    if (sidecar.replaces_atomically()) DropCacheOfReplacedFile(sidecar.final_path());
-    int64_t written = 0;
-    for (const PendingBytes& pending : exporter.external_tensors()) {
-      sidecar.AppendZeros(pending.offset - written);
-      sidecar.Append(pending.buffer->bytes());
-      pending.buffer->ReleasePages();
-      written = pending.offset + static_cast<int64_t>(pending.buffer->size());
-    }
-    if (absl::Status s = sidecar.Finish(); !s.ok()) return s;
-  }
-
-  file.Append(model_head);
-  if (has_graph) {
-    file.Append({&kModelGraphTag, 1});
-    file.AppendVarint(graph_size);
-    file.Append(graph_head);
-    for (const Framed& f : initializers) {
-      file.Append({&kGraphInitializerTag, 1});
-      file.AppendVarint(f.size);
-      file.Append(f.head);
-      if (f.raw_data) {
-        file.Append({&kTensorRawDataTag, 1});
-        file.AppendVarint(f.raw_data->size());
-        file.Append(f.raw_data->bytes());
-        f.raw_data->ReleasePages();
-      }
-      file.Append(f.tail);
-    }
-    file.Append(graph_tail);
-  }
-  file.Append(model_tail);
-  if (absl::Status s = file.Finish(); !s.ok()) return s;
-  if (has_external) {
-    if (absl::Status s = sidecar.Commit(); !s.ok()) return s;
-  }
-  return file.Commit();
+absl::Status ExportForSave(const Model& model, int64_t external_threshold,
+                           const std::string& external_name, ExportedForSave* out) {
+  ModelExporter exporter(external_threshold, external_name, true);
+  if (absl::Status s = exporter.Export(model, &out->proto); !s.ok()) return s;
+  out->initializers = std::move(exporter.deferred_initializers());
+  out->external = exporter.external_tensors();
+  return absl::OkStatus();
 }
 
+}  // namespace internal
 }  // namespace onnx_opt
