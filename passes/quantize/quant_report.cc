@@ -1,11 +1,11 @@
 #include "passes/quantize/quant_report.h"
 
 #include <cmath>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "ir/file_io.h"
 #include "ir/strings.h"
 
 namespace onnx_opt {
@@ -105,11 +105,9 @@ std::string ReportJson(const std::vector<WeightReportRow>& rows) {
 }
 
 absl::Status WriteReport(const std::string& path, const std::vector<WeightReportRow>& rows) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return absl::UnavailableError(absl::StrCat("cannot write report '", path, "'"));
-  out << ReportJson(rows);
-  out.close();
-  if (!out) return absl::UnavailableError(absl::StrCat("error writing report '", path, "'"));
+  if (absl::Status s = WriteOutputFile(path, ReportJson(rows)); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("report ", s.message()));
+  }
   return absl::OkStatus();
 }
 
