@@ -118,6 +118,8 @@ struct Attribute {
   static Attribute Floats(std::string name, std::vector<float> v);
   static Attribute Strings(std::string name, std::vector<std::string> v);
   static Attribute TensorValue(std::string name, TensorPtr v);
+  // A subgraph (If/Loop/Scan body); Node::SetAttribute makes the node its parent.
+  static Attribute GraphValue(std::string name, GraphPtr v);
 };
 
 class Node {

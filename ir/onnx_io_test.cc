@@ -9,7 +9,7 @@
 #include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "ir/tests/test_util.h"
+#include "ir/test_util.h"
 #include "ir/verifier.h"
 
 namespace onnx_opt {

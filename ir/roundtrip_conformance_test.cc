@@ -11,7 +11,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "ir/onnx_io.h"
-#include "ir/tests/test_util.h"
+#include "ir/test_util.h"
 #include "onnx/onnx_pb.h"
 
 namespace onnx_opt {
