@@ -12,7 +12,8 @@ namespace {
 const KernelTable& Kernels() {
   static const KernelTable* table = [] {
     auto* t = new KernelTable();
-    RegisterElementwiseKernels(*t);
+    RegisterUnaryKernels(*t);
+    RegisterBinaryKernels(*t);
     RegisterConvertSelectKernels(*t);
     RegisterShapeKernels(*t);
     RegisterMovementKernels(*t);
