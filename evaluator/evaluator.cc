@@ -18,6 +18,7 @@ const KernelTable& Kernels() {
     RegisterShapeKernels(*t);
     RegisterMovementKernels(*t);
     RegisterReduceLinalgKernels(*t);
+    RegisterIndexKernels(*t);
     return t;
   }();
   return *table;

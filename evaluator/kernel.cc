@@ -156,7 +156,15 @@ std::vector<int64_t> ReadInts(const Tensor& t) {
 TensorPtr MakeReal(DataType type, std::vector<int64_t> dims, std::span<const double> values) {
   if (!IsReal(type)) {
     std::vector<int64_t> ints(values.size());
-    for (size_t i = 0; i < values.size(); ++i) ints[i] = static_cast<int64_t>(values[i]);
+    // Saturating (a plain cast of NaN or an out-of-range double is undefined behaviour); kernels
+    // that can produce such values refuse them before getting here.
+    for (size_t i = 0; i < values.size(); ++i) {
+      const double v = values[i];
+      ints[i] = std::isnan(v)                 ? 0
+                : v >= 9223372036854775807.0  ? std::numeric_limits<int64_t>::max()
+                : v <= -9223372036854775808.0 ? std::numeric_limits<int64_t>::min()
+                                              : static_cast<int64_t>(v);
+    }
     return MakeInt(type, std::move(dims), ints);
   }
   const int size = ElementBytes(type);

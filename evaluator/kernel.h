@@ -1,6 +1,6 @@
 // Internal interface of the evaluator's kernels: the context a kernel runs in, value decoding and
 // encoding, and shape helpers. Kernels live in one file per op family (unary.cc, elementwise.cc,
-// convert_select.cc, shape_ops.cc, movement.cc, slice_pad.cc, reduce_linalg.cc), each with a
+// convert_select.cc, shape_ops.cc, movement.cc, slice_pad.cc, reduce_linalg.cc, index_ops.cc), each with a
 // Register* function.
 #pragma once
 
@@ -67,6 +67,7 @@ void RegisterConvertSelectKernels(KernelTable& table);
 void RegisterShapeKernels(KernelTable& table);
 void RegisterMovementKernels(KernelTable& table);
 void RegisterReduceLinalgKernels(KernelTable& table);
+void RegisterIndexKernels(KernelTable& table);
 
 // --- element types ---
 // float, double, float16, bfloat16.
