@@ -13,34 +13,67 @@ uint64_t U(int64_t v) { return static_cast<uint64_t>(v); }
 int64_t S(uint64_t v) { return static_cast<int64_t>(v); }
 int64_t IntNeg(int64_t x) { return S(0 - U(x)); }
 
-enum class BinOp { kAdd, kSub, kMul, kDiv, kPow, kMod, kMax, kMin, kPRelu, kEq, kLt, kGt, kLe, kGe,
-                   kAnd, kOr, kXor };
+enum class BinOp {
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kPow,
+  kMod,
+  kMax,
+  kMin,
+  kPRelu,
+  kEq,
+  kLt,
+  kGt,
+  kLe,
+  kGe,
+  kAnd,
+  kOr,
+  kXor
+};
 
 bool IsComparison(BinOp op) { return op >= BinOp::kEq; }
 
 double RealBinary(BinOp op, double a, double b, bool fmod) {
   switch (op) {
-    case BinOp::kAdd: return a + b;
-    case BinOp::kSub: return a - b;
-    case BinOp::kMul: return a * b;
-    case BinOp::kDiv: return a / b;
-    case BinOp::kPow: return std::pow(a, b);
+    case BinOp::kAdd:
+      return a + b;
+    case BinOp::kSub:
+      return a - b;
+    case BinOp::kMul:
+      return a * b;
+    case BinOp::kDiv:
+      return a / b;
+    case BinOp::kPow:
+      return std::pow(a, b);
     case BinOp::kMod: {
       double r = std::fmod(a, b);
       if (!fmod && r != 0 && ((r < 0) != (b < 0))) r += b;
       return r;
     }
-    case BinOp::kMax: return std::isnan(a) || std::isnan(b) ? NAN : std::fmax(a, b);
-    case BinOp::kMin: return std::isnan(a) || std::isnan(b) ? NAN : std::fmin(a, b);
-    case BinOp::kPRelu: return a < 0 ? a * b : a;
-    case BinOp::kEq: return a == b;
-    case BinOp::kLt: return a < b;
-    case BinOp::kGt: return a > b;
-    case BinOp::kLe: return a <= b;
-    case BinOp::kGe: return a >= b;
-    case BinOp::kAnd: return a != 0 && b != 0;
-    case BinOp::kOr: return a != 0 || b != 0;
-    case BinOp::kXor: return (a != 0) != (b != 0);
+    case BinOp::kMax:
+      return std::isnan(a) || std::isnan(b) ? NAN : std::fmax(a, b);
+    case BinOp::kMin:
+      return std::isnan(a) || std::isnan(b) ? NAN : std::fmin(a, b);
+    case BinOp::kPRelu:
+      return a < 0 ? a * b : a;
+    case BinOp::kEq:
+      return a == b;
+    case BinOp::kLt:
+      return a < b;
+    case BinOp::kGt:
+      return a > b;
+    case BinOp::kLe:
+      return a <= b;
+    case BinOp::kGe:
+      return a >= b;
+    case BinOp::kAnd:
+      return a != 0 && b != 0;
+    case BinOp::kOr:
+      return a != 0 || b != 0;
+    case BinOp::kXor:
+      return (a != 0) != (b != 0);
   }
   return 0;
 }
@@ -48,9 +81,15 @@ double RealBinary(BinOp op, double a, double b, bool fmod) {
 // Integer arithmetic wraps; false for a division by zero or a negative power.
 bool IntBinary(BinOp op, int64_t a, int64_t b, bool fmod, int64_t* out) {
   switch (op) {
-    case BinOp::kAdd: *out = S(U(a) + U(b)); return true;
-    case BinOp::kSub: *out = S(U(a) - U(b)); return true;
-    case BinOp::kMul: *out = S(U(a) * U(b)); return true;
+    case BinOp::kAdd:
+      *out = S(U(a) + U(b));
+      return true;
+    case BinOp::kSub:
+      *out = S(U(a) - U(b));
+      return true;
+    case BinOp::kMul:
+      *out = S(U(a) * U(b));
+      return true;
     case BinOp::kDiv:
     case BinOp::kMod: {
       if (b == 0) return false;
@@ -76,17 +115,39 @@ bool IntBinary(BinOp op, int64_t a, int64_t b, bool fmod, int64_t* out) {
       *out = S(r);
       return true;
     }
-    case BinOp::kMax: *out = a > b ? a : b; return true;
-    case BinOp::kMin: *out = a < b ? a : b; return true;
-    case BinOp::kPRelu: *out = a < 0 ? S(U(a) * U(b)) : a; return true;
-    case BinOp::kEq: *out = a == b; return true;
-    case BinOp::kLt: *out = a < b; return true;
-    case BinOp::kGt: *out = a > b; return true;
-    case BinOp::kLe: *out = a <= b; return true;
-    case BinOp::kGe: *out = a >= b; return true;
-    case BinOp::kAnd: *out = a != 0 && b != 0; return true;
-    case BinOp::kOr: *out = a != 0 || b != 0; return true;
-    case BinOp::kXor: *out = (a != 0) != (b != 0); return true;
+    case BinOp::kMax:
+      *out = a > b ? a : b;
+      return true;
+    case BinOp::kMin:
+      *out = a < b ? a : b;
+      return true;
+    case BinOp::kPRelu:
+      *out = a < 0 ? S(U(a) * U(b)) : a;
+      return true;
+    case BinOp::kEq:
+      *out = a == b;
+      return true;
+    case BinOp::kLt:
+      *out = a < b;
+      return true;
+    case BinOp::kGt:
+      *out = a > b;
+      return true;
+    case BinOp::kLe:
+      *out = a <= b;
+      return true;
+    case BinOp::kGe:
+      *out = a >= b;
+      return true;
+    case BinOp::kAnd:
+      *out = a != 0 && b != 0;
+      return true;
+    case BinOp::kOr:
+      *out = a != 0 || b != 0;
+      return true;
+    case BinOp::kXor:
+      *out = (a != 0) != (b != 0);
+      return true;
   }
   return false;
 }

@@ -116,7 +116,8 @@ absl::Status ScatterND(KernelContext& ctx) {
     std::memcpy(bytes.data() + (*offsets)[t] * size, u.bytes().data() + t * slice * size,
                 slice * size);
   }
-  ctx.SetOutput(0, std::make_shared<Tensor>(d.type(), d.dims(), Buffer::FromVector(std::move(bytes))));
+  ctx.SetOutput(0,
+                std::make_shared<Tensor>(d.type(), d.dims(), Buffer::FromVector(std::move(bytes))));
   return absl::OkStatus();
 }
 

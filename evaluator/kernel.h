@@ -1,7 +1,7 @@
 // Internal interface of the evaluator's kernels: the context a kernel runs in, value decoding and
 // encoding, and shape helpers. Kernels live in one file per op family (unary.cc, elementwise.cc,
-// convert_select.cc, shape_ops.cc, movement.cc, slice_pad.cc, reduce_linalg.cc, index_ops.cc), each with a
-// Register* function.
+// convert_select.cc, shape_ops.cc, movement.cc, slice_pad.cc, reduce_linalg.cc, index_ops.cc), each
+// with a Register* function.
 #pragma once
 
 #include <cstdint>

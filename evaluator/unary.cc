@@ -18,7 +18,6 @@ struct Params {
 using RealFn = double (*)(double, const Params&);
 using IntFn = int64_t (*)(int64_t);
 
-
 double Sigmoid(double x, const Params&) { return 1.0 / (1.0 + std::exp(-x)); }
 double Relu(double x, const Params&) { return x > 0 ? x : 0.0; }
 double LeakyRelu(double x, const Params& p) { return x >= 0 ? x : p.alpha * x; }
@@ -46,10 +45,10 @@ absl::Status Unary(KernelContext& ctx) {
   if (absl::Status s = ctx.CheckDecodable(t); !s.ok()) return s;
   const std::string& op = ctx.node().op_type;
   Params p;
-  p.alpha = ctx.FloatAttr("alpha", op == "LeakyRelu" ? 0.01f
+  p.alpha = ctx.FloatAttr("alpha", op == "LeakyRelu"     ? 0.01f
                                    : op == "HardSigmoid" ? 0.2f
-                                   : op == "Selu" ? 1.67326319217681884765625f
-                                                  : 1.0f);
+                                   : op == "Selu"        ? 1.67326319217681884765625f
+                                                         : 1.0f);
   p.beta = ctx.FloatAttr("beta", 0.5f);
   p.gamma = ctx.FloatAttr("gamma", 1.05070102214813232421875f);
   if (op == "Shrink") {
@@ -107,7 +106,6 @@ REAL_FN(Acosh, std::acosh(x))
 REAL_FN(Atanh, std::atanh(x))
 #undef REAL_FN
 
-
 // Softmax, LogSoftmax, Hardmax: over `axis` (opset >= 13), or over the dims from `axis` on of the
 // input flattened to 2-D (earlier opsets).
 absl::Status SoftmaxFamily(KernelContext& ctx) {
@@ -123,9 +121,12 @@ absl::Status SoftmaxFamily(KernelContext& ctx) {
   int64_t outer = 1, extent = 1, inner = 1;
   for (int64_t a = 0; a < rank; ++a) {
     const int64_t d = t.dims()[a];
-    if (a < *axis) outer *= d;
-    else if (a == *axis || !v13) extent *= d;
-    else inner *= d;
+    if (a < *axis)
+      outer *= d;
+    else if (a == *axis || !v13)
+      extent *= d;
+    else
+      inner *= d;
   }
   std::vector<double> v = ReadReals(t);
   const std::string& op = ctx.node().op_type;
@@ -140,9 +141,12 @@ absl::Status SoftmaxFamily(KernelContext& ctx) {
       double sum = 0;
       for (int64_t k = 0; k < extent; ++k) sum += std::exp(at(k) - max);
       for (int64_t k = 0; k < extent; ++k) {
-        if (op == "Softmax") at(k) = std::exp(at(k) - max) / sum;
-        else if (op == "LogSoftmax") at(k) = at(k) - max - std::log(sum);
-        else at(k) = k == arg ? 1.0 : 0.0;
+        if (op == "Softmax")
+          at(k) = std::exp(at(k) - max) / sum;
+        else if (op == "LogSoftmax")
+          at(k) = at(k) - max - std::log(sum);
+        else
+          at(k) = k == arg ? 1.0 : 0.0;
       }
     }
   }
