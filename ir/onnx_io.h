@@ -4,7 +4,7 @@
 // included (an explicitly empty string field such as a node's `domain: ""` stays present: see
 // EmptyStringFields), and a file that protobuf serialized canonically comes back byte for byte
 // (SaveModel frames the streamed parts in field-number order). Shown on ONNX's 1072 backend test
-// models (ir/tests/roundtrip_conformance_test.cc) and the real models of eval/models.json
+// models (ir/roundtrip_conformance_test.cc) and the real models of eval/models.json
 // (scripts/roundtrip-real-models.sh). Documented differences:
 //  - tensor data keeps its form: raw_data stays raw_data, typed fields (float_data, int64_data,
 //    ...) stay typed; tensors that passes create are written as raw_data;
