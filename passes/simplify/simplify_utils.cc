@@ -104,8 +104,8 @@ std::optional<std::vector<float>> PerChannel(const ConstantOperand& constant, in
 
 bool CanTakeOver(const Value* from, const Value* to) {
   if (!from->is_graph_output()) return true;
-  return to->producer() != nullptr && to->graph() == from->graph() && !to->is_graph_output() &&
-         !to->is_graph_input();
+  // A node output (so not a graph input or initializer) of the same graph, not already an output.
+  return to->producer() != nullptr && to->graph() == from->graph() && !to->is_graph_output();
 }
 
 absl::Status ReplaceAndErase(Rewriter& rewriter, Node* node, Value* from, Value* to) {
