@@ -74,7 +74,13 @@ Value* MakeConstantLike(Rewriter& rewriter, Node* user, const ConstantOperand& l
       rewriter.CreateNodeBefore(user, "Cast", {stored}, 1, "", {std::string(name_hint) + "_cast"});
   cast->SetAttribute(Attribute::Int("to", 1));
   cast->output(0)->type = ValueType::Tensor(DataType::kFloat, stored->type.shape);
+  cast->output(0)->in_value_info = true;
   return cast->output(0);
+}
+
+void CopyType(Value* to, const Value* from) {
+  to->type = from->type;
+  to->in_value_info = from->type.kind != ValueType::Kind::kNone;
 }
 
 Node* SoleUser(const Value* value) {
