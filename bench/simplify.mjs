@@ -161,7 +161,10 @@ async function main() {
     onnxOpt(ours, 'simplify', twice);
     const idempotent = Buffer.compare(fs.readFileSync(ours), fs.readFileSync(twice)) === 0;
     t0 = Date.now();
-    const simResult = await simplify(fs.readFileSync(orig));
+    // onnxsim prints its op-count tables on stdout, where this script writes its own table.
+    const log = console.log;
+    console.log = () => {};
+    const simResult = await simplify(fs.readFileSync(orig)).finally(() => { console.log = log; });
     const simSeconds = (Date.now() - t0) / 1000;
     fs.writeFileSync(sim, simResult.model);
     const files = [orig, ours, sim];
