@@ -1,10 +1,9 @@
 #include "passes/quantize/quantize_weights_options.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "ir/file_io.h"
 #include "passes/core/registry.h"
 
 namespace onnx_opt {
@@ -45,11 +44,13 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
                       "Mixed precision: block size of weights promoted to int8 (0: block-size)", 0),
       sensitivity(pass, "sensitivity",
                   "Mixed precision: rank weights by the model-output noise measured in this "
-                  "JSON file (eval/sensitivity.js) instead of their weight error",
+                  ".calib file (onnx-opt-calibrate --what sensitivity) or sensitivity JSON file "
+                  "instead of their weight error",
                   ""),
       calibration(pass, "calibration",
-                  "Data-aware rounding (GPTQ) from the layer inputs listed in this calibration "
-                  "manifest (onnx-opt-calibration-1 JSON); empty: plain rounding",
+                  "Data-aware rounding (GPTQ) from the Hessians in this .calib file "
+                  "(onnx-opt-calibrate) or the layer inputs listed in this calibration manifest "
+                  "(onnx-opt-calibration-1 JSON); empty: plain rounding",
                   ""),
       gptq_damp(pass, "gptq-damp",
                 "GPTQ: damping added to the Hessian diagonal, as a fraction of its mean", 0.01),
@@ -204,8 +205,8 @@ absl::Status QuantizeWeightsOptions::Validate() const {
     return error("sensitivity= ranks weights for mixed precision; add target-size= or max-error=");
   }
   if (const std::string& path = calibration.value(); !path.empty()) {
-    if (std::error_code ec; !std::filesystem::is_regular_file(path, ec) || !std::ifstream(path)) {
-      return error("calibration manifest '", path, "' does not exist or cannot be read");
+    if (absl::Status s = CheckInputFile(path); !s.ok()) {
+      return error("calibration manifest ", s.message());
     }
   }
   if (bias_correction.value() && calibration.value().empty()) {
