@@ -8,9 +8,9 @@
 //
 // The target's task runs in ONNX Runtime on the calibration inputs (default <cache>/calib, from
 // `make-inputs.py --calibration`); every session run of a model is one sample, whose feeds are
-// written as <out-dir>/<model>/samples/<run>.npz. Multi-model targets run as a chain (wake word:
+// written as <run>.npz into a temporary folder. Multi-model targets run as a chain (wake word:
 // mel -> embedding -> head), so each model gets the inputs the evaluation gives it. Then
-// `onnx-opt-calibrate <model> --samples <out-dir>/<model>/samples -o <out-dir>/<model>.calib`
+// `onnx-opt-calibrate <model> --samples <that folder> -o <out-dir>/<model>.calib`
 // measures the Hessians (and ranges) on the model as fetched: upgrade-opset, which the
 // evaluation runs first, keeps the names and weight bytes the file is checked against. The
 // samples are removed afterwards; <out-dir>/<model>.calib.json records what the file was made
@@ -73,9 +73,8 @@ async function main() {
   const members = [];
   for (const m of target.members) {
     const file = path.join(cache, `${m}.onnx`);
-    const dir = path.join(outDir, m, 'samples');
-    fs.rmSync(path.join(outDir, m), { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
+    // A private folder: the cache (and so outDir) may be shared with other runs.
+    const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), `calib-samples-${m}-`));
     members.push({ id: m, file, dir, sess: await session(file, 'basic'), runs: 0 });
   }
   // First pass: count the runs per model; second: write the kept runs' feeds.
@@ -92,7 +91,7 @@ async function main() {
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
     if (r.status !== 0) die(`onnx-opt-calibrate on ${mm.id}: ${(r.stderr || '').trim().split('\n').pop()}`);
     process.stdout.write(r.stdout);
-    fs.rmSync(path.join(outDir, mm.id), { recursive: true, force: true });
+    fs.rmSync(mm.dir, { recursive: true, force: true });
     const meta = {
       model: mm.id,
       source_sha256: crypto.createHash('sha256').update(fs.readFileSync(mm.file)).digest('hex'),

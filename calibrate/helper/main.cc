@@ -140,10 +140,15 @@ std::vector<WeightState> FindWeights(Model& model, bool hessians) {
         auto [it, fresh] = index.emplace(v, weights.size());
         if (fresh) {
           WeightState w;
-          w.record = {GraphDebugName(graph), v->name(), std::string(DataTypeName(t->type())),
+          // Keyed by the graph owning the weight (as quantize-weights keys it), which may be
+          // an outer graph of the node's.
+          w.record = {GraphDebugName(*v->graph()), v->name(), std::string(DataTypeName(t->type())),
                       t->dims(), TensorSha256(*t), {}, std::nullopt, ""};
-          if (!main) w.record.no_data = "inside a subgraph (only main-graph activations are exposed)";
           weights.push_back(std::move(w));
+        }
+        if (!main) {
+          weights[it->second].record.no_data =
+              "read inside a subgraph (only main-graph activations are exposed)";
         }
         weights[it->second].uses.push_back({node.get(), i});
       }
