@@ -27,7 +27,7 @@ namespace {
 
 // Diagnostics are one line whatever the model's names, the paths or the options hold.
 std::string OneLine(const absl::Status& status) {
-  return EscapeControlCharacters(ToStd(status.message()));
+  return EscapeString(ToStd(status.message()), EscapeStyle::kControl);
 }
 
 constexpr int64_t kDefaultExternalDataThreshold = 1024;
@@ -43,7 +43,9 @@ Runs a pipeline of passes over an ONNX model. <input> is a binary .onnx file or 
 OPTIONS:
   -o <file>                      Output file; binary ONNX unless the name ends in .onnxtxt
                                  (or .onnxtext/.txt). Without -o, text goes to standard output
-                                 when that is a pipe or file, never to a terminal
+                                 when that is a pipe or file, never to a terminal; '-' writes
+                                 binary ONNX to standard output. A device, FIFO or
+                                 /dev/stdout is written in place, a symlink's target replaced
   -p <pipeline>                  Passes to run, e.g. -p 'dce,dedup-initializers{min-bytes=64}'
   --emit=onnx|text               Output format (default: by output extension; text on stdout)
   --summary[=true|false]         Print a before/after table (file size, weights, op counts) to
@@ -334,7 +336,8 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
   const std::string& input = flags.input;
   auto fail = [&](const absl::Status& status) {
     const std::string message = OneLine(status);
-    const std::string display = input == "-" ? "<stdin>" : EscapeControlCharacters(input);
+    const std::string display =
+        input == "-" ? "<stdin>" : EscapeString(input, EscapeStyle::kControl);
     // Load errors usually start with the file name already.
     if (message.compare(0, display.size(), display) == 0) {
       err << "onnx-opt: " << message << "\n";
@@ -353,12 +356,18 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
       }
     }
   }
-  bool to_stdout = flags.output.empty() || flags.output == "-";
   ModelFormat emit = ModelFormat::kAuto;
   if (flags.emit == "onnx") emit = ModelFormat::kOnnx;
   if (flags.emit == "text") emit = ModelFormat::kText;
-  if (to_stdout && emit == ModelFormat::kOnnx) {
-    return fail(absl::InvalidArgumentError("--emit=onnx needs an output file (-o FILE)"));
+  // No -o: text on `out`; -o - : binary on standard output unless --emit=text.
+  bool to_stdout = flags.output.empty() || (flags.output == "-" && emit == ModelFormat::kText);
+  if (flags.output.empty() && emit == ModelFormat::kOnnx) {
+    return fail(absl::InvalidArgumentError(
+        "--emit=onnx needs an output file (-o FILE, or -o - for standard output)"));
+  }
+  if (flags.output == "-" && !to_stdout && ::isatty(STDOUT_FILENO)) {
+    return fail(absl::InvalidArgumentError(
+        "-o -: refusing to write binary ONNX to a terminal (redirect it, or use --emit=text)"));
   }
   // Megabytes of tensor text scrolling past help no one: a terminal gets the model only by -o.
   if (flags.output.empty() && !input.empty() && &out == &std::cout && isatty(STDOUT_FILENO)) {
@@ -423,8 +432,9 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
     out.flush();
     return 0;
   }
+  out.flush();  // -o - writes to the standard output descriptor directly
   SaveModelFileOptions save_options;
-  save_options.format = emit;
+  save_options.format = emit == ModelFormat::kAuto && flags.output == "-" ? ModelFormat::kOnnx : emit;
   save_options.external_data_threshold = flags.external_data_threshold;
   save_options.elide_tensors_larger_than = flags.elide_tensors_larger_than;
   if (absl::Status s = SaveModelFile(**model, flags.output, save_options); !s.ok()) {

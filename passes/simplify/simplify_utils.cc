@@ -4,7 +4,7 @@
 #include <span>
 
 #include "passes/core/utils.h"
-#include "passes/opset/adapters/adapter.h"
+#include "quant/float16.h"
 
 namespace onnx_opt::simplify {
 namespace {
@@ -52,8 +52,8 @@ Value* MakeConstantLike(Rewriter& rewriter, Node* user, const ConstantOperand& l
     case DataType::kBFloat16: {
       std::vector<uint16_t> bits(values.size());
       for (size_t i = 0; i < values.size(); ++i) {
-        bits[i] = like.storage == DataType::kFloat16 ? opset::FloatToHalfBits(values[i])
-                                                     : opset::FloatToBFloat16Bits(values[i]);
+        bits[i] = like.storage == DataType::kFloat16 ? quant::FloatToHalf(values[i])
+                                                     : quant::FloatToBFloat16(values[i]);
       }
       tensor = Tensor::FromValues<uint16_t>(like.storage, std::move(dims), bits);
       break;
@@ -67,10 +67,11 @@ Value* MakeConstantLike(Rewriter& rewriter, Node* user, const ConstantOperand& l
       tensor = Tensor::FromValues<float>(DataType::kFloat, std::move(dims), values);
   }
   Graph& graph = *user->graph();
-  Value* stored = graph.AddInitializer(name_hint, std::make_shared<const Tensor>(std::move(tensor)));
+  Value* stored =
+      graph.AddInitializer(name_hint, std::make_shared<const Tensor>(std::move(tensor)));
   if (!like.through_cast) return stored;
-  Node* cast = rewriter.CreateNodeBefore(user, "Cast", {stored}, 1, "",
-                                         {std::string(name_hint) + "_cast"});
+  Node* cast =
+      rewriter.CreateNodeBefore(user, "Cast", {stored}, 1, "", {std::string(name_hint) + "_cast"});
   cast->SetAttribute(Attribute::Int("to", 1));
   cast->output(0)->type = ValueType::Tensor(DataType::kFloat, stored->type.shape);
   return cast->output(0);
