@@ -378,7 +378,7 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
   if (!to_stdout && emit != ModelFormat::kAuto && FormatFromPath(flags.output) != ModelFormat::kAuto &&
       FormatFromPath(flags.output) != emit) {
     err << "onnx-opt: warning: writing " << (emit == ModelFormat::kText ? "ONNX text" : "binary ONNX")
-        << " to '" << EscapeControlCharacters(flags.output) << "', whose name says "
+        << " to '" << EscapeString(flags.output, EscapeStyle::kControl) << "', whose name says "
         << (emit == ModelFormat::kText ? "binary (.onnx)" : "text")
         << "; it will not load by its extension\n";
   }
@@ -422,7 +422,7 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
   if (summary) before = SummarizeModel(**model);
   if (absl::Status s = (*pm)->Run(**model); !s.ok()) return fail(s);
   for (const std::string& warning : warnings) {
-    err << "onnx-opt: warning: " << EscapeControlCharacters(warning) << "\n";
+    err << "onnx-opt: warning: " << EscapeString(warning, EscapeStyle::kControl) << "\n";
   }
 
   if (to_stdout) {
