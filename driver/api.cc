@@ -38,7 +38,8 @@ namespace {
 class ReportFiles {
  public:
   ~ReportFiles() {
-    for (const auto& [pass, path] : files_) std::filesystem::remove(path);
+    std::error_code ignored;
+    for (const auto& [pass, path] : files_) std::filesystem::remove(path, ignored);
   }
   absl::Status Route(PassManager& pm) {
     static std::atomic<int> counter{0};

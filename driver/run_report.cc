@@ -36,6 +36,18 @@ std::string OptionValue(const Pass& pass, std::string_view name) {
   return option != nullptr ? option->ValueText() : "";
 }
 
+// A weight is a constant that a MatMul, Gemm, Conv or ConvTranspose reads directly (not a
+// scale of DequantizeLinear, MatMulNBits or the arith form, nor a shape).
+bool IsWeight(const Value& value) {
+  for (const Use& use : value.uses()) {
+    const Node& node = *use.node;
+    if (node.Is("MatMul") || node.Is("Gemm") || node.Is("Conv") || node.Is("ConvTranspose")) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 ModelSummary SummarizeModel(const Model& model) {
@@ -56,7 +68,12 @@ ModelSummary SummarizeModel(const Model& model) {
     }
     for (const Value* value : constants) {
       TensorPtr tensor = GetConstantTensor(value);
-      if (tensor == nullptr || tensor->rank() < 2 || !IsFloatingPoint(tensor->type())) continue;
+      if (tensor == nullptr || tensor->rank() < 2) continue;
+      const DataType type = tensor->type();  // the types quantize-weights takes
+      if (type != DataType::kFloat && type != DataType::kFloat16 && type != DataType::kBFloat16) {
+        continue;
+      }
+      if (!IsWeight(*value)) continue;
       ++summary.float_weights;
       summary.float_weight_bytes += static_cast<int64_t>(tensor->bytes().size());
     }
@@ -106,8 +123,6 @@ std::optional<std::string> QuantizationWarning(const Pass& pass, const ModelSumm
     hint = "target-size/max-error kept them float";
   } else if (!SetOption(pass, "ops").empty()) {
     hint = absl::StrCat("ops=", SetOption(pass, "ops"), " matches none of their users");
-  } else if (before.float_weights == 0) {
-    hint = "the model holds no float weights";
   }
   auto line = [&](std::string head) {
     if (!reasons.empty()) absl::StrAppend(&head, " (", absl::StrJoin(reasons, ", "), ")");
@@ -116,6 +131,10 @@ std::optional<std::string> QuantizationWarning(const Pass& pass, const ModelSumm
   };
 
   if (quantized == 0) {
+    if (before.float_weights == 0) {
+      if (hint.empty()) hint = "the model holds no float weights";
+      return line(absl::StrCat(std::string(pass.name()), ": quantized no weights"));
+    }
     return line(absl::StrCat(std::string(pass.name()), ": quantized none of the model's ",
                              before.float_weights, " float weights"));
   }
@@ -207,8 +226,9 @@ std::string SummaryTable(const ModelSummary& before, const ModelSummary& after,
                                   std::string(widths[2] + 2, '-'), "+\n");
   std::string out = rule;
   for (size_t r = 0; r < rows.size(); ++r) {
-    absl::StrAppend(&out, absl::StrFormat("| %-*s | %*s | %*s |\n", widths[0], rows[r][0],
-                                          widths[1], rows[r][1], widths[2], rows[r][2]));
+    absl::StrAppend(&out, absl::StrFormat("| %-*s | %*s | %*s |\n", static_cast<int>(widths[0]),
+                                          rows[r][0], static_cast<int>(widths[1]), rows[r][1],
+                                          static_cast<int>(widths[2]), rows[r][2]));
     if (r == 0) absl::StrAppend(&out, rule);
   }
   absl::StrAppend(&out, rule);

@@ -19,7 +19,8 @@ namespace onnx_opt {
 struct ModelSummary {
   std::map<std::string, int64_t> op_counts;  // "Conv", "com.microsoft.MatMulNBits", ...
   int64_t nodes = 0;                          // every graph, subgraphs and functions included
-  // Float constants of rank >= 2 (MatMul/Gemm/Conv weights; biases are rank 1).
+  // float32/float16/bfloat16 constants of rank >= 2 that MatMul, Gemm, Conv or ConvTranspose
+  // read directly (biases are rank 1).
   int64_t float_weights = 0;
   int64_t float_weight_bytes = 0;
   // Weights stored quantized: constant-fed DequantizeLinear and MatMulNBits nodes.
