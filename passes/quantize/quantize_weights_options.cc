@@ -132,7 +132,10 @@ bool QuantizeWeightsOptions::mixed_precision() const {
 }
 
 int64_t QuantizeWeightsOptions::MinElements() const {
-  if (target_size.value() > 0 && target_size_of.value() == "file" && !min_elements.is_set()) {
+  // A sensitivity file lists the weights it measured (those of at least min-elements): with
+  // one, small weights stay out of the candidates (their bytes still count in the budget).
+  if (target_size.value() > 0 && target_size_of.value() == "file" && !min_elements.is_set() &&
+      sensitivity.value().empty()) {
     return 1;
   }
   return std::max<int64_t>(min_elements.value(), 1);

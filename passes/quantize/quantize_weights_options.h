@@ -32,8 +32,8 @@ class QuantizeWeightsOptions {
   QuantSpec spec() const;
   // True when target-size or max-error asks for a per-weight choice of precision.
   bool mixed_precision() const;
-  // Weights with fewer elements stay float: min-elements, except that with target-size and no
-  // min-elements given every weight is a candidate (the budget is the whole file's).
+  // Weights with fewer elements stay float: min-elements, except that with target-size (of the
+  // file), no min-elements and no sensitivity file every weight is a candidate.
   int64_t MinElements() const;
   // The precisions mixed precision chooses among, cheapest first: bits, 8 (when bits < 8), and
   // 0 for keeping the float weight.
