@@ -20,8 +20,8 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
                   "the largest divisor not above block-size, or skip the weight",
                   "allow", {"allow", "divisor", "skip"}),
       min_elements(pass, "min-elements",
-                   "Leave weights with fewer elements alone (with target-size: default 1, every "
-                   "weight is a candidate)",
+                   "Leave weights with fewer elements alone (with target-size and no sensitivity: "
+                   "default 1, every weight is a candidate)",
                    1024),
       ops(pass, "ops", "Ops whose weights are quantized",
           {"Conv", "ConvTranspose", "MatMul", "Gemm"}, {"Conv", "ConvTranspose", "MatMul", "Gemm"}),
