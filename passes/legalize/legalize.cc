@@ -103,7 +103,7 @@ class LegalizePass : public Pass {
 
   absl::Status Refuse(std::string_view what) const {
     return absl::FailedPreconditionError(
-        absl::StrCat("legalize: ", std::string(what), " (runtime ", runtime_.value(), ")"));
+        absl::StrCat(std::string(what), " (runtime ", runtime_.value(), ")"));
   }
 
   // Refusals that need no rewriting: nothing is changed when one fails.
