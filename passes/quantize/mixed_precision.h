@@ -1,5 +1,6 @@
 // Mixed precision for quantize-weights: per weight, the configured bits, int8 or float, chosen
-// greedily to meet a size budget and/or a per-weight error bound.
+// greedily to meet a size budget and/or a per-weight error bound. This file is the choice itself
+// (pure arithmetic on measured candidates); precision_plan.h measures them and applies it.
 //
 // Sensitivity of a weight at a level: without measurements, (relative Frobenius error)^2 x
 // element count, i.e. its squared relative error weighted by its share of the model (with
@@ -18,13 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "ir/ir.h"
-#include "passes/quantize/quant_report.h"
-#include "passes/quantize/quantize_weights_calibration.h"
-#include "passes/quantize/quantize_weights_options.h"
-#include "passes/quantize/quantize_weights_sensitivity.h"
-#include "passes/quantize/weight_layout.h"
+#include "passes/quantize/sensitivity_file.h"
+#include "passes/quantize/weight.h"
 
 namespace onnx_opt {
 
@@ -39,7 +35,7 @@ struct PrecisionLevel {
 };
 
 struct MixedCandidate {
-  std::string key;
+  WeightKey key;
   int64_t elements = 0;
   std::vector<PrecisionLevel> levels;  // increasing bytes, last = float
   int chosen = 0;                      // index into levels
@@ -59,24 +55,5 @@ void ChoosePrecisions(std::vector<MixedCandidate>& candidates, const MixedTarget
 
 // "int4", "int8", "int16" or "float".
 std::string LevelName(int bits);
-
-// The report's mixed-precision fields of a planned weight.
-void SetMixedFields(const MixedCandidate& plan, WeightReportRow& row);
-
-// The pass's side: the block geometry of a level, a weight measured at every level of
-// options.MixedLevels() (nullopt when a kernel rejects it; an error for bad calibration data;
-// with `calibration`, generic formats are rounded with GPTQ for `uses`), and the target from the
-// options (a target-size <= 1 is a ratio of the candidates' float bytes).
-std::optional<BlockGeometry> MixedGeometry(const Tensor& tensor, const WeightRole& role,
-                                           const QuantizeWeightsOptions& options, int level_bits);
-absl::StatusOr<std::optional<MixedCandidate>> MeasurePrecisions(
-    const std::string& key, const Tensor& tensor, const WeightRole& role,
-    const QuantizeWeightsOptions& options, bool nbits, bool generic,
-    CalibrationData* calibration = nullptr, const std::vector<WeightUse>& uses = {});
-// Sets `measured` of every candidate from the sensitivity file at `path` (nothing when empty);
-// a candidate the file does not list is an error naming the weight.
-absl::Status AttachSensitivities(const std::string& path, std::vector<MixedCandidate>& candidates);
-MixedTarget MixedTargetOf(const QuantizeWeightsOptions& options,
-                          const std::vector<MixedCandidate>& candidates);
 
 }  // namespace onnx_opt
