@@ -3,8 +3,9 @@
 # Usage: scripts/install-deps.sh [--eval]   (--eval adds what the evaluation harness needs)
 set -euo pipefail
 
-packages=(cmake ninja-build g++ pkg-config libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev libeigen3-dev
+packages=(cmake ninja-build g++ pkg-config libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev libeigen3-dev libssl-dev
           llvm-14-tools googletest libgtest-dev libbenchmark-dev python3 nodejs
+          libonnx-testdata  # ONNX backend node tests: conformance (lit feature onnx-testdata)
           clang-14 libclang-rt-14-dev libomp-14-dev)  # clang: scripts/configure-sanitized.sh
 if [[ "${1:-}" == "--eval" ]]; then
   packages+=(python3-numpy python3-pil python3-skimage espeak-ng sox fonts-dejavu-core)

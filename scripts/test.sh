@@ -34,8 +34,15 @@ end_phase() {
   phase_start=$SECONDS
   phase_cpu_start=$cpu
 }
-# The "N% tests passed" line, the total time and any list of failed tests.
-ctest_summary() { sed -n '/% tests passed/,$p' "$1"; }
+# The "N% tests passed" line, the total time, any list of failed or skipped tests, and the
+# reason each skip printed (a missing prerequisite: scripts/missing-prerequisite.sh,
+# lit-tests/run-lit.py). Under CI=true (.ci/run) a missing prerequisite fails instead.
+ctest_summary() {
+  sed -n '/% tests passed/,$p' "$1"
+  local last
+  last=$(dirname "$1")/Testing/Temporary/LastTest.log
+  [[ -f $last ]] && grep -h '^SKIPPED: ' "$last" | cut -c1-300 || true
+}
 report() {
   echo
   echo "== test.sh summary"

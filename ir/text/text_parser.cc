@@ -13,6 +13,7 @@
 #include "ir/text/text.h"
 #include "ir/text/text_internal.h"
 #include "onnx/onnx_pb.h"
+#include "quant/float16.h"
 
 namespace onnx_opt {
 namespace {
@@ -690,9 +691,9 @@ class Parser {
           if (elem == DataType::kFloat) {
             AppendRaw(out, *f);
           } else if (elem == DataType::kFloat16) {
-            AppendRaw(out, textgen::FloatToHalf(*f));
+            AppendRaw(out, quant::FloatToHalf(*f));
           } else {
-            AppendRaw(out, textgen::FloatToBFloat16(*f));
+            AppendRaw(out, quant::FloatToBFloat16(*f));
           }
         }
         return out;

@@ -12,6 +12,7 @@
 #include "ir/text/text.h"
 #include "ir/text/text_internal.h"
 #include "onnx/onnx_pb.h"
+#include "quant/float16.h"
 
 namespace onnx_opt {
 namespace text_internal {
@@ -247,7 +248,7 @@ std::optional<std::vector<std::string>> DecimalElements(const Tensor& t) {
       bool half = t.type() == DataType::kFloat16;
       for (int64_t i = 0; i < n; ++i) {
         uint16_t bits = Load<uint16_t>(p + i * 2);
-        float f = half ? textgen::HalfToFloat(bits) : textgen::BFloat16ToFloat(bits);
+        float f = half ? quant::HalfToFloat(bits) : quant::BFloat16ToFloat(bits);
         if (std::isnan(f) && (bits & 0x7FFF) != (half ? 0x7E00 : 0x7FC0)) return std::nullopt;
         out.push_back(FormatFloat(f));
       }

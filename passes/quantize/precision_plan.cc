@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "passes/quantize/calib_file.h"
 #include "passes/quantize/weight_report.h"
 
 namespace onnx_opt {
@@ -82,14 +83,14 @@ MixedTarget TargetOf(const QuantizeWeightsOptions& options,
 // Sets `measured` of every candidate from the sensitivity file at `path` (nothing when empty).
 absl::Status AttachSensitivities(const std::string& path, std::vector<MixedCandidate>& candidates) {
   if (path.empty()) return absl::OkStatus();
-  absl::StatusOr<SensitivityTable> table = SensitivityTable::Load(path);
+  absl::StatusOr<SensitivityTable> table = LoadSensitivityTable(path);  // .calib or JSON
   if (!table.ok()) return table.status();
   for (MixedCandidate& c : candidates) {
     const MeasuredSensitivity* m = table->Find(c.key);
     if (m == nullptr) {
-      return absl::NotFoundError(
-          absl::StrCat("sensitivity file ", path, " has no entry for weight '", c.key.weight,
-                       "' of ", c.key.graph, "; measure this model with eval/sensitivity.js"));
+      return absl::NotFoundError(absl::StrCat(
+          "sensitivity file ", path, " has no entry for weight '", c.key.weight, "' of ",
+          c.key.graph, "; measure this model with onnx-opt-calibrate --what sensitivity"));
     }
     c.measured = *m;
   }

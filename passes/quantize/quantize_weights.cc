@@ -33,6 +33,7 @@
 #include "passes/core/registry.h"
 #include "passes/core/utils.h"
 #include "passes/quantize/bias_correction.h"
+#include "passes/quantize/calib_file.h"
 #include "passes/quantize/emitters.h"
 #include "passes/quantize/precision_plan.h"
 #include "passes/quantize/quantize_weights_options.h"
@@ -134,9 +135,10 @@ absl::Status QuantizeWeightsPass::RunOnModel(Model& model) {
   filter_ = WeightFilter{exclude_.get(), weights_.get(), opset};
   rows_.clear();
   plan_.Clear();
-  absl::StatusOr<std::unique_ptr<RoundingStrategy>> rounding = MakeRounding(options_);
+  absl::StatusOr<std::unique_ptr<RoundingStrategy>> rounding = MakeRounding(options_, model);
   if (!rounding.ok()) return rounding.status();
   rounding_ = *std::move(rounding);
+  if (absl::Status s = VerifyCalibFileModel(options_.sensitivity.value(), model); !s.ok()) return s;
   if (options_.mixed_precision()) {
     if (absl::Status s = CollectCandidates(model); !s.ok()) return s;
     if (absl::Status s = plan_.Choose(); !s.ok()) return s;

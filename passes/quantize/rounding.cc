@@ -19,7 +19,7 @@ absl::StatusOr<QuantizedWeight> PlainRounding::Round(const SelectedWeight& weigh
 }
 
 absl::StatusOr<std::unique_ptr<RoundingStrategy>> MakeRounding(
-    const QuantizeWeightsOptions& options) {
+    const QuantizeWeightsOptions& options, Model& model) {
   if (options.calibration.value().empty()) {
     return std::make_unique<PlainRounding>(options.granularity());
   }
@@ -27,6 +27,7 @@ absl::StatusOr<std::unique_ptr<RoundingStrategy>> MakeRounding(
   absl::StatusOr<std::unique_ptr<CalibrationData>> data =
       LoadCalibration(options.calibration.value(), /*cache=*/options.mixed_precision());
   if (!data.ok()) return data.status();
+  if (absl::Status s = (*data)->VerifyModel(model); !s.ok()) return s;
   return std::make_unique<GptqRounding>(*std::move(data), options.granularity(), options.gptq());
 }
 

@@ -54,9 +54,10 @@ class PlainRounding final : public RoundingStrategy {
   Granularity granularity_;
 };
 
-// GPTQ with the data of calibration= when given (loaded here, once per run), else plain rounding.
+// GPTQ with the data of calibration= when given (loaded here, once per run, and checked against
+// `model`), else plain rounding.
 absl::StatusOr<std::unique_ptr<RoundingStrategy>> MakeRounding(
-    const QuantizeWeightsOptions& options);
+    const QuantizeWeightsOptions& options, Model& model);
 
 // A weight rounded for every form its uses need: packed for MatMulNBits and/or rounded by the
 // strategy for the generic format.
