@@ -443,15 +443,10 @@ absl::StatusOr<std::optional<LayerHessians>> CalibFile::Hessians(
                             ", this run quantizes for ", absl::StrJoin(DescribeUses(uses), ", "));
     return std::nullopt;
   }
-  return StoredHessiansAt(key);
+  return StoredHessians(key);
 }
 
 absl::StatusOr<std::optional<LayerHessians>> CalibFile::StoredHessians(
-    const WeightKey& key) const {
-  return StoredHessiansAt(IndexKey(key.graph, key.weight));
-}
-
-absl::StatusOr<std::optional<LayerHessians>> CalibFile::StoredHessiansAt(
     const std::string& key) const {
   auto it = index_->weights.find(key);
   if (it == index_->weights.end()) return std::nullopt;
@@ -563,7 +558,7 @@ absl::StatusOr<CalibContents> CalibFile::ReadAll() const {
     w.sha256 = StringField(*entry, "sha256");
     w.uses = ListField<std::string>(*entry, "uses");
     w.no_data = StringField(*entry, "no_data");
-    absl::StatusOr<std::optional<LayerHessians>> h = StoredHessiansAt(key);
+    absl::StatusOr<std::optional<LayerHessians>> h = StoredHessians(key);
     if (!h.ok()) return h.status();
     w.hessians = *std::move(h);
     c.weights.push_back(std::move(w));

@@ -107,8 +107,9 @@ class CalibFile {
                                                         const std::vector<WeightUse>& uses,
                                                         std::string* why_not) const;
 
-  // The Hessians stored for `key`, whoever read the weight; nullopt when none are stored.
-  absl::StatusOr<std::optional<LayerHessians>> StoredHessians(const WeightKey& key) const;
+  // The Hessians stored under the index key `key` ("<graph>\n<name>", this file's own), whoever
+  // read the weight; nullopt when none are stored.
+  absl::StatusOr<std::optional<LayerHessians>> StoredHessians(const std::string& key) const;
 
   // The onnx-opt-sensitivity-1 document, or an error when the file was made without
   // --what sensitivity.
@@ -121,8 +122,6 @@ class CalibFile {
 
  private:
   struct Index;
-  // StoredHessians by the index's key ("<graph>\n<name>").
-  absl::StatusOr<std::optional<LayerHessians>> StoredHessiansAt(const std::string& key) const;
   CalibFile() = default;
   std::string path_;
   std::unique_ptr<Index> index_;
