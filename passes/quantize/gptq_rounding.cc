@@ -47,7 +47,7 @@ absl::StatusOr<bool> GptqBeatsPlainOnHeldOut(const Tensor& weight, const Quantiz
   return false;
 }
 
-// GPTQ counterpart of QuantizeWeight (quant_formats.h): same layout, spec and result form.
+// GPTQ counterpart of QuantizeWeight (quantized_weight.h): same layout, spec and result form.
 absl::StatusOr<QuantizedWeight> QuantizeWeightGptq(
     const Tensor& weight, const WeightRole& role, Granularity granularity,
     const BlockGeometry& geometry, const QuantSpec& spec, const LayerHessians& hessians,

@@ -5,7 +5,7 @@
 // Sensitivity of a weight at a level: without measurements, (relative Frobenius error)^2 x
 // element count, i.e. its squared relative error weighted by its share of the model (with
 // calibration data the relative output-error proxy of GPTQ replaces the weight error); with a
-// sensitivity file (quantize_weights_sensitivity.h), the model-output noise the weight adds at
+// sensitivity file (sensitivity_file.h), the model-output noise the weight adds at
 // that level, estimated from the noise measured at the probe precision (scaled by the weight
 // error, or with calibration data by GPTQ's output-error proxy relative to plain rounding at the
 // lowest level, which is what the probe measured). Everything starts at the

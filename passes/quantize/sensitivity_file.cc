@@ -30,7 +30,8 @@ absl::StatusOr<SensitivityTable> SensitivityTable::FromJson(const google::protob
   const auto& fields = root.fields();
   auto format = fields.find("format");
   if (format == fields.end() || format->second.string_value() != "onnx-opt-sensitivity-1") {
-    return error("\"format\" must be \"onnx-opt-sensitivity-1\" (onnx-opt-calibrate --what sensitivity)");
+    return error(
+        "\"format\" must be \"onnx-opt-sensitivity-1\" (onnx-opt-calibrate --what sensitivity)");
   }
   SensitivityTable table;
   if (auto probe = fields.find("probe"); probe != fields.end()) {
