@@ -1,5 +1,7 @@
 #include "driver/driver.h"
 
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -21,7 +23,7 @@ namespace {
 
 // Diagnostics are one line whatever the model's names, the paths or the options hold.
 std::string OneLine(const absl::Status& status) {
-  return EscapeControlCharacters(ToStd(status.message()));
+  return EscapeString(ToStd(status.message()), EscapeStyle::kControl);
 }
 
 constexpr int64_t kDefaultExternalDataThreshold = 1024;
@@ -32,7 +34,9 @@ Runs a pipeline of passes over an ONNX model. <input> is a binary .onnx file or 
 (.onnxtxt; other names are sniffed); '-' reads standard input.
 
 OPTIONS:
-  -o <file>                      Output file (default: text on standard output)
+  -o <file>                      Output file (default: text on standard output); '-' writes
+                                 binary ONNX to standard output. A device, FIFO or
+                                 /dev/stdout is written in place, a symlink's target replaced
   -p <pipeline>                  Passes to run, e.g. -p 'dce,dedup-initializers{min-bytes=64}'
   --emit=onnx|text               Output format (default: by output extension; text on stdout)
   --external-data[=<bytes>]      Binary output: store tensors of at least <bytes> bytes
@@ -286,7 +290,8 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
   const std::string& input = flags.input;
   auto fail = [&](const absl::Status& status) {
     const std::string message = OneLine(status);
-    const std::string display = input == "-" ? "<stdin>" : EscapeControlCharacters(input);
+    const std::string display =
+        input == "-" ? "<stdin>" : EscapeString(input, EscapeStyle::kControl);
     // Load errors usually start with the file name already.
     if (message.compare(0, display.size(), display) == 0) {
       err << "onnx-opt: " << message << "\n";
@@ -305,12 +310,18 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
       }
     }
   }
-  bool to_stdout = flags.output.empty() || flags.output == "-";
   ModelFormat emit = ModelFormat::kAuto;
   if (flags.emit == "onnx") emit = ModelFormat::kOnnx;
   if (flags.emit == "text") emit = ModelFormat::kText;
-  if (to_stdout && emit == ModelFormat::kOnnx) {
-    return fail(absl::InvalidArgumentError("--emit=onnx needs an output file (-o FILE)"));
+  // No -o: text on `out`; -o - : binary on standard output unless --emit=text.
+  bool to_stdout = flags.output.empty() || (flags.output == "-" && emit == ModelFormat::kText);
+  if (flags.output.empty() && emit == ModelFormat::kOnnx) {
+    return fail(absl::InvalidArgumentError(
+        "--emit=onnx needs an output file (-o FILE, or -o - for standard output)"));
+  }
+  if (flags.output == "-" && !to_stdout && ::isatty(STDOUT_FILENO)) {
+    return fail(absl::InvalidArgumentError(
+        "-o -: refusing to write binary ONNX to a terminal (redirect it, or use --emit=text)"));
   }
 
   PassManagerOptions pm_options;
@@ -348,8 +359,9 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
     out.flush();
     return 0;
   }
+  out.flush();  // -o - writes to the standard output descriptor directly
   SaveModelFileOptions save_options;
-  save_options.format = emit;
+  save_options.format = emit == ModelFormat::kAuto && flags.output == "-" ? ModelFormat::kOnnx : emit;
   save_options.external_data_threshold = flags.external_data_threshold;
   save_options.elide_tensors_larger_than = flags.elide_tensors_larger_than;
   if (absl::Status s = SaveModelFile(**model, flags.output, save_options); !s.ok()) {

@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/unknown_field_set.h"
+#include "ir/file_io.h"
 #include "ir/onnx_io.h"
 #include "ir/strings.h"
 #include "onnx/onnx_pb.h"
@@ -396,129 +397,6 @@ class ModelExporter {
 
 // ------------------------------------------------------------------ file output
 
-// A temporary file next to the target, renamed into place by Commit and removed otherwise.
-class TempFile {
- public:
-  TempFile() = default;
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
-  }
-
-  absl::Status Open(const std::string& target) {
-    target_ = target;
-    size_t slash = target.rfind('/');
-    std::string dir = slash == std::string::npos ? std::string() : target.substr(0, slash + 1);
-    std::string base = slash == std::string::npos ? target : target.substr(slash + 1);
-    std::string pattern = absl::StrCat(dir, ".", base, ".tmp.XXXXXX");
-    fd_ = ::mkstemp(pattern.data());
-    if (fd_ < 0) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(target, ": cannot create a temporary file: ", std::strerror(errno)));
-    }
-    temp_path_ = pattern;
-    // mkstemp creates 0600; give the file the permissions a plain create would.
-    mode_t mask = ::umask(0);
-    ::umask(mask);
-    ::fchmod(fd_, 0666 & ~mask);
-    buffer_.reserve(kBufferSize);
-    return absl::OkStatus();
-  }
-
-  void Append(std::span<const uint8_t> bytes) {
-    if (!status_.ok()) return;
-    if (buffer_.size() + bytes.size() > kBufferSize) Flush();
-    if (bytes.size() >= kBufferSize) {
-      WriteAll(bytes);
-    } else {
-      buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
-    }
-  }
-  void Append(const std::string& bytes) {
-    Append({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
-  }
-  void AppendVarint(uint64_t value) {
-    uint8_t bytes[10];
-    size_t n = 0;
-    while (value >= 0x80) {
-      bytes[n++] = static_cast<uint8_t>(value | 0x80);
-      value >>= 7;
-    }
-    bytes[n++] = static_cast<uint8_t>(value);
-    Append({bytes, n});
-  }
-  void AppendZeros(int64_t count) {
-    static const uint8_t kZeros[4096] = {};
-    while (count > 0 && status_.ok()) {
-      size_t n = static_cast<size_t>(std::min<int64_t>(count, sizeof(kZeros)));
-      Append({kZeros, n});
-      count -= static_cast<int64_t>(n);
-    }
-  }
-
-  // Flushes and closes; the file is renamed by Commit.
-  absl::Status Finish() {
-    Flush();
-    if (fd_ >= 0 && ::close(fd_) != 0 && status_.ok()) status_ = WriteError();
-    fd_ = -1;
-    return status_;
-  }
-
-  absl::Status Commit() {
-    if (::rename(temp_path_.c_str(), target_.c_str()) != 0) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          target_, ": cannot rename the temporary file into place: ", std::strerror(errno)));
-    }
-    temp_path_.clear();
-    return absl::OkStatus();
-  }
-
- private:
-  static constexpr size_t kBufferSize = 1 << 20;
-
-  absl::Status WriteError() const {
-    return absl::DataLossError(absl::StrCat(target_, ": write failed: ", std::strerror(errno)));
-  }
-
-  void Flush() {
-    if (!buffer_.empty()) WriteAll(buffer_);
-    buffer_.clear();
-  }
-
-  void WriteAll(std::span<const uint8_t> bytes) {
-    Prefault(bytes);
-    while (!bytes.empty() && status_.ok()) {
-      ssize_t n = ::write(fd_, bytes.data(), std::min<size_t>(bytes.size(), 1 << 30));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        status_ = WriteError();
-        return;
-      }
-      bytes = bytes.subspan(static_cast<size_t>(n));
-    }
-  }
-
-  // Maps the pages of a large range in one call instead of one page fault at a time (this matters
-  // for weights mapped from an external data file). Only a hint: failures are ignored.
-  static void Prefault(std::span<const uint8_t> bytes) {
-#ifdef MADV_POPULATE_READ
-    constexpr uintptr_t kPage = 4096;
-    if (bytes.size() < 16 * kPage) return;
-    uintptr_t begin = (reinterpret_cast<uintptr_t>(bytes.data()) + kPage - 1) & ~(kPage - 1);
-    uintptr_t end = (reinterpret_cast<uintptr_t>(bytes.data()) + bytes.size()) & ~(kPage - 1);
-    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ);
-#endif
-  }
-
-  int fd_ = -1;
-  std::string target_;
-  std::string temp_path_;
-  std::vector<uint8_t> buffer_;
-  absl::Status status_;
-};
-
 size_t VarintSize(uint64_t value) {
   size_t n = 1;
   while (value >= 0x80) {
@@ -612,8 +490,13 @@ absl::Status ExportModel(const Model& model, onnx::ModelProto* out) {
 }
 
 absl::Status SaveModel(const Model& model, const std::string& path, const SaveOptions& options) {
+  // Where the output leads decides the sidecar: next to the file the model lands in (a symlink's
+  // target) and named after it; none when the model is streamed. The temporary file is removed
+  // again if anything below fails.
+  OutputFile file;
+  if (absl::Status s = file.Open(path); !s.ok()) return s;
   std::string external_name = options.external_data_name.empty()
-                                  ? absl::StrCat(FileNameOf(path), ".data")
+                                  ? absl::StrCat(FileNameOf(file.final_path()), ".data")
                                   : options.external_data_name;
   if (options.external_data_threshold >= 0 &&
       (external_name.find('/') != std::string::npos || external_name == "..")) {
@@ -658,13 +541,17 @@ absl::Status SaveModel(const Model& model, const std::string& path, const SaveOp
         " bytes, over protobuf's 2 GiB limit; save with external data (external_data_threshold)"));
   }
 
-  TempFile sidecar;
   const bool has_external = !exporter.external_tensors().empty();
-  DropCacheOfReplacedFile(path);
+  if (has_external && !file.replaces_atomically()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": external data needs a regular output file, not a stream or device"));
+  }
+  OutputFile sidecar;
+  if (file.replaces_atomically()) DropCacheOfReplacedFile(file.final_path());
   if (has_external) {
-    std::string sidecar_path = SiblingPath(path, external_name);
-    DropCacheOfReplacedFile(sidecar_path);
+    std::string sidecar_path = SiblingPath(file.final_path(), external_name);
     if (absl::Status s = sidecar.Open(sidecar_path); !s.ok()) return s;
+    if (sidecar.replaces_atomically()) DropCacheOfReplacedFile(sidecar.final_path());
     int64_t written = 0;
     for (const PendingBytes& pending : exporter.external_tensors()) {
       sidecar.AppendZeros(pending.offset - written);
@@ -675,8 +562,6 @@ absl::Status SaveModel(const Model& model, const std::string& path, const SaveOp
     if (absl::Status s = sidecar.Finish(); !s.ok()) return s;
   }
 
-  TempFile file;
-  if (absl::Status s = file.Open(path); !s.ok()) return s;
   file.Append(model_rest);
   if (has_graph) {
     file.Append({&kModelGraphTag, 1});

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/unknown_field_set.h"
+#include "ir/file_io.h"
 #include "ir/onnx_io.h"
 #include "ir/strings.h"
 #include "ir/verifier.h"
@@ -822,11 +823,7 @@ absl::StatusOr<std::unique_ptr<Model>> LoadModel(const std::string& path,
                                                  const LoadOptions& options) {
   // The file is mapped read-only and private; tensors keep the mapping alive. SaveModel writes a
   // new file and renames it, so even saving over `path` leaves the mapped inode intact.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
-  }
-  ::close(fd);
+  if (absl::Status s = CheckInputFile(path); !s.ok()) return s;
   absl::StatusOr<std::shared_ptr<MappedFile>> file = MappedFile::Open(path);
   if (!file.ok()) return file.status();
   if ((*file)->size() > INT_MAX) {
@@ -844,7 +841,7 @@ absl::StatusOr<std::unique_ptr<Model>> LoadModel(const std::string& path,
   if (!proto.has_graph()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not an ONNX model (no graph)"));
   }
-  ModelImporter importer(DirectoryOf(path), &parser.raw_data());
+  ModelImporter importer(DirectoryOf(FollowedPath(path)), &parser.raw_data());
   absl::StatusOr<std::unique_ptr<Model>> model = importer.Import(proto);
   if (!model.ok()) return WithFile(path, model.status());
   if (options.verify) {

@@ -33,7 +33,8 @@ struct LoadOptions {
   bool verify = true;
 };
 
-// Reads a binary ONNX model. The file is memory-mapped (read-only, private) and each
+// Reads a binary ONNX model (a non-empty regular file, see CheckInputFile; external data is
+// resolved next to the file a symlink leads to). The file is memory-mapped (read-only, private) and each
 // initializer's raw_data is a slice of the mapping, as are tensors in external data files: no
 // tensor bytes are copied, and pages are read when first used (they count in RSS once touched).
 // raw_data slices keep the protobuf file's byte offsets, so they may be unaligned for their
@@ -60,8 +61,10 @@ struct SaveOptions {
 };
 
 // Writes a binary ONNX model. Data is streamed from the tensor buffers (no copy of the model in
-// memory); output and sidecar are written to temporary files and renamed into place, so a failure
-// leaves no partial output and saving over the input is safe. Raises ir_version to 9 for float8,
+// memory). `path` follows the rules of ir/file_io.h: a regular output and its sidecar are written
+// to temporary files and renamed into place (a failure leaves no partial output, and saving over
+// the input is safe); a symlink's target is replaced, with the sidecar next to the target;
+// "-", /dev/stdout, devices and FIFOs are written in place (no external data then). Raises ir_version to 9 for float8,
 // 10 for int4/uint4 and 11 for float4 element types when it is lower.
 absl::Status SaveModel(const Model& model, const std::string& path,
                        const SaveOptions& options = {});

@@ -52,6 +52,18 @@ prerequisite(
     os.path.isdir(os.path.join(config.repo_root, "eval", "node_modules", "onnxruntime-node")),
     "cd eval && npm ci",
 )
+
+# onnx-opt-calibrate (calibrate/, its own node_modules) makes .calib files for the reader's tests.
+prerequisite(
+    "calibrate",
+    os.path.isdir(os.path.join(config.repo_root, "calibrate", "node_modules", "onnxruntime-node")),
+    "cd calibrate && npm ci",
+)
+config.substitutions.append(
+    ("%calibrate", "node " + os.path.join(config.repo_root, "calibrate", "calibrate.js")
+     + " --onnx-opt " + onnx_opt)
+)
+
 # protoc --encode builds binary models the ONNX text syntax cannot express (nodes out of order).
 prerequisite(
     "protoc",
@@ -60,6 +72,9 @@ prerequisite(
 )
 config.substitutions.append(
     ("%encode-onnx", "/usr/bin/protoc --encode=onnx.ModelProto -I/usr/include/onnx onnx.proto")
+)
+config.substitutions.append(
+    ("%decode-onnx", "/usr/bin/protoc --decode=onnx.ModelProto -I/usr/include/onnx onnx.proto")
 )
 # ONNX's own backend node tests (Debian libonnx-testdata), for conformance tests.
 onnx_testdata = "/usr/include/onnx/backend/test/data/node"

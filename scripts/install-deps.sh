@@ -8,7 +8,7 @@ packages=(cmake ninja-build g++ pkg-config libonnx-dev libprotobuf-dev protobuf-
           libonnx-testdata  # ONNX backend node tests: conformance (lit feature onnx-testdata)
           clang-14 libclang-rt-14-dev libomp-14-dev)  # clang: scripts/configure-sanitized.sh
 if [[ "${1:-}" == "--eval" ]]; then
-  packages+=(python3-numpy python3-pil python3-skimage espeak-ng sox fonts-dejavu-core)
+  packages+=(python3-numpy python3-pil python3-skimage python3-onnx espeak-ng sox fonts-dejavu-core)
 fi
 
 missing=()

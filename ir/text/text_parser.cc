@@ -90,9 +90,9 @@ class Lexer {
   }
 
   absl::Status ErrorAt(const Token& t, std::string_view message) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat(ToAbsl(filename_), ":", t.line, ":", t.column, ": ",
-                     EscapeControlCharacters(message)));
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(filename_), ":", t.line, ":", t.column,
+                                                   ": ",
+                                                   EscapeString(message, EscapeStyle::kControl)));
   }
 
   void SkipSpaceAndComments() {
@@ -348,9 +348,9 @@ class Parser {
 
   absl::Status ErrorAt(const Token& t, std::string_view message) {
     if (!lex_error_.ok()) return lex_error_;  // the parser stumbled over the end it caused
-    return absl::InvalidArgumentError(
-        absl::StrCat(ToAbsl(filename_), ":", t.line, ":", t.column, ": ",
-                     EscapeControlCharacters(message)));
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(filename_), ":", t.line, ":", t.column,
+                                                   ": ",
+                                                   EscapeString(message, EscapeStyle::kControl)));
   }
   absl::Status Unexpected(std::string_view expected) {
     return ErrorAt(Peek(),

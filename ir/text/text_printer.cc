@@ -41,34 +41,7 @@ bool IsPlainIdentifier(std::string_view name) {
 }
 
 std::string QuoteString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-          out += absl::StrFormat("\\x%02x", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out += "\"";
-  return out;
+  return absl::StrCat("\"", EscapeString(s, EscapeStyle::kQuoted), "\"");
 }
 
 std::string QuotableName(std::string_view name) {

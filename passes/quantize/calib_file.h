@@ -44,7 +44,7 @@ struct CalibValueInfo {
 };
 
 struct CalibWeight {
-  std::string graph;  // GraphDebugName ("main graph")
+  std::string graph;  // GraphDebugName ("graph 'main'")
   std::string name;
   std::string type;
   std::vector<int64_t> shape;

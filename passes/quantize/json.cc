@@ -1,24 +1,23 @@
 #include "passes/quantize/json.h"
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "ir/file_io.h"
 #include "ir/strings.h"
 
 namespace onnx_opt {
 
 absl::StatusOr<google::protobuf::Struct> ReadJsonFile(const std::string& path,
                                                       std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(ToAbsl(what), " ", path, ": cannot open"));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat(ToAbsl(what), " ", path, ": read error"));
-  return ParseJson(text.str(), path, what);
+  absl::StatusOr<std::string> text = ReadInputFile(path);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat(ToAbsl(what), " ", text.status().message()));
+  }
+  return ParseJson(*text, path, what);
 }
 
 absl::StatusOr<google::protobuf::Struct> ParseJson(std::string_view json, const std::string& path,
@@ -36,27 +35,7 @@ absl::StatusOr<google::protobuf::Struct> ParseJson(std::string_view json, const 
 }
 
 std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+  return absl::StrCat("\"", EscapeString(text, EscapeStyle::kJson), "\"");
 }
 
 std::string JsonNumber(double value) {

@@ -11,7 +11,7 @@
 namespace onnx_opt {
 
 // Reads the JSON file at `path` whose top level is an object. Errors are one line starting with
-// "<what> <path>: " (cannot open, read error, not valid JSON: <parser message>).
+// "<what> <path>: " (cannot read: <reason>, from ReadInputFile; not valid JSON: <message>).
 absl::StatusOr<google::protobuf::Struct> ReadJsonFile(const std::string& path,
                                                       std::string_view what);
 // The same for JSON text already in memory (`path` only names it in errors).

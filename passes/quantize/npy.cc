@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "ir/file_io.h"
 #include "ir/strings.h"
 #include "quant/float16.h"
 
@@ -40,9 +39,12 @@ absl::StatusOr<NpyArray> ReadNpy(const std::string& path) {
   auto error = [&](auto&&... parts) {
     return absl::InvalidArgumentError(absl::StrCat("calibration file ", path, ": ", parts...));
   };
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("calibration file ", path, ": cannot open"));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  absl::StatusOr<std::string> read = ReadInputFile(path);
+  if (!read.ok()) {
+    return absl::Status(read.status().code(),
+                        absl::StrCat("calibration file ", read.status().message()));
+  }
+  const std::string& bytes = *read;
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) {
     return error("not a .npy file (no \\x93NUMPY magic)");
   }

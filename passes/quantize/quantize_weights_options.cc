@@ -1,10 +1,9 @@
 #include "passes/quantize/quantize_weights_options.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "ir/file_io.h"
 #include "passes/core/registry.h"
 
 namespace onnx_opt {
@@ -206,8 +205,8 @@ absl::Status QuantizeWeightsOptions::Validate() const {
     return error("sensitivity= ranks weights for mixed precision; add target-size= or max-error=");
   }
   if (const std::string& path = calibration.value(); !path.empty()) {
-    if (std::error_code ec; !std::filesystem::is_regular_file(path, ec) || !std::ifstream(path)) {
-      return error("calibration manifest '", path, "' does not exist or cannot be read");
+    if (absl::Status s = CheckInputFile(path); !s.ok()) {
+      return error("calibration manifest ", s.message());
     }
   }
   if (bias_correction.value() && calibration.value().empty()) {

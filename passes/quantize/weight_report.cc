@@ -1,11 +1,11 @@
 #include "passes/quantize/weight_report.h"
 
 #include <cmath>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "ir/file_io.h"
 #include "passes/core/utils.h"
 #include "passes/quantize/json.h"
 #include "passes/quantize/mixed_precision.h"
@@ -132,11 +132,9 @@ std::string ReportJson(const std::vector<WeightReportRow>& rows) {
 }
 
 absl::Status WriteReport(const std::string& path, const std::vector<WeightReportRow>& rows) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return absl::UnavailableError(absl::StrCat("cannot write report '", path, "'"));
-  out << ReportJson(rows);
-  out.close();
-  if (!out) return absl::UnavailableError(absl::StrCat("error writing report '", path, "'"));
+  if (absl::Status s = WriteOutputFile(path, ReportJson(rows)); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("report ", s.message()));
+  }
   return absl::OkStatus();
 }
 

@@ -117,6 +117,7 @@ class FoldConstantsPass : public Pass {
         if (absl::Status s = InferModelShapes(model, &stats); !s.ok()) return s;
       }
       int64_t folded = 0;
+      skips_ = {};
       absl::Status status = absl::OkStatus();
       model.graph->Walk([&](Graph& graph) {
         if (status.ok()) status = FoldGraph(graph, opset, limits, &folded);
@@ -124,6 +125,11 @@ class FoldConstantsPass : public Pass {
       if (!status.ok()) return status;
       if (folded == 0) break;
     }
+    // Nodes left alone are counted once, as the last round saw them.
+    unsupported_ += skips_.unsupported;
+    over_limit_ += skips_.over_limit;
+    failed_ += skips_.failed;
+    kept_quantization_ += skips_.quantization;
     return absl::OkStatus();
   }
 
@@ -147,19 +153,19 @@ class FoldConstantsPass : public Pass {
         }
         if (!all_constant || node->inputs().empty()) continue;
         if (IsQuantizationOp(*node)) {
-          ++kept_quantization_;
+          ++skips_.quantization;
           continue;
         }
         if (!eval::IsSupportedOp(node->domain, node->op_type)) {
-          ++unsupported_;
+          ++skips_.unsupported;
           continue;
         }
         absl::StatusOr<std::vector<TensorPtr>> out = eval::EvaluateNode(*node, inputs, opset, limits);
         if (!out.ok()) {
           const absl::StatusCode code = out.status().code();
-          ++(code == absl::StatusCode::kResourceExhausted ? over_limit_
-             : code == absl::StatusCode::kUnimplemented   ? unsupported_
-                                                          : failed_);
+          ++(code == absl::StatusCode::kResourceExhausted ? skips_.over_limit
+             : code == absl::StatusCode::kUnimplemented   ? skips_.unsupported
+                                                          : skips_.failed);
           continue;
         }
         results = *std::move(out);
@@ -171,7 +177,7 @@ class FoldConstantsPass : public Pass {
         }
       }
       if (!matches) {
-        ++failed_;
+        ++skips_.failed;
         continue;
       }
       std::vector<std::pair<Value*, std::string>> renames;
@@ -192,6 +198,10 @@ class FoldConstantsPass : public Pass {
     return absl::OkStatus();
   }
 
+  struct Skips {
+    int64_t unsupported = 0, over_limit = 0, failed = 0, quantization = 0;
+  };
+  Skips skips_;
   PassOption<int64_t> max_bytes_{this, "max-bytes",
                                  "Largest tensor one folded node may produce, in bytes",
                                  int64_t{16} << 20};

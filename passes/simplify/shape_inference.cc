@@ -198,7 +198,7 @@ absl::Status InferModelShapes(Model& model, ShapeInferenceStats* stats) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     proto.Clear();
     if (absl::Status s = ExportModel(model, &proto); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("infer-shapes: ", s.message()));
+      return s;
     }
     proto.clear_functions();
     PrepareGraph(proto.mutable_graph(), opsets);

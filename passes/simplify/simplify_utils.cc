@@ -67,10 +67,11 @@ Value* MakeConstantLike(Rewriter& rewriter, Node* user, const ConstantOperand& l
       tensor = Tensor::FromValues<float>(DataType::kFloat, std::move(dims), values);
   }
   Graph& graph = *user->graph();
-  Value* stored = graph.AddInitializer(name_hint, std::make_shared<const Tensor>(std::move(tensor)));
+  Value* stored =
+      graph.AddInitializer(name_hint, std::make_shared<const Tensor>(std::move(tensor)));
   if (!like.through_cast) return stored;
-  Node* cast = rewriter.CreateNodeBefore(user, "Cast", {stored}, 1, "",
-                                         {std::string(name_hint) + "_cast"});
+  Node* cast =
+      rewriter.CreateNodeBefore(user, "Cast", {stored}, 1, "", {std::string(name_hint) + "_cast"});
   cast->SetAttribute(Attribute::Int("to", 1));
   cast->output(0)->type = ValueType::Tensor(DataType::kFloat, stored->type.shape);
   return cast->output(0);
