@@ -1,5 +1,5 @@
 // Fuzz target: the calibration files quantize-weights{calibration=FILE} reads - the JSON
-// manifest (CalibrationData::Load, passes/quantize/quantize_weights_calibration.cc) and the .npy
+// manifest (ActivationManifest::Load, passes/quantize/calibration_data.h) and the .npy
 // arrays it lists (ParseNpy, passes/quantize/npy.cc).
 //
 // The first byte picks the reader: even -> the rest is a .npy file, odd -> the rest is a manifest,
@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "passes/quantize/npy.h"
-#include "passes/quantize/quantize_weights_calibration.h"
+#include "passes/quantize/calibration_data.h"
 
 namespace {
 
@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string manifest = ScratchFolder() + "/manifest.json";
   std::ofstream(manifest, std::ios::binary | std::ios::trunc) << rest;
-  auto loaded = onnx_opt::CalibrationData::Load(manifest);
+  auto loaded = onnx_opt::ActivationManifest::Load(manifest);
   if (!loaded.ok()) CheckOneLine(loaded.status(), ScratchFolder());
   return 0;
 }

@@ -20,6 +20,10 @@
 # <cache>/work/calibration/...); a missing one is made with eval/sensitivity.js /
 # eval/activations.js and BASELINE_BIN (slow: minutes per target), once, and reused after.
 # Skipped as evaluate.js skips them: skip_targets, only_with_matmul members without MatMul.
+# The cache (ONNX_OPT_MODEL_CACHE, default ~/.cache/onnx-opt/models) is shared by everyone on a
+# machine and the harness re-dumps files it finds stale: for a long comparison, copy the models,
+# calib/, work/calibration/ and work/sensitivity/ and point ONNX_OPT_MODEL_CACHE at the copy
+# (a sensitivity_probe's folder name hashes the calibration path, so those files move folders).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -36,7 +40,7 @@ while [[ $# -gt 0 ]]; do
     --no-generate) generate=0; shift ;;
     --work) work="$2"; shift 2 ;;
     --keep-going) keep_going=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $1" ;;
     *) break ;;
   esac

@@ -45,7 +45,7 @@ std::string OneLine(const Text& text) {
   return s;
 }
 
-std::string WeightKey(const std::string& graph, const std::string& name) {
+std::string IndexKey(const std::string& graph, const std::string& name) {
   return absl::StrCat(graph, "\n", name);
 }
 
@@ -381,7 +381,7 @@ absl::StatusOr<std::unique_ptr<CalibFile>> CalibFile::Open(const std::string& pa
   if (const JsonValue* weights = Field(index.root, "weights");
       weights && weights->has_list_value()) {
     for (const JsonValue& w : weights->list_value().values()) {
-      index.weights[WeightKey(StringField(w.struct_value(), "graph"),
+      index.weights[IndexKey(StringField(w.struct_value(), "graph"),
                               StringField(w.struct_value(), "name"))] = &w.struct_value();
     }
   }
@@ -392,10 +392,10 @@ absl::Status CalibFile::VerifyModel(Model& model) const {
   std::map<std::string, const Value*> constants;  // key -> weight value in `model`
   model.WalkGraphs([&](Graph& graph) {
     const std::string name = GraphDebugName(graph);
-    for (Value* v : graph.initializers()) constants[WeightKey(name, v->name())] = v;
+    for (Value* v : graph.initializers()) constants[IndexKey(name, v->name())] = v;
     for (const auto& node : graph.nodes()) {
       if (IsConstantNode(*node) && node->output(0) != nullptr) {
-        constants[WeightKey(name, node->output(0)->name())] = node->output(0);
+        constants[IndexKey(name, node->output(0)->name())] = node->output(0);
       }
     }
   });
@@ -425,9 +425,9 @@ absl::Status CalibFile::VerifyModel(Model& model) const {
       "; rerun onnx-opt-calibrate on this model"));
 }
 
-absl::StatusOr<std::optional<LayerHessians>> CalibFile::Hessians(const std::string& key,
-                                                                 const std::vector<WeightUse>& uses,
-                                                                 std::string* why_not) const {
+absl::StatusOr<std::optional<LayerHessians>> CalibFile::Hessians(
+    const WeightKey& weight, const std::vector<WeightUse>& uses, std::string* why_not) const {
+  const std::string key = IndexKey(weight.graph, weight.weight);
   auto it = index_->weights.find(key);
   if (it == index_->weights.end()) {
     *why_not = absl::StrCat("not in calibration file ", path_);

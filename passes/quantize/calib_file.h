@@ -20,7 +20,8 @@
 #include "absl/status/statusor.h"
 #include "ir/ir.h"
 #include "passes/quantize/hessian_accumulator.h"
-#include "passes/quantize/quantize_weights_sensitivity.h"
+#include "passes/quantize/sensitivity_file.h"
+#include "passes/quantize/weight.h"
 
 namespace onnx_opt {
 
@@ -100,13 +101,14 @@ class CalibFile {
   // shape, type or bytes: the file was measured on another model.
   absl::Status VerifyModel(Model& model) const;
 
-  // The Hessians of the weight `key` ("<graph>\n<name>") read by `uses`; nullopt with `why_not`
-  // when the file has none for it (not measured, other uses, no data when measured).
-  absl::StatusOr<std::optional<LayerHessians>> Hessians(const std::string& key,
+  // The Hessians of the weight `key` read by `uses`; nullopt with `why_not` when the file has
+  // none for it (not measured, other uses, no data when measured).
+  absl::StatusOr<std::optional<LayerHessians>> Hessians(const WeightKey& key,
                                                         const std::vector<WeightUse>& uses,
                                                         std::string* why_not) const;
 
-  // The Hessians stored for `key`, whoever read the weight; nullopt when none are stored.
+  // The Hessians stored under the index key `key` ("<graph>\n<name>", this file's own), whoever
+  // read the weight; nullopt when none are stored.
   absl::StatusOr<std::optional<LayerHessians>> StoredHessians(const std::string& key) const;
 
   // The onnx-opt-sensitivity-1 document, or an error when the file was made without

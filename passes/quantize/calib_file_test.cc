@@ -76,7 +76,7 @@ class CalibFileTest : public ::testing::Test {
             ""};
   }
   // The pass's weight key: "<graph>\n<name>".
-  std::string Key(const std::string& name) { return GraphDebugName(*model_->graph) + "\n" + name; }
+  WeightKey Key(const std::string& name) { return {GraphDebugName(*model_->graph), name}; }
   std::string Write(CalibContents c) {
     const std::string path = (dir_ / "m.calib").string();
     absl::Status s = WriteCalibFile(path, c);

@@ -9,7 +9,7 @@
 // full count), so large feature maps stay cheap. A weight shared by several nodes sums their H.
 // Samples marked held-out also go into a separate H (gptq-validate measures on it).
 //
-// Both calibration sources use it: the .npy manifest (quantize_weights_calibration.cc, sample by
+// Both calibration sources use it: the .npy manifest (calibration_data.cc, sample by
 // sample from files) and onnx-opt-calibrate's helper, which streams activations from ONNX Runtime
 // and stores the result in a .calib file (calib_file.h).
 #pragma once
@@ -23,15 +23,10 @@
 #include "absl/status/status.h"
 #include "ir/ir.h"
 #include "passes/quantize/npy.h"
+#include "passes/quantize/weight.h"
 #include "quant/gptq.h"
 
 namespace onnx_opt {
-
-// A node reading a weight at `input_index`.
-struct WeightUse {
-  const Node* node = nullptr;
-  int input_index = 0;
-};
 
 // The Hessians of one weight, as quant::QuantizeWeightGptq takes them.
 struct LayerHessians {
@@ -39,7 +34,7 @@ struct LayerHessians {
   std::vector<int32_t> row_hessian;  // per GPTQ row; empty when one Hessian serves every row
   int64_t samples = 0;               // activation samples read (per use)
   int64_t positions = 0;             // vectors x that entered H (per group), over all samples
-  // Per Hessian: the mean of the vectors x (for bias correction, quantize_weights_bias.h).
+  // Per Hessian: the mean of the vectors x (for bias correction, bias_correction.h).
   std::vector<std::vector<double>> input_means;
   // Per Hessian: the part of H from the held-out samples (gptq-validate fits on the rest and
   // measures on these); empty with fewer than 2 samples.

@@ -14,29 +14,32 @@
 // for all its handled users; users it cannot serve (other ops, excluded names, another layout)
 // keep reading the original float tensor. docs/quantization.md describes every format.
 //
-// With target-size or max-error the pass runs twice over the model: first it only measures each
-// weight at every candidate precision (quantize_weights_mixed.h chooses), then it quantizes each
-// weight at its chosen precision.
+// One weight goes through the stages in order, each in its own file:
+//   select   select_uses.h       the constant, its handled users and their graph form, or why not
+//   plan     precision_plan.h    its bits and blocks (mixed precision: collect -> choose -> apply)
+//   round    rounding.h          one strategy per algorithm: PlainRounding, GptqRounding
+//   emit     emitters.h          one emitter per format: qdq, qdq-axis, arith, matmul-nbits
+//   bias     bias_correction.h   the rounding's mean output shift added back to the bias
+//   report   weight_report.h     the report row and the statistics
+// With target-size or max-error, a first walk over the model only collects (measures every
+// selected weight at each candidate precision) and the plan chooses before the quantizing walk.
 #include <algorithm>
 #include <memory>
 #include <regex>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "passes/core/pass.h"
-#include "passes/quantize/quant_formats.h"
-#include "passes/quantize/quant_report.h"
-#include "passes/quantize/quantize_weights_bias.h"
-#include "passes/quantize/quantize_weights_calibration.h"
-#include "passes/quantize/quantize_weights_mixed.h"
-#include "passes/quantize/quantize_weights_options.h"
-#include "passes/quantize/quantize_weights_uses.h"
 #include "passes/core/registry.h"
 #include "passes/core/utils.h"
+#include "passes/quantize/bias_correction.h"
+#include "passes/quantize/calib_file.h"
+#include "passes/quantize/emitters.h"
+#include "passes/quantize/precision_plan.h"
+#include "passes/quantize/quantize_weights_options.h"
+#include "passes/quantize/rounding.h"
+#include "passes/quantize/select_uses.h"
+#include "passes/quantize/weight_report.h"
 
 namespace onnx_opt {
 namespace {
@@ -45,6 +48,15 @@ namespace {
 absl::Status EraseConstant(Value* value) {
   if (Node* constant = value->producer()) return constant->graph()->EraseNode(constant);
   return value->graph()->EraseValue(value);
+}
+
+// The constants of `graph` that may be weights: initializers, then Constant outputs.
+std::vector<Value*> WeightCandidates(Graph& graph) {
+  std::vector<Value*> candidates = graph.initializers();
+  for (const auto& node : graph.nodes()) {
+    if (IsConstantNode(*node) && node->output(0) != nullptr) candidates.push_back(node->output(0));
+  }
+  return candidates;
 }
 
 class QuantizeWeightsPass final : public Pass {
@@ -64,16 +76,18 @@ class QuantizeWeightsPass final : public Pass {
   absl::Status RunOnGraph(Graph& graph, Model& model) override;
 
  private:
-  absl::Status QuantizeValue(Value* weight, Graph& graph);
-  absl::Status SkipNotFinite() {
-    ++skipped_not_finite_;
-    return absl::OkStatus();
-  }
-  // `user_name` / `user_op` are copied: the user node may have been replaced (MatMulNBits).
-  void AddReportRow(const Value& weight, const Tensor& tensor, std::string user_name,
-                    std::string user_op, int64_t block, int bits, int64_t bytes_after,
-                    const quant::ErrorStats& error, const MixedCandidate* plan);
-  absl::Status RunMixedPrecision(Model& model);
+  // Mixed precision, first walk: every selected weight measured, nothing changed or counted.
+  absl::Status CollectCandidates(Model& model);
+  // The stages for one weight, in the quantizing walk.
+  absl::Status QuantizeValue(Value* value, Graph& graph);
+  void CountSelection(const WeightSelection& selection);
+  // Mixed precision chose float: the weight stays, with its report row.
+  void KeepFloat(const SelectedWeight& weight, const PrecisionChoice& choice);
+  absl::Status Emit(const SelectedWeight& weight, RoundedWeight& rounded, Graph& graph,
+                    WeightOutcome& outcome);
+  absl::Status CorrectBiasOf(const SelectedWeight& weight, const std::vector<float>& dequantized,
+                             const RoundingOutcome& rounding, Graph& graph);
+  WeightOutcome OutcomeOf(const SelectedWeight& weight, const PrecisionChoice& choice) const;
 
   QuantizeWeightsOptions options_{this};
   PassStatistic quantized_{this, "weights-quantized", "Weights stored quantized"};
@@ -103,40 +117,37 @@ class QuantizeWeightsPass final : public Pass {
   PassStatistic bias_corrected_{this, "bias-corrected", "bias-correction: biases corrected"};
   PassStatistic bias_skipped_{this, "bias-correction-skipped",
                               "bias-correction: weights without data, shared, or no float bias"};
-  std::unique_ptr<CalibrationData> calibration_;
-  std::vector<Value*> replaced_biases_;  // bias-correction: old biases, erased after the walk
 
+  WeightFilter filter_;
   std::unique_ptr<std::regex> exclude_;
   std::unique_ptr<std::regex> weights_;
-  int64_t opset_ = 0;
+  std::unique_ptr<RoundingStrategy> rounding_;
+  PrecisionPlan plan_{options_};
+  std::vector<Value*> replaced_biases_;  // bias-correction: old biases, erased after the walk
   std::vector<WeightReportRow> rows_;
-  bool planning_ = false;
-  std::vector<MixedCandidate> candidates_;
-  absl::flat_hash_map<std::string, size_t> plan_;  // key -> index in candidates_
 };
 
 absl::Status QuantizeWeightsPass::RunOnModel(Model& model) {
-  opset_ = model.OpsetVersion("").value_or(1);
-  if (absl::Status s = options_.CheckOpset(opset_); !s.ok()) return s;
+  const int64_t opset = model.OpsetVersion("").value_or(1);
+  if (absl::Status s = options_.CheckOpset(opset); !s.ok()) return s;
   exclude_ = options_.ExcludeRegex();
   weights_ = options_.WeightsRegex();
+  filter_ = WeightFilter{exclude_.get(), weights_.get(), opset};
   rows_.clear();
-  absl::StatusOr<std::unique_ptr<CalibrationData>> c =
-      LoadCalibration(options_.calibration.value(), options_.mixed_precision());
-  if (!c.ok()) return c.status();
-  calibration_ = *std::move(c);
-  if (calibration_ != nullptr) {
-    if (absl::Status s = calibration_->VerifyModel(model); !s.ok()) return s;
-  }
+  plan_.Clear();
+  absl::StatusOr<std::unique_ptr<RoundingStrategy>> rounding = MakeRounding(options_, model);
+  if (!rounding.ok()) return rounding.status();
+  rounding_ = *std::move(rounding);
   if (absl::Status s = VerifyCalibFileModel(options_.sensitivity.value(), model); !s.ok()) return s;
   if (options_.mixed_precision()) {
-    if (absl::Status s = RunMixedPrecision(model); !s.ok()) return s;
-  } else if (absl::Status s = Pass::RunOnModel(model); !s.ok()) {
-    return s;
+    const int64_t model_bytes = ModelTensorBytes(model);  // before the pass changes it
+    if (absl::Status s = CollectCandidates(model); !s.ok()) return s;
+    if (absl::Status s = plan_.Choose(model_bytes); !s.ok()) return s;
   }
+  if (absl::Status s = Pass::RunOnModel(model); !s.ok()) return s;
   if (quantized_.value() > 0) {
     // int4/uint4 and DequantizeLinear-21 need IR version 10; MatMulNBits needs its domain.
-    if (options_.UsesOpset21Types(opset_) && model.ir_version < 10) model.ir_version = 10;
+    if (options_.UsesOpset21Types(opset) && model.ir_version < 10) model.ir_version = 10;
     if (options_.format() == QuantFormat::kMatMulNBits && !model.OpsetVersion("com.microsoft")) {
       model.SetOpsetVersion("com.microsoft", 1);
     }
@@ -145,31 +156,16 @@ absl::Status QuantizeWeightsPass::RunOnModel(Model& model) {
   return absl::OkStatus();
 }
 
-absl::Status QuantizeWeightsPass::RunMixedPrecision(Model& model) {
-  // The planning walk must leave the statistics as they were.
-  PassStatistic* all[] = {&quantized_,          &skipped_small_,  &skipped_not_float_,
-                          &skipped_not_finite_, &skipped_ragged_, &skipped_excluded_,
-                          &skipped_quantized_,  &skipped_format_, &skipped_layout_,
-                          &bytes_before_,       &bytes_after_};
-  std::vector<int64_t> saved;
-  for (PassStatistic* s : all) saved.push_back(s->value());
-  const int64_t model_bytes = ModelTensorBytes(model);  // target-size is the whole model's
-  candidates_.clear();
-  plan_.clear();
-  planning_ = true;
-  absl::Status planned = Pass::RunOnModel(model);
-  planning_ = false;
-  if (!planned.ok()) return planned;
-  for (size_t i = 0; i < std::size(all); ++i) {
-    all[i]->Reset();
-    *all[i] += saved[i];
-  }
-  if (absl::Status s = AttachSensitivities(options_.sensitivity.value(), candidates_); !s.ok()) {
-    return s;
-  }
-  ChoosePrecisions(candidates_, MixedTargetOf(options_, candidates_, model_bytes));
-  for (size_t i = 0; i < candidates_.size(); ++i) plan_[candidates_[i].key] = i;
-  return Pass::RunOnModel(model);
+absl::Status QuantizeWeightsPass::CollectCandidates(Model& model) {
+  absl::Status status = absl::OkStatus();
+  model.WalkGraphs([&](Graph& graph) {
+    for (Value* value : WeightCandidates(graph)) {
+      if (!status.ok()) return;
+      WeightSelection selection = SelectWeight(value, graph, options_, filter_);
+      if (selection.weight) status = plan_.Collect(*selection.weight, *rounding_);
+    }
+  });
+  return status;
 }
 
 absl::Status QuantizeWeightsPass::RunOnGraph(Graph& graph, Model& model) {
@@ -179,15 +175,11 @@ absl::Status QuantizeWeightsPass::RunOnGraph(Graph& graph, Model& model) {
       if (IsDequantizedWeight(*node, static_cast<int>(i))) ++skipped_quantized_;
     }
   }
-  std::vector<Value*> candidates = graph.initializers();
-  for (const auto& node : graph.nodes()) {
-    if (IsConstantNode(*node) && node->output(0) != nullptr) candidates.push_back(node->output(0));
-  }
   replaced_biases_.clear();
-  for (Value* weight : candidates) {
-    if (absl::Status s = QuantizeValue(weight, graph); !s.ok()) return s;
+  for (Value* value : WeightCandidates(graph)) {
+    if (absl::Status s = QuantizeValue(value, graph); !s.ok()) return s;
   }
-  // Biases replaced by bias correction go once the walk over `candidates` is done.
+  // Biases replaced by bias correction go once the walk over the candidates is done.
   for (Value* bias : replaced_biases_) {
     if (IsValueUsed(bias)) continue;
     if (absl::Status s = EraseConstant(bias); !s.ok()) return s;
@@ -196,174 +188,145 @@ absl::Status QuantizeWeightsPass::RunOnGraph(Graph& graph, Model& model) {
   return absl::OkStatus();
 }
 
-absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
-  TensorPtr tensor = GetConstantTensor(weight);
-  if (tensor == nullptr) return absl::OkStatus();
-  if (weights_ && !std::regex_search(weight->name(), *weights_)) return absl::OkStatus();
-  WeightUses uses = SelectWeightUses(*weight, *tensor, options_, exclude_.get(), opset_);
-  skipped_excluded_ += uses.excluded;
-  skipped_layout_ += uses.layout_conflict;
-  if (uses.all.empty()) return absl::OkStatus();
-  const DataType type = tensor->type();
-  if (type != DataType::kFloat && type != DataType::kFloat16 && type != DataType::kBFloat16) {
-    ++skipped_not_float_;
-    return absl::OkStatus();
+void QuantizeWeightsPass::CountSelection(const WeightSelection& selection) {
+  skipped_excluded_ += selection.excluded;
+  skipped_layout_ += selection.layout_conflict;
+  skipped_format_ += selection.format_refused;
+  switch (selection.skip) {
+    case WeightSkip::kNotFloat:
+      ++skipped_not_float_;
+      break;
+    case WeightSkip::kSmall:
+      ++skipped_small_;
+      break;
+    case WeightSkip::kRagged:
+      ++skipped_ragged_;
+      break;
+    case WeightSkip::kNone:
+      break;
   }
-  if (tensor->num_elements() < options_.MinElements()) {
-    ++skipped_small_;
-    return absl::OkStatus();
-  }
-  std::string skip_reason;
-  std::optional<BlockGeometry> geometry =
-      ChooseGeometry(tensor->dims(), *uses.role, options_.granularity(),
-                     options_.block_size.value(), options_.ragged(), &skip_reason);
-  if (!geometry) {
-    ++skipped_ragged_;
-    return absl::OkStatus();
-  }
-  skipped_format_ += uses.format_refused;
-  if (uses.empty()) return absl::OkStatus();
-  const std::vector<HandledUse>& nbits_uses = uses.nbits;
-  const std::vector<HandledUse>& generic_uses = uses.generic;
-  const QuantFormat generic_format = uses.generic_format;
+}
 
-  QuantSpec spec = options_.spec();
-  const MixedCandidate* plan = nullptr;
-  const std::string key = absl::StrCat(GraphDebugName(graph), "\n", weight->name());
-  std::vector<WeightUse> calibrated_uses;
-  for (const HandledUse& use : generic_uses) calibrated_uses.push_back({use.node, use.input_index});
-  if (options_.mixed_precision()) {
-    if (planning_) {
-      // A weight the kernels reject gets no plan; the second walk skips it and counts why.
-      absl::StatusOr<std::optional<MixedCandidate>> c =
-          MeasurePrecisions(key, *tensor, *uses.role, options_, !nbits_uses.empty(),
-                            !generic_uses.empty(), calibration_.get(), calibrated_uses);
-      if (!c.ok()) return c.status();
-      if (c->has_value()) candidates_.push_back(**std::move(c));
-      return absl::OkStatus();
-    }
-    if (auto it = plan_.find(key); it != plan_.end()) plan = &candidates_[it->second];
-    if (plan != nullptr) {
-      spec.bits = plan->levels[plan->chosen].bits;
-      if (spec.bits == 0) {
-        ++mixed_float_;
-        const int float_bits = tensor->type() == DataType::kFloat ? 32 : 16;
-        absl::StatusOr<std::vector<float>> same = tensor->ToFloats();
-        AddReportRow(*weight, *tensor, uses.all.front().node->name, uses.all.front().node->op_type,
-                     geometry->block, float_bits, static_cast<int64_t>(tensor->bytes().size()),
-                     same.ok() ? quant::ComputeErrorStats(*same, *same) : quant::ErrorStats{},
-                     plan);
-        rows_.back().format = "float";
-        return absl::OkStatus();
-      }
-      ++(spec.bits == options_.spec().bits ? mixed_lowest_ : mixed_int8_);
-      if (std::optional<BlockGeometry> g =
-              MixedGeometry(*tensor, *uses.role, options_, spec.bits)) {
-        geometry = g;
-      }
-    }
+absl::Status QuantizeWeightsPass::QuantizeValue(Value* value, Graph& graph) {
+  // select
+  const WeightSelection selection = SelectWeight(value, graph, options_, filter_);
+  CountSelection(selection);
+  if (!selection.weight) return absl::OkStatus();
+  const SelectedWeight& weight = *selection.weight;
+  // plan
+  const PrecisionChoice choice = plan_.ChoiceFor(weight);
+  if (choice.keeps_float()) {
+    KeepFloat(weight, choice);
+    return absl::OkStatus();
   }
-
-  // Quantize first so a weight the kernels reject (NaN, infinity) is skipped untouched.
-  std::optional<NBitsWeight> nbits;
-  std::optional<QuantizedWeight> quantized;
-  if (!nbits_uses.empty()) {
-    absl::StatusOr<NBitsWeight> q = QuantizeForMatMulNBits(*tensor, spec, geometry->block);
-    if (!q.ok()) return SkipNotFinite();
-    nbits = *std::move(q);
+  if (choice.plan != nullptr)
+    ++(choice.spec.bits == options_.spec().bits ? mixed_lowest_ : mixed_int8_);
+  // round: first, so a weight the kernels reject (NaN, infinity) is skipped untouched
+  absl::StatusOr<std::optional<RoundedWeight>> rounded =
+      RoundWeight(weight, choice.geometry, choice.spec, *rounding_);
+  if (!rounded.ok()) return rounded.status();
+  if (!rounded->has_value()) {
+    ++skipped_not_finite_;
+    return absl::OkStatus();
   }
-  RoundingOutcome rounding;
-  rounding.fallback_reason = "format=matmul-nbits packs with plain rounding";
-  if (!generic_uses.empty()) {
-    absl::StatusOr<QuantizedWeight> q = QuantizeMaybeCalibrated(
-        calibration_.get(), key, *tensor, *uses.role, options_.granularity(), *geometry, spec,
-        calibrated_uses, options_.gptq(), &rounding);
-    if (absl::IsOutOfRange(q.status())) return SkipNotFinite();
-    if (!q.ok()) return q.status();
-    quantized = *std::move(q);
-  }
-  // The report names the first user, which a MatMulNBits rewrite erases: keep its names.
-  std::string user_name = uses.all.front().node->name;
-  std::string user_op = uses.all.front().node->op_type;
-  // New nodes read only new initializers, so the start of the graph is always a valid place.
-  Node* first = graph.nodes().empty() ? nullptr : graph.nodes().front().get();
-  const EmitSite site{graph, first, weight->name()};
-  int64_t bytes_after = 0;
-  // The kernels measure the error while quantizing, on dequantized values rounded to the
-  // weight's type as the runtime computes them.
-  quant::ErrorStats error;
-  if (nbits) {
-    absl::StatusOr<MatMulNBitsInputs> inputs = EmitMatMulNBitsInputs(*nbits, site, &bytes_after);
-    if (!inputs.ok()) return inputs.status();
-    for (const HandledUse& use : nbits_uses) {
-      if (absl::Status s = ReplaceWithMatMulNBits(*use.node, *nbits, *inputs); !s.ok()) return s;
-    }
-    error = nbits->packed.stats;
-  }
-  if (quantized) {
-    // Emitting moves the payload out: decode first for bias correction.
-    const std::vector<float> dequantized =
-        options_.bias_correction.value() ? DequantizedValues(*quantized) : std::vector<float>();
-    absl::StatusOr<Value*> value =
-        generic_format == QuantFormat::kQdq       ? EmitQdq(*quantized, site, &bytes_after)
-        : generic_format == QuantFormat::kQdqAxis ? EmitQdqAxis(*quantized, site, &bytes_after)
-                                                  : EmitArith(*quantized, site, &bytes_after);
-    if (!value.ok()) return value.status();
-    for (const HandledUse& use : generic_uses) use.node->SetInput(use.input_index, *value);
-    error = quantized->q.stats;
-    if (!dequantized.empty()) {
-      // A shared weight's users see different inputs: one bias cannot serve them all.
-      absl::StatusOr<BiasCorrection> bias =
-          generic_uses.size() == 1 && !rounding.input_means.empty()
-              ? CorrectBias(graph, *generic_uses.front().node, *tensor, dequantized,
-                            rounding.input_means)
-              : BiasCorrection{};
-      if (!bias.ok()) return bias.status();
-      ++(bias->applied ? bias_corrected_ : bias_skipped_);
-      if (bias->replaced != nullptr && std::find(replaced_biases_.begin(), replaced_biases_.end(),
-                                                 bias->replaced) == replaced_biases_.end()) {
-        replaced_biases_.push_back(bias->replaced);  // a shared bias is listed once
-      }
-    }
-  }
+  // emit (and bias correction, which needs the rounded values before emitting moves them)
+  WeightOutcome outcome = OutcomeOf(weight, choice);
+  if (absl::Status s = Emit(weight, **rounded, graph, outcome); !s.ok()) return s;
+  // report
   ++quantized_;
-  bytes_before_ += static_cast<int64_t>(tensor->bytes().size());
-  bytes_after_ += bytes_after;
-  AddReportRow(*weight, *tensor, std::move(user_name), std::move(user_op), geometry->block,
-               spec.bits, bytes_after, error, plan);
-  if (calibration_ != nullptr) {
-    ++(rounding.gptq ? gptq_ : gptq_fallback_);
-    SetRounding(rounding, rows_.back());
+  bytes_before_ += static_cast<int64_t>(weight.tensor->bytes().size());
+  bytes_after_ += outcome.bytes_after;
+  if (rounding_->data_aware()) {
+    ++((*rounded)->rounding.gptq ? gptq_ : gptq_fallback_);
+    outcome.rounding = &(*rounded)->rounding;
   }
+  rows_.push_back(ReportRow(outcome));
 
   // The float weight goes away when nothing reads it any more; so do its pages when mapped
   // from the input file (they are read back from the file should anything still touch them).
-  if (!IsValueUsed(weight)) {
-    if (tensor->buffer() != nullptr) tensor->buffer()->ReleasePages();
-    return EraseConstant(weight);
+  if (!IsValueUsed(value)) {
+    if (weight.tensor->buffer() != nullptr) weight.tensor->buffer()->ReleasePages();
+    return EraseConstant(value);
   }
   return absl::OkStatus();
 }
 
-void QuantizeWeightsPass::AddReportRow(const Value& weight, const Tensor& tensor,
-                                       std::string user_name, std::string user_op, int64_t block,
-                                       int bits, int64_t bytes_after,
-                                       const quant::ErrorStats& error, const MixedCandidate* plan) {
-  WeightReportRow row;
-  row.weight = weight.name();
-  row.graph = GraphDebugName(*weight.graph());
-  row.node = std::move(user_name);
-  row.op = std::move(user_op);
-  row.shape = tensor.dims();
-  row.format = options_.format_text.value();
-  row.bits = bits;
-  row.scale_search = options_.scale_search_text.value();
-  if (plan != nullptr) SetMixedFields(*plan, row);
-  row.block = block;
-  row.bytes_before = static_cast<int64_t>(tensor.bytes().size());
-  row.bytes_after = bytes_after;
-  SetError(error.sum_squared_signal, error.sum_squared_error, row);
-  rows_.push_back(std::move(row));
+WeightOutcome QuantizeWeightsPass::OutcomeOf(const SelectedWeight& weight,
+                                             const PrecisionChoice& choice) const {
+  WeightOutcome outcome;
+  outcome.weight = weight.value;
+  outcome.tensor = weight.tensor.get();
+  outcome.node = weight.uses.all.front().node->name;
+  outcome.op = weight.uses.all.front().node->op_type;
+  outcome.format = options_.format_text.value();
+  outcome.scale_search = options_.scale_search_text.value();
+  outcome.bits = choice.spec.bits;
+  outcome.block = choice.geometry.block;
+  outcome.plan = choice.plan;
+  return outcome;
+}
+
+void QuantizeWeightsPass::KeepFloat(const SelectedWeight& weight, const PrecisionChoice& choice) {
+  ++mixed_float_;
+  const Tensor& tensor = *weight.tensor;
+  WeightOutcome outcome = OutcomeOf(weight, choice);
+  outcome.format = "float";
+  outcome.bits = tensor.type() == DataType::kFloat ? 32 : 16;
+  outcome.bytes_after = static_cast<int64_t>(tensor.bytes().size());
+  absl::StatusOr<std::vector<float>> same = tensor.ToFloats();
+  outcome.error = same.ok() ? quant::ComputeErrorStats(*same, *same) : quant::ErrorStats{};
+  rows_.push_back(ReportRow(outcome));
+}
+
+absl::Status QuantizeWeightsPass::Emit(const SelectedWeight& weight, RoundedWeight& rounded,
+                                       Graph& graph, WeightOutcome& outcome) {
+  // New nodes read only new initializers, so the start of the graph is always a valid place.
+  Node* first = graph.nodes().empty() ? nullptr : graph.nodes().front().get();
+  const EmitSite site{graph, first, weight.value->name()};
+  // The kernels measure the error while quantizing, on dequantized values rounded to the
+  // weight's type as the runtime computes them.
+  if (rounded.nbits) {
+    absl::StatusOr<MatMulNBitsInputs> inputs =
+        EmitMatMulNBitsInputs(*rounded.nbits, site, &outcome.bytes_after);
+    if (!inputs.ok()) return inputs.status();
+    for (const WeightUse& use : weight.uses.nbits) {
+      if (absl::Status s = ReplaceWithMatMulNBits(*use.node, *rounded.nbits, *inputs); !s.ok()) {
+        return s;
+      }
+    }
+    outcome.error = rounded.nbits->packed.stats;
+  }
+  if (rounded.generic) {
+    QuantizedWeight& quantized = *rounded.generic;
+    // Emitting moves the payload out: decode first for bias correction.
+    const std::vector<float> dequantized =
+        options_.bias_correction.value() ? DequantizedValues(quantized) : std::vector<float>();
+    absl::StatusOr<Value*> value =
+        GenericEmitter(weight.uses.generic_format)(quantized, site, &outcome.bytes_after);
+    if (!value.ok()) return value.status();
+    for (const WeightUse& use : weight.uses.generic) use.node->SetInput(use.input_index, *value);
+    outcome.error = quantized.q.stats;
+    if (!dequantized.empty()) return CorrectBiasOf(weight, dequantized, rounded.rounding, graph);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status QuantizeWeightsPass::CorrectBiasOf(const SelectedWeight& weight,
+                                                const std::vector<float>& dequantized,
+                                                const RoundingOutcome& rounding, Graph& graph) {
+  // A shared weight's users see different inputs: one bias cannot serve them all.
+  const std::vector<WeightUse>& uses = weight.uses.generic;
+  absl::StatusOr<BiasCorrection> bias = uses.size() == 1 && !rounding.input_means.empty()
+                                            ? CorrectBias(graph, *uses.front().node, *weight.tensor,
+                                                          dequantized, rounding.input_means)
+                                            : BiasCorrection{};
+  if (!bias.ok()) return bias.status();
+  ++(bias->applied ? bias_corrected_ : bias_skipped_);
+  if (bias->replaced != nullptr && std::find(replaced_biases_.begin(), replaced_biases_.end(),
+                                             bias->replaced) == replaced_biases_.end()) {
+    replaced_biases_.push_back(bias->replaced);  // a shared bias is listed once
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "passes/core/pass.h"
-#include "passes/quantize/quant_formats.h"
+#include "passes/quantize/quantized_weight.h"
 #include "passes/quantize/weight_layout.h"
 #include "quant/gptq.h"
 

@@ -1,4 +1,5 @@
-// Per-weight accuracy and size rows of quantize-weights, written as JSON by `report=FILE.json`.
+// The last stage of quantize-weights: one row per weight (sizes, errors, the precision mixed
+// precision chose, how it was rounded), written as JSON by `report=FILE.json`.
 #pragma once
 
 #include <cstdint>
@@ -6,9 +7,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "passes/quantize/quant_formats.h"
+#include "ir/ir.h"
+#include "quant/weight_quantizer.h"
 
 namespace onnx_opt {
+
+struct MixedCandidate;   // mixed_precision.h
+struct RoundingOutcome;  // rounding.h
 
 struct WeightReportRow {
   std::string weight;
@@ -42,11 +47,28 @@ struct WeightReportRow {
   double proxy_error_rtn = -1;
 };
 
-// Error figures of `original` against `dequantized` (same length) into `row`.
-void MeasureError(const std::vector<float>& original, const std::vector<float>& dequantized,
-                  WeightReportRow& row);
-// Error figures from sums of squares (signal = sum w^2, noise = sum (w - dq(q(w)))^2) into `row`.
-void SetError(double signal_sq, double noise_sq, WeightReportRow& row);
+// What the stages found out about one weight, for its report row.
+struct WeightOutcome {
+  const Value* weight = nullptr;
+  const Tensor* tensor = nullptr;
+  // The first quantized user, copied: a MatMulNBits rewrite erases that node.
+  std::string node;
+  std::string op;
+  std::string format;        // format= ("float" for a weight mixed precision keeps float)
+  std::string scale_search;  // scale-search=
+  int bits = 0;
+  int64_t block = 0;
+  int64_t bytes_after = 0;
+  quant::ErrorStats error;                    // measured by the kernels while quantizing
+  const MixedCandidate* plan = nullptr;       // mixed precision only
+  const RoundingOutcome* rounding = nullptr;  // data-aware rounding (calibration=) only
+};
+
+// The report row of a weight: every field is filled here.
+WeightReportRow ReportRow(const WeightOutcome& outcome);
+
+// The relative Frobenius error of `dequantized` against `original` (same length).
+double RelativeError(const std::vector<float>& original, const std::vector<float>& dequantized);
 
 // JSON object {"weights": [...], "totals": {...}}; the total SQNR pools every weight's energy.
 std::string ReportJson(const std::vector<WeightReportRow>& rows);

@@ -1,4 +1,4 @@
-#include "passes/quantize/quantize_weights_bias.h"
+#include "passes/quantize/bias_correction.h"
 
 #include <memory>
 

@@ -1,4 +1,4 @@
-// Bias correction for quantize-weights{bias-correction=true}.
+// The bias-correction stage of quantize-weights{bias-correction=true}.
 //
 // Rounding a weight W to Q shifts the mean of each output channel o of its node by
 // sum_k (W[o,k] - Q[o,k]) mean(x)[k], x being the vectors the row multiplies (im2col patches for

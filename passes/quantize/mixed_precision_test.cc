@@ -1,4 +1,4 @@
-#include "passes/quantize/quantize_weights_mixed.h"
+#include "passes/quantize/mixed_precision.h"
 
 #include <vector>
 
@@ -8,8 +8,8 @@ namespace onnx_opt {
 namespace {
 
 // A weight of `n` elements: int4 (n/2 bytes, error e4), int8 (n bytes, error e8), float (4n).
-MixedCandidate Weight(std::string key, int64_t n, double e4, double e8) {
-  return MixedCandidate{std::move(key),
+MixedCandidate Weight(std::string name, int64_t n, double e4, double e8) {
+  return MixedCandidate{WeightKey{"main graph", std::move(name)},
                         n,
                         {{4, n / 2, e4, std::nullopt, std::nullopt},
                          {8, n, e8, std::nullopt, std::nullopt},
@@ -109,12 +109,12 @@ TEST(SensitivityTable, ParsesEntriesByGraphAndWeight) {
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->size(), 2u);
   EXPECT_EQ(t->probe(), "quantize-weights{bits=4}");
-  const MeasuredSensitivity* m = t->Find("main graph", "w1");
+  const MeasuredSensitivity* m = t->Find({"main graph", "w1"});
   ASSERT_NE(m, nullptr);
   EXPECT_DOUBLE_EQ(m->output_noise, 0.5);
   EXPECT_DOUBLE_EQ(m->weight_error, 0.125);
-  EXPECT_NE(t->Find("graph 'body' of Loop 'l'", "w1"), nullptr);
-  EXPECT_EQ(t->Find("main graph", "w2"), nullptr);
+  EXPECT_NE(t->Find({"graph 'body' of Loop 'l'", "w1"}), nullptr);
+  EXPECT_EQ(t->Find({"main graph", "w2"}), nullptr);
 }
 
 TEST(SensitivityTable, RejectsMalformedFilesWithOneLine) {

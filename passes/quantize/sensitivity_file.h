@@ -18,6 +18,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "google/protobuf/struct.pb.h"
+#include "passes/quantize/weight.h"
 
 namespace onnx_opt {
 
@@ -33,14 +35,16 @@ class SensitivityTable {
   static absl::StatusOr<SensitivityTable> Load(const std::string& path);
   static absl::StatusOr<SensitivityTable> Parse(std::string_view json, const std::string& path);
 
-  // `graph` as GraphDebugName prints it ("main graph" for the top level).
-  const MeasuredSensitivity* Find(std::string_view graph, std::string_view weight) const;
+  const MeasuredSensitivity* Find(const WeightKey& key) const;
   size_t size() const { return entries_.size(); }
   const std::string& probe() const { return probe_; }
 
  private:
+  static absl::StatusOr<SensitivityTable> FromJson(const google::protobuf::Struct& root,
+                                                   const std::string& path);
+
   std::string probe_;
-  absl::flat_hash_map<std::string, MeasuredSensitivity> entries_;  // graph + '\n' + weight
+  absl::flat_hash_map<WeightKey, MeasuredSensitivity> entries_;
 };
 
 }  // namespace onnx_opt

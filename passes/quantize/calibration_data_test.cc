@@ -1,4 +1,4 @@
-#include "passes/quantize/quantize_weights_calibration.h"
+#include "passes/quantize/calibration_data.h"
 
 #include <cstring>
 #include <filesystem>
@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "ir/text/text.h"
 #include "passes/core/utils.h"
+#include "passes/quantize/npy.h"
 #include "passes/test_util.h"
 
 namespace onnx_opt {
@@ -42,15 +43,16 @@ class CalibrationTest : public ::testing::Test {
     EXPECT_TRUE(model.ok()) << model.status();
     Value* w = (*model)->graph->FindValue(weight);
     TensorPtr tensor = GetConstantTensor(w);
-    const Node* node = w->uses().front().node;
+    Node* node = w->uses().front().node;
     std::optional<WeightRole> role = FindWeightRole(*node, 1, tensor->rank());
     std::string why;
     std::optional<BlockGeometry> geometry =
         ChooseGeometry(tensor->dims(), *role, Granularity::kBlock, 32, RaggedPolicy::kAllow, &why);
-    absl::StatusOr<std::unique_ptr<CalibrationData>> data = CalibrationData::Load(manifest);
+    absl::StatusOr<std::unique_ptr<CalibrationData>> data =
+        LoadCalibration(manifest, /*cache=*/true);
     EXPECT_TRUE(data.ok()) << data.status();
     absl::StatusOr<std::optional<LayerHessians>> h =
-        (*data)->HessiansFor("k", *tensor, *geometry, {{node, 1}}, &why);
+        (*data)->HessiansFor({"main graph", "k"}, *tensor, *geometry, {{node, 1}}, &why);
     EXPECT_TRUE(h.ok()) << h.status();
     return h.ok() ? *h : std::nullopt;
   }

@@ -1,4 +1,4 @@
-#include "passes/quantize/quant_report.h"
+#include "passes/quantize/weight_report.h"
 
 #include <cmath>
 
@@ -6,22 +6,15 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "ir/file_io.h"
-#include "ir/strings.h"
+#include "passes/core/utils.h"
+#include "passes/quantize/json.h"
+#include "passes/quantize/mixed_precision.h"
+#include "passes/quantize/rounding.h"
 
 namespace onnx_opt {
 namespace {
 
 constexpr double kExactSqnrDb = 200;
-
-std::string JsonString(const std::string& s) {
-  return absl::StrCat("\"", EscapeString(s, EscapeStyle::kJson), "\"");
-}
-
-// JSON has no infinity; finite figures print with enough digits to compare in tests.
-std::string JsonNumber(double v) {
-  if (!std::isfinite(v)) return "null";
-  return absl::StrFormat("%.6g", v);
-}
 
 double SqnrDb(double signal_sq, double noise_sq) {
   if (noise_sq == 0) return kExactSqnrDb;
@@ -29,10 +22,49 @@ double SqnrDb(double signal_sq, double noise_sq) {
   return 10 * std::log10(signal_sq / noise_sq);
 }
 
+// Error figures from sums of squares (signal = sum w^2, noise = sum (w - dq(q(w)))^2).
+void SetError(double signal_sq, double noise_sq, WeightReportRow& row) {
+  row.signal_sq = signal_sq;
+  row.noise_sq = noise_sq;
+  row.relative_error = signal_sq > 0 ? std::sqrt(noise_sq / signal_sq) : 0;
+  row.sqnr_db = SqnrDb(signal_sq, noise_sq);
+}
+
 }  // namespace
 
-void MeasureError(const std::vector<float>& original, const std::vector<float>& dequantized,
-                  WeightReportRow& row) {
+WeightReportRow ReportRow(const WeightOutcome& o) {
+  WeightReportRow row;
+  row.weight = o.weight->name();
+  row.graph = GraphDebugName(*o.weight->graph());
+  row.node = o.node;
+  row.op = o.op;
+  row.shape = o.tensor->dims();
+  row.format = o.format;
+  row.bits = o.bits;
+  row.scale_search = o.scale_search;
+  if (const MixedCandidate* plan = o.plan) {
+    row.chosen = LevelName(plan->levels[plan->chosen].bits);
+    for (const PrecisionLevel& level : plan->levels) {
+      row.level_names.push_back(LevelName(level.bits));
+      row.level_errors.push_back(level.relative_error);
+      row.level_bytes.push_back(level.bytes);
+    }
+    row.reason = plan->reason;
+  }
+  row.block = o.block;
+  row.bytes_before = static_cast<int64_t>(o.tensor->bytes().size());
+  row.bytes_after = o.bytes_after;
+  SetError(o.error.sum_squared_signal, o.error.sum_squared_error, row);
+  if (const RoundingOutcome* r = o.rounding) {
+    row.rounding = r->gptq ? "gptq" : "rtn";
+    row.proxy_error = r->gptq ? r->proxy_error : -1;
+    row.proxy_error_rtn = r->gptq ? r->proxy_error_rtn : -1;
+    row.rounding_note = r->fallback_reason;
+  }
+  return row;
+}
+
+double RelativeError(const std::vector<float>& original, const std::vector<float>& dequantized) {
   double signal_sq = 0, noise_sq = 0;
   for (size_t i = 0; i < original.size() && i < dequantized.size(); ++i) {
     const double w = original[i];
@@ -40,14 +72,9 @@ void MeasureError(const std::vector<float>& original, const std::vector<float>& 
     signal_sq += w * w;
     noise_sq += d * d;
   }
+  WeightReportRow row;
   SetError(signal_sq, noise_sq, row);
-}
-
-void SetError(double signal_sq, double noise_sq, WeightReportRow& row) {
-  row.signal_sq = signal_sq;
-  row.noise_sq = noise_sq;
-  row.relative_error = signal_sq > 0 ? std::sqrt(noise_sq / signal_sq) : 0;
-  row.sqnr_db = SqnrDb(signal_sq, noise_sq);
+  return row.relative_error;
 }
 
 std::string ReportJson(const std::vector<WeightReportRow>& rows) {

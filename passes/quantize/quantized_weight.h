@@ -1,9 +1,8 @@
-// The four graph forms quantize-weights writes a quantized weight in, and the quantization of one
-// weight (through the quant/ kernels) that they share.
+// A weight quantized blockwise (the result of the rounding stage of quantize-weights, the input
+// of the emitters in emitters.h), and plain rounding through the quant/ kernels.
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -14,6 +13,7 @@
 
 namespace onnx_opt {
 
+// The graph forms a quantized weight is written in (emitters.h).
 enum class QuantFormat { kQdq, kQdqAxis, kArith, kMatMulNBits };
 
 struct QuantSpec {
@@ -63,22 +63,6 @@ std::vector<float> DequantizedValues(const QuantizedWeight& weight);
 // Integer element type for bits/signedness (int4, uint4, int8, ...).
 DataType QuantizedType(const QuantSpec& spec);
 
-// New initializers and nodes are created in `graph` before `insert_before` (null: at the end).
-struct EmitSite {
-  Graph& graph;
-  Node* insert_before;
-  std::string name;  // base for new value names (the weight's name)
-};
-
-// Each Emit* builds the nodes that rebuild the weight (original shape and float type) from its
-// quantized form and returns that value; `bytes` receives the size of the new initializers.
-// EmitQdq moves weight.q.data into the new initializer (it is left empty) instead of copying it.
-absl::StatusOr<Value*> EmitQdq(QuantizedWeight& weight, const EmitSite& site, int64_t* bytes);
-absl::StatusOr<Value*> EmitQdqAxis(const QuantizedWeight& weight, const EmitSite& site,
-                                   int64_t* bytes);
-absl::StatusOr<Value*> EmitArith(const QuantizedWeight& weight, const EmitSite& site,
-                                 int64_t* bytes);
-
 // A [K, N] MatMul weight quantized along K for com.microsoft.MatMulNBits (quant/matmul_nbits.h).
 // Codes are unsigned around 2^(bits-1) whatever `signed` says; symmetric omits zero points.
 struct NBitsWeight {
@@ -91,16 +75,7 @@ absl::StatusOr<NBitsWeight> QuantizeForMatMulNBits(const Tensor& weight, const Q
 std::vector<float> DequantizedValues(const NBitsWeight& weight);
 int64_t PayloadBytes(const NBitsWeight& weight);
 
-// The MatMulNBits inputs as initializers of the site's graph.
-struct MatMulNBitsInputs {
-  Value* packed = nullptr;
-  Value* scales = nullptr;
-  Value* zero_points = nullptr;  // null when the default (2^(bits-1)) holds
-};
-absl::StatusOr<MatMulNBitsInputs> EmitMatMulNBitsInputs(const NBitsWeight& weight,
-                                                        const EmitSite& site, int64_t* bytes);
-// Replaces `matmul` (whose input 1 is the weight) by com.microsoft.MatMulNBits.
-absl::Status ReplaceWithMatMulNBits(Node& matmul, const NBitsWeight& weight,
-                                    const MatMulNBitsInputs& inputs);
+// The kernels' element type of a weight's float type (float32, float16, bfloat16).
+quant::FloatType KernelFloatType(DataType type);
 
 }  // namespace onnx_opt

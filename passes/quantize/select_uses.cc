@@ -1,4 +1,9 @@
-#include "passes/quantize/quantize_weights_uses.h"
+#include "passes/quantize/select_uses.h"
+
+#include <algorithm>
+#include <string>
+
+#include "passes/core/utils.h"
 
 namespace onnx_opt {
 
@@ -33,7 +38,7 @@ WeightUses SelectWeightUses(const Value& weight, const Tensor& tensor,
     out.role = r;
     out.all.push_back({use.node, use.input_index});
   }
-  for (const HandledUse& use : out.all) {
+  for (const WeightUse& use : out.all) {
     const bool nbits = options.format() == QuantFormat::kMatMulNBits && use.node->Is("MatMul") &&
                        use.input_index == 1 && tensor.rank() == 2 &&
                        tensor.type() != DataType::kBFloat16;
@@ -47,6 +52,44 @@ WeightUses SelectWeightUses(const Value& weight, const Tensor& tensor,
       out.generic.clear();
     }
   }
+  return out;
+}
+
+WeightKey KeyOf(const Graph& graph, const Value& weight) {
+  return WeightKey{GraphDebugName(graph), weight.name()};
+}
+
+WeightSelection SelectWeight(Value* value, const Graph& graph,
+                             const QuantizeWeightsOptions& options, const WeightFilter& filter) {
+  WeightSelection out;
+  TensorPtr tensor = GetConstantTensor(value);
+  if (tensor == nullptr) return out;
+  if (filter.weights && !std::regex_search(value->name(), *filter.weights)) return out;
+  WeightUses uses = SelectWeightUses(*value, *tensor, options, filter.exclude, filter.opset);
+  out.excluded = uses.excluded;
+  out.layout_conflict = uses.layout_conflict;
+  if (uses.all.empty()) return out;
+  const DataType type = tensor->type();
+  if (type != DataType::kFloat && type != DataType::kFloat16 && type != DataType::kBFloat16) {
+    out.skip = WeightSkip::kNotFloat;
+    return out;
+  }
+  if (tensor->num_elements() < options.MinElements()) {
+    out.skip = WeightSkip::kSmall;
+    return out;
+  }
+  std::string skip_reason;
+  std::optional<BlockGeometry> geometry =
+      ChooseGeometry(tensor->dims(), *uses.role, options.granularity(), options.block_size.value(),
+                     options.ragged(), &skip_reason);
+  if (!geometry) {
+    out.skip = WeightSkip::kRagged;
+    return out;
+  }
+  out.format_refused = uses.format_refused;
+  if (uses.empty()) return out;
+  out.weight =
+      SelectedWeight{value, std::move(tensor), KeyOf(graph, *value), std::move(uses), *geometry};
   return out;
 }
 

@@ -1,0 +1,47 @@
+// The emit stage of quantize-weights: one emitter per graph form, each in its own file
+// (emit_qdq.cc, emit_qdq_axis.cc, emit_arith.cc, emit_matmul_nbits.cc). docs/quantization.md
+// shows the nodes each writes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "ir/ir.h"
+#include "passes/quantize/quantized_weight.h"
+
+namespace onnx_opt {
+
+// New initializers and nodes are created in `graph` before `insert_before` (null: at the end).
+struct EmitSite {
+  Graph& graph;
+  Node* insert_before;
+  std::string name;  // base for new value names (the weight's name)
+};
+
+// Each Emit* builds the nodes that rebuild the weight (original shape and float type) from its
+// quantized form and returns that value; `bytes` receives the size of the new initializers.
+// An emitter may move the codes out of `weight` (EmitQdq does: weight.q.data is left empty).
+using WeightEmitter = absl::StatusOr<Value*> (*)(QuantizedWeight& weight, const EmitSite& site,
+                                                 int64_t* bytes);
+absl::StatusOr<Value*> EmitQdq(QuantizedWeight& weight, const EmitSite& site, int64_t* bytes);
+absl::StatusOr<Value*> EmitQdqAxis(QuantizedWeight& weight, const EmitSite& site, int64_t* bytes);
+absl::StatusOr<Value*> EmitArith(QuantizedWeight& weight, const EmitSite& site, int64_t* bytes);
+
+// The emitter of a format that rebuilds the float weight (qdq, qdq-axis, arith). MatMulNBits
+// replaces the node instead (below).
+WeightEmitter GenericEmitter(QuantFormat format);
+
+// The MatMulNBits inputs as initializers of the site's graph.
+struct MatMulNBitsInputs {
+  Value* packed = nullptr;
+  Value* scales = nullptr;
+  Value* zero_points = nullptr;  // null when the default (2^(bits-1)) holds
+};
+absl::StatusOr<MatMulNBitsInputs> EmitMatMulNBitsInputs(const NBitsWeight& weight,
+                                                        const EmitSite& site, int64_t* bytes);
+// Replaces `matmul` (whose input 1 is the weight) by com.microsoft.MatMulNBits.
+absl::Status ReplaceWithMatMulNBits(Node& matmul, const NBitsWeight& weight,
+                                    const MatMulNBitsInputs& inputs);
+
+}  // namespace onnx_opt
