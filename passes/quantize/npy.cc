@@ -1,6 +1,7 @@
 #include "passes/quantize/npy.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <optional>
 #include <sstream>
@@ -85,9 +86,14 @@ absl::StatusOr<NpyArray> ParseNpy(std::string_view bytes, const std::string& pat
     item.erase(std::remove(item.begin(), item.end(), ' '), item.end());
     if (item.empty()) continue;
     char* end = nullptr;
+    errno = 0;
     const long long d = std::strtoll(item.c_str(), &end, 10);
-    if (*end != '\0' || d < 0) return error("bad shape ", *shape_text);
+    if (*end != '\0' || d < 0 || errno == ERANGE) return error("bad shape ", *shape_text);
     array.shape.push_back(d);
+    // The data must fit in the file, so a product past its size is an error (and no overflow).
+    if (d != 0 && count > static_cast<int64_t>(bytes.size()) / d) {
+      return error("shape ", *shape_text, " needs more data than the file holds");
+    }
     count *= d;
   }
   const size_t data_begin = offset + header_len;
