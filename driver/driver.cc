@@ -23,7 +23,7 @@ namespace {
 
 // Diagnostics are one line whatever the model's names, the paths or the options hold.
 std::string OneLine(const absl::Status& status) {
-  return EscapeControlCharacters(ToStd(status.message()));
+  return EscapeString(ToStd(status.message()), EscapeStyle::kControl);
 }
 
 constexpr int64_t kDefaultExternalDataThreshold = 1024;
@@ -290,7 +290,8 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
   const std::string& input = flags.input;
   auto fail = [&](const absl::Status& status) {
     const std::string message = OneLine(status);
-    const std::string display = input == "-" ? "<stdin>" : EscapeControlCharacters(input);
+    const std::string display =
+        input == "-" ? "<stdin>" : EscapeString(input, EscapeStyle::kControl);
     // Load errors usually start with the file name already.
     if (message.compare(0, display.size(), display) == 0) {
       err << "onnx-opt: " << message << "\n";

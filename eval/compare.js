@@ -4,13 +4,18 @@
 //
 //   node eval/compare.js A.onnx B.onnx [--dims N=1,T=16] [--seed S] [--rtol R] [--atol A]
 //                        [--level disabled|basic|extended|all] [--int-range LO:HI] [--quiet]
+//                        [--min-sqnr DB]
 //
 // A is the reference. Input shapes come from A's inputs; symbolic (or unknown)
 // dims take their value from --dims (name=value, comma separated, repeatable),
 // default 1. Float inputs are uniform in [-1,1); integer inputs uniform in
 // [LO,HI) (default 0:10); bool inputs random. Supported input types: float32,
 // float16, float64, int64, int32, int8, uint8, bool.
-// An element passes when |a-b| <= atol + rtol*|a| (NaN only matches NaN).
+// An element passes when |a-b| <= atol + rtol*|a| (NaN only matches NaN). With --min-sqnr an
+// output passes instead when its SQNR against A (10 log10 of signal over noise energy) is at
+// least DB and it is not identical to A: for a quantized model against the original.
+// The inputs line shows the value of every non-float input of at most 4 elements (c[]=1 n[]=3),
+// so a test can check which branch of an If its seed takes.
 // Prints one line per output (max abs / max relative difference) and one
 // verdict line. Exit status: 0 all within tolerance, 1 beyond tolerance, 2 error.
 'use strict';
@@ -29,7 +34,7 @@ try {
 }
 
 function parseArgs(argv) {
-  const a = { files: [], dims: {}, seed: 1, rtol: 1e-4, atol: 1e-5, level: 'basic', intLo: 0, intHi: 10, quiet: false };
+  const a = { files: [], dims: {}, seed: 1, rtol: 1e-4, atol: 1e-5, level: 'basic', intLo: 0, intHi: 10, quiet: false, minSqnr: null };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -57,9 +62,10 @@ function parseArgs(argv) {
       const m = /^(-?\d+):(-?\d+)$/.exec(val());
       if (!m || +m[2] <= +m[1]) fail('--int-range expects LO:HI with HI > LO');
       a.intLo = +m[1]; a.intHi = +m[2];
-    } else if (k === '--quiet' || k === '-q') a.quiet = true;
+    } else if (k === '--min-sqnr') a.minSqnr = num(val(), '--min-sqnr');
+    else if (k === '--quiet' || k === '-q') a.quiet = true;
     else if (k === '-h' || k === '--help') {
-      console.log('usage: node eval/compare.js A.onnx B.onnx [--dims N=1,...] [--seed S] [--rtol R] [--atol A] [--level basic] [--int-range LO:HI] [--quiet]');
+      console.log('usage: node eval/compare.js A.onnx B.onnx [--dims N=1,...] [--seed S] [--rtol R] [--atol A] [--level basic] [--int-range LO:HI] [--quiet] [--min-sqnr DB]');
       process.exit(0);
     } else if (k.startsWith('--')) fail(`unknown option ${k}`);
     else a.files.push(k);
@@ -178,7 +184,9 @@ async function main() {
     if (!m.isTensor) fail(`input '${m.name}' is not a tensor`);
     const shape = resolveShape(m, a.dims);
     feeds[m.name] = makeInput(m, shape, rand, a);
-    shapes.push(`${m.name}[${shape.join(',')}]`);
+    const t = feeds[m.name];
+    const small = !m.type.startsWith('float') && t.data.length <= 4;
+    shapes.push(`${m.name}[${shape.join(',')}]${small ? `=${Array.from(t.data, String).join(',')}` : ''}`);
   }
 
   const outA = sa.outputNames, outB = new Set(sb.outputNames);
@@ -187,7 +195,8 @@ async function main() {
   try { ra = await sa.run(feeds); } catch (e) { fail(`running ${fa} failed: ${e.message}`); }
   try { rb = await sb.run(feeds, outA); } catch (e) { fail(`running ${fb} failed: ${e.message}`); }
 
-  if (!a.quiet) console.log(`compare: inputs ${shapes.join(' ')} seed=${a.seed} level=${a.level} rtol=${a.rtol} atol=${a.atol}`);
+  const criterion = a.minSqnr === null ? `rtol=${a.rtol} atol=${a.atol}` : `min-sqnr=${a.minSqnr} dB`;
+  if (!a.quiet) console.log(`compare: inputs ${shapes.join(' ')} seed=${a.seed} level=${a.level} ${criterion}`);
   let bad = 0;
   for (const n of outA) {
     const ta = ra[n], tb = rb[n];
@@ -198,6 +207,20 @@ async function main() {
       continue;
     }
     const x = toNumbers(ta), y = toNumbers(tb);
+    if (a.minSqnr !== null) {
+      let signal = 0, noise = 0;
+      for (let i = 0; i < x.length; i++) {
+        signal += x[i] * x[i];
+        noise += (x[i] - y[i]) * (x[i] - y[i]);
+      }
+      const db = noise === 0 ? Infinity : 10 * Math.log10(signal / noise);
+      // NaN noise fails too; identical outputs mean the model was not changed at all.
+      const ok = db >= a.minSqnr && noise > 0;
+      if (!ok) bad++;
+      const why = noise === 0 ? 'FAIL (identical to A: nothing was quantized)' : ok ? 'ok' : 'FAIL';
+      console.log(`output ${n} [${dimsA}]: sqnr=${db.toFixed(2)} dB ${why}`);
+      continue;
+    }
     let maxAbs = 0, maxRel = 0, nBad = 0, worst = -1;
     for (let i = 0; i < x.length; i++) {
       const p = x[i], q = y[i];
@@ -219,10 +242,10 @@ async function main() {
     }
   }
   if (bad) {
-    console.log(`compare: FAIL: ${bad} of ${outA.length} outputs differ beyond rtol=${a.rtol} atol=${a.atol}`);
+    console.log(`compare: FAIL: ${bad} of ${outA.length} outputs differ beyond ${criterion}`);
     process.exit(1);
   }
-  console.log(`compare: PASS: ${outA.length} outputs within rtol=${a.rtol} atol=${a.atol}`);
+  console.log(`compare: PASS: ${outA.length} outputs within ${criterion}`);
 }
 
 main().catch((e) => fail(e && e.message ? e.message : e));

@@ -57,6 +57,25 @@ function onnxOptBin() {
   return b;
 }
 
+// The onnx-opt build the cached sensitivity and calibration files were made with: they come out
+// of its expose-activations, upgrade-opset and quantize-weights passes, so a new build re-measures
+// them and a regression in those passes reaches a warm gate. One stamp file next to each cached
+// file holds the sha256 of the binary (the driver links onnx-opt's code statically).
+let buildHash = null;
+function onnxOptBuildHash() {
+  if (buildHash === null) {
+    try { buildHash = require('crypto').createHash('sha256').update(fs.readFileSync(onnxOptBin())).digest('hex'); } catch { buildHash = 'missing'; }
+  }
+  return buildHash;
+}
+const stampOf = (file) => `${file}.onnx-opt-sha256`;
+const stampFresh = (file) => fs.existsSync(stampOf(file)) && fs.readFileSync(stampOf(file), 'utf8').trim() === onnxOptBuildHash();
+// sensitivity.js and activations.js measure every model of the target in one run: stamp them all.
+const writeStamps = (target, fileOf) => {
+  const t = JSON.parse(fs.readFileSync(path.join(__dirname, 'models.json'), 'utf8')).targets.find((x) => x.id === target);
+  for (const m of t.members) if (fs.existsSync(fileOf(m))) fs.writeFileSync(stampOf(fileOf(m)), `${onnxOptBuildHash()}\n`);
+};
+
 function runOnnxOpt(input, pipeline, output) {
   const bin = onnxOptBin();
   if (!fs.existsSync(bin)) return { error: `onnx-opt not found at ${bin} (build it, or set ONNX_OPT)` };
@@ -93,12 +112,13 @@ function sensitivityFile(target, member, probe) {
   const fresh = () => {
     if (!fs.existsSync(file)) return false;
     const j = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return j.probe === probe && j.source_sha256 === sha && JSON.stringify((j.inputs && j.inputs.items) || []) === JSON.stringify(items);
+    return j.probe === probe && j.source_sha256 === sha && JSON.stringify((j.inputs && j.inputs.items) || []) === JSON.stringify(items) && stampFresh(file);
   };
   if (!fresh()) {
     const args = [path.join(__dirname, 'sensitivity.js'), target, '--out-dir', dir, ...(probe ? ['--probe', probe] : [])];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ONNX_OPT: onnxOptBin() }, maxBuffer: 64 << 20 });
     if (r.status !== 0) throw new Error(`sensitivity.js ${target}: ${(r.stderr || '').trim().split('\n').pop()}`);
+    writeStamps(target, (m) => path.join(dir, `${m}.json`));
     if (!fresh()) throw new Error(`sensitivity.js ${target} wrote no ${file}`);
   }
   return file;
@@ -122,13 +142,14 @@ function calibrationFile(target, member, limit, maxRuns) {
     const all = fs.existsSync(calib) ? (JSON.parse(fs.readFileSync(calib, 'utf8')).sets[task] || { items: [] }).items.length : -1;
     const files = Object.values(j.values || {}).flat();
     return j.format === 'onnx-opt-calibration-1' && j.source_sha256 === sha && items === (limit > 0 ? Math.min(limit, all) : all) &&
-      (j.runs?.max_runs || 0) === (maxRuns || 0) && files.every((f) => fs.existsSync(path.join(dir, member, f)));
+      (j.runs?.max_runs || 0) === (maxRuns || 0) && files.every((f) => fs.existsSync(path.join(dir, member, f))) && stampFresh(file);
   };
   if (!fresh()) {
     const args = [path.join(__dirname, 'activations.js'), target, '--out-dir', dir,
       ...(limit > 0 ? ['--limit', String(limit)] : []), ...(maxRuns > 0 ? ['--max-runs', String(maxRuns)] : [])];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ONNX_OPT: onnxOptBin() }, maxBuffer: 64 << 20 });
     if (r.status !== 0) throw new Error(`activations.js ${target}: ${(r.stderr || '').trim().split('\n').pop()}`);
+    writeStamps(target, (m) => path.join(dir, m, 'manifest.json'));
     if (!fresh()) throw new Error(`activations.js ${target} wrote no usable ${file}`);
   }
   return file;
@@ -276,13 +297,32 @@ function markdown(cmd, rows, meta) {
   return o.join('\n');
 }
 
-function checkThresholds(rows, thresholds) {
+// Every target/config of eval/thresholds.json (keys starting with "_" are notes) that the run
+// selected must have a row, and under --quick (complete) the run and the file must list the same
+// pairs: a configuration dropped from the quick set, or run without a threshold, fails instead of
+// going unchecked.
+function checkThresholds(rows, thresholds, jobs, complete) {
   const fails = [];
   const notes = [];
-  for (const r of rows) {
-    const t = thresholds[r.target] && thresholds[r.target][r.config];
-    if (!t) continue;
-    const tag = `${r.target}/${r.config}`;
+  const tagOf = (t, c) => `${t}/${c}`;
+  const byTag = new Map(rows.map((r) => [tagOf(r.target, r.config), r]));
+  const jobTags = new Set(jobs.map(({ t, c }) => tagOf(t.id, c.id)));
+  const entries = [];
+  for (const [target, byConfig] of Object.entries(thresholds)) {
+    if (target.startsWith('_')) continue;
+    for (const [config, t] of Object.entries(byConfig)) if (!config.startsWith('_')) entries.push([tagOf(target, config), t]);
+  }
+  if (complete) {
+    const listed = new Set(entries.map(([tag]) => tag));
+    for (const tag of jobTags) if (!listed.has(tag)) fails.push(`${tag}: run but not in eval/thresholds.json (unchecked)`);
+  }
+  for (const [tag, t] of entries) {
+    if (!jobTags.has(tag)) {
+      if (complete) fails.push(`${tag}: in eval/thresholds.json but not run (dropped from configs.json "quick"?)`);
+      continue;
+    }
+    const r = byTag.get(tag);
+    if (!r) { fails.push(`${tag}: no result`); continue; }
     if (r.error) { fails.push(`${tag}: ${r.error}`); continue; }
     const f = r.fidelity || {};
     if (t.sqnr_db_min != null && !(f.sqnr_db >= t.sqnr_db_min)) fails.push(`${tag}: SQNR ${f.sqnr_db} dB < ${t.sqnr_db_min}`);
@@ -489,7 +529,7 @@ function main() {
   if (a.check) {
     const tpath = path.join(__dirname, 'thresholds.json');
     const thr = JSON.parse(fs.readFileSync(tpath, 'utf8'));
-    const r = checkThresholds(rows, thr);
+    const r = checkThresholds(rows, thr, jobs, a.quick);
     failed = r.fails;
     meta.checks = [`checked ${r.checked.length} rows against eval/thresholds.json: ${r.fails.length ? `${r.fails.length} FAILED` : 'all pass'}`, ...r.fails];
   }
@@ -508,4 +548,4 @@ function main() {
 
 if (require.main === module) main();
 
-module.exports = { mergeRows, markdown };
+module.exports = { mergeRows, markdown, checkThresholds };

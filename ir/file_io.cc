@@ -21,7 +21,7 @@ namespace onnx_opt {
 namespace {
 
 // Paths are quoted in messages with control characters escaped, so that they stay one line.
-std::string Shown(const std::string& path) { return EscapeControlCharacters(path); }
+std::string Shown(const std::string& path) { return EscapeString(path, EscapeStyle::kControl); }
 
 std::string DirectoryPart(const std::string& path) {
   size_t slash = path.rfind('/');

@@ -6,13 +6,13 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <bit>
 #include <cerrno>
 #include <limits>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "ir/strings.h"
+#include "quant/float16.h"
 
 namespace onnx_opt {
 namespace {
@@ -75,31 +75,6 @@ uint64_t HashBytes(uint64_t h, std::span<const uint8_t> bytes) {
   }
   for (; i < bytes.size(); ++i) h = (h ^ bytes[i]) * kPrime;
   return h;
-}
-
-float HalfToFloat(uint16_t h) {
-  uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  uint32_t exponent = (h >> 10) & 0x1f;
-  uint32_t mantissa = h & 0x3ff;
-  uint32_t bits;
-  if (exponent == 0) {
-    if (mantissa == 0) {
-      bits = sign;
-    } else {  // subnormal: normalise
-      int shift = 0;
-      while ((mantissa & 0x400) == 0) {
-        mantissa <<= 1;
-        ++shift;
-      }
-      mantissa &= 0x3ff;
-      bits = sign | static_cast<uint32_t>(127 - 15 - shift + 1) << 23 | mantissa << 13;
-    }
-  } else if (exponent == 0x1f) {
-    bits = sign | 0x7f800000u | mantissa << 13;
-  } else {
-    bits = sign | (exponent + 127 - 15) << 23 | mantissa << 13;
-  }
-  return std::bit_cast<float>(bits);
 }
 
 // Mapped files that keep their descriptor open for CopyTo. Bounded, so that a model with
@@ -281,7 +256,7 @@ absl::StatusOr<std::vector<float>> Tensor::ToFloats() const {
       for (size_t i = 0; i < out.size(); ++i) {
         uint16_t h;
         std::memcpy(&h, b.data() + 2 * i, 2);
-        out[i] = HalfToFloat(h);
+        out[i] = quant::HalfToFloat(h);
       }
       return out;
     }
@@ -290,7 +265,7 @@ absl::StatusOr<std::vector<float>> Tensor::ToFloats() const {
       for (size_t i = 0; i < out.size(); ++i) {
         uint16_t h;
         std::memcpy(&h, b.data() + 2 * i, 2);
-        out[i] = std::bit_cast<float>(static_cast<uint32_t>(h) << 16);
+        out[i] = quant::BFloat16ToFloat(h);
       }
       return out;
     }

@@ -36,9 +36,10 @@ ninja -C "$build" -j2 make-malformed-models "${targets[@]/%/-fuzzer}"
 # Seeds are generated into the build tree at run time.
 seeds=$build/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds"/{model_loader,text_parser,pipeline_parser,calibration_reader}
+mkdir -p "$seeds"/{model_loader,text_parser,pipeline_parser,fold_constants,calibration_reader}
 find lit-tests -name '*.onnxtxt' -exec cp {} "$seeds/text_parser/" \; 2>/dev/null || true
 cp fuzz/seeds/pipeline_parser/* "$seeds/pipeline_parser/" 2>/dev/null || true
+cp fuzz/seeds/fold_constants/* lit-tests/simplify/*.onnxtxt "$seeds/fold_constants/" 2>/dev/null || true
 cp fuzz/seeds/calibration_reader/* "$seeds/calibration_reader/" 2>/dev/null || true
 "$build/bin/make-malformed-models" "$seeds/malformed" >/dev/null
 find "$seeds/malformed" -name '*.onnx' -size -1000k -exec sh -c 'cp "$1" "$2/$(echo "$1" | tr / _)"' _ {} "$seeds/model_loader" \;

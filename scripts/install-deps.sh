@@ -3,12 +3,13 @@
 # Usage: scripts/install-deps.sh [--eval]   (--eval adds what the evaluation harness needs)
 set -euo pipefail
 
-packages=(cmake ninja-build g++ pkg-config libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev libeigen3-dev
+packages=(cmake ninja-build g++ pkg-config libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev libeigen3-dev libssl-dev
           llvm-14-tools googletest libgtest-dev libbenchmark-dev python3 nodejs
           clang-14 libclang-rt-14-dev libomp-14-dev  # clang: scripts/configure-sanitized.sh
-          libonnx-testdata python3-onnx)  # round-trip conformance (ir/tests, scripts/roundtrip*)
+          libonnx-testdata  # ONNX backend node tests: conformance and round trips
+          python3-onnx)  # round-trip comparison (scripts/roundtrip*), eval/make-fp16.py
 if [[ "${1:-}" == "--eval" ]]; then
-  packages+=(python3-numpy python3-pil python3-skimage espeak-ng sox fonts-dejavu-core)
+  packages+=(python3-numpy python3-pil python3-skimage python3-onnx espeak-ng sox fonts-dejavu-core)
 fi
 
 missing=()

@@ -34,8 +34,15 @@ end_phase() {
   phase_start=$SECONDS
   phase_cpu_start=$cpu
 }
-# The "N% tests passed" line, the total time and any list of failed tests.
-ctest_summary() { sed -n '/% tests passed/,$p' "$1"; }
+# The "N% tests passed" line, the total time, any list of failed or skipped tests, and the
+# reason each skip printed (a missing prerequisite: scripts/missing-prerequisite.sh,
+# lit-tests/run-lit.py). Under CI=true (.ci/run) a missing prerequisite fails instead.
+ctest_summary() {
+  sed -n '/% tests passed/,$p' "$1"
+  local last
+  last=$(dirname "$1")/Testing/Temporary/LastTest.log
+  [[ -f $last ]] && grep -h '^SKIPPED: ' "$last" | cut -c1-300 || true
+}
 report() {
   echo
   echo "== test.sh summary"
@@ -52,6 +59,10 @@ scripts/install-deps.sh --eval
 # ONNX Runtime (npm onnxruntime-node, see eval/.npmrc) proves numerical equivalence in lit tests.
 if [[ -f eval/package-lock.json && ! -d eval/node_modules/onnxruntime-node ]]; then
   (cd eval && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# onnx-opt-calibrate (calibrate/: onnxruntime-node, pngjs, jpeg-js) and its tests.
+if [[ -f calibrate/package-lock.json && ! -d calibrate/node_modules/onnxruntime-node ]]; then
+  (cd calibrate && npm ci --no-audit --no-fund --loglevel=error)
 fi
 end_phase "dependencies"
 

@@ -2,7 +2,9 @@
 // mapping's bytes at any offset, still works once the file is unlinked, and keeps a bounded
 // number of file descriptors open.
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -144,10 +146,29 @@ size_t ResidentPages(int fd, size_t size) {
   return count;
 }
 
+// A folder whose files have a page cache apart from their storage, for the tests below: on tmpfs
+// (or ramfs) the cached pages are the file, nothing can drop them. The temporary directory when it
+// is such a filesystem, else the working directory (ctest's is the build tree), else /var/tmp;
+// empty when none is.
+std::string PageCachedFolder() {
+  std::error_code error;
+  for (const std::filesystem::path& dir :
+       {std::filesystem::temp_directory_path(error), std::filesystem::current_path(error),
+        std::filesystem::path("/var/tmp")}) {
+    struct statfs fs {};
+    if (dir.empty() || ::statfs(dir.c_str(), &fs) != 0) continue;
+    if (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC) continue;
+    if (::access(dir.c_str(), W_OK) == 0) return dir.string();
+  }
+  return "";
+}
+
 // Saving over an existing file first drops that file's cached pages (the new file's pages then
 // reuse just-freed memory); the old content stays intact until the rename.
 TEST(SaveModelCache, DropsTheCacheOfTheReplacedFile) {
-  TempDir dir;
+  const std::string folder = PageCachedFolder();
+  if (folder.empty()) GTEST_SKIP() << "TMPDIR, the working directory and /var/tmp are all tmpfs";
+  TempDir dir(folder);
   const std::string path = dir.File("out.onnx");
   const size_t size = 32 << 20;
   WriteFile(path, Pattern(size));
@@ -191,7 +212,9 @@ int64_t NotCleanPages(int fd) {
 // ... nor when the replaced file has dirty pages: dropping would start their writeback (wasted
 // I/O that the rename would then wait for) instead of letting the rename discard them.
 TEST(SaveModelCache, LeavesADirtyReplacedFileAlone) {
-  TempDir dir;
+  const std::string folder = PageCachedFolder();
+  if (folder.empty()) GTEST_SKIP() << "TMPDIR, the working directory and /var/tmp are all tmpfs";
+  TempDir dir(folder);
   const std::string path = dir.File("out.onnx");
   const size_t size = 32 << 20;
   WriteFile(path, Pattern(size));
@@ -211,7 +234,9 @@ TEST(SaveModelCache, LeavesADirtyReplacedFileAlone) {
 // ... but not when this process maps the file: a loaded model saved over its own file keeps its
 // weights cached, and saving does not read them from storage again.
 TEST(SaveModelCache, KeepsTheCacheOfAMappedFile) {
-  TempDir dir;
+  const std::string folder = PageCachedFolder();
+  if (folder.empty()) GTEST_SKIP() << "TMPDIR, the working directory and /var/tmp are all tmpfs";
+  TempDir dir(folder);
   const std::string path = dir.File("m.onnx");
   onnx::ModelProto proto = OneWeightModel(1 << 20);
   proto.mutable_graph()->mutable_initializer(0)->set_raw_data(Pattern(32 << 20));

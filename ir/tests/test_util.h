@@ -17,8 +17,10 @@ namespace onnx_opt::testing {
 // A fresh folder removed with its contents at the end of the test.
 class TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ir_tests.XXXXXX").string();
+  TempDir() : TempDir(std::filesystem::temp_directory_path().string()) {}
+  // Below `parent` instead of the temporary directory.
+  explicit TempDir(const std::string& parent) {
+    std::string pattern = (std::filesystem::path(parent) / "ir_tests.XXXXXX").string();
     path_ = ::mkdtemp(pattern.data());
   }
   ~TempDir() { std::filesystem::remove_all(path_); }

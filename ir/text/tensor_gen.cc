@@ -1,12 +1,12 @@
 #include "ir/text/tensor_gen.h"
 
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "ir/strings.h"
+#include "quant/float16.h"
 
 namespace onnx_opt::textgen {
 
@@ -36,44 +36,6 @@ double DeterministicLog(double x) {
   }
   return 2 * sum + exponent * 0.69314718055994530942;
 }
-
-uint16_t FloatToHalf(float f) {
-  uint32_t x = std::bit_cast<uint32_t>(f);
-  uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000);
-  x &= 0x7FFFFFFF;
-  if (x >= 0x7F800000) return sign | (x > 0x7F800000 ? 0x7E00 : 0x7C00);
-  if (x >= 0x477FF000) return sign | 0x7C00;  // at or above the tie between 65504 and 2^16
-  if (x < 0x38800000) {
-    // Below the smallest normal half (2^-14): count units of 2^-24; the scaling is exact and
-    // nearbyint rounds half to even in the default rounding mode.
-    float units = std::nearbyint(std::bit_cast<float>(x) * 16777216.0f);
-    return sign | static_cast<uint16_t>(units);
-  }
-  uint32_t rounded = x + 0xFFF + ((x >> 13) & 1);  // round the 13 dropped bits to nearest even
-  rounded -= 112u << 23;                           // rebias the exponent from 127 to 15
-  return sign | static_cast<uint16_t>(rounded >> 13);
-}
-
-float HalfToFloat(uint16_t h) {
-  uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  uint32_t exponent = (h >> 10) & 0x1F;
-  uint32_t mantissa = h & 0x3FF;
-  if (exponent == 0) {
-    float v = static_cast<float>(mantissa) * 0x1.0p-24f;
-    return sign ? -v : v;
-  }
-  if (exponent == 31) return std::bit_cast<float>(sign | 0x7F800000 | (mantissa << 13));
-  return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (mantissa << 13));
-}
-
-uint16_t FloatToBFloat16(float f) {
-  uint32_t x = std::bit_cast<uint32_t>(f);
-  if ((x & 0x7FFFFFFF) > 0x7F800000) return static_cast<uint16_t>((x >> 16) | 0x40);
-  x += 0x7FFF + ((x >> 16) & 1);
-  return static_cast<uint16_t>(x >> 16);
-}
-
-float BFloat16ToFloat(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 16); }
 
 std::vector<double> GenerateValues(const GenSpec& spec, int64_t count) {
   std::vector<double> out;
@@ -148,10 +110,10 @@ absl::StatusOr<std::vector<uint8_t>> EncodeValues(DataType type, std::span<const
       for (double v : values) Append(out, v);
       break;
     case DataType::kFloat16:
-      for (double v : values) Append(out, FloatToHalf(static_cast<float>(v)));
+      for (double v : values) Append(out, quant::FloatToHalf(static_cast<float>(v)));
       break;
     case DataType::kBFloat16:
-      for (double v : values) Append(out, FloatToBFloat16(static_cast<float>(v)));
+      for (double v : values) Append(out, quant::FloatToBFloat16(static_cast<float>(v)));
       break;
     case DataType::kInt8:
       status = integers(-128, 127, [&](int64_t i) { Append(out, static_cast<int8_t>(i)); });

@@ -29,12 +29,6 @@ class SplitMix64 {
 // Natural logarithm of a positive finite double from frexp and a fixed atanh series (not libm).
 double DeterministicLog(double x);
 
-// Round-to-nearest-even conversions; NaN stays NaN (quiet), infinities and signed zeros are kept.
-uint16_t FloatToHalf(float f);
-float HalfToFloat(uint16_t h);
-uint16_t FloatToBFloat16(float f);
-float BFloat16ToFloat(uint16_t b);
-
 enum class GenKind { kRandn, kUniform, kArange, kConstant };
 struct GenSpec {
   GenKind kind = GenKind::kConstant;

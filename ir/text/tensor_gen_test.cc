@@ -23,39 +23,6 @@ TEST(DeterministicLogTest, AgreesWithLibmToTheLastBitsAndIsExactAtOne) {
   }
 }
 
-TEST(HalfTest, RoundsToNearestEven) {
-  EXPECT_EQ(FloatToHalf(1.0f), 0x3C00);
-  EXPECT_EQ(FloatToHalf(-2.0f), 0xC000);
-  EXPECT_EQ(FloatToHalf(0.1f), 0x2E66);
-  EXPECT_EQ(FloatToHalf(65504.0f), 0x7BFF);
-  EXPECT_EQ(FloatToHalf(65519.0f), 0x7BFF);
-  EXPECT_EQ(FloatToHalf(65520.0f), 0x7C00);  // the tie rounds to even: infinity
-  EXPECT_EQ(FloatToHalf(0x1.0p-24f), 0x0001);
-  EXPECT_EQ(FloatToHalf(0x1.0p-25f), 0x0000);         // tie between 0 and the smallest subnormal
-  EXPECT_EQ(FloatToHalf(0x1.8p-24f), 0x0002);         // tie between 1 and 2 units: even
-  EXPECT_EQ(FloatToHalf(1.0f + 0x1.0p-11f), 0x3C00);  // tie: mantissa stays even
-  EXPECT_EQ(FloatToHalf(1.0f + 0x3.0p-11f), 0x3C02);  // tie: rounds up to even
-  EXPECT_EQ(FloatToHalf(-0.0f), 0x8000);
-  EXPECT_EQ(FloatToHalf(INFINITY), 0x7C00);
-  EXPECT_EQ(FloatToHalf(NAN) & 0x7E00, 0x7E00);
-  for (uint32_t h = 0; h < 0x10000; ++h) {
-    float f = HalfToFloat(static_cast<uint16_t>(h));
-    if (std::isnan(f)) continue;
-    ASSERT_EQ(FloatToHalf(f), h) << std::hex << h;
-  }
-  EXPECT_EQ(HalfToFloat(0x3555), 0.333251953125f);
-}
-
-TEST(BFloat16Test, RoundsToNearestEven) {
-  EXPECT_EQ(FloatToBFloat16(1.0f), 0x3F80);
-  EXPECT_EQ(FloatToBFloat16(0.1f), 0x3DCD);
-  EXPECT_EQ(FloatToBFloat16(std::bit_cast<float>(0x3F808000u)), 0x3F80);  // tie, even stays
-  EXPECT_EQ(FloatToBFloat16(std::bit_cast<float>(0x3F818000u)), 0x3F82);  // tie, odd rounds up
-  EXPECT_EQ(FloatToBFloat16(std::bit_cast<float>(0x3F808001u)), 0x3F81);
-  EXPECT_EQ(BFloat16ToFloat(0xC040), -3.0f);
-  EXPECT_TRUE(std::isnan(BFloat16ToFloat(FloatToBFloat16(NAN))));
-}
-
 // Reference values computed independently (a Python transcription of the documented formulas).
 TEST(GenerateTest, RandnSeed7) {
   std::vector<double> v = GenerateValues({GenKind::kRandn, 7, 0.0, 0.05}, 6);

@@ -13,6 +13,7 @@
 #include "ir/text/text.h"
 #include "ir/text/text_internal.h"
 #include "onnx/onnx_pb.h"
+#include "quant/float16.h"
 
 namespace onnx_opt {
 namespace {
@@ -89,9 +90,9 @@ class Lexer {
   }
 
   absl::Status ErrorAt(const Token& t, std::string_view message) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat(ToAbsl(filename_), ":", t.line, ":", t.column, ": ",
-                     EscapeControlCharacters(message)));
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(filename_), ":", t.line, ":", t.column,
+                                                   ": ",
+                                                   EscapeString(message, EscapeStyle::kControl)));
   }
 
   void SkipSpaceAndComments() {
@@ -347,9 +348,9 @@ class Parser {
 
   absl::Status ErrorAt(const Token& t, std::string_view message) {
     if (!lex_error_.ok()) return lex_error_;  // the parser stumbled over the end it caused
-    return absl::InvalidArgumentError(
-        absl::StrCat(ToAbsl(filename_), ":", t.line, ":", t.column, ": ",
-                     EscapeControlCharacters(message)));
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(filename_), ":", t.line, ":", t.column,
+                                                   ": ",
+                                                   EscapeString(message, EscapeStyle::kControl)));
   }
   absl::Status Unexpected(std::string_view expected) {
     return ErrorAt(Peek(),
@@ -690,9 +691,9 @@ class Parser {
           if (elem == DataType::kFloat) {
             AppendRaw(out, *f);
           } else if (elem == DataType::kFloat16) {
-            AppendRaw(out, textgen::FloatToHalf(*f));
+            AppendRaw(out, quant::FloatToHalf(*f));
           } else {
-            AppendRaw(out, textgen::FloatToBFloat16(*f));
+            AppendRaw(out, quant::FloatToBFloat16(*f));
           }
         }
         return out;

@@ -12,6 +12,7 @@
 #include "ir/text/text.h"
 #include "ir/text/text_internal.h"
 #include "onnx/onnx_pb.h"
+#include "quant/float16.h"
 
 namespace onnx_opt {
 namespace text_internal {
@@ -40,34 +41,7 @@ bool IsPlainIdentifier(std::string_view name) {
 }
 
 std::string QuoteString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-          out += absl::StrFormat("\\x%02x", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out += "\"";
-  return out;
+  return absl::StrCat("\"", EscapeString(s, EscapeStyle::kQuoted), "\"");
 }
 
 std::string QuotableName(std::string_view name) {
@@ -247,7 +221,7 @@ std::optional<std::vector<std::string>> DecimalElements(const Tensor& t) {
       bool half = t.type() == DataType::kFloat16;
       for (int64_t i = 0; i < n; ++i) {
         uint16_t bits = Load<uint16_t>(p + i * 2);
-        float f = half ? textgen::HalfToFloat(bits) : textgen::BFloat16ToFloat(bits);
+        float f = half ? quant::HalfToFloat(bits) : quant::BFloat16ToFloat(bits);
         if (std::isnan(f) && (bits & 0x7FFF) != (half ? 0x7E00 : 0x7FC0)) return std::nullopt;
         out.push_back(FormatFloat(f));
       }

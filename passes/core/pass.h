@@ -131,6 +131,13 @@ class PassStatistic {
   int64_t value_ = 0;
 };
 
+// What one run of a pass achieves (onnx/optimizer's PassEfficiency). A fixpoint pipeline skips an
+// idempotent pass when the model has not changed since that pass last ran.
+enum class PassConvergence {
+  kIdempotent,     // running the pass again on its own output changes nothing
+  kNeedsFixpoint,  // a second run may find more to do (the default)
+};
+
 class Pass {
  public:
   Pass() = default;
@@ -144,6 +151,9 @@ class Pass {
   virtual std::string_view summary() const = 0;
   // Longer text for docs/passes.md (may be empty).
   virtual std::string_view description() const { return {}; }
+
+  // Declared property checked by tests (running an idempotent pass twice changes nothing).
+  virtual PassConvergence convergence() const { return PassConvergence::kNeedsFixpoint; }
 
   // Validates option combinations after parsing (e.g. format=qdq-axis needs bits=8).
   virtual absl::Status ValidateOptions() const { return absl::OkStatus(); }

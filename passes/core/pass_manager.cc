@@ -4,9 +4,11 @@
 #include <chrono>
 #include <iostream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ir/strings.h"
+#include "passes/core/named_pipeline.h"
 #include "passes/core/pipeline.h"
 
 namespace onnx_opt {
@@ -54,36 +56,50 @@ void PassManager::DumpIr(const Model& model, std::string_view when, const Pass& 
   os.flush();
 }
 
-absl::Status PassManager::Run(Model& model) {
+absl::Status PassManager::RunPass(Pass& pass, Model& model, const std::string& parent) {
   using Clock = std::chrono::steady_clock;
+  const std::string label = parent + PrintPass(pass);                   // timing rows
+  const std::string where = absl::StrCat(parent, ToAbsl(pass.name()));  // error messages
+  if (auto* pipeline = dynamic_cast<NamedPipelinePass*>(&pass)) {
+    // Nested passes get the same instrumentation, labelled "pipeline/pass".
+    Clock::time_point start = Clock::now();
+    absl::Status status = pipeline->RunToFixpoint(
+        model, [&](Pass& nested) { return RunPass(nested, model, where + "/"); });
+    timings_.push_back(
+        PassTiming{label, std::chrono::duration<double>(Clock::now() - start).count()});
+    if (!status.ok() && !absl::StartsWith(status.message(), where + "/")) {
+      return absl::Status(status.code(), absl::StrCat(where, ": ", status.message()));
+    }
+    return status;
+  }
+  if (ShouldPrintBefore(pass)) DumpIr(model, "Before", pass);
+  Clock::time_point start = Clock::now();
+  absl::Status status = pass.RunOnModel(model);
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  timings_.push_back(PassTiming{label, seconds});
+  if (!status.ok()) return absl::Status(status.code(), absl::StrCat(where, ": ", status.message()));
+  if (ShouldPrintAfter(pass)) DumpIr(model, "After", pass);
+  if (options_.verify_each && options_.verifier) {
+    Clock::time_point verify_start = Clock::now();
+    absl::Status verified = options_.verifier(model);
+    timings_.push_back(PassTiming{
+        "(verifier)", std::chrono::duration<double>(Clock::now() - verify_start).count()});
+    if (!verified.ok()) {
+      return absl::Status(verified.code(),
+                          absl::StrCat(where, ": produced an invalid model: ", verified.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PassManager::Run(Model& model) {
   timings_.clear();
   passes_run_ = 0;
   absl::Status result = absl::OkStatus();
   for (const auto& pass : passes_) {
-    if (ShouldPrintBefore(*pass)) DumpIr(model, "Before", *pass);
-    Clock::time_point start = Clock::now();
-    absl::Status status = pass->RunOnModel(model);
-    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    timings_.push_back(PassTiming{PrintPass(*pass), seconds});
     ++passes_run_;
-    if (!status.ok()) {
-      result =
-          absl::Status(status.code(), absl::StrCat(ToAbsl(pass->name()), ": ", status.message()));
-      break;
-    }
-    if (ShouldPrintAfter(*pass)) DumpIr(model, "After", *pass);
-    if (options_.verify_each && options_.verifier) {
-      Clock::time_point verify_start = Clock::now();
-      absl::Status verified = options_.verifier(model);
-      timings_.push_back(PassTiming{
-          "(verifier)", std::chrono::duration<double>(Clock::now() - verify_start).count()});
-      if (!verified.ok()) {
-        result = absl::Status(verified.code(),
-                              absl::StrCat(ToAbsl(pass->name()),
-                                           ": produced an invalid model: ", verified.message()));
-        break;
-      }
-    }
+    result = RunPass(*pass, model, "");
+    if (!result.ok()) break;
   }
   if (options_.time_passes) PrintTimingReport(dump());
   if (options_.print_statistics) PrintStatisticsReport(dump());
@@ -106,6 +122,15 @@ void PassManager::PrintTimingReport(std::ostream& os) const {
   os.flush();
 }
 
+namespace {
+void PrintStatistics(const Pass& pass, std::string_view indent, std::ostream& os) {
+  for (const PassStatistic* stat : pass.statistics()) {
+    os << absl::StrFormat("%s  (S) %8d %s - %s\n", indent, stat->value(), stat->name(),
+                          stat->help());
+  }
+}
+}  // namespace
+
 void PassManager::PrintStatisticsReport(std::ostream& os) const {
   os << "===-------------------------------------------------------------------------===\n";
   os << "                         ... Pass statistics report ...\n";
@@ -113,8 +138,12 @@ void PassManager::PrintStatisticsReport(std::ostream& os) const {
   for (size_t i = 0; i < passes_.size() && i < passes_run_; ++i) {
     const Pass& pass = *passes_[i];
     os << PrintPass(pass) << "\n";
-    for (const PassStatistic* stat : pass.statistics()) {
-      os << absl::StrFormat("  (S) %8d %s - %s\n", stat->value(), stat->name(), stat->help());
+    PrintStatistics(pass, "", os);
+    if (const auto* pipeline = dynamic_cast<const NamedPipelinePass*>(&pass)) {
+      for (const auto& nested : pipeline->nested_passes()) {
+        os << PrintPass(pass) << "/" << PrintPass(*nested) << "\n";
+        PrintStatistics(*nested, "", os);
+      }
     }
   }
   os.flush();

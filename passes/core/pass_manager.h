@@ -52,7 +52,9 @@ class PassManager {
   std::string PipelineText() const;
   PassManagerOptions& options() { return options_; }
 
-  // Runs the passes in order. The first failure stops the pipeline with "pass-name: message".
+  // Runs the passes in order. The first failure stops the pipeline with "pass-name: message"
+  // ("pipeline/pass-name: message" inside a named pipeline, whose nested passes are verified,
+  // printed and timed one by one).
   // Timing and statistics reports are written at the end when enabled (also after a failure).
   absl::Status Run(Model& model);
 
@@ -62,6 +64,8 @@ class PassManager {
   void PrintStatisticsReport(std::ostream& os) const;
 
  private:
+  // Runs one pass (or named pipeline) with instrumentation; `parent` is "" or "pipeline/".
+  absl::Status RunPass(Pass& pass, Model& model, const std::string& parent);
   bool ShouldPrintBefore(const Pass& pass) const;
   bool ShouldPrintAfter(const Pass& pass) const;
   void DumpIr(const Model& model, std::string_view when, const Pass& pass);

@@ -20,6 +20,11 @@ void RegisterAllPasses(PassRegistry& registry) {
 #define ONNX_OPT_PASS(factory) add(factory);
 #include "passes/passes.def"
 #undef ONNX_OPT_PASS
+  // Named pipelines come after the passes they use.
+#define ONNX_OPT_PIPELINE(name, summary, pipeline) \
+  (void)registry.RegisterPipeline(name, summary, pipeline);
+#include "passes/pipelines.def"
+#undef ONNX_OPT_PIPELINE
 }
 
 }  // namespace onnx_opt

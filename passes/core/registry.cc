@@ -3,6 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ir/strings.h"
+#include "passes/core/named_pipeline.h"
+#include "passes/core/pipeline.h"
 
 namespace onnx_opt {
 
@@ -30,6 +32,27 @@ absl::Status PassRegistry::Register(PassFactory factory) {
     return absl::AlreadyExistsError(absl::StrCat("pass '", name, "' is registered twice"));
   }
   entries_.push_back(Entry{name, std::string(sample->summary()), std::move(factory)});
+  return absl::OkStatus();
+}
+
+absl::Status PassRegistry::RegisterPipeline(std::string name, std::string summary,
+                                            std::string pipeline) {
+  // The nested passes come from a snapshot of this registry: factories stay valid however the
+  // registry is later copied or moved.
+  auto snapshot = std::make_shared<const PassRegistry>(*this);
+  absl::StatusOr<std::vector<std::unique_ptr<Pass>>> parsed = ParsePipeline(pipeline, *snapshot);
+  if (!parsed.ok()) {
+    return absl::Status(parsed.status().code(),
+                        absl::StrCat("pipeline '", name, "': ", parsed.status().message()));
+  }
+  PassFactory factory = [name, summary, pipeline, snapshot]() -> std::unique_ptr<Pass> {
+    absl::StatusOr<std::vector<std::unique_ptr<Pass>>> passes =
+        ParsePipeline(pipeline, *snapshot);  // parsed once above: cannot fail now
+    if (!passes.ok()) return nullptr;
+    return std::make_unique<NamedPipelinePass>(name, summary, pipeline, *std::move(passes));
+  };
+  if (absl::Status s = Register(std::move(factory)); !s.ok()) return s;
+  entries_.back().pipeline = std::move(pipeline);
   return absl::OkStatus();
 }
 

@@ -24,11 +24,16 @@ class PassRegistry {
     std::string name;
     std::string summary;
     PassFactory factory;
+    std::string pipeline;  // the nested pipeline of a named pipeline, else empty
   };
 
   // Registers a pass; its name and summary are read from one instance made by the factory.
   // Fails when the name is taken or is not kebab-case.
   absl::Status Register(PassFactory factory);
+  // Registers `name` as a named pipeline (passes/core/named_pipeline.h) running `pipeline` to a
+  // fixpoint. The pipeline is parsed now, against the passes registered so far (so it cannot
+  // name itself): an unknown pass or bad option fails here, not when the name is used.
+  absl::Status RegisterPipeline(std::string name, std::string summary, std::string pipeline);
   // A fresh instance with default options; the error for an unknown name lists the valid ones.
   absl::StatusOr<std::unique_ptr<Pass>> Create(std::string_view name) const;
   bool Contains(std::string_view name) const;

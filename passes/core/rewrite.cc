@@ -79,6 +79,13 @@ void Rewriter::NotifyChanged(Node* node) {
 
 namespace {
 
+bool IsDead(const Node& node) {
+  for (Value* out : node.outputs()) {
+    if (out != nullptr && IsValueUsed(out)) return false;
+  }
+  return true;
+}
+
 absl::StatusOr<bool> RewriteOneGraph(Graph& graph, const std::vector<RewritePattern*>& patterns,
                                      const GreedyRewriteConfig& config) {
   bool changed_any = false;
@@ -91,6 +98,11 @@ absl::StatusOr<bool> RewriteOneGraph(Graph& graph, const std::vector<RewritePatt
     for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) rewriter.Enqueue(*it);
     bool changed = false;
     while (Node* node = rewriter.PopNext()) {
+      if (config.erase_dead_nodes && IsDead(*node)) {
+        if (absl::Status s = rewriter.EraseNode(node); !s.ok()) return s;
+        changed = true;
+        continue;
+      }
       for (RewritePattern* pattern : patterns) {
         std::string_view root = pattern->root_op_type();
         if (!root.empty() && node->op_type != root) continue;

@@ -71,6 +71,10 @@ struct GreedyRewriteConfig {
   // Successful rewrites per graph before giving up (catches patterns that undo each other).
   int64_t max_rewrites = 1'000'000;
   bool visit_subgraphs = true;
+  // Erase a visited node when no output is used (a graph output counts as a use), as MLIR's
+  // greedy driver erases trivially dead ops: the constants and casts a rewrite replaced go at
+  // once, and their producers are queued in turn.
+  bool erase_dead_nodes = false;
 };
 
 // Applies `patterns` to `graph` until a fixpoint, then to every subgraph of its remaining nodes

@@ -136,3 +136,27 @@ TEST(RewriteTest, PatternErrorNamesPatternAndNode) {
 
 }  // namespace
 }  // namespace onnx_opt
+
+namespace onnx_opt {
+namespace {
+
+TEST(RewriteTest, ErasesDeadNodesOnlyWhenAsked) {
+  for (bool erase : {false, true}) {
+    Graph graph;
+    Value* x = graph.AddInput("x", ValueType::Tensor(DataType::kFloat));
+    Node* dead1 = graph.CreateNode("Neg", {x}, 1);
+    graph.CreateNode("Neg", {dead1->output(0)}, 1);  // dead, and makes dead1 dead once gone
+    Node* live = graph.CreateNode("Abs", {x}, 1);
+    graph.AddOutput(live->output(0));
+    GreedyRewriteConfig config;
+    config.erase_dead_nodes = erase;
+    std::vector<std::unique_ptr<RewritePattern>> none;
+    auto changed = ApplyPatternsGreedily(graph, none, config);
+    ASSERT_TRUE(changed.ok()) << changed.status();
+    EXPECT_EQ(*changed, erase);
+    EXPECT_EQ(graph.num_nodes(), erase ? 1u : 3u);
+  }
+}
+
+}  // namespace
+}  // namespace onnx_opt

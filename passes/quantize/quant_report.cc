@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "ir/file_io.h"
+#include "ir/strings.h"
 
 namespace onnx_opt {
 namespace {
@@ -13,27 +14,7 @@ namespace {
 constexpr double kExactSqnrDb = 200;
 
 std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+  return absl::StrCat("\"", EscapeString(s, EscapeStyle::kJson), "\"");
 }
 
 // JSON has no infinity; finite figures print with enough digits to compare in tests.

@@ -125,6 +125,10 @@ absl::Status QuantizeWeightsPass::RunOnModel(Model& model) {
       LoadCalibration(options_.calibration.value(), options_.mixed_precision());
   if (!c.ok()) return c.status();
   calibration_ = *std::move(c);
+  if (calibration_ != nullptr) {
+    if (absl::Status s = calibration_->VerifyModel(model); !s.ok()) return s;
+  }
+  if (absl::Status s = VerifyCalibFileModel(options_.sensitivity.value(), model); !s.ok()) return s;
   if (options_.mixed_precision()) {
     if (absl::Status s = RunMixedPrecision(model); !s.ok()) return s;
   } else if (absl::Status s = Pass::RunOnModel(model); !s.ok()) {

@@ -1,17 +1,13 @@
 // Calibration data for data-aware rounding (GPTQ, quant/gptq.h) in quantize-weights.
 //
-// The evaluation harness dumps, for calibration inputs, the activation each weight's node reads
+// Two sources: a .calib file written by onnx-opt-calibrate (calib_file.h: Hessians measured
+// by the tool, checked against the model by weight name, shape and SHA-256), or the older .npy
+// manifest: the evaluation harness dumps, for calibration inputs, the activation each weight's node reads
 // (Conv input 0, MatMul's non-constant input, Gemm's A) as .npy files listed in a manifest:
 //   {"format": "onnx-opt-calibration-1",
 //    "values": {"<activation value name>": ["relative/path/a0.npy", ...], ...}}
-// (paths relative to the manifest's folder). From them this file accumulates, per weight, the
-// Hessian H = sum x x^T of the vectors x the weight's rows are multiplied with:
-//   Conv:   im2col patches [C/g * k...] in the weight's flattened order (kernel_shape, strides,
-//           pads / auto_pad, dilations), one H per group;
-//   MatMul: the rows of the activation's last axis (constant B [K, N] only);
-//   Gemm:   the rows of A (columns with transA).
-// At most kMaxPositions positions per sample enter H (an evenly strided subset, scaled up to the
-// full count), so large feature maps stay cheap. A weight shared by several nodes sums their H.
+// (paths relative to the manifest's folder), from which HessianAccumulator
+// (hessian_accumulator.h) computes each weight's H = sum x x^T when the weight is quantized.
 #pragma once
 
 #include <cstdint>
@@ -23,31 +19,14 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "ir/ir.h"
+#include "passes/quantize/calib_file.h"
+#include "passes/quantize/hessian_accumulator.h"
 #include "passes/quantize/npy.h"
 #include "passes/quantize/quant_formats.h"
 #include "passes/quantize/weight_layout.h"
 #include "quant/gptq.h"
 
 namespace onnx_opt {
-
-// A node reading a weight at `input_index`.
-struct WeightUse {
-  const Node* node = nullptr;
-  int input_index = 0;
-};
-
-// The Hessians of one weight, as quant::QuantizeWeightGptq takes them.
-struct LayerHessians {
-  std::vector<quant::Hessian> hessians;
-  std::vector<int32_t> row_hessian;  // per GPTQ row; empty when one Hessian serves every row
-  int64_t samples = 0;               // activation files read
-  int64_t positions = 0;             // vectors x that entered H (per group), over all samples
-  // Per Hessian: the mean of the vectors x (for bias correction, quantize_weights_bias.h).
-  std::vector<std::vector<double>> input_means;
-  // Per Hessian: the part of H from the odd-numbered samples (gptq-validate fits on the rest and
-  // measures on these); empty with fewer than 2 samples.
-  std::vector<quant::Hessian> held_out;
-};
 
 // How a weight was rounded, for the report and the statistics.
 struct RoundingOutcome {
@@ -63,7 +42,7 @@ struct RoundingOutcome {
 class CalibrationData {
  public:
   // Positions (patches, rows) per sample that enter H at most.
-  static constexpr int64_t kMaxPositions = 2048;
+  static constexpr int64_t kMaxPositions = HessianAccumulator::kMaxPositions;
 
   // Reads the manifest; every file it lists must exist. Errors name the manifest or the file.
   static absl::StatusOr<std::unique_ptr<CalibrationData>> Load(const std::string& manifest_path);
@@ -77,6 +56,9 @@ class CalibrationData {
                                                            const BlockGeometry& geometry,
                                                            const std::vector<WeightUse>& uses,
                                                            std::string* why_not);
+
+  // For a .calib file: an error unless `model` holds the weights it was measured on.
+  absl::Status VerifyModel(Model& model) const;
 
   // Keep each weight's Hessians for a second request (default true).
   void set_cache(bool cache) { cache_enabled_ = cache; }
@@ -96,7 +78,8 @@ class CalibrationData {
     std::optional<LayerHessians> hessians;
     std::string why_not;
   };
-  absl::StatusOr<std::optional<LayerHessians>> Compute(const Tensor& weight,
+  absl::StatusOr<std::optional<LayerHessians>> Compute(const std::string& key,
+                                                       const Tensor& weight,
                                                        const BlockGeometry& geometry,
                                                        const std::vector<WeightUse>& uses,
                                                        std::string* why_not);
@@ -105,6 +88,7 @@ class CalibrationData {
   bool cache_enabled_ = true;
   absl::flat_hash_map<std::string, std::vector<std::string>> files_;  // value -> .npy paths
   absl::flat_hash_map<std::string, Cached> cache_;                    // weight key -> Hessians
+  std::unique_ptr<CalibFile> calib_file_;  // a .calib file (onnx-opt-calibrate) instead of .npy
 };
 
 // CalibrationData::Load, or null for an empty path (calibration= not given). `cache`: keep each

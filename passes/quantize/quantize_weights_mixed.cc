@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "passes/quantize/calib_file.h"
 #include "passes/quantize/quant_formats.h"
 #include "passes/quantize/quant_report.h"
 
@@ -167,7 +168,7 @@ absl::StatusOr<std::optional<MixedCandidate>> MeasurePrecisions(
 
 absl::Status AttachSensitivities(const std::string& path, std::vector<MixedCandidate>& candidates) {
   if (path.empty()) return absl::OkStatus();
-  absl::StatusOr<SensitivityTable> table = SensitivityTable::Load(path);
+  absl::StatusOr<SensitivityTable> table = LoadSensitivityTable(path);  // .calib or JSON
   if (!table.ok()) return table.status();
   for (MixedCandidate& c : candidates) {
     // The key is "<graph>\n<weight>" (quantize_weights.cc).
@@ -178,7 +179,7 @@ absl::Status AttachSensitivities(const std::string& path, std::vector<MixedCandi
     if (m == nullptr) {
       return absl::NotFoundError(absl::StrCat("sensitivity file ", path,
                                               " has no entry for weight '", weight, "' of ", graph,
-                                              "; measure this model with eval/sensitivity.js"));
+                                              "; measure this model with onnx-opt-calibrate --what sensitivity"));
     }
     c.measured = *m;
   }

@@ -44,11 +44,13 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
                       "Mixed precision: block size of weights promoted to int8 (0: block-size)", 0),
       sensitivity(pass, "sensitivity",
                   "Mixed precision: rank weights by the model-output noise measured in this "
-                  "JSON file (eval/sensitivity.js) instead of their weight error",
+                  ".calib file (onnx-opt-calibrate --what sensitivity) or sensitivity JSON file "
+                  "instead of their weight error",
                   ""),
       calibration(pass, "calibration",
-                  "Data-aware rounding (GPTQ) from the layer inputs listed in this calibration "
-                  "manifest (onnx-opt-calibration-1 JSON); empty: plain rounding",
+                  "Data-aware rounding (GPTQ) from the Hessians in this .calib file "
+                  "(onnx-opt-calibrate) or the layer inputs listed in this calibration manifest "
+                  "(onnx-opt-calibration-1 JSON); empty: plain rounding",
                   ""),
       gptq_damp(pass, "gptq-damp",
                 "GPTQ: damping added to the Hessian diagonal, as a fraction of its mean", 0.01),

@@ -46,7 +46,7 @@ absl::StatusOr<SensitivityTable> SensitivityTable::Parse(std::string_view json,
   const auto& fields = root.fields();
   auto format = fields.find("format");
   if (format == fields.end() || format->second.string_value() != "onnx-opt-sensitivity-1") {
-    return error("\"format\" must be \"onnx-opt-sensitivity-1\" (written by eval/sensitivity.js)");
+    return error("\"format\" must be \"onnx-opt-sensitivity-1\" (onnx-opt-calibrate --what sensitivity)");
   }
   SensitivityTable table;
   if (auto probe = fields.find("probe"); probe != fields.end()) {

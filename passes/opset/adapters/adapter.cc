@@ -2,7 +2,6 @@
 #include "passes/opset/adapters/adapter.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 #include <memory>
 #include <utility>
@@ -10,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "ir/strings.h"
 #include "passes/core/utils.h"
+#include "quant/float16.h"
 
 namespace onnx_opt::opset {
 namespace {
@@ -306,11 +306,11 @@ Value* RewriteContext::FloatScalar(DataType type, double value, Node* user,
       return AddConstant(Tensor::FromValues<double>(type, {}, v), user, name_hint);
     }
     case DataType::kFloat16: {
-      std::vector<uint16_t> v = {FloatToHalfBits(static_cast<float>(value))};
+      std::vector<uint16_t> v = {quant::FloatToHalf(static_cast<float>(value))};
       return AddConstant(Tensor::FromValues<uint16_t>(type, {}, v), user, name_hint);
     }
     case DataType::kBFloat16: {
-      std::vector<uint16_t> v = {FloatToBFloat16Bits(static_cast<float>(value))};
+      std::vector<uint16_t> v = {quant::FloatToBFloat16(static_cast<float>(value))};
       return AddConstant(Tensor::FromValues<uint16_t>(type, {}, v), user, name_hint);
     }
     default: {
@@ -495,38 +495,6 @@ std::optional<DataType> InferElemType(const Value* value) {
     value = producer->input(0);
   }
   return std::nullopt;
-}
-
-uint16_t FloatToHalfBits(float value) {
-  uint32_t f = std::bit_cast<uint32_t>(value);
-  uint32_t sign = (f >> 16) & 0x8000u;
-  int32_t exponent = static_cast<int32_t>((f >> 23) & 0xff) - 127 + 15;
-  uint32_t mantissa = f & 0x7fffffu;
-  if (((f >> 23) & 0xff) == 0xff) {  // inf / nan
-    return static_cast<uint16_t>(sign | 0x7c00u | (mantissa ? 0x200u : 0u));
-  }
-  if (exponent >= 31) return static_cast<uint16_t>(sign | 0x7c00u);  // overflow -> inf
-  if (exponent <= 0) {
-    if (exponent < -10) return static_cast<uint16_t>(sign);
-    mantissa |= 0x800000u;
-    uint32_t shift = static_cast<uint32_t>(14 - exponent);
-    uint32_t half = mantissa >> shift;
-    uint32_t rest = mantissa & ((1u << shift) - 1);
-    uint32_t halfway = 1u << (shift - 1);
-    if (rest > halfway || (rest == halfway && (half & 1u))) ++half;
-    return static_cast<uint16_t>(sign | half);
-  }
-  uint32_t half = sign | (static_cast<uint32_t>(exponent) << 10) | (mantissa >> 13);
-  uint32_t rest = mantissa & 0x1fffu;
-  if (rest > 0x1000u || (rest == 0x1000u && (half & 1u))) ++half;  // may carry into exponent
-  return static_cast<uint16_t>(half);
-}
-
-uint16_t FloatToBFloat16Bits(float value) {
-  uint32_t f = std::bit_cast<uint32_t>(value);
-  if ((f & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((f >> 16) | 0x40u);  // nan
-  uint32_t rounding = 0x7fffu + ((f >> 16) & 1u);
-  return static_cast<uint16_t>((f + rounding) >> 16);
 }
 
 }  // namespace onnx_opt::opset

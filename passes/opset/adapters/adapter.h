@@ -120,8 +120,5 @@ absl::Status TakeOverValue(Value* old_value, Value* replacement, Node* producer)
 std::optional<DataType> InferElemType(const Value* value);
 // Upsample-1's height_scale/width_scale as opset-7 scales [1, 1, h, w], when present.
 std::optional<std::vector<float>> LegacyUpsampleScales(const Node& node);
-// IEEE half / bfloat16 bit patterns for a double (round to nearest even).
-uint16_t FloatToHalfBits(float value);
-uint16_t FloatToBFloat16Bits(float value);
 
 }  // namespace onnx_opt::opset

@@ -93,17 +93,6 @@ TEST(RuleTableTest, DocumentationListsEveryRule) {
   }
 }
 
-TEST(FloatBitsTest, HalfAndBFloat16) {
-  EXPECT_EQ(FloatToHalfBits(1.0f), 0x3c00);
-  EXPECT_EQ(FloatToHalfBits(-2.0f), 0xc000);
-  EXPECT_EQ(FloatToHalfBits(65504.0f), 0x7bff);
-  EXPECT_EQ(FloatToHalfBits(1e6f), 0x7c00);
-  EXPECT_EQ(FloatToHalfBits(5.960464477539063e-08f), 0x0001);  // smallest subnormal
-  EXPECT_EQ(FloatToHalfBits(0.0f), 0x0000);
-  EXPECT_EQ(FloatToBFloat16Bits(1.0f), 0x3f80);
-  EXPECT_EQ(FloatToBFloat16Bits(-0.5f), 0xbf00);
-}
-
 }  // namespace
 }  // namespace onnx_opt::opset
 

@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "passes/opset/adapters/adapter.h"
+#include "quant/float16.h"
 
 namespace onnx_opt::opset {
 namespace {
@@ -145,7 +146,7 @@ absl::StatusOr<Node*> ImageScalerToMulAdd(Node& node, RewriteContext& ctx) {
       bias_tensor = Tensor::FromValues<double>(type, {channels, 1, 1}, wide);
     } else {
       std::vector<uint16_t> half;
-      for (float b : bias) half.push_back(FloatToHalfBits(b));
+      for (float b : bias) half.push_back(quant::FloatToHalf(b));
       bias_tensor = Tensor::FromValues<uint16_t>(type, {channels, 1, 1}, half);
     }
     result =
