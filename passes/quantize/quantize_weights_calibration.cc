@@ -98,8 +98,11 @@ absl::StatusOr<std::unique_ptr<CalibrationData>> CalibrationData::Load(const std
     data->calib_file_ = *std::move(file);
     return data;
   }
+  // Names and paths from the manifest are quoted with control characters escaped (one line).
   auto error = [&](auto&&... parts) {
-    return absl::InvalidArgumentError(absl::StrCat("calibration manifest ", path, ": ", parts...));
+    return absl::InvalidArgumentError(
+        EscapeString(absl::StrCat("calibration manifest ", path, ": ", parts...),
+                     EscapeStyle::kControl));
   };
   absl::StatusOr<std::string> text = ReadInputFile(path);
   if (!text.ok()) {
@@ -133,8 +136,9 @@ absl::StatusOr<std::unique_ptr<CalibrationData>> CalibrationData::Load(const std
       }
       const std::string file = (folder / item.string_value()).string();
       if (!std::filesystem::is_regular_file(file)) {
-        return absl::NotFoundError(
-            absl::StrCat("calibration file ", file, " (listed for '", name, "'): not found"));
+        return absl::NotFoundError(EscapeString(
+            absl::StrCat("calibration file ", file, " (listed for '", name, "'): not found"),
+            EscapeStyle::kControl));
       }
       files.push_back(file);
     }
