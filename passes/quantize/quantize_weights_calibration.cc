@@ -135,7 +135,8 @@ absl::StatusOr<std::unique_ptr<CalibrationData>> CalibrationData::Load(const std
         return error("\"values\".\"", name, "\" holds a non-string entry");
       }
       const std::string file = (folder / item.string_value()).string();
-      if (!std::filesystem::is_regular_file(file)) {
+      // The error_code overload: a path too long or otherwise bad is "not found", not a throw.
+      if (std::error_code ec; !std::filesystem::is_regular_file(file, ec)) {
         return absl::NotFoundError(EscapeString(
             absl::StrCat("calibration file ", file, " (listed for '", name, "'): not found"),
             EscapeStyle::kControl));
