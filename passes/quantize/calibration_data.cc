@@ -1,10 +1,12 @@
 #include "passes/quantize/calibration_data.h"
 
 #include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
+#include "ir/strings.h"
 #include "passes/quantize/json.h"
 #include "passes/quantize/npy.h"
 
@@ -37,8 +39,11 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::HessiansFor(
 
 absl::StatusOr<std::unique_ptr<ActivationManifest>> ActivationManifest::Load(
     const std::string& path) {
+  // Names and paths from the manifest are quoted with control characters escaped (one line).
   auto error = [&](auto&&... parts) {
-    return absl::InvalidArgumentError(absl::StrCat("calibration manifest ", path, ": ", parts...));
+    return absl::InvalidArgumentError(
+        EscapeString(absl::StrCat("calibration manifest ", path, ": ", parts...),
+                     EscapeStyle::kControl));
   };
   absl::StatusOr<google::protobuf::Struct> root = ReadJsonFile(path, "calibration manifest");
   if (!root.ok()) return root.status();
@@ -61,9 +66,11 @@ absl::StatusOr<std::unique_ptr<ActivationManifest>> ActivationManifest::Load(
         return error("\"values\".\"", name, "\" holds a non-string entry");
       }
       const std::string file = (folder / item.string_value()).string();
-      if (!std::filesystem::is_regular_file(file)) {
-        return absl::NotFoundError(
-            absl::StrCat("calibration file ", file, " (listed for '", name, "'): not found"));
+      // The error_code overload: a path too long or otherwise bad is "not found", not a throw.
+      if (std::error_code ec; !std::filesystem::is_regular_file(file, ec)) {
+        return absl::NotFoundError(EscapeString(
+            absl::StrCat("calibration file ", file, " (listed for '", name, "'): not found"),
+            EscapeStyle::kControl));
       }
       files.push_back(file);
     }

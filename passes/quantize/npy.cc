@@ -1,6 +1,7 @@
 #include "passes/quantize/npy.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <optional>
 #include <sstream>
@@ -45,8 +46,10 @@ absl::StatusOr<NpyArray> ReadNpy(const std::string& path) {
 }
 
 absl::StatusOr<NpyArray> ParseNpy(std::string_view bytes, const std::string& path) {
+  // Header text is quoted in errors with control characters escaped: one line whatever it holds.
   auto error = [&](auto&&... parts) {
-    return absl::InvalidArgumentError(absl::StrCat("calibration file ", path, ": ", parts...));
+    return absl::InvalidArgumentError(
+        EscapeString(absl::StrCat("calibration file ", path, ": ", parts...), EscapeStyle::kControl));
   };
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) {
     return error("not a .npy file (no \\x93NUMPY magic)");
@@ -85,9 +88,14 @@ absl::StatusOr<NpyArray> ParseNpy(std::string_view bytes, const std::string& pat
     item.erase(std::remove(item.begin(), item.end(), ' '), item.end());
     if (item.empty()) continue;
     char* end = nullptr;
+    errno = 0;
     const long long d = std::strtoll(item.c_str(), &end, 10);
-    if (*end != '\0' || d < 0) return error("bad shape ", *shape_text);
+    if (*end != '\0' || d < 0 || errno == ERANGE) return error("bad shape ", *shape_text);
     array.shape.push_back(d);
+    // The data must fit in the file, so a product past its size is an error (and no overflow).
+    if (d != 0 && count > static_cast<int64_t>(bytes.size()) / d) {
+      return error("shape ", *shape_text, " needs more data than the file holds");
+    }
     count *= d;
   }
   const size_t data_begin = offset + header_len;
