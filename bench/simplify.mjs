@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ort = createRequire(path.join(root, 'eval', 'package.json'))('onnxruntime-node');
+const { rng } = createRequire(import.meta.url)('../eval/rng.js');
 const onnxsimEntry = path.join(root, 'bench', 'onnxsim', 'node_modules', 'onnxsim', 'index.mjs');
 const bin = process.env.ONNX_OPT || path.join(root, 'build', 'driver', 'onnx-opt');
 const cache = process.env.ONNX_OPT_MODEL_CACHE || path.join(os.homedir(), '.cache', 'onnx-opt', 'models');
@@ -77,17 +78,6 @@ function countNodes(file, work) {
   onnxOpt(file, '', text);
   const lines = fs.readFileSync(text, 'utf8').split('\n');
   return lines.filter((l) => /=\s*([A-Za-z_][\w.]*\.)?[A-Z][A-Za-z0-9_]*\s*[<(]/.test(l) && !/^\s*[a-z0-9]+\[/.test(l)).length;
-}
-
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function session(file, level) {

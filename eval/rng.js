@@ -1,6 +1,7 @@
 'use strict';
 // mulberry32: a small seeded PRNG, identical on every platform, so the same seed gives the same
-// model inputs in every tool (eval/compare.js, lit-tests/quantize/Inputs/output_sqnr.js).
+// model inputs in every tool (eval/compare.js, bench/simplify.mjs, output_sqnr.js and
+// output_error.js of lit-tests/quantize/Inputs).
 // Returns a function yielding uniform numbers in [0, 1).
 function rng(seed) {
   let s = seed >>> 0;

@@ -29,6 +29,8 @@ for (let i = 0; i < args.length; i++) {
 }
 if (files.length !== 3 || !(maxRatio > 0)) fail('usage: output_error.js ORIG.onnx BETTER.onnx WORSE.onnx [--outputs a,b] [--max-ratio R] [--calibration MANIFEST]');
 const ort = require(path.join(__dirname, '..', '..', '..', 'eval', 'node_modules', 'onnxruntime-node'));
+// The seeded generator of eval/compare.js: the same seed gives the same inputs everywhere.
+const { rng } = require(path.join(__dirname, '..', '..', '..', 'eval', 'rng.js'));
 
 function halfToFloat(h) {
   const s = h & 0x8000 ? -1 : 1, e = (h >>> 10) & 0x1f, m = h & 0x3ff;
@@ -53,15 +55,6 @@ function readNpy(file) {
   else if (descr === '<f2') for (let i = 0; i < n; i++) data[i] = halfToFloat(body.readUInt16LE(2 * i));
   else fail(`${file}: dtype ${descr}`);
   return new ort.Tensor('float32', data, shape);
-}
-function rng(s) {
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function main() {
