@@ -1,16 +1,13 @@
 #include "driver/onnx_opt.h"
 
-#include <unistd.h>
-
 #include <cctype>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "ir/file_io.h"
 #include "ir/onnx_io.h"
 #include "ir/strings.h"
 #include "ir/text/text.h"
@@ -24,19 +21,6 @@ namespace {
 
 bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
-absl::StatusOr<std::string> ReadAll(const std::string& path) {
-  std::string bytes;
-  if (path == "-") {
-    bytes.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    return bytes;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
-  bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
-  return bytes;
 }
 
 // Prefixes `name: ` unless the message already starts with it.
@@ -109,7 +93,7 @@ absl::StatusOr<std::unique_ptr<Model>> LoadUnverified(const std::string& path,
     if (!model.ok()) return Prefixed(model.status(), path);
     return model;
   }
-  absl::StatusOr<std::string> bytes = ReadAll(path);
+  absl::StatusOr<std::string> bytes = ReadInputFile(path);
   if (!bytes.ok()) return bytes.status();
   if (format == ModelFormat::kAuto && path != "-" && SniffFormat(*bytes) == ModelFormat::kOnnx) {
     bytes->clear();  // LoadModel reads it again, resolving external data relative to the file
@@ -176,22 +160,7 @@ absl::Status SaveModelFile(const Model& model, const std::string& path,
   PrintOptions print_options;
   print_options.elide_tensors_larger_than = options.elide_tensors_larger_than;
   std::string text = PrintModel(model, print_options);
-  std::string temp = absl::StrCat(path, ".tmp.", getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot create file"));
-    out << text;
-    out.flush();
-    if (!out) {
-      std::remove(temp.c_str());
-      return absl::DataLossError(absl::StrCat(path, ": write error"));
-    }
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    std::remove(temp.c_str());
-    return absl::PermissionDeniedError(absl::StrCat(path, ": cannot rename temporary file"));
-  }
-  return absl::OkStatus();
+  return Prefixed(WriteOutputFile(path, text), path);
 }
 
 absl::StatusOr<std::unique_ptr<PassManager>> BuildPassManager(std::string_view pipeline,

@@ -51,7 +51,8 @@ struct SaveModelFileOptions {
   int64_t elide_tensors_larger_than = -1;
 };
 
-// Writes the model. The file appears only when writing succeeded (temporary file + rename).
+// Writes the model under the rules of ir/file_io.h: a regular file appears only when writing
+// succeeded (temporary file + rename); "-", devices and FIFOs are written in place.
 absl::Status SaveModelFile(const Model& model, const std::string& path,
                            const SaveModelFileOptions& options = {});
 

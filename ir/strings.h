@@ -21,21 +21,36 @@ inline std::string FormatDims(const std::vector<int64_t>& dims) {
   return absl::StrCat("[", absl::StrJoin(dims, ", "), "]");
 }
 
-// `text` with control characters escaped (\n, \r, \t, \xHH): diagnostics quote names and paths
-// from files, and must stay one line whatever those hold.
-inline std::string EscapeControlCharacters(std::string_view text) {
+// How EscapeString writes the characters it escapes.
+enum class EscapeStyle {
+  // Diagnostics quote names and paths from files and must stay one line whatever those hold:
+  // \n, \r, \t, other control characters (and DEL) as \xHH.
+  kControl,
+  // kControl plus \" and \\: string literals of the ONNX text syntax.
+  kQuoted,
+  // JSON strings (RFC 8259): \", \\, \n, the other characters below 0x20 as \u00HH.
+  kJson,
+};
+
+// `text` escaped in `style`, without surrounding quotes.
+inline std::string EscapeString(std::string_view text, EscapeStyle style) {
+  const bool json = style == EscapeStyle::kJson;
+  const bool quotes = style != EscapeStyle::kControl;
   std::string escaped;
   escaped.reserve(text.size());
   for (unsigned char c : text) {
-    if (c == '\n') {
+    if (quotes && (c == '"' || c == '\\')) {
+      escaped += '\\';
+      escaped += static_cast<char>(c);
+    } else if (c == '\n') {
       escaped += "\\n";
-    } else if (c == '\r') {
+    } else if (!json && c == '\r') {
       escaped += "\\r";
-    } else if (c == '\t') {
+    } else if (!json && c == '\t') {
       escaped += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+    } else if (c < 0x20 || (!json && c == 0x7f)) {
+      char hex[7];
+      std::snprintf(hex, sizeof hex, json ? "\\u%04x" : "\\x%02x", c);
       escaped += hex;
     } else {
       escaped += static_cast<char>(c);

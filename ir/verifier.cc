@@ -18,7 +18,7 @@ absl::Status Invalid(absl::string_view message) { return absl::InvalidArgumentEr
 // Messages quote names from the model file: escape control characters so a diagnostic stays one
 // line whatever the names hold.
 absl::Status OneLine(absl::Status status) {
-  std::string escaped = EscapeControlCharacters(ToStd(status.message()));
+  std::string escaped = EscapeString(ToStd(status.message()), EscapeStyle::kControl);
   if (escaped.size() == status.message().size()) return status;
   return absl::Status(status.code(), escaped);
 }

@@ -46,12 +46,27 @@ def prerequisite(feature, present, install):
         missing.append(f"{feature} ({install})")
 
 
+# script(1) gives a command a pseudo-terminal (driver/terminal.onnxtxt).
+prerequisite("script", os.path.exists("/usr/bin/script"), "apt-get install bsdutils")
+
 # ORT-based numerical checks run only where `npm ci` installed onnxruntime-node in eval/.
 prerequisite(
     "onnxruntime",
     os.path.isdir(os.path.join(config.repo_root, "eval", "node_modules", "onnxruntime-node")),
     "cd eval && npm ci",
 )
+
+# onnx-opt-calibrate (calibrate/, its own node_modules) makes .calib files for the reader's tests.
+prerequisite(
+    "calibrate",
+    os.path.isdir(os.path.join(config.repo_root, "calibrate", "node_modules", "onnxruntime-node")),
+    "cd calibrate && npm ci",
+)
+config.substitutions.append(
+    ("%calibrate", "node " + os.path.join(config.repo_root, "calibrate", "calibrate.js")
+     + " --onnx-opt " + onnx_opt)
+)
+
 # protoc --encode builds binary models the ONNX text syntax cannot express (nodes out of order).
 prerequisite(
     "protoc",
@@ -61,8 +76,11 @@ prerequisite(
 config.substitutions.append(
     ("%encode-onnx", "/usr/bin/protoc --encode=onnx.ModelProto -I/usr/include/onnx onnx.proto")
 )
+config.substitutions.append(
+    ("%decode-onnx", "/usr/bin/protoc --decode=onnx.ModelProto -I/usr/include/onnx onnx.proto")
+)
 # ONNX's own backend node tests (Debian libonnx-testdata), for conformance tests.
-onnx_testdata = "/usr/include/onnx/backend/test/data/node"
+onnx_testdata = "/usr/share/libonnx-testdata/data/node"
 prerequisite("onnx-testdata", os.path.isdir(onnx_testdata), "apt-get install libonnx-testdata")
 config.substitutions.append(("%onnx-testdata", onnx_testdata))
 if missing and os.environ.get("CI", "").lower() in ("true", "1"):

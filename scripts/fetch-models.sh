@@ -25,6 +25,7 @@ done
 entries="$(node -e '
   const m = require(process.argv[1]);
   for (const e of m.models) {
+    if (e.derived_from) continue;  // made by scripts/eval.sh, not fetched
     const ext = e.asset || "onnx";
     const src = e.path || e.chunk_dir;
     const chunks = (e.chunks || []).join(",");

@@ -60,6 +60,10 @@ scripts/install-deps.sh --eval
 if [[ -f eval/package-lock.json && ! -d eval/node_modules/onnxruntime-node ]]; then
   (cd eval && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# onnx-opt-calibrate (calibrate/: onnxruntime-node, pngjs, jpeg-js) and its tests.
+if [[ -f calibrate/package-lock.json && ! -d calibrate/node_modules/onnxruntime-node ]]; then
+  (cd calibrate && npm ci --no-audit --no-fund --loglevel=error)
+fi
 end_phase "dependencies"
 
 # A new build directory (CI's clean clone) gets -g1: line tables are all a failing test's backtrace

@@ -21,8 +21,8 @@ NamedPipelinePass::NamedPipelinePass(std::string name, std::string summary,
                               "skipped when the model is unchanged since it last ran.");
 }
 
-absl::Status NamedPipelinePass::RunToFixpoint(
-    Model& model, const std::function<absl::Status(Pass&)>& run_pass) {
+absl::Status NamedPipelinePass::RunToFixpoint(Model& model,
+                                              const std::function<absl::Status(Pass&)>& run_pass) {
   // Fingerprint of the model each pass last produced.
   std::vector<std::optional<uint64_t>> produced(passes_.size());
   uint64_t current = ModelFingerprint(model);
@@ -43,8 +43,8 @@ absl::Status NamedPipelinePass::RunToFixpoint(
     }
     if (!changed) return absl::OkStatus();
   }
-  return absl::ResourceExhaustedError(absl::StrCat(
-      "no fixpoint after ", max_iterations_.value(), " rounds of '", pipeline_text_, "'"));
+  return absl::ResourceExhaustedError(absl::StrCat("no fixpoint after ", max_iterations_.value(),
+                                                   " rounds of '", pipeline_text_, "'"));
 }
 
 absl::Status NamedPipelinePass::RunOnModel(Model& model) {

@@ -4,10 +4,10 @@
 #include <chrono>
 #include <iostream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ir/strings.h"
-#include "absl/strings/match.h"
 #include "passes/core/named_pipeline.h"
 #include "passes/core/pipeline.h"
 
@@ -58,14 +58,13 @@ void PassManager::DumpIr(const Model& model, std::string_view when, const Pass& 
 
 absl::Status PassManager::RunPass(Pass& pass, Model& model, const std::string& parent) {
   using Clock = std::chrono::steady_clock;
-  const std::string label = parent + PrintPass(pass);              // timing rows
+  const std::string label = parent + PrintPass(pass);                   // timing rows
   const std::string where = absl::StrCat(parent, ToAbsl(pass.name()));  // error messages
   if (auto* pipeline = dynamic_cast<NamedPipelinePass*>(&pass)) {
     // Nested passes get the same instrumentation, labelled "pipeline/pass".
     Clock::time_point start = Clock::now();
-    absl::Status status = pipeline->RunToFixpoint(model, [&](Pass& nested) {
-      return RunPass(nested, model, where + "/");
-    });
+    absl::Status status = pipeline->RunToFixpoint(
+        model, [&](Pass& nested) { return RunPass(nested, model, where + "/"); });
     timings_.push_back(
         PassTiming{label, std::chrono::duration<double>(Clock::now() - start).count()});
     if (!status.ok() && !absl::StartsWith(status.message(), where + "/")) {
@@ -74,9 +73,11 @@ absl::Status PassManager::RunPass(Pass& pass, Model& model, const std::string& p
     return status;
   }
   if (ShouldPrintBefore(pass)) DumpIr(model, "Before", pass);
+  if (options_.before_pass) options_.before_pass(pass, model);
   Clock::time_point start = Clock::now();
   absl::Status status = pass.RunOnModel(model);
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (options_.after_pass) options_.after_pass(pass, model, status);
   timings_.push_back(PassTiming{label, seconds});
   if (!status.ok()) return absl::Status(status.code(), absl::StrCat(where, ": ", status.message()));
   if (ShouldPrintAfter(pass)) DumpIr(model, "After", pass);
@@ -86,8 +87,8 @@ absl::Status PassManager::RunPass(Pass& pass, Model& model, const std::string& p
     timings_.push_back(PassTiming{
         "(verifier)", std::chrono::duration<double>(Clock::now() - verify_start).count()});
     if (!verified.ok()) {
-      return absl::Status(verified.code(), absl::StrCat(where, ": produced an invalid model: ",
-                                                        verified.message()));
+      return absl::Status(verified.code(),
+                          absl::StrCat(where, ": produced an invalid model: ", verified.message()));
     }
   }
   return absl::OkStatus();
@@ -124,11 +125,17 @@ void PassManager::PrintTimingReport(std::ostream& os) const {
 }
 
 namespace {
+// Zero counters say nothing happened: they are left out, and a pass whose counters are all zero
+// gets one line saying so.
 void PrintStatistics(const Pass& pass, std::string_view indent, std::ostream& os) {
+  bool any = false;
   for (const PassStatistic* stat : pass.statistics()) {
+    if (stat->value() == 0) continue;
+    any = true;
     os << absl::StrFormat("%s  (S) %8d %s - %s\n", indent, stat->value(), stat->name(),
                           stat->help());
   }
+  if (!any && !pass.statistics().empty()) os << indent << "  (no statistic changed)\n";
 }
 }  // namespace
 

@@ -36,14 +36,14 @@ absl::Status PassRegistry::Register(PassFactory factory) {
 }
 
 absl::Status PassRegistry::RegisterPipeline(std::string name, std::string summary,
-                                           std::string pipeline) {
+                                            std::string pipeline) {
   // The nested passes come from a snapshot of this registry: factories stay valid however the
   // registry is later copied or moved.
   auto snapshot = std::make_shared<const PassRegistry>(*this);
   absl::StatusOr<std::vector<std::unique_ptr<Pass>>> parsed = ParsePipeline(pipeline, *snapshot);
   if (!parsed.ok()) {
-    return absl::Status(parsed.status().code(), absl::StrCat("pipeline '", name, "': ",
-                                                             parsed.status().message()));
+    return absl::Status(parsed.status().code(),
+                        absl::StrCat("pipeline '", name, "': ", parsed.status().message()));
   }
   PassFactory factory = [name, summary, pipeline, snapshot]() -> std::unique_ptr<Pass> {
     absl::StatusOr<std::vector<std::unique_ptr<Pass>>> passes =

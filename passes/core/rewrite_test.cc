@@ -92,11 +92,7 @@ TEST(RewriteTest, VisitsSubgraphs) {
   Node* loop = graph.CreateNode("If", {x}, 1);
   auto body = std::make_unique<Graph>();
   Graph* raw_body = body.get();
-  Attribute attr;
-  attr.name = "then_branch";
-  attr.type = AttrType::kGraph;
-  attr.value = std::move(body);
-  loop->SetAttribute(std::move(attr));
+  loop->SetAttribute(Attribute::GraphValue("then_branch", std::move(body)));
   Node* id = raw_body->CreateNode("Identity", {x}, 1);
   Node* abs = raw_body->CreateNode("Abs", {id->output(0)}, 1);
   raw_body->AddOutput(abs->output(0));
@@ -132,6 +128,30 @@ TEST(RewriteTest, PatternErrorNamesPatternAndNode) {
   auto result = ApplyPatternsGreedily(graph, patterns);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().message(), "pattern 'failing' on Abs 'a1': bad node");
+}
+
+}  // namespace
+}  // namespace onnx_opt
+
+namespace onnx_opt {
+namespace {
+
+TEST(RewriteTest, ErasesDeadNodesOnlyWhenAsked) {
+  for (bool erase : {false, true}) {
+    Graph graph;
+    Value* x = graph.AddInput("x", ValueType::Tensor(DataType::kFloat));
+    Node* dead1 = graph.CreateNode("Neg", {x}, 1);
+    graph.CreateNode("Neg", {dead1->output(0)}, 1);  // dead, and makes dead1 dead once gone
+    Node* live = graph.CreateNode("Abs", {x}, 1);
+    graph.AddOutput(live->output(0));
+    GreedyRewriteConfig config;
+    config.erase_dead_nodes = erase;
+    std::vector<std::unique_ptr<RewritePattern>> none;
+    auto changed = ApplyPatternsGreedily(graph, none, config);
+    ASSERT_TRUE(changed.ok()) << changed.status();
+    EXPECT_EQ(*changed, erase);
+    EXPECT_EQ(graph.num_nodes(), erase ? 1u : 3u);
+  }
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
 #include "passes/quantize/quant_report.h"
 
 #include <cmath>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "ir/file_io.h"
+#include "ir/strings.h"
 
 namespace onnx_opt {
 namespace {
@@ -13,27 +14,7 @@ namespace {
 constexpr double kExactSqnrDb = 200;
 
 std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+  return absl::StrCat("\"", EscapeString(s, EscapeStyle::kJson), "\"");
 }
 
 // JSON has no infinity; finite figures print with enough digits to compare in tests.
@@ -124,11 +105,9 @@ std::string ReportJson(const std::vector<WeightReportRow>& rows) {
 }
 
 absl::Status WriteReport(const std::string& path, const std::vector<WeightReportRow>& rows) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return absl::UnavailableError(absl::StrCat("cannot write report '", path, "'"));
-  out << ReportJson(rows);
-  out.close();
-  if (!out) return absl::UnavailableError(absl::StrCat("error writing report '", path, "'"));
+  if (absl::Status s = WriteOutputFile(path, ReportJson(rows)); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("report ", s.message()));
+  }
   return absl::OkStatus();
 }
 

@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "ir/file_io.h"
 #include "ir/strings.h"
 #include "passes/quantize/quant_report.h"
 
@@ -102,12 +101,13 @@ absl::StatusOr<std::unique_ptr<CalibrationData>> CalibrationData::Load(const std
   auto error = [&](auto&&... parts) {
     return absl::InvalidArgumentError(absl::StrCat("calibration manifest ", path, ": ", parts...));
   };
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("calibration manifest ", path, ": cannot open"));
-  std::ostringstream text;
-  text << in.rdbuf();
+  absl::StatusOr<std::string> text = ReadInputFile(path);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat("calibration manifest ", text.status().message()));
+  }
   google::protobuf::Struct root;
-  if (auto s = google::protobuf::util::JsonStringToMessage(text.str(), &root); !s.ok()) {
+  if (auto s = google::protobuf::util::JsonStringToMessage(*text, &root); !s.ok()) {
     std::string why(s.message().data(), s.message().size());
     std::replace(why.begin(), why.end(), '\n', ' ');
     return error("not valid JSON: ", why);
@@ -160,8 +160,8 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::HessiansFor(
 }
 
 absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
-    const std::string& key, const Tensor& weight, const BlockGeometry& geometry, const std::vector<WeightUse>& uses,
-    std::string* why_not) {
+    const std::string& key, const Tensor& weight, const BlockGeometry& geometry,
+    const std::vector<WeightUse>& uses, std::string* why_not) {
   std::optional<HessianAccumulator> accumulator =
       HessianAccumulator::Create(weight.dims(), uses, why_not);
   if (!accumulator) return std::nullopt;
@@ -188,8 +188,8 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
       absl::StatusOr<NpyArray> x = ReadNpy(file);
       if (!x.ok()) return x.status();
       // Odd-numbered samples form the held-out half (gptq-validate).
-      if (absl::Status s = accumulator->Add(u, *x, samples++ % 2 == 1,
-                                            absl::StrCat("calibration file ", file));
+      if (absl::Status s =
+              accumulator->Add(u, *x, samples++ % 2 == 1, absl::StrCat("calibration file ", file));
           !s.ok()) {
         return s;
       }

@@ -1,12 +1,11 @@
 #include "passes/quantize/quantize_weights_sensitivity.h"
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "ir/file_io.h"
 #include "ir/strings.h"
 
 namespace onnx_opt {
@@ -22,12 +21,12 @@ std::string Key(std::string_view graph, std::string_view weight) {
 }  // namespace
 
 absl::StatusOr<SensitivityTable> SensitivityTable::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("sensitivity file ", path, ": cannot open"));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("sensitivity file ", path, ": read error"));
-  return Parse(text.str(), path);
+  absl::StatusOr<std::string> text = ReadInputFile(path);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat("sensitivity file ", text.status().message()));
+  }
+  return Parse(*text, path);
 }
 
 absl::StatusOr<SensitivityTable> SensitivityTable::Parse(std::string_view json,

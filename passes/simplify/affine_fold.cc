@@ -123,7 +123,8 @@ std::vector<float> BiasOfInputShift(const WeightLayout& layout, const std::vecto
         const int64_t base = (m / out_per_group) * d[1];
         double sum = 0;
         for (int64_t c = 0; c < d[1]; ++c) {
-          for (int64_t i = 0; i < k; ++i) sum += double{w[(m * d[1] + c) * k + i]} * shift[base + c];
+          for (int64_t i = 0; i < k; ++i)
+            sum += double{w[(m * d[1] + c) * k + i]} * shift[base + c];
         }
         bias[m] = static_cast<float>(sum);
       }

@@ -11,9 +11,9 @@ namespace onnx_opt::simplify {
 
 // The weighted operators fuse-affine folds into, with the layout of their weight.
 enum class WeightedOp {
-  kConv,           // W [M, C/group, k...]
-  kConvTranspose,  // W [C, M/group, k...]
-  kGemmB,          // B [K, N] (transB=0, and MatMul's right operand)
+  kConv,             // W [M, C/group, k...]
+  kConvTranspose,    // W [C, M/group, k...]
+  kGemmB,            // B [K, N] (transB=0, and MatMul's right operand)
   kGemmBTransposed,  // B [N, K] (transB=1)
 };
 

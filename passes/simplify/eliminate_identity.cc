@@ -186,8 +186,8 @@ class DropUnusedOutputs : public RewritePattern {
   absl::StatusOr<bool> MatchAndRewrite(Node& node, Rewriter& rewriter) override {
     size_t required = RequiredOutputs(node);
     size_t keep = node.outputs().size();
-    while (keep > required && (node.output(keep - 1) == nullptr ||
-                               !IsValueUsed(node.output(keep - 1)))) {
+    while (keep > required &&
+           (node.output(keep - 1) == nullptr || !IsValueUsed(node.output(keep - 1)))) {
       --keep;
     }
     if (keep == node.outputs().size()) return false;
@@ -245,7 +245,8 @@ class EliminateIdentityPass : public Pass {
  private:
   PassStatistic removed_{this, "no-ops-removed", "Identity-like nodes removed"};
   PassStatistic merged_{this, "pairs-merged", "Transpose/Reshape pairs merged"};
-  PassStatistic outputs_dropped_{this, "outputs-dropped", "Nodes whose unused outputs were dropped"};
+  PassStatistic outputs_dropped_{this, "outputs-dropped",
+                                 "Nodes whose unused outputs were dropped"};
   PassStatistic nodes_removed_{this, "nodes-removed", "Net nodes removed (dead ones included)"};
 };
 

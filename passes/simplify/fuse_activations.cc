@@ -33,47 +33,17 @@
 #include "passes/core/pass.h"
 #include "passes/core/rewrite.h"
 #include "passes/core/utils.h"
+#include "passes/simplify/activation_match.h"
 #include "passes/simplify/simplify_utils.h"
 
 namespace onnx_opt {
 namespace {
 
 using simplify::BinaryWithConstant;
-
-bool Near(float a, double b) { return std::fabs(a - b) <= 1e-6 * std::fabs(b) + 1e-7; }
-
-// The producer of `v` when it is a default-domain `op` whose output only `user` reads.
-Node* SoleProducer(const Value* v, std::string_view op, const Node& user) {
-  Node* p = v != nullptr ? v->producer() : nullptr;
-  if (p == nullptr || !p->Is(op) || p->graph() != user.graph()) return nullptr;
-  return simplify::SoleUser(v) == &user ? p : nullptr;
-}
-
-// `node` = op(variable, c) with a scalar constant c equal to `value`; returns the variable.
-Value* ScalarOperand(const Node* node, double value) {
-  if (node == nullptr) return nullptr;
-  std::optional<BinaryWithConstant> split = simplify::SplitConstantOperand(*node);
-  if (!split || split->constant.values.size() != 1 || !Near(split->constant.values[0], value)) {
-    return nullptr;
-  }
-  if ((node->op_type == "Div" || node->op_type == "Sub") && split->constant_index != 1) {
-    return nullptr;
-  }
-  return split->variable;
-}
-
-// Clip bounds from inputs (opset >= 11) or attributes; absent bounds are infinite.
-bool ClipBounds(const Node& clip, float& lo, float& hi) {
-  lo = clip.GetFloat("min").value_or(-INFINITY);
-  hi = clip.GetFloat("max").value_or(INFINITY);
-  for (int i : {1, 2}) {
-    if (clip.input(i) == nullptr) continue;
-    std::optional<simplify::ConstantOperand> c = simplify::ReadConstant(clip.input(i));
-    if (!c || c->values.size() != 1) return false;
-    (i == 1 ? lo : hi) = c->values[0];
-  }
-  return true;
-}
+using simplify::ClipBounds;
+using simplify::Near;
+using simplify::ScalarOperand;
+using simplify::SoleProducer;
 
 class ActivationPattern : public RewritePattern {
  public:
@@ -83,13 +53,13 @@ class ActivationPattern : public RewritePattern {
   // Replaces `root` by `op_type`(x) (+ attributes), keeping a graph-output name.
   absl::StatusOr<bool> Replace(Rewriter& rewriter, Node& root, Value* x, std::string_view op_type,
                                const std::function<void(Node&)>& set_attributes = nullptr) {
-    Node* fused = rewriter.CreateNodeBefore(&root, op_type, {x}, 1, "",
-                                            {root.output(0)->name() + "_fused"});
+    Node* fused =
+        rewriter.CreateNodeBefore(&root, op_type, {x}, 1, "", {root.output(0)->name() + "_fused"});
     fused->name = root.name;
     if (set_attributes) set_attributes(*fused);
-    fused->output(0)->type = root.output(0)->type;
-    if (absl::Status s = simplify::ReplaceAndErase(rewriter, &root, root.output(0),
-                                                   fused->output(0));
+    simplify::CopyType(fused->output(0), root.output(0));
+    if (absl::Status s =
+            simplify::ReplaceAndErase(rewriter, &root, root.output(0), fused->output(0));
         !s.ok()) {
       return s;
     }
@@ -108,9 +78,7 @@ class FuseHardSwish : public ActivationPattern {
   std::string_view name() const override { return "fuse-hardswish"; }
   std::string_view root_op_type() const override { return root_; }
   absl::StatusOr<bool> MatchAndRewrite(Node& node, Rewriter& rewriter) override {
-    if (!node.domain.empty() || !simplify::CanTakeOver(node.output(0), node.output(0))) {
-      return false;
-    }
+    if (!node.domain.empty()) return false;
     // x * HardSigmoid(x): the root Mul itself.
     if (node.op_type == "Mul" && opset_ >= 14) {
       for (int side : {0, 1}) {
@@ -141,7 +109,7 @@ class FuseHardSwish : public ActivationPattern {
                                            {node.output(0)->name() + "_hardsigmoid"});
       hs->SetAttribute(Attribute::Float("alpha", 1.0f / 6));
       hs->SetAttribute(Attribute::Float("beta", 0.5f));
-      hs->output(0)->type = node.output(0)->type;
+      simplify::CopyType(hs->output(0), node.output(0));
       node.op_type = "Mul";
       node.SetInput(0, x);
       node.SetInput(1, hs->output(0));
@@ -163,77 +131,12 @@ class FuseGelu : public ActivationPattern {
   std::string_view name() const override { return "fuse-gelu"; }
   std::string_view root_op_type() const override { return "Mul"; }
   absl::StatusOr<bool> MatchAndRewrite(Node& node, Rewriter& rewriter) override {
-    if (opset_ < 20 || !node.domain.empty() || node.inputs().size() != 2) return false;
-    // Products: x * a * 0.5 in any grouping. Collect up to three factors.
-    std::vector<Value*> factors;
-    bool half = false;
-    for (Value* in : node.inputs()) {
-      if (Value* v = ScalarOperand(SoleProducer(in, "Mul", node), 0.5)) {
-        half = true;
-        factors.push_back(v);
-      } else if (std::optional<simplify::ConstantOperand> c = simplify::ReadConstant(in);
-                 c && simplify::IsScalarEqual(*c, 0.5f)) {
-        half = true;
-      } else if (Node* inner = SoleProducer(in, "Mul", node); inner != nullptr && !half &&
-                                                               factors.empty()) {
-        factors.push_back(inner->input(0));
-        factors.push_back(inner->input(1));
-      } else {
-        factors.push_back(in);
-      }
-    }
-    if (!half || factors.size() != 2) return false;
-    for (int side : {0, 1}) {
-      Value* x = factors[1 - side];
-      Node* add = factors[side]->producer();
-      if (add == nullptr || !add->Is("Add") || factors[side]->uses().size() != 1 ||
-          factors[side]->is_graph_output()) {
-        continue;
-      }
-      Value* core = ScalarOperand(add, 1.0);
-      Node* f = core != nullptr ? core->producer() : nullptr;
-      if (f == nullptr || core->uses().size() != 1) continue;
-      if (f->Is("Erf")) {
-        Node* scale = f->input(0)->producer();
-        if (scale == nullptr) continue;
-        Value* arg = scale->Is("Div") ? ScalarOperand(scale, std::sqrt(2.0))
-                     : scale->Is("Mul") ? ScalarOperand(scale, 1 / std::sqrt(2.0))
-                                        : nullptr;
-        if (arg == x) return Replace(rewriter, node, x, "Gelu");
-      } else if (f->Is("Tanh") && IsTanhArgument(f->input(0), x)) {
-        return Replace(rewriter, node, x, "Gelu", [](Node& n) {
-          n.SetAttribute(Attribute::String("approximate", "tanh"));
-        });
-      }
-    }
-    return false;
-  }
-
- private:
-  // sqrt(2/pi) * (x + 0.044715 * x^3), x^3 as Pow(x, 3) or x * x * x.
-  static bool IsTanhArgument(Value* v, Value* x) {
-    Node* scale = v->producer();
-    Value* sum = scale != nullptr && scale->Is("Mul") ? ScalarOperand(scale, std::sqrt(2 / M_PI))
-                                                      : nullptr;
-    Node* add = sum != nullptr ? sum->producer() : nullptr;
-    if (add == nullptr || !add->Is("Add")) return false;
-    for (int side : {0, 1}) {
-      if (add->input(1 - side) != x) continue;
-      Node* cubic_scale = add->input(side)->producer();
-      Value* cube = cubic_scale != nullptr && cubic_scale->Is("Mul")
-                        ? ScalarOperand(cubic_scale, 0.044715)
-                        : nullptr;
-      Node* pow = cube != nullptr ? cube->producer() : nullptr;
-      if (pow != nullptr && pow->Is("Pow") && ScalarOperand(pow, 3.0) == x) return true;
-      if (pow != nullptr && pow->Is("Mul")) {
-        Node* sq = pow->input(0)->producer();
-        if (pow->input(1) == x && sq != nullptr && sq->Is("Mul") && sq->input(0) == x &&
-            sq->input(1) == x) {
-          return true;
-        }
-      }
-    }
-    return false;
+    if (opset_ < 20 || !node.domain.empty()) return false;
+    std::optional<simplify::GeluForm> gelu = simplify::MatchGelu(node);
+    if (!gelu) return false;
+    if (!gelu->tanh) return Replace(rewriter, node, gelu->x, "Gelu");
+    return Replace(rewriter, node, gelu->x, "Gelu",
+                   [](Node& n) { n.SetAttribute(Attribute::String("approximate", "tanh")); });
   }
 };
 
@@ -258,9 +161,9 @@ class FuseClip : public ActivationPattern {
       std::optional<BinaryWithConstant> outer = simplify::SplitConstantOperand(node);
       if (!outer || outer->constant.values.size() != 1 || node.inputs().size() != 2) return false;
       Node* inner = SoleProducer(outer->variable, outer_min ? "Max" : "Min", node);
-      std::optional<BinaryWithConstant> in =
-          inner != nullptr && inner->inputs().size() == 2 ? simplify::SplitConstantOperand(*inner)
-                                                          : std::nullopt;
+      std::optional<BinaryWithConstant> in = inner != nullptr && inner->inputs().size() == 2
+                                                 ? simplify::SplitConstantOperand(*inner)
+                                                 : std::nullopt;
       if (!in || in->constant.values.size() != 1 || in->constant.dims.size() > 0 ||
           outer->constant.dims.size() > 0) {
         return false;  // only scalars: a [1] constant would broadcast x's rank up
@@ -285,9 +188,9 @@ class FuseClip : public ActivationPattern {
     Node* clip = rewriter.CreateNodeBefore(&node, "Clip",
                                            {x, scalar("clip_min", lo), scalar("clip_max", hi)}, 1,
                                            "", {node.output(0)->name() + "_clip"});
-    clip->output(0)->type = node.output(0)->type;
-    if (absl::Status s = simplify::ReplaceAndErase(rewriter, &node, node.output(0),
-                                                   clip->output(0));
+    simplify::CopyType(clip->output(0), node.output(0));
+    if (absl::Status s =
+            simplify::ReplaceAndErase(rewriter, &node, node.output(0), clip->output(0));
         !s.ok()) {
       return s;
     }

@@ -26,91 +26,28 @@
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "passes/core/pass.h"
 #include "passes/core/rewrite.h"
 #include "passes/simplify/affine_fold.h"
+#include "passes/simplify/affine_target.h"
 #include "passes/simplify/simplify_utils.h"
 
 namespace onnx_opt {
 namespace {
 
+using simplify::AffineOf;
+using simplify::AllOnes;
 using simplify::ConstantOperand;
+using simplify::HasNoPadding;
+using simplify::ReadBias;
+using simplify::ReadTarget;
+using simplify::Rewrite;
+using simplify::Target;
 using simplify::WeightedOp;
 using simplify::WeightLayout;
-
-// A weighted node with a constant weight, as fuse-affine sees it.
-struct Target {
-  Node* node;
-  WeightLayout layout;
-  ConstantOperand weight;
-  int bias_input;  // 2 for Conv/ConvTranspose/Gemm; -1 for MatMul (no bias)
-  int64_t output_rank;
-};
-
-std::optional<Target> ReadTarget(Node* node) {
-  if (node == nullptr || !node->domain.empty()) return std::nullopt;
-  std::optional<ConstantOperand> weight = simplify::ReadConstant(node->input(1));
-  if (!weight || node->input(0) == nullptr || node->outputs().size() != 1) return std::nullopt;
-  Target t{node, {WeightedOp::kConv, weight->dims, 1}, *weight, 2, 2};
-  if (node->op_type == "Conv" || node->op_type == "ConvTranspose") {
-    if (node->op_type == "ConvTranspose") t.layout.op = WeightedOp::kConvTranspose;
-    t.layout.group = node->GetInt("group").value_or(1);
-    t.output_rank = static_cast<int64_t>(weight->dims.size());
-  } else if (node->op_type == "Gemm") {
-    if (node->GetInt("transA").value_or(0) != 0) return std::nullopt;  // A's channels on axis 0
-    if (node->GetInt("transB").value_or(0) != 0) t.layout.op = WeightedOp::kGemmBTransposed;
-    else t.layout.op = WeightedOp::kGemmB;
-  } else if (node->op_type == "MatMul") {
-    t.layout.op = WeightedOp::kGemmB;
-    t.bias_input = -1;
-    // Output rank: known from the type, else 1 or more (a constant of rank <= 1 is safe).
-    const auto& shape = node->output(0)->type.shape;
-    t.output_rank = shape ? static_cast<int64_t>(shape->size()) : -1;
-  } else {
-    return std::nullopt;
-  }
-  if (!t.layout.valid()) return std::nullopt;
-  return t;
-}
-
-// The current bias (C for Gemm, times beta) as float32 per output channel; zeros when absent.
-std::optional<std::vector<float>> ReadBias(const Target& t) {
-  const int64_t n = t.layout.out_channels();
-  Value* bias = t.node->input(t.bias_input);
-  if (bias == nullptr) return std::vector<float>(n, 0.0f);
-  std::optional<ConstantOperand> c = simplify::ReadConstant(bias);
-  if (!c) return std::nullopt;
-  // Gemm's C broadcasts against [M, N]; a Conv bias is exactly [M].
-  const bool gemm = t.node->op_type == "Gemm";
-  std::optional<std::vector<float>> per =
-      gemm ? simplify::PerChannel(*c, 2, 1, n)
-           : (c->dims.size() == 1 ? simplify::PerChannel(*c, 1, 0, n) : std::nullopt);
-  if (!per) return std::nullopt;
-  const float beta = gemm ? t.node->GetFloat("beta").value_or(1.0f) : 1.0f;
-  for (float& v : *per) v *= beta;
-  return per;
-}
-
-// Writes a new weight and (when `bias` is set) bias into the target node.
-void Rewrite(Rewriter& rewriter, const Target& t, const std::vector<float>& weight,
-             const std::optional<std::vector<float>>& bias) {
-  Node* node = t.node;
-  node->SetInput(1, simplify::MakeConstantLike(rewriter, node, t.weight, t.weight.dims, weight,
-                                               node->input(1)->name() + "_fused"));
-  if (bias) {
-    std::optional<ConstantOperand> old = simplify::ReadConstant(node->input(t.bias_input));
-    const ConstantOperand& like = old ? *old : t.weight;
-    std::string hint = old ? node->input(t.bias_input)->name() + "_fused"
-                           : node->input(1)->name() + "_bias";
-    node->SetInput(t.bias_input,
-                   simplify::MakeConstantLike(rewriter, node, like,
-                                              {static_cast<int64_t>(bias->size())}, *bias, hint));
-    if (node->op_type == "Gemm") node->SetAttribute(Attribute::Float("beta", 1.0f));
-  }
-  rewriter.NotifyChanged(node);
-}
 
 // y = op(x) * scale + shift, with `y_node` computing the affine part: folds it into op.
 absl::StatusOr<bool> FoldAfter(Rewriter& rewriter, Node& y_node, const Target& t,
@@ -128,9 +65,11 @@ absl::StatusOr<bool> FoldAfter(Rewriter& rewriter, Node& y_node, const Target& t
     if (!bias) return false;
     for (size_t i = 0; i < bias->size(); ++i) (*bias)[i] = (*bias)[i] * scale[i] + shift[i];
   }
-  Rewrite(rewriter, t, simplify::ScaleOutputChannels(t.layout, t.weight.values, scale), bias);
-  if (absl::Status s = simplify::ReplaceAndErase(rewriter, &y_node, y_node.output(0),
-                                                 t.node->output(0));
+  std::optional<std::vector<float>> weight;
+  if (!AllOnes(scale)) weight = simplify::ScaleOutputChannels(t.layout, t.weight.values, scale);
+  Rewrite(rewriter, t, weight, bias);
+  if (absl::Status s =
+          simplify::ReplaceAndErase(rewriter, &y_node, y_node.output(0), t.node->output(0));
       !s.ok()) {
     return s;
   }
@@ -179,30 +118,6 @@ class FoldBatchNorm : public RewritePattern {
   PassStatistic& count_;
 };
 
-// The per-channel scale and shift of y = x (op) c, for c on side `constant_index`.
-bool AffineOf(std::string_view op, int constant_index, const std::vector<float>& c,
-              std::vector<float>& scale, std::vector<float>& shift) {
-  const size_t n = c.size();
-  scale.assign(n, 1.0f);
-  shift.assign(n, 0.0f);
-  if (op == "Mul") {
-    scale = c;
-  } else if (op == "Div") {
-    if (constant_index != 1) return false;  // c / x is not affine
-    for (size_t i = 0; i < n; ++i) scale[i] = 1.0f / c[i];
-  } else if (op == "Add") {
-    shift = c;
-  } else if (op == "Sub") {
-    for (size_t i = 0; i < n; ++i) {
-      shift[i] = constant_index == 1 ? -c[i] : c[i];
-      if (constant_index == 0) scale[i] = -1.0f;
-    }
-  } else {
-    return false;
-  }
-  return true;
-}
-
 // Mul/Add/Sub/Div(op(x), c) -> op'(x).
 class FoldAffineAfter : public RewritePattern {
  public:
@@ -220,8 +135,8 @@ class FoldAffineAfter : public RewritePattern {
     int64_t rank = t->output_rank;
     if (rank < 0) rank = split->constant.dims.size() <= 1 ? 1 : -1;
     if (rank < 1) return false;
-    const bool conv_like = t->layout.op == WeightedOp::kConv ||
-                           t->layout.op == WeightedOp::kConvTranspose;
+    const bool conv_like =
+        t->layout.op == WeightedOp::kConv || t->layout.op == WeightedOp::kConvTranspose;
     auto per = simplify::PerChannel(split->constant, rank, conv_like ? 1 : rank - 1,
                                     t->layout.out_channels());
     std::vector<float> scale, shift;
@@ -235,16 +150,6 @@ class FoldAffineAfter : public RewritePattern {
   std::string op_;
   PassStatistic& count_;
 };
-
-bool HasNoPadding(const Node& conv) {
-  std::string auto_pad = conv.GetString("auto_pad").value_or("NOTSET");
-  if (auto_pad == "VALID") return true;
-  if (auto_pad != "NOTSET") return false;
-  for (int64_t p : conv.GetInts("pads").value_or(std::vector<int64_t>{})) {
-    if (p != 0) return false;
-  }
-  return true;
-}
 
 // op(Mul/Div/Add/Sub(x, c)) -> op'(x), for Conv, Gemm and MatMul.
 class FoldAffineBefore : public RewritePattern {
@@ -268,8 +173,8 @@ class FoldAffineBefore : public RewritePattern {
     int64_t rank = is_conv || node.op_type == "Gemm" ? t->output_rank : -1;
     if (rank < 0) {
       const auto& shape = node.input(0)->type.shape;
-      rank = shape ? static_cast<int64_t>(shape->size())
-                   : (split->constant.dims.size() <= 1 ? 1 : -1);
+      rank =
+          shape ? static_cast<int64_t>(shape->size()) : (split->constant.dims.size() <= 1 ? 1 : -1);
     }
     if (rank < 1) return false;
     auto per = simplify::PerChannel(split->constant, rank, is_conv ? 1 : rank - 1,
@@ -290,7 +195,9 @@ class FoldAffineBefore : public RewritePattern {
       std::vector<float> add = simplify::BiasOfInputShift(t->layout, t->weight.values, shift);
       for (size_t i = 0; i < bias->size(); ++i) (*bias)[i] += add[i];
     }
-    Rewrite(rewriter, *t, simplify::ScaleInputChannels(t->layout, t->weight.values, scale), bias);
+    std::optional<std::vector<float>> weight;
+    if (!AllOnes(scale)) weight = simplify::ScaleInputChannels(t->layout, t->weight.values, scale);
+    Rewrite(rewriter, *t, weight, bias);
     node.SetInput(0, split->variable);
     if (absl::Status s = rewriter.EraseNode(pre); !s.ok()) return s;
     ++count_;
@@ -337,8 +244,10 @@ class FuseAffinePass : public Pass {
   }
 
  private:
-  PassOption<bool> before_{this, "before", "Also fold a scale (and, into an unpadded Conv, a "
-                                           "shift) applied to the op's input", true};
+  PassOption<bool> before_{this, "before",
+                           "Also fold a scale (and, into an unpadded Conv, a "
+                           "shift) applied to the op's input",
+                           true};
   PassStatistic batchnorms_{this, "batchnorms-folded", "BatchNormalization nodes folded"};
   PassStatistic after_{this, "after-folded", "Mul/Add/Sub/Div after an op folded into it"};
   PassStatistic before_count_{this, "before-folded", "Mul/Div/Add/Sub before an op folded into it"};

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+'use strict';
+require('../calibrate.js').main().then((code) => { process.exitCode = code; });

@@ -1,0 +1,198 @@
+#include "passes/quantize/calib_file.h"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ir/text/text.h"
+#include "passes/core/utils.h"
+
+namespace onnx_opt {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+constexpr char kModel[] = R"(<ir_version: 10, opset_import: ["" : 21]>
+main (float[1,4,5,5] x, float[3,8] a) => (float[1,6,5,5] y, float[3,2] m)
+<float[6,2,3,3] wc = randn(seed: 1), float[8,2] wm = randn(seed: 2)>
+{
+  y = Conv <group = 2, pads = [1, 1, 1, 1]> (x, wc)
+  m = MatMul (a, wm)
+})";
+
+NpyArray Random(std::vector<int64_t> shape, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1, 1);
+  NpyArray a;
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  a.shape = std::move(shape);
+  a.values.resize(n);
+  for (float& v : a.values) v = u(rng);
+  return a;
+}
+
+class CalibFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) /
+           ("calib_file_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::create_directories(dir_);
+    model_ = Parse(kModel);
+  }
+  static std::unique_ptr<Model> Parse(const std::string& text) {
+    absl::StatusOr<std::unique_ptr<Model>> m = ParseModel(text, "t");
+    EXPECT_TRUE(m.ok()) << m.status();
+    return *std::move(m);
+  }
+  std::vector<WeightUse> UsesOf(Model& model, const std::string& name) {
+    const Value* w = model.graph->FindValue(name);
+    return {{w->uses().front().node, 1}};
+  }
+  // The weight record of `name` in `model`, with Hessians from three random samples.
+  CalibWeight Measured(Model& model, const std::string& name) {
+    const Value* v = model.graph->FindValue(name);
+    TensorPtr t = GetConstantTensor(v);
+    std::vector<WeightUse> uses = UsesOf(model, name);
+    std::string why;
+    std::optional<HessianAccumulator> acc = HessianAccumulator::Create(t->dims(), uses, &why);
+    EXPECT_TRUE(acc.has_value()) << why;
+    const std::vector<int64_t> shape =
+        name == "wc" ? std::vector<int64_t>{1, 4, 5, 5} : std::vector<int64_t>{3, 8};
+    for (int s = 0; s < 3; ++s) {
+      EXPECT_TRUE(acc->Add(0, Random(shape, 10 + s), s % 2 == 1, "test").ok());
+    }
+    return {GraphDebugName(*model.graph),
+            name,
+            "float",
+            t->dims(),
+            TensorSha256(*t),
+            DescribeUses(uses),
+            std::move(*acc).Finish(),
+            ""};
+  }
+  // The pass's weight key: "<graph>\n<name>".
+  std::string Key(const std::string& name) { return GraphDebugName(*model_->graph) + "\n" + name; }
+  std::string Write(CalibContents c) {
+    const std::string path = (dir_ / "m.calib").string();
+    absl::Status s = WriteCalibFile(path, c);
+    EXPECT_TRUE(s.ok()) << s;
+    return path;
+  }
+  fs::path dir_;
+  std::unique_ptr<Model> model_;
+};
+
+TEST_F(CalibFileTest, HessiansRoundTripExactly) {
+  CalibContents c;
+  c.producer = "test";
+  c.weights.push_back(Measured(*model_, "wc"));
+  c.weights.push_back(Measured(*model_, "wm"));
+  c.tensors.push_back({"x", "float", {1, 4, 5, 5}, -1, 2, 100, 0, 2, {10, 20, 30, 40}});
+  const std::string path = Write(c);
+  ASSERT_TRUE(IsCalibFile(path));
+  absl::StatusOr<std::unique_ptr<CalibFile>> file = CalibFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_TRUE((*file)->VerifyModel(*model_).ok());
+  for (const CalibWeight& w : c.weights) {
+    std::string why;
+    absl::StatusOr<std::optional<LayerHessians>> h =
+        (*file)->Hessians(Key(w.name), UsesOf(*model_, w.name), &why);
+    ASSERT_TRUE(h.ok()) << h.status();
+    ASSERT_TRUE(h->has_value()) << why;
+    const LayerHessians& got = **h;
+    const LayerHessians& want = *w.hessians;
+    ASSERT_EQ(got.hessians.size(), want.hessians.size());
+    for (size_t g = 0; g < want.hessians.size(); ++g) {
+      EXPECT_EQ(got.hessians[g].values, want.hessians[g].values) << w.name << " group " << g;
+      EXPECT_EQ(got.held_out[g].values, want.held_out[g].values);
+      EXPECT_EQ(got.input_means[g], want.input_means[g]);
+    }
+    EXPECT_EQ(got.row_hessian, want.row_hessian);
+    EXPECT_EQ(got.samples, 3);
+    EXPECT_EQ(got.positions, want.positions);
+  }
+  EXPECT_EQ(c.weights[0].hessians->hessians.size(), 2u);  // group 2
+  absl::StatusOr<CalibContents> all = (*file)->ReadAll();
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->tensors.size(), 1u);
+  EXPECT_EQ(all->tensors[0].histogram, (std::vector<double>{10, 20, 30, 40}));
+  EXPECT_EQ(all->tensors[0].min, -1);
+}
+
+TEST_F(CalibFileTest, AnotherModelIsRefusedNamingTheWeight) {
+  CalibContents c;
+  c.weights.push_back(Measured(*model_, "wc"));
+  c.weights.push_back(Measured(*model_, "wm"));
+  const std::string path = Write(c);
+  absl::StatusOr<std::unique_ptr<CalibFile>> file = CalibFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  std::string other = kModel;
+  other.replace(other.find("randn(seed: 2)"), 14, "randn(seed: 3)");
+  absl::Status s = (*file)->VerifyModel(*Parse(other));
+  EXPECT_THAT(s.message(), HasSubstr("was measured on another model: weight 'wm' holds other "
+                                     "values (SHA-256 differs)"));
+  EXPECT_EQ(std::string(s.message()).find('\n'), std::string::npos);
+  std::string renamed = kModel;
+  for (size_t at; (at = renamed.find("wc")) != std::string::npos;) renamed.replace(at, 2, "wk");
+  EXPECT_THAT((*file)->VerifyModel(*Parse(renamed)).message(),
+              HasSubstr("weight 'wc' is not in this model"));
+}
+
+TEST_F(CalibFileTest, WeightsWithoutDataSayWhy) {
+  CalibContents c;
+  CalibWeight w = Measured(*model_, "wm");
+  w.hessians.reset();
+  w.no_data = "its activation never arrived";
+  c.weights.push_back(w);
+  c.weights.push_back(Measured(*model_, "wc"));
+  c.weights.back().uses = {"z#1"};
+  absl::StatusOr<std::unique_ptr<CalibFile>> file = CalibFile::Open(Write(c));
+  ASSERT_TRUE(file.ok());
+  std::string why;
+  auto h = (*file)->Hessians(Key("wm"), UsesOf(*model_, "wm"), &why);
+  ASSERT_TRUE(h.ok());
+  EXPECT_FALSE(h->has_value());
+  EXPECT_EQ(why, "no calibration data: its activation never arrived");
+  h = (*file)->Hessians(Key("wc"), UsesOf(*model_, "wc"), &why);
+  EXPECT_FALSE(h->has_value());
+  EXPECT_THAT(why, HasSubstr("measured the uses z#1, this run quantizes for y#1"));
+  h = (*file)->Hessians(Key("other"), {}, &why);
+  EXPECT_THAT(why, HasSubstr("not in calibration file"));
+  EXPECT_THAT((*file)->SensitivityJson().status().message(), HasSubstr("holds no sensitivities"));
+}
+
+TEST_F(CalibFileTest, DamagedFilesGiveOneLineErrors) {
+  CalibContents c;
+  c.weights.push_back(Measured(*model_, "wm"));
+  const std::string path = Write(c);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto open = [&](const std::string& content) {
+    const std::string p = (dir_ / "bad.calib").string();
+    std::ofstream(p, std::ios::binary) << content;
+    return CalibFile::Open(p).status();
+  };
+  EXPECT_THAT(open("not a calib file at all").message(), HasSubstr("no OOCALIB1 magic"));
+  EXPECT_THAT(open(bytes.substr(0, 40)).message(), HasSubstr("exceeds the file"));
+  EXPECT_THAT(open(bytes.substr(0, bytes.size() - 8)).message(),
+              HasSubstr("lies outside the file"));
+  std::string wrong = bytes;
+  wrong.replace(wrong.find("onnx-opt-calib-1"), 16, "onnx-opt-calib-9");
+  EXPECT_THAT(open(wrong).message(), HasSubstr("\"format\" must be \"onnx-opt-calib-1\""));
+  EXPECT_FALSE(IsCalibFile((dir_ / "none").string()));
+  // Never replaces a folder.
+  fs::create_directories(dir_ / "folder.calib");
+  EXPECT_THAT(WriteCalibFile((dir_ / "folder.calib").string(), c).message(),
+              HasSubstr("not a regular file"));
+}
+
+}  // namespace
+}  // namespace onnx_opt
