@@ -176,15 +176,69 @@ void ApplyInferred(Graph& graph, const onnx::GraphProto& proto, ShapeInferenceSt
   }
 }
 
-bool RunLibOnnx(onnx::ModelProto& proto) {
+bool RunLibOnnx(onnx::ModelProto& proto, bool data_propagation) {
   try {
     onnx::ShapeInferenceOptions options(/*check_type_val=*/false, /*strict_mode_val=*/0,
-                                        /*data_prop_val=*/true);
+                                        data_propagation);
     onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), options);
     return true;
   } catch (const std::exception&) {
     return false;
   }
+}
+
+void CollectTyped(const onnx::GraphProto& g, absl::flat_hash_set<std::string>* typed) {
+  auto add = [&](const onnx::ValueInfoProto& info) {
+    if (info.type().has_tensor_type() && info.type().tensor_type().elem_type() != 0) {
+      typed->insert(info.name());
+    }
+  };
+  for (const auto& v : g.input()) add(v);
+  for (const auto& v : g.output()) add(v);
+  for (const auto& v : g.value_info()) add(v);
+  for (const auto& t : g.initializer()) typed->insert(t.name());
+  for (const onnx::NodeProto& node : g.node()) {
+    for (const onnx::AttributeProto& attr : node.attribute()) {
+      if (attr.has_g()) CollectTyped(attr.g(), typed);
+      for (const onnx::GraphProto& sub : attr.graphs()) CollectTyped(sub, typed);
+    }
+  }
+}
+
+// libonnx 1.12's data propagation dereferences the type of a Shape input without checking it
+// (a segfault, found by the fold_constants fuzzer: `s = Shape(c)` where c is the output of an op
+// without a schema; Size reads its input type the same way, the other propagators only read
+// input data, which they check). It is safe when every Shape and Size input has a type, which a
+// run without data propagation tells.
+bool EveryInputTyped(const onnx::GraphProto& g, const absl::flat_hash_set<std::string>& typed) {
+  for (const onnx::NodeProto& node : g.node()) {
+    if ((node.domain().empty() || node.domain() == "ai.onnx") &&
+        (node.op_type() == "Shape" || node.op_type() == "Size")) {
+      for (const std::string& in : node.input()) {
+        if (!in.empty() && !typed.contains(in)) return false;
+      }
+    }
+    for (const onnx::AttributeProto& attr : node.attribute()) {
+      if (attr.has_g() && !EveryInputTyped(attr.g(), typed)) return false;
+      for (const onnx::GraphProto& sub : attr.graphs()) {
+        if (!EveryInputTyped(sub, typed)) return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Inference without data propagation, then with it when that is safe (see EveryInputTyped).
+bool InferTypes(onnx::ModelProto& proto) {
+  onnx::ModelProto plain = proto;
+  if (!RunLibOnnx(plain, /*data_propagation=*/false)) return false;
+  absl::flat_hash_set<std::string> typed;
+  CollectTyped(plain.graph(), &typed);
+  if (EveryInputTyped(plain.graph(), typed) && RunLibOnnx(proto, /*data_propagation=*/true)) {
+    return true;
+  }
+  proto = std::move(plain);
+  return true;
 }
 
 }  // namespace
@@ -206,7 +260,7 @@ absl::Status InferModelShapes(Model& model, ShapeInferenceStats* stats) {
     // A declared output shape libonnx disagrees with aborts its whole run: the second attempt
     // goes without them (MergeInto keeps the declared ones).
     if (attempt == 1) ForgetOutputShapes(proto.mutable_graph());
-    if (RunLibOnnx(proto)) {
+    if (InferTypes(proto)) {
       ApplyInferred(*model.graph, proto.graph(), stats);
       return absl::OkStatus();
     }
