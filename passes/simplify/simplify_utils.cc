@@ -138,9 +138,4 @@ std::optional<BinaryWithConstant> SplitConstantOperand(const Node& node) {
   return BinaryWithConstant{node.input(0), 1, *std::move(b)};
 }
 
-bool IsScalarEqual(const ConstantOperand& c, float value, float tolerance) {
-  if (c.values.size() != 1) return false;
-  return std::fabs(c.values[0] - value) <= tolerance;
-}
-
 }  // namespace onnx_opt::simplify

@@ -62,7 +62,4 @@ struct BinaryWithConstant {
 };
 std::optional<BinaryWithConstant> SplitConstantOperand(const Node& node);
 
-// True for a single-element constant within `tolerance` of `value`.
-bool IsScalarEqual(const ConstantOperand& c, float value, float tolerance = 0);
-
 }  // namespace onnx_opt::simplify
