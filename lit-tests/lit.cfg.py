@@ -80,7 +80,7 @@ config.substitutions.append(
     ("%decode-onnx", "/usr/bin/protoc --decode=onnx.ModelProto -I/usr/include/onnx onnx.proto")
 )
 # ONNX's own backend node tests (Debian libonnx-testdata), for conformance tests.
-onnx_testdata = "/usr/include/onnx/backend/test/data/node"
+onnx_testdata = "/usr/share/libonnx-testdata/data/node"
 prerequisite("onnx-testdata", os.path.isdir(onnx_testdata), "apt-get install libonnx-testdata")
 config.substitutions.append(("%onnx-testdata", onnx_testdata))
 if missing and os.environ.get("CI", "").lower() in ("true", "1"):

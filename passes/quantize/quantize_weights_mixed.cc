@@ -178,9 +178,9 @@ absl::Status AttachSensitivities(const std::string& path, std::vector<MixedCandi
     const std::string weight = split == std::string::npos ? "" : c.key.substr(split + 1);
     const MeasuredSensitivity* m = table->Find(graph, weight);
     if (m == nullptr) {
-      return absl::NotFoundError(absl::StrCat("sensitivity file ", path,
-                                              " has no entry for weight '", weight, "' of ", graph,
-                                              "; measure this model with onnx-opt-calibrate --what sensitivity"));
+      return absl::NotFoundError(
+          absl::StrCat("sensitivity file ", path, " has no entry for weight '", weight, "' of ",
+                       graph, "; measure this model with onnx-opt-calibrate --what sensitivity"));
     }
     c.measured = *m;
   }

@@ -18,7 +18,7 @@
 #include "gtest/gtest.h"
 #include "ir/onnx_io.h"
 #include "ir/tensor.h"
-#include "ir/tests/test_util.h"
+#include "ir/test_util.h"
 #include "onnx/onnx_pb.h"
 
 namespace onnx_opt {
@@ -152,9 +152,9 @@ size_t ResidentPages(int fd, size_t size) {
 // empty when none is.
 std::string PageCachedFolder() {
   std::error_code error;
-  for (const std::filesystem::path& dir : {std::filesystem::temp_directory_path(error),
-                                           std::filesystem::current_path(error),
-                                           std::filesystem::path("/var/tmp")}) {
+  for (const std::filesystem::path& dir :
+       {std::filesystem::temp_directory_path(error), std::filesystem::current_path(error),
+        std::filesystem::path("/var/tmp")}) {
     struct statfs fs {};
     if (dir.empty() || ::statfs(dir.c_str(), &fs) != 0) continue;
     if (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC) continue;

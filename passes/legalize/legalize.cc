@@ -1,0 +1,186 @@
+// legalize: rewrites what a named runtime cannot load into equivalent forms it can, and refuses,
+// naming the node and the runtime, what it cannot fix.
+//
+// OpenCV DNN (4.12, 5.0 and Debian's 4.6) stops on constructs ONNX Runtime takes: ConstantOfShape
+// without `value`, ConstantOfShape + Concat used as channel padding, a Split of a constant, Clip
+// with min/max inputs (4.6). Each has an equivalent form (explicit value, Pad, folded
+// initializers, the opset-6 Clip attributes). What has none is refused: dynamic input dims (run
+// set-input-shapes first), INT4/UINT4 tensors (no OpenCV reads them) and blocked
+// DequantizeLinear whose block size does not divide the axis (quantize with ragged=divisor).
+// runtime=ort only makes ConstantOfShape values explicit.
+//
+// Before (runtime=opencv-4.12):
+//   main (float[1,2,4,4] x) => (float[1,4,4,4] y)
+//   <int64[4] s = {1, 2, 4, 4}>
+//   {
+//     z = ConstantOfShape (s)
+//     y = Concat <axis = 1> (x, z)
+//   }
+// After:
+//   main (float[1,2,4,4] x) => (float[1,4,4,4] y)
+//   <int64[8] y_pads = {0, 0, 0, 0, 0, 2, 0, 0}, float y_pad_value = {0}>
+//   {
+//     y = Pad (x, y_pads, y_pad_value)
+//   }
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "passes/core/pass.h"
+#include "passes/core/rewrite.h"
+#include "passes/core/utils.h"
+#include "passes/legalize/legalize_rewrites.h"
+
+namespace onnx_opt {
+namespace {
+
+bool IsFourBit(DataType t) { return t == DataType::kInt4 || t == DataType::kUint4; }
+
+class LegalizePass : public Pass {
+ public:
+  std::string_view name() const override { return "legalize"; }
+  std::string_view summary() const override {
+    return "Rewrite what a runtime (ort, opencv-4.12, opencv-5, opencv-4.6) cannot load into "
+           "equivalent forms; refuse what cannot be fixed";
+  }
+  std::string_view description() const override {
+    return "For OpenCV: ConstantOfShape gets an explicit value; Concat of a value with constants "
+           "of one repeated value (initializers, Constant, ConstantOfShape of a constant shape) "
+           "becomes Pad (opset >= 11); a Split of constants is folded by the reference "
+           "evaluator. For opencv-4.6 also: Clip with constant float32/float16 min/max inputs "
+           "gets them as attributes (the opset-6 form OpenCV 4.6 reads; ONNX Runtime does not "
+           "load it). Refused with one line naming the value or node and the runtime: dynamic "
+           "input dims (use set-input-shapes), INT4/UINT4 tensors, blocked DequantizeLinear "
+           "whose block_size does not divide the axis (use quantize-weights{ragged=divisor}), "
+           "Clip bounds that are not constant float scalars (opencv-4.6). Shape chains are not "
+           "folded here: run set-input-shapes and fold-constants (or simplify) first.";
+  }
+  PassConvergence convergence() const override { return PassConvergence::kIdempotent; }
+
+  absl::Status RunOnModel(Model& model) override {
+    if (!model.graph) return absl::OkStatus();
+    if (IsOpenCv()) {
+      for (const Value* in : model.graph->inputs()) {
+        if (in->is_initializer() || !in->type.is_tensor()) continue;
+        if (!in->type.shape) return Refuse(absl::StrCat("input '", in->name(), "' has no shape"));
+        for (const Dim& d : *in->type.shape) {
+          if (!d.is_fixed()) {
+            return Refuse(absl::StrCat("input '", in->name(), "' has dynamic dim '",
+                                       d.param.empty() ? "?" : d.param,
+                                       "'; fix it with set-input-shapes first"));
+          }
+        }
+      }
+    }
+    absl::Status status = absl::OkStatus();
+    model.WalkGraphs([&](Graph& graph) {
+      if (status.ok()) status = Check(graph);
+    });
+    if (!status.ok()) return status;
+    return Pass::RunOnModel(model);
+  }
+
+  absl::Status RunOnGraph(Graph& graph, Model& model) override {
+    const int64_t opset = model.OpsetVersion("").value_or(1);
+    std::vector<std::unique_ptr<RewritePattern>> patterns;
+    patterns.push_back(legalize::MakeExplicitConstantOfShapeValue(values_made_explicit_));
+    if (IsOpenCv()) {
+      patterns.push_back(legalize::MakeConcatToPad(opset, concats_to_pad_));
+      patterns.push_back(legalize::MakeFoldConstantSplit(opset, splits_folded_));
+    }
+    if (runtime_.value() == "opencv-4.6") {
+      patterns.push_back(legalize::MakeClipBoundsToAttributes(clips_to_attributes_));
+    }
+    GreedyRewriteConfig config;
+    config.visit_subgraphs = false;  // the pass manager visits every graph
+    config.erase_dead_nodes = true;
+    return ApplyPatternsGreedily(graph, patterns, config).status();
+  }
+
+ private:
+  bool IsOpenCv() const { return runtime_.value() != "ort"; }
+
+  absl::Status Refuse(std::string_view what) const {
+    return absl::FailedPreconditionError(
+        absl::StrCat(std::string(what), " (runtime ", runtime_.value(), ")"));
+  }
+
+  // Refusals that need no rewriting: nothing is changed when one fails.
+  absl::Status Check(const Graph& graph) const {
+    if (!IsOpenCv()) return absl::OkStatus();
+    for (const Value* init : graph.initializers()) {
+      if (IsFourBit(init->initializer()->type())) {
+        return Refuse(absl::StrCat("initializer '", init->name(), "' is ",
+                                   std::string(DataTypeName(init->initializer()->type())),
+                                   ", which no OpenCV reads; quantize with bits=8"));
+      }
+    }
+    for (const auto& owned : graph.nodes()) {
+      const Node& node = *owned;
+      for (const Value* out : node.outputs()) {
+        if (out == nullptr) continue;
+        DataType t = out->type.elem_type;
+        if (IsConstantNode(node)) {
+          if (TensorPtr c = GetConstantTensor(out)) t = c->type();
+        }
+        if (IsFourBit(t)) {
+          return Refuse(absl::StrCat(node.DebugName(), " produces ", std::string(DataTypeName(t)),
+                                     ", which no OpenCV reads; quantize with bits=8"));
+        }
+      }
+      if (node.Is("DequantizeLinear")) {
+        if (absl::Status s = CheckBlockSize(node); !s.ok()) return s;
+      }
+      if (node.Is("Clip") && runtime_.value() == "opencv-4.6") {
+        std::string blocker = legalize::ClipAttributeBlocker(node);
+        if (!blocker.empty()) {
+          return Refuse(absl::StrCat(node.DebugName(), " cannot take its bounds as attributes: ",
+                                     blocker));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckBlockSize(const Node& dq) const {
+    const int64_t block = dq.GetInt("block_size").value_or(0);
+    const Value* x = dq.input(0);
+    if (block <= 0 || x == nullptr) return absl::OkStatus();
+    std::optional<std::vector<int64_t>> dims;
+    if (TensorPtr t = GetConstantTensor(x)) {
+      dims = t->dims();
+    } else {
+      dims = x->type.static_dims();
+    }
+    if (!dims) {
+      return Refuse(absl::StrCat(dq.DebugName(), " is blocked but the shape of '", x->name(),
+                                 "' is unknown, so its block size cannot be checked"));
+    }
+    const int64_t rank = static_cast<int64_t>(dims->size());
+    int64_t axis = dq.GetInt("axis").value_or(1);
+    if (axis < 0) axis += rank;
+    if (axis < 0 || axis >= rank) return absl::OkStatus();  // malformed: the runtime says so
+    if ((*dims)[axis] % block != 0) {
+      return Refuse(absl::StrCat(dq.DebugName(), " has block_size ", block,
+                                 ", which does not divide axis ", axis, " (size ", (*dims)[axis],
+                                 "); quantize with ragged=divisor"));
+    }
+    return absl::OkStatus();
+  }
+
+  PassOption<std::string> runtime_{this, "runtime", "Runtime the model must load in", "ort",
+                                   {"ort", "opencv-4.12", "opencv-5", "opencv-4.6"}};
+  PassStatistic values_made_explicit_{this, "constant-of-shape-values",
+                                      "ConstantOfShape nodes given an explicit value"};
+  PassStatistic concats_to_pad_{this, "concats-to-pad", "Concat with constant fill made Pad"};
+  PassStatistic splits_folded_{this, "splits-folded", "Splits of constants folded"};
+  PassStatistic clips_to_attributes_{this, "clips-to-attributes",
+                                     "Clip min/max inputs made attributes (opencv-4.6)"};
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> CreateLegalizePass() { return std::make_unique<LegalizePass>(); }
+
+}  // namespace onnx_opt

@@ -1,0 +1,31 @@
+// The rewrites of legalize (passes/legalize/legalize.cc): each turns a construct a runtime cannot
+// load into an equivalent one it can. Every pattern counts its rewrites in the given statistic.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "passes/core/pass.h"
+#include "passes/core/rewrite.h"
+
+namespace onnx_opt::legalize {
+
+// ConstantOfShape without `value` -> the same node with value = float[1] {0} (the default).
+std::unique_ptr<RewritePattern> MakeExplicitConstantOfShapeValue(PassStatistic& count);
+
+// Concat(x, c) along an axis where every input but x is a constant (an initializer, a Constant
+// or ConstantOfShape of a constant shape) filled with one value -> Pad(x, pads, value).
+// Needs opset >= 11 (pads as an input).
+std::unique_ptr<RewritePattern> MakeConcatToPad(int64_t opset, PassStatistic& count);
+
+// Split whose inputs are all constant -> initializers, computed by the reference evaluator.
+std::unique_ptr<RewritePattern> MakeFoldConstantSplit(int64_t opset, PassStatistic& count);
+
+// Clip(x, min, max) with constant float32/float16 bounds -> Clip <min, max> (x) (opset-6 form,
+// what OpenCV 4.6 reads). Exact: a float32 attribute holds every such bound.
+std::unique_ptr<RewritePattern> MakeClipBoundsToAttributes(PassStatistic& count);
+
+// Why the Clip cannot become the attribute form, or empty when it can.
+std::string ClipAttributeBlocker(const Node& clip);
+
+}  // namespace onnx_opt::legalize
