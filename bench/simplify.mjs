@@ -9,7 +9,10 @@
 // same real input (SQNR, "exact" when bit-identical; graph optimization level basic); whether
 // a second `simplify` run changes the file (idempotence); latency at ORT's default level with 2
 // intra-op threads (thread pools not spinning), the three models interleaved, median of N runs (default 9) after 2 warm-ups
-// each, the order rotating every round (fast models run more: about 3 s of timing each). --update-doc replaces the block between the simplify-bench markers of that file.
+// each, the order rotating every round (fast models run more: about 3 s of timing each); how
+// many weights `upgrade-opset{target=21},quantize-weights{bits=4}` quantizes without and after
+// simplify. Exits 1 when an output is below 80 dB, a second run changes the file, or fewer
+// weights are quantized after simplify. --update-doc replaces the block between the simplify-bench markers of that file.
 // Needs: build/driver/onnx-opt (or $ONNX_OPT), eval/node_modules (npm ci), bench/onnxsim/
 // node_modules (npm ci there) and the models (scripts/fetch-models.sh).
 import { spawnSync } from 'node:child_process';
@@ -55,6 +58,17 @@ if (!(args.runs >= 7)) die('--runs must be at least 7');
 function onnxOpt(input, pipeline, output) {
   const r = spawnSync(bin, [input, '-p', pipeline, '-o', output], { encoding: 'utf8' });
   if (r.status !== 0) die(`onnx-opt -p '${pipeline}' ${input}: ${(r.stderr || r.error || '').toString().trim()}`);
+}
+
+// Weights quantize-weights stores quantized (its weights-quantized statistic) after `pipeline`.
+function weightsQuantized(file, pipeline, work) {
+  const out = path.join(work, 'quantized.onnx');
+  const r = spawnSync(bin, [file, '-p', pipeline, '--stats', '-o', out], { encoding: 'utf8' });
+  if (r.status !== 0) die(`onnx-opt -p '${pipeline}' ${file}: ${(r.stderr || '').trim()}`);
+  const m = /^\s*\(S\)\s+(\d+) weights-quantized/m.exec(r.stderr);
+  if (!m) die(`no weights-quantized statistic for ${file}`);
+  fs.rmSync(out, { force: true });
+  return Number(m[1]);
 }
 
 // Nodes in the ONNX text form: lines "outputs = Op <attrs> (inputs)" (subgraph bodies included).
@@ -147,10 +161,17 @@ async function main() {
     onnxOpt(ours, 'simplify', twice);
     const idempotent = Buffer.compare(fs.readFileSync(ours), fs.readFileSync(twice)) === 0;
     t0 = Date.now();
-    const simResult = await simplify(fs.readFileSync(orig));
+    // onnxsim prints its op-count tables on stdout, where this script writes its own table.
+    const log = console.log;
+    console.log = () => {};
+    const simResult = await simplify(fs.readFileSync(orig)).finally(() => { console.log = log; });
     const simSeconds = (Date.now() - t0) / 1000;
     fs.writeFileSync(sim, simResult.model);
     const files = [orig, ours, sim];
+    // quantize-weights after simplify must quantize no fewer weights (folded BatchNorm weights
+    // are still weights).
+    const quantize = 'upgrade-opset{target=21},quantize-weights{bits=4}';
+    const quantized = [weightsQuantized(orig, quantize, work), weightsQuantized(orig, `simplify,${quantize}`, work)];
     const nodes = files.map((f) => countNodes(f, work));
     // Fidelity at level basic.
     const basic = await Promise.all(files.map((f) => session(f, 'basic')));
@@ -185,16 +206,16 @@ async function main() {
     // round (the runs of a round are back to back, so a burst of load on the shared machine
     // slows all three alike).
     const speedup = [1, 2].map((k) => median(times[0].map((t, r) => t / times[k][r])));
-    const row = { id, nodes, fidelity, ms, speedup, runs, idempotent, oursSeconds, simSeconds };
+    const row = { id, nodes, fidelity, ms, speedup, runs, quantized, idempotent, oursSeconds, simSeconds };
     rows.push(row);
-    console.error(`${id}: nodes ${nodes.join(' / ')}; SQNR ${fidelity.map(fmtDb).join(' / ')}; ms ${ms.map((x) => x.toFixed(2)).join(' / ')}; speed-up ${speedup.map((x) => x.toFixed(3)).join(' / ')}; idempotent ${idempotent}`);
+    console.error(`${id}: nodes ${nodes.join(' / ')}; SQNR ${fidelity.map(fmtDb).join(' / ')}; ms ${ms.map((x) => x.toFixed(2)).join(' / ')}; speed-up ${speedup.map((x) => x.toFixed(3)).join(' / ')}; idempotent ${idempotent}; quantized ${quantized.join(' / ')}`);
   }
   const lines = [
-    '| model | nodes: original | simplify | onnxsim | SQNR simplify dB | SQNR onnxsim dB | ORT ms original | simplify | onnxsim | runs | speed-up simplify | speed-up onnxsim | simplify twice = once | onnx-opt s | onnxsim s |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| model | nodes: original | simplify | onnxsim | SQNR simplify dB | SQNR onnxsim dB | ORT ms original | simplify | onnxsim | runs | speed-up simplify | speed-up onnxsim | simplify twice = once | 4-bit weights: original | after simplify | onnx-opt s | onnxsim s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.id} | ${r.nodes[0]} | ${r.nodes[1]} | ${r.nodes[2]} | ${fmtDb(r.fidelity[0])} | ${fmtDb(r.fidelity[1])} | ${r.ms[0].toFixed(2)} | ${r.ms[1].toFixed(2)} | ${r.ms[2].toFixed(2)} | ${r.runs} | ${r.speedup[0].toFixed(3)}x | ${r.speedup[1].toFixed(3)}x | ${r.idempotent ? 'yes' : 'NO'} | ${r.oursSeconds.toFixed(2)} | ${r.simSeconds.toFixed(2)} |`);
+    lines.push(`| ${r.id} | ${r.nodes[0]} | ${r.nodes[1]} | ${r.nodes[2]} | ${fmtDb(r.fidelity[0])} | ${fmtDb(r.fidelity[1])} | ${r.ms[0].toFixed(2)} | ${r.ms[1].toFixed(2)} | ${r.ms[2].toFixed(2)} | ${r.runs} | ${r.speedup[0].toFixed(3)}x | ${r.speedup[1].toFixed(3)}x | ${r.idempotent ? 'yes' : 'NO'} | ${r.quantized[0]} | ${r.quantized[1]} | ${r.oursSeconds.toFixed(2)} | ${r.simSeconds.toFixed(2)} |`);
   }
   const table = lines.join('\n');
   console.log(table);
@@ -206,9 +227,9 @@ async function main() {
     const stamp = `Measured ${new Date().toISOString().slice(0, 16)}Z with \`node bench/simplify.mjs --runs ${args.runs}${args.ids.length === Object.keys(MODELS).length ? '' : ` --ids ${args.ids.join(',')}`} --update-doc ${args.doc}\` (ONNX Runtime ${ort.env.versions?.common ?? '1.30'} node, onnxsim 0.7.3 wasm).`;
     fs.writeFileSync(args.doc, `${doc.slice(0, i + begin.length)}\n${stamp}\n\n${table}\n${doc.slice(j)}`);
   }
-  const bad = rows.filter((r) => r.fidelity[0] < 80 || !r.idempotent);
+  const bad = rows.filter((r) => r.fidelity[0] < 80 || !r.idempotent || r.quantized[1] < r.quantized[0]);
   fs.rmSync(work, { recursive: true, force: true });
-  if (bad.length) die(`below 80 dB or not idempotent: ${bad.map((r) => r.id).join(', ')}`);
+  if (bad.length) die(`below 80 dB, not idempotent or fewer weights quantized: ${bad.map((r) => r.id).join(', ')}`);
 }
 
 main().catch((e) => die(e.stack || e));

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -13,6 +14,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "driver/onnx_opt.h"
+#include "driver/progress.h"
+#include "driver/run_report.h"
+#include "onnx_opt/onnx_opt.h"
 #include "ir/strings.h"
 #include "ir/text/text.h"
 #include "passes/core/pipeline.h"
@@ -27,6 +31,9 @@ std::string OneLine(const absl::Status& status) {
 }
 
 constexpr int64_t kDefaultExternalDataThreshold = 1024;
+// IR dumps print tensors with more elements as a hash unless --elide-tensors-larger-than says
+// otherwise (a dump of a real model would be its weights in decimal).
+constexpr int64_t kDumpElideDefault = 16;
 
 constexpr char kUsage[] = R"(USAGE: onnx-opt [options] <input>
 
@@ -34,16 +41,24 @@ Runs a pipeline of passes over an ONNX model. <input> is a binary .onnx file or 
 (.onnxtxt; other names are sniffed); '-' reads standard input.
 
 OPTIONS:
-  -o <file>                      Output file (default: text on standard output); '-' writes
+  -o <file>                      Output file; binary ONNX unless the name ends in .onnxtxt
+                                 (or .onnxtext/.txt). Without -o, text goes to standard output
+                                 when that is a pipe or file, never to a terminal; '-' writes
                                  binary ONNX to standard output. A device, FIFO or
                                  /dev/stdout is written in place, a symlink's target replaced
   -p <pipeline>                  Passes to run, e.g. -p 'dce,dedup-initializers{min-bytes=64}'
   --emit=onnx|text               Output format (default: by output extension; text on stdout)
+  --summary[=true|false]         Print a before/after table (file size, weights, op counts) to
+                                 standard error (default: true when writing -o to a file and
+                                 standard error is a terminal)
+  --progress=auto|always|never   Show a progress line on standard error for a pass running
+                                 longer than 2 s (default auto: when standard error is a terminal)
   --external-data[=<bytes>]      Binary output: store tensors of at least <bytes> bytes
                                  (default 1024) in <output>.data
   --elide-tensors-larger-than=<n>
                                  Text output and IR dumps: print tensors with more than <n>
-                                 elements as a hash
+                                 elements as a hash (IR dumps default to 16; text output is
+                                 complete unless this is given)
   --verify-each[=true|false]     Verify the model after every pass (default true)
   --print-ir-before=<pass>       Print the IR before each run of <pass> (repeatable, or a,b)
   --print-ir-after=<pass>        Print the IR after each run of <pass> (repeatable, or a,b)
@@ -57,6 +72,7 @@ OPTIONS:
                                  output when there is no input file, else to standard error)
   --verify-input[=true|false]    Verify the model after loading it (default true; false lets
                                  topo-sort repair unsorted input)
+  --version                      Print the version of onnx-opt
   --help                         Show this text
 IR dumps and reports go to standard error.
 )";
@@ -80,6 +96,10 @@ struct Flags {
   bool list_passes = false;
   bool dump_pass_docs = false;
   bool help = false;
+  bool version = false;
+  std::optional<bool> summary;
+  std::string progress = "auto";
+  double progress_delay = 2.0;
 };
 
 absl::Status ParseBool(std::string_view flag, std::string_view text, bool* out) {
@@ -197,6 +217,28 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
       flags.dump_pass_docs = true;
     } else if (name == "--help" || name == "-h") {
       flags.help = true;
+    } else if (name == "--version") {
+      status = no_value();
+      flags.version = true;
+    } else if (name == "--summary") {
+      bool on = true;
+      if (value) status = ParseBool(name, *value, &on);
+      flags.summary = on;
+    } else if (name == "--progress") {
+      absl::StatusOr<std::string> v = take_value();
+      if (!v.ok()) return v.status();
+      if (*v != "auto" && *v != "always" && *v != "never") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--progress expects auto, always or never, got '", *v, "'"));
+      }
+      flags.progress = *v;
+    } else if (name == "--progress-delay") {  // for tests: seconds before the line appears
+      absl::StatusOr<std::string> v = take_value();
+      if (!v.ok()) return v.status();
+      if (!absl::SimpleAtod(*v, &flags.progress_delay) || flags.progress_delay < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--progress-delay expects seconds, got '", *v, "'"));
+      }
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown flag '", name, "' (see onnx-opt --help)"));
@@ -274,6 +316,10 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
     out << kUsage;
     return 0;
   }
+  if (flags.version) {
+    out << "onnx-opt version " << Version() << "\n";
+    return 0;
+  }
   PassRegistry registry = MakeDefaultPassRegistry();
   if (flags.list_passes) {
     ListPasses(registry, out);
@@ -323,6 +369,19 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
     return fail(absl::InvalidArgumentError(
         "-o -: refusing to write binary ONNX to a terminal (redirect it, or use --emit=text)"));
   }
+  // Megabytes of tensor text scrolling past help no one: a terminal gets the model only by -o.
+  if (flags.output.empty() && !input.empty() && &out == &std::cout && isatty(STDOUT_FILENO)) {
+    return fail(absl::InvalidArgumentError(
+        "refusing to print the model on a terminal; give -o FILE (.onnx binary, .onnxtxt text) "
+        "or pipe the output"));
+  }
+  if (!to_stdout && emit != ModelFormat::kAuto && FormatFromPath(flags.output) != ModelFormat::kAuto &&
+      FormatFromPath(flags.output) != emit) {
+    err << "onnx-opt: warning: writing " << (emit == ModelFormat::kText ? "ONNX text" : "binary ONNX")
+        << " to '" << EscapeString(flags.output, EscapeStyle::kControl) << "', whose name says "
+        << (emit == ModelFormat::kText ? "binary (.onnx)" : "text")
+        << "; it will not load by its extension\n";
+  }
 
   PassManagerOptions pm_options;
   pm_options.verify_each = flags.verify_each;
@@ -333,9 +392,17 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
   pm_options.time_passes = flags.time_passes;
   pm_options.print_statistics = flags.stats;
   pm_options.dump_stream = &err;
-  absl::StatusOr<std::unique_ptr<PassManager>> pm =
-      BuildPassManager(flags.pipeline.value_or(""), registry, std::move(pm_options),
-                       flags.elide_tensors_larger_than);
+  std::vector<std::string> warnings;
+  CollectQuantizationWarnings(pm_options, &warnings);
+  std::unique_ptr<PassProgress> progress;  // outlives the pass manager, whose hooks call it
+  const bool stderr_is_terminal = &err == &std::cerr && isatty(STDERR_FILENO);
+  if (flags.progress == "always" || (flags.progress == "auto" && stderr_is_terminal)) {
+    progress = std::make_unique<PassProgress>(err, flags.progress_delay);
+    progress->Install(pm_options);
+  }
+  absl::StatusOr<std::unique_ptr<PassManager>> pm = BuildPassManager(
+      flags.pipeline.value_or(""), registry, std::move(pm_options),
+      flags.elide_tensors_larger_than >= 0 ? flags.elide_tensors_larger_than : kDumpElideDefault);
   if (!pm.ok()) {
     err << "onnx-opt: " << OneLine(pm.status()) << "\n";
     return 1;
@@ -350,7 +417,13 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
   load_options.verify = flags.verify_input;
   absl::StatusOr<std::unique_ptr<Model>> model = LoadModelFile(input, load_options);
   if (!model.ok()) return fail(model.status());
+  const bool summary = flags.summary.value_or(!to_stdout && stderr_is_terminal);
+  ModelSummary before;
+  if (summary) before = SummarizeModel(**model);
   if (absl::Status s = (*pm)->Run(**model); !s.ok()) return fail(s);
+  for (const std::string& warning : warnings) {
+    err << "onnx-opt: warning: " << EscapeString(warning, EscapeStyle::kControl) << "\n";
+  }
 
   if (to_stdout) {
     PrintOptions print_options;
@@ -367,6 +440,18 @@ int RunOnnxOpt(const std::vector<std::string>& args, std::ostream& out, std::ost
   if (absl::Status s = SaveModelFile(**model, flags.output, save_options); !s.ok()) {
     err << "onnx-opt: " << OneLine(s) << "\n";
     return 1;
+  }
+  if (summary) {
+    // The files' sizes, external data included; -1 (no row) for standard input.
+    auto file_bytes = [](const std::string& path) -> int64_t {
+      std::error_code ec;
+      if (path == "-" || !std::filesystem::is_regular_file(path, ec)) return -1;
+      int64_t bytes = static_cast<int64_t>(std::filesystem::file_size(path, ec));
+      int64_t data = static_cast<int64_t>(std::filesystem::file_size(path + ".data", ec));
+      return ec ? bytes : bytes + data;
+    };
+    err << SummaryTable(before, SummarizeModel(**model), file_bytes(input),
+                        file_bytes(flags.output));
   }
   return 0;
 }

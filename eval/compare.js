@@ -20,6 +20,7 @@
 // verdict line. Exit status: 0 all within tolerance, 1 beyond tolerance, 2 error.
 'use strict';
 const fs = require('fs');
+const { rng } = require('./rng');
 
 function fail(msg) {
   console.error(`compare: error: ${String(msg).split('\n')[0]}`);
@@ -73,18 +74,6 @@ function parseArgs(argv) {
   if (a.files.length !== 2) fail('expected two model files: A.onnx B.onnx');
   for (const f of a.files) if (!fs.existsSync(f)) fail(`model file not found: ${f}`);
   return a;
-}
-
-// mulberry32: small deterministic PRNG, identical on every platform.
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const f32buf = new Float32Array(1);

@@ -124,32 +124,30 @@ function sensitivityFile(target, member, probe) {
   return file;
 }
 
-// Pipelines may name a per-model calibration manifest as @CALIBRATION@ (data-aware rounding,
-// quantize-weights{calibration=FILE}): <cache>/work/calibration/<target>/<model>/manifest.json,
-// the activations eval/activations.js dumps on the calibration inputs (with the config's
-// "calibration_limit" items and "calibration_max_runs" runs per model), dumped when missing or
-// made from another model file or input selection.
+// Pipelines may name a per-model calibration file as @CALIBRATION@ (data-aware rounding,
+// quantize-weights{calibration=FILE}): <cache>/work/calibration/<target>/<model>.calib, made by
+// onnx-opt-calibrate through eval/activations.js from the inputs the task gives the model on the
+// calibration set (with the config's "calibration_limit" items and "calibration_max_runs" runs
+// per model), remade when missing or made from another model file or input selection.
 function calibrationFile(target, member, limit, maxRuns) {
   const dir = path.join(cache, 'work', 'calibration', target);
-  const file = path.join(dir, member, 'manifest.json');
+  const file = path.join(dir, `${member}.calib`);
   const sha = require('crypto').createHash('sha256').update(fs.readFileSync(path.join(cache, `${member}.onnx`))).digest('hex');
   const fresh = () => {
-    if (!fs.existsSync(file)) return false;
-    const j = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (!fs.existsSync(file) || !fs.existsSync(`${file}.json`)) return false;
+    const j = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8'));
     const items = j.inputs && j.inputs.items ? j.inputs.items.length : -1;
     const calib = path.join(cache, 'calib', 'inputs.json');
     const task = JSON.parse(fs.readFileSync(path.join(__dirname, 'models.json'), 'utf8')).targets.find((t) => t.id === target).task;
     const all = fs.existsSync(calib) ? (JSON.parse(fs.readFileSync(calib, 'utf8')).sets[task] || { items: [] }).items.length : -1;
-    const files = Object.values(j.values || {}).flat();
-    return j.format === 'onnx-opt-calibration-1' && j.source_sha256 === sha && items === (limit > 0 ? Math.min(limit, all) : all) &&
-      (j.runs?.max_runs || 0) === (maxRuns || 0) && files.every((f) => fs.existsSync(path.join(dir, member, f))) && stampFresh(file);
+    return j.source_sha256 === sha && items === (limit > 0 ? Math.min(limit, all) : all) && (j.runs?.max_runs || 0) === (maxRuns || 0) && stampFresh(file);
   };
   if (!fresh()) {
     const args = [path.join(__dirname, 'activations.js'), target, '--out-dir', dir,
       ...(limit > 0 ? ['--limit', String(limit)] : []), ...(maxRuns > 0 ? ['--max-runs', String(maxRuns)] : [])];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ONNX_OPT: onnxOptBin() }, maxBuffer: 64 << 20 });
     if (r.status !== 0) throw new Error(`activations.js ${target}: ${(r.stderr || '').trim().split('\n').pop()}`);
-    writeStamps(target, (m) => path.join(dir, m, 'manifest.json'));
+    writeStamps(target, (m) => path.join(dir, `${m}.calib`));
     if (!fresh()) throw new Error(`activations.js ${target} wrote no usable ${file}`);
   }
   return file;

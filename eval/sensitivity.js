@@ -25,15 +25,12 @@ const DEFAULT_PROBE = 'quantize-weights{bits=4,block-size=32,symmetric=false}';
 
 const die = dieFor('sensitivity');
 
-// A pipeline option value in double quotes (passes/core/pipeline.cc: backslash escapes the next char).
-const quoteOption = (s) => `"${s.replace(/[\\"]/g, '\\$&')}"`;
-const regexExact = (name) => `^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`;
-
+// The probe pipeline helpers are onnx-opt-calibrate's (calibrate/lib/probe.js).
+const probeLib = require('../calibrate/lib/probe.js');
+const { quoteOption, regexExact } = probeLib;
 // The probe pipeline with extra options added to its last pass (quantize-weights).
 function withOptions(probe, extra) {
-  const t = probe.trim();
-  if (!/^[\s\S]*quantize-weights(\{[^]*\})?$/.test(t)) die(`--probe must end with quantize-weights{...}: ${probe}`);
-  return t.endsWith('}') ? `${t.slice(0, -1)},${extra}}` : `${t}{${extra}}`;
+  try { return probeLib.withOptions(probe, extra); } catch (e) { return die(`--probe ${e.message}`); }
 }
 
 const onnxOpt = (input, pipeline, output) => runOnnxOpt(input, pipeline, output, die);

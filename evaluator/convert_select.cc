@@ -5,8 +5,8 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
-#include "ir/strings.h"
 #include "evaluator/kernel.h"
+#include "ir/strings.h"
 
 namespace onnx_opt::eval {
 namespace {
@@ -14,13 +14,34 @@ namespace {
 // Inclusive range of an integer type, as doubles (exact for every bound that matters here).
 void IntRange(DataType t, double* lo, double* hi) {
   switch (t) {
-    case DataType::kInt8: *lo = -128; *hi = 127; return;
-    case DataType::kUint8: *lo = 0; *hi = 255; return;
-    case DataType::kInt16: *lo = -32768; *hi = 32767; return;
-    case DataType::kUint16: *lo = 0; *hi = 65535; return;
-    case DataType::kInt32: *lo = -2147483648.0; *hi = 2147483647.0; return;
-    case DataType::kUint32: *lo = 0; *hi = 4294967295.0; return;
-    default: *lo = -9223372036854775808.0; *hi = 9223372036854774784.0; return;
+    case DataType::kInt8:
+      *lo = -128;
+      *hi = 127;
+      return;
+    case DataType::kUint8:
+      *lo = 0;
+      *hi = 255;
+      return;
+    case DataType::kInt16:
+      *lo = -32768;
+      *hi = 32767;
+      return;
+    case DataType::kUint16:
+      *lo = 0;
+      *hi = 65535;
+      return;
+    case DataType::kInt32:
+      *lo = -2147483648.0;
+      *hi = 2147483647.0;
+      return;
+    case DataType::kUint32:
+      *lo = 0;
+      *hi = 4294967295.0;
+      return;
+    default:
+      *lo = -9223372036854775808.0;
+      *hi = 9223372036854774784.0;
+      return;
   }
 }
 
@@ -97,12 +118,12 @@ absl::Status Where(KernelContext& ctx) {
   const uint8_t* cond = in[0]->bytes().data();
   for (size_t i = 0; i < ic.size(); ++i) {
     const bool pick_x = cond[ic[i]] != 0;
-    const uint8_t* src = pick_x ? in[1]->bytes().data() + ix[i] * size
-                                : in[2]->bytes().data() + iy[i] * size;
+    const uint8_t* src =
+        pick_x ? in[1]->bytes().data() + ix[i] * size : in[2]->bytes().data() + iy[i] * size;
     std::memcpy(bytes.data() + i * size, src, size);
   }
-  ctx.SetOutput(0, std::make_shared<Tensor>(in[1]->type(), *dims,
-                                            Buffer::FromVector(std::move(bytes))));
+  ctx.SetOutput(
+      0, std::make_shared<Tensor>(in[1]->type(), *dims, Buffer::FromVector(std::move(bytes))));
   return absl::OkStatus();
 }
 
@@ -128,7 +149,6 @@ absl::Status Predicate(KernelContext& ctx) {
   ctx.SetOutput(0, MakeInt(DataType::kBool, t.dims(), out));
   return absl::OkStatus();
 }
-
 
 absl::Status Clip(KernelContext& ctx) {
   absl::StatusOr<const Tensor*> x = ctx.Required(0);

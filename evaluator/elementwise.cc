@@ -1,5 +1,5 @@
-// Elementwise kernels: unary maths and activations, broadcasting binary arithmetic, comparisons
-// and logic, variadic Sum/Mean/Max/Min.
+// Broadcasting binary kernels: arithmetic, PRelu, comparisons and logic, and the variadic
+// Sum/Mean/Max/Min.
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -9,91 +9,71 @@
 namespace onnx_opt::eval {
 namespace {
 
-struct Params {
-  double alpha = 0, beta = 0, gamma = 0;
-};
-using RealFn = double (*)(double, const Params&);
-using IntFn = int64_t (*)(int64_t);
-
 uint64_t U(int64_t v) { return static_cast<uint64_t>(v); }
 int64_t S(uint64_t v) { return static_cast<int64_t>(v); }
-
-double Sigmoid(double x, const Params&) { return 1.0 / (1.0 + std::exp(-x)); }
-double Relu(double x, const Params&) { return x > 0 ? x : 0.0; }
-double LeakyRelu(double x, const Params& p) { return x >= 0 ? x : p.alpha * x; }
-double Elu(double x, const Params& p) { return x >= 0 ? x : p.alpha * (std::exp(x) - 1); }
-double Selu(double x, const Params& p) {
-  return p.gamma * (x > 0 ? x : p.alpha * (std::exp(x) - 1));
-}
-double HardSigmoid(double x, const Params& p) {
-  return std::fmax(0.0, std::fmin(1.0, p.alpha * x + p.beta));
-}
-double HardSwish(double x, const Params&) {
-  return x * std::fmax(0.0, std::fmin(1.0, x / 6 + 0.5));
-}
-double Sign(double x, const Params&) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }
 int64_t IntNeg(int64_t x) { return S(0 - U(x)); }
-int64_t IntAbs(int64_t x) { return x < 0 ? IntNeg(x) : x; }
-int64_t IntSign(int64_t x) { return x > 0 ? 1 : (x < 0 ? -1 : 0); }
-int64_t IntRelu(int64_t x) { return x > 0 ? x : 0; }
-int64_t IntIdentity(int64_t x) { return x; }
 
-template <RealFn F, IntFn I>
-absl::Status Unary(KernelContext& ctx) {
-  absl::StatusOr<const Tensor*> x = ctx.Required(0);
-  if (!x.ok()) return x.status();
-  const Tensor& t = **x;
-  if (absl::Status s = ctx.CheckDecodable(t); !s.ok()) return s;
-  const std::string& op = ctx.node().op_type;
-  Params p;
-  p.alpha = ctx.FloatAttr("alpha", op == "LeakyRelu" ? 0.01f
-                                   : op == "HardSigmoid" ? 0.2f
-                                   : op == "Selu" ? 1.67326319217681884765625f
-                                                  : 1.0f);
-  p.beta = ctx.FloatAttr("beta", 0.5f);
-  p.gamma = ctx.FloatAttr("gamma", 1.05070102214813232421875f);
-  if (IsReal(t.type())) {
-    std::vector<double> v = ReadReals(t);
-    for (double& e : v) e = F(e, p);
-    ctx.SetOutput(0, MakeReal(t.type(), t.dims(), v));
-    return absl::OkStatus();
-  }
-  if (I == nullptr || !IsInteger(t.type()) || t.type() == DataType::kBool) {
-    return ctx.Unsupported("no integer kernel for this type");
-  }
-  std::vector<int64_t> v = ReadInts(t);
-  for (int64_t& e : v) e = I(e);
-  ctx.SetOutput(0, MakeInt(t.type(), t.dims(), v));
-  return absl::OkStatus();
-}
-
-enum class BinOp { kAdd, kSub, kMul, kDiv, kPow, kMod, kMax, kMin, kEq, kLt, kGt, kLe, kGe,
-                   kAnd, kOr, kXor };
+enum class BinOp {
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kPow,
+  kMod,
+  kMax,
+  kMin,
+  kPRelu,
+  kEq,
+  kLt,
+  kGt,
+  kLe,
+  kGe,
+  kAnd,
+  kOr,
+  kXor
+};
 
 bool IsComparison(BinOp op) { return op >= BinOp::kEq; }
 
 double RealBinary(BinOp op, double a, double b, bool fmod) {
   switch (op) {
-    case BinOp::kAdd: return a + b;
-    case BinOp::kSub: return a - b;
-    case BinOp::kMul: return a * b;
-    case BinOp::kDiv: return a / b;
-    case BinOp::kPow: return std::pow(a, b);
+    case BinOp::kAdd:
+      return a + b;
+    case BinOp::kSub:
+      return a - b;
+    case BinOp::kMul:
+      return a * b;
+    case BinOp::kDiv:
+      return a / b;
+    case BinOp::kPow:
+      return std::pow(a, b);
     case BinOp::kMod: {
       double r = std::fmod(a, b);
       if (!fmod && r != 0 && ((r < 0) != (b < 0))) r += b;
       return r;
     }
-    case BinOp::kMax: return std::isnan(a) || std::isnan(b) ? NAN : std::fmax(a, b);
-    case BinOp::kMin: return std::isnan(a) || std::isnan(b) ? NAN : std::fmin(a, b);
-    case BinOp::kEq: return a == b;
-    case BinOp::kLt: return a < b;
-    case BinOp::kGt: return a > b;
-    case BinOp::kLe: return a <= b;
-    case BinOp::kGe: return a >= b;
-    case BinOp::kAnd: return a != 0 && b != 0;
-    case BinOp::kOr: return a != 0 || b != 0;
-    case BinOp::kXor: return (a != 0) != (b != 0);
+    case BinOp::kMax:
+      return std::isnan(a) || std::isnan(b) ? NAN : std::fmax(a, b);
+    case BinOp::kMin:
+      return std::isnan(a) || std::isnan(b) ? NAN : std::fmin(a, b);
+    case BinOp::kPRelu:
+      return a < 0 ? a * b : a;
+    case BinOp::kEq:
+      return a == b;
+    case BinOp::kLt:
+      return a < b;
+    case BinOp::kGt:
+      return a > b;
+    case BinOp::kLe:
+      return a <= b;
+    case BinOp::kGe:
+      return a >= b;
+    case BinOp::kAnd:
+      return a != 0 && b != 0;
+    case BinOp::kOr:
+      return a != 0 || b != 0;
+    case BinOp::kXor:
+      return (a != 0) != (b != 0);
   }
   return 0;
 }
@@ -101,9 +81,15 @@ double RealBinary(BinOp op, double a, double b, bool fmod) {
 // Integer arithmetic wraps; false for a division by zero or a negative power.
 bool IntBinary(BinOp op, int64_t a, int64_t b, bool fmod, int64_t* out) {
   switch (op) {
-    case BinOp::kAdd: *out = S(U(a) + U(b)); return true;
-    case BinOp::kSub: *out = S(U(a) - U(b)); return true;
-    case BinOp::kMul: *out = S(U(a) * U(b)); return true;
+    case BinOp::kAdd:
+      *out = S(U(a) + U(b));
+      return true;
+    case BinOp::kSub:
+      *out = S(U(a) - U(b));
+      return true;
+    case BinOp::kMul:
+      *out = S(U(a) * U(b));
+      return true;
     case BinOp::kDiv:
     case BinOp::kMod: {
       if (b == 0) return false;
@@ -129,17 +115,41 @@ bool IntBinary(BinOp op, int64_t a, int64_t b, bool fmod, int64_t* out) {
       *out = S(r);
       return true;
     }
-    case BinOp::kMax: *out = a > b ? a : b; return true;
-    case BinOp::kMin: *out = a < b ? a : b; return true;
-    case BinOp::kEq: *out = a == b; return true;
-    case BinOp::kLt: *out = a < b; return true;
-    case BinOp::kGt: *out = a > b; return true;
-    case BinOp::kLe: *out = a <= b; return true;
-    case BinOp::kGe: *out = a >= b; return true;
-    case BinOp::kAnd: *out = a != 0 && b != 0; return true;
-    case BinOp::kOr: *out = a != 0 || b != 0; return true;
-    case BinOp::kXor: *out = (a != 0) != (b != 0); return true;
+    case BinOp::kMax:
+      *out = a > b ? a : b;
+      return true;
+    case BinOp::kMin:
+      *out = a < b ? a : b;
+      return true;
+    case BinOp::kPRelu:
+      *out = a < 0 ? S(U(a) * U(b)) : a;
+      return true;
+    case BinOp::kEq:
+      *out = a == b;
+      return true;
+    case BinOp::kLt:
+      *out = a < b;
+      return true;
+    case BinOp::kGt:
+      *out = a > b;
+      return true;
+    case BinOp::kLe:
+      *out = a <= b;
+      return true;
+    case BinOp::kGe:
+      *out = a >= b;
+      return true;
+    case BinOp::kAnd:
+      *out = a != 0 && b != 0;
+      return true;
+    case BinOp::kOr:
+      *out = a != 0 || b != 0;
+      return true;
+    case BinOp::kXor:
+      *out = (a != 0) != (b != 0);
+      return true;
   }
+  return false;
 }
 
 // out = a (op) b with broadcasting; the result type is a's (bool for comparisons).
@@ -217,52 +227,11 @@ absl::Status Variadic(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-#define REAL_FN(name, expr) \
-  double name(double x, const Params&) { return expr; }
-REAL_FN(Neg, -x)
-REAL_FN(Abs, std::fabs(x))
-REAL_FN(Sqrt, std::sqrt(x))
-REAL_FN(Exp, std::exp(x))
-REAL_FN(Log, std::log(x))
-REAL_FN(Reciprocal, 1.0 / x)
-REAL_FN(Floor, std::floor(x))
-REAL_FN(Ceil, std::ceil(x))
-REAL_FN(Round, std::nearbyint(x))
-REAL_FN(Tanh, std::tanh(x))
-REAL_FN(Erf, std::erf(x))
-REAL_FN(Softplus, std::log1p(std::exp(x)))
-REAL_FN(Softsign, x / (1 + std::fabs(x)))
-REAL_FN(Sin, std::sin(x))
-REAL_FN(Cos, std::cos(x))
-#undef REAL_FN
-
 }  // namespace
 
-void RegisterElementwiseKernels(KernelTable& t) {
-  t["Neg"] = Unary<Neg, IntNeg>;
-  t["Abs"] = Unary<Abs, IntAbs>;
-  t["Sign"] = Unary<Sign, IntSign>;
-  t["Relu"] = Unary<Relu, IntRelu>;
-  t["Sqrt"] = Unary<Sqrt, nullptr>;
-  t["Exp"] = Unary<Exp, nullptr>;
-  t["Log"] = Unary<Log, nullptr>;
-  t["Reciprocal"] = Unary<Reciprocal, nullptr>;
-  t["Floor"] = Unary<Floor, nullptr>;
-  t["Ceil"] = Unary<Ceil, nullptr>;
-  t["Round"] = Unary<Round, nullptr>;
-  t["Sigmoid"] = Unary<Sigmoid, nullptr>;
-  t["Tanh"] = Unary<Tanh, nullptr>;
-  t["Erf"] = Unary<Erf, nullptr>;
-  t["Softplus"] = Unary<Softplus, nullptr>;
-  t["Softsign"] = Unary<Softsign, nullptr>;
-  t["Sin"] = Unary<Sin, nullptr>;
-  t["Cos"] = Unary<Cos, nullptr>;
-  t["LeakyRelu"] = Unary<LeakyRelu, nullptr>;
-  t["Elu"] = Unary<Elu, nullptr>;
-  t["Selu"] = Unary<Selu, nullptr>;
-  t["HardSigmoid"] = Unary<HardSigmoid, nullptr>;
-  t["HardSwish"] = Unary<HardSwish, nullptr>;
+void RegisterBinaryKernels(KernelTable& t) {
   t["Add"] = Binary<BinOp::kAdd>;
+  t["PRelu"] = Binary<BinOp::kPRelu>;
   t["Sub"] = Binary<BinOp::kSub>;
   t["Mul"] = Binary<BinOp::kMul>;
   t["Div"] = Binary<BinOp::kDiv>;

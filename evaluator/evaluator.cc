@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "ir/strings.h"
 #include "evaluator/kernel.h"
+#include "ir/strings.h"
 
 namespace onnx_opt::eval {
 namespace {
@@ -12,11 +12,13 @@ namespace {
 const KernelTable& Kernels() {
   static const KernelTable* table = [] {
     auto* t = new KernelTable();
-    RegisterElementwiseKernels(*t);
+    RegisterUnaryKernels(*t);
+    RegisterBinaryKernels(*t);
     RegisterConvertSelectKernels(*t);
     RegisterShapeKernels(*t);
     RegisterMovementKernels(*t);
     RegisterReduceLinalgKernels(*t);
+    RegisterIndexKernels(*t);
     return t;
   }();
   return *table;
@@ -47,8 +49,8 @@ absl::StatusOr<std::vector<TensorPtr>> EvaluateNode(const Node& node,
       return absl::InvalidArgumentError(absl::StrCat(node.DebugName(), ": ", s.message()));
     }
     if (t->type() != DataType::kString && ElementBytes(t->type()) == 0) {
-      return absl::UnimplementedError(absl::StrCat(node.DebugName(), ": input type ",
-                                                   ToAbsl(DataTypeName(t->type())), " has no kernel"));
+      return absl::UnimplementedError(absl::StrCat(
+          node.DebugName(), ": input type ", ToAbsl(DataTypeName(t->type())), " has no kernel"));
     }
   }
   KernelContext ctx(node, inputs, opset, limits);

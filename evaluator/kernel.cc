@@ -5,8 +5,8 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
-#include "ir/strings.h"
 #include "absl/strings/str_join.h"
+#include "ir/strings.h"
 #include "quant/float16.h"
 
 namespace onnx_opt::eval {
@@ -42,9 +42,9 @@ absl::Status KernelContext::CheckOutput(DataType type, std::span<const int64_t> 
   std::optional<int64_t> bytes = RawByteSize(type, *count);
   if (type == DataType::kString) bytes = *count;  // strings only move; count them as bytes
   if (!bytes || *bytes > limits_.max_bytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(node_.DebugName(), ": output of ", *count, " elements is over max-bytes ",
-                     limits_.max_bytes));
+    return absl::ResourceExhaustedError(absl::StrCat(node_.DebugName(), ": output of ", *count,
+                                                     " elements is over max-bytes ",
+                                                     limits_.max_bytes));
   }
   return absl::OkStatus();
 }
@@ -125,10 +125,18 @@ std::vector<double> ReadReals(const Tensor& t) {
   }
   for (int64_t i = 0; i < n; ++i) {
     switch (type) {
-      case DataType::kFloat: out[i] = Load<float>(p + 4 * i); break;
-      case DataType::kDouble: out[i] = Load<double>(p + 8 * i); break;
-      case DataType::kFloat16: out[i] = quant::HalfToFloat(Load<uint16_t>(p + 2 * i)); break;
-      default: out[i] = quant::BFloat16ToFloat(Load<uint16_t>(p + 2 * i)); break;
+      case DataType::kFloat:
+        out[i] = Load<float>(p + 4 * i);
+        break;
+      case DataType::kDouble:
+        out[i] = Load<double>(p + 8 * i);
+        break;
+      case DataType::kFloat16:
+        out[i] = quant::HalfToFloat(Load<uint16_t>(p + 2 * i));
+        break;
+      default:
+        out[i] = quant::BFloat16ToFloat(Load<uint16_t>(p + 2 * i));
+        break;
     }
   }
   return out;
@@ -140,14 +148,30 @@ std::vector<int64_t> ReadInts(const Tensor& t) {
   const uint8_t* p = t.bytes().data();
   for (int64_t i = 0; i < n; ++i) {
     switch (t.type()) {
-      case DataType::kInt8: out[i] = Load<int8_t>(p + i); break;
-      case DataType::kUint8: out[i] = Load<uint8_t>(p + i); break;
-      case DataType::kBool: out[i] = Load<uint8_t>(p + i) != 0; break;
-      case DataType::kInt16: out[i] = Load<int16_t>(p + 2 * i); break;
-      case DataType::kUint16: out[i] = Load<uint16_t>(p + 2 * i); break;
-      case DataType::kInt32: out[i] = Load<int32_t>(p + 4 * i); break;
-      case DataType::kUint32: out[i] = Load<uint32_t>(p + 4 * i); break;
-      default: out[i] = Load<int64_t>(p + 8 * i); break;  // int64 (and uint64 bit patterns)
+      case DataType::kInt8:
+        out[i] = Load<int8_t>(p + i);
+        break;
+      case DataType::kUint8:
+        out[i] = Load<uint8_t>(p + i);
+        break;
+      case DataType::kBool:
+        out[i] = Load<uint8_t>(p + i) != 0;
+        break;
+      case DataType::kInt16:
+        out[i] = Load<int16_t>(p + 2 * i);
+        break;
+      case DataType::kUint16:
+        out[i] = Load<uint16_t>(p + 2 * i);
+        break;
+      case DataType::kInt32:
+        out[i] = Load<int32_t>(p + 4 * i);
+        break;
+      case DataType::kUint32:
+        out[i] = Load<uint32_t>(p + 4 * i);
+        break;
+      default:
+        out[i] = Load<int64_t>(p + 8 * i);
+        break;  // int64 (and uint64 bit patterns)
     }
   }
   return out;
@@ -156,7 +180,15 @@ std::vector<int64_t> ReadInts(const Tensor& t) {
 TensorPtr MakeReal(DataType type, std::vector<int64_t> dims, std::span<const double> values) {
   if (!IsReal(type)) {
     std::vector<int64_t> ints(values.size());
-    for (size_t i = 0; i < values.size(); ++i) ints[i] = static_cast<int64_t>(values[i]);
+    // Saturating (a plain cast of NaN or an out-of-range double is undefined behaviour); kernels
+    // that can produce such values refuse them before getting here.
+    for (size_t i = 0; i < values.size(); ++i) {
+      const double v = values[i];
+      ints[i] = std::isnan(v)                 ? 0
+                : v >= 9223372036854775807.0  ? std::numeric_limits<int64_t>::max()
+                : v <= -9223372036854775808.0 ? std::numeric_limits<int64_t>::min()
+                                              : static_cast<int64_t>(v);
+    }
     return MakeInt(type, std::move(dims), ints);
   }
   const int size = ElementBytes(type);
@@ -164,10 +196,18 @@ TensorPtr MakeReal(DataType type, std::vector<int64_t> dims, std::span<const dou
   for (size_t i = 0; i < values.size(); ++i) {
     uint8_t* p = bytes.data() + i * size;
     switch (type) {
-      case DataType::kFloat: Store<float>(p, NarrowToFloat(values[i])); break;
-      case DataType::kDouble: Store<double>(p, values[i]); break;
-      case DataType::kFloat16: Store(p, quant::FloatToHalf(NarrowToFloat(values[i]))); break;
-      default: Store(p, quant::FloatToBFloat16(NarrowToFloat(values[i]))); break;
+      case DataType::kFloat:
+        Store<float>(p, NarrowToFloat(values[i]));
+        break;
+      case DataType::kDouble:
+        Store<double>(p, values[i]);
+        break;
+      case DataType::kFloat16:
+        Store(p, quant::FloatToHalf(NarrowToFloat(values[i])));
+        break;
+      default:
+        Store(p, quant::FloatToBFloat16(NarrowToFloat(values[i])));
+        break;
     }
   }
   return std::make_shared<Tensor>(type, std::move(dims), Buffer::FromVector(std::move(bytes)));
@@ -182,8 +222,8 @@ TensorPtr MakeInt(DataType type, std::vector<int64_t> dims, std::span<const int6
   std::vector<uint8_t> bytes(values.size() * size);
   for (size_t i = 0; i < values.size(); ++i) {
     // Two's-complement truncation to the type's width (little-endian: the low bytes).
-    const uint64_t v = type == DataType::kBool ? (values[i] != 0 ? 1 : 0)
-                                               : static_cast<uint64_t>(values[i]);
+    const uint64_t v =
+        type == DataType::kBool ? (values[i] != 0 ? 1 : 0) : static_cast<uint64_t>(values[i]);
     std::memcpy(bytes.data() + i * size, &v, size);
   }
   return std::make_shared<Tensor>(type, std::move(dims), Buffer::FromVector(std::move(bytes)));

@@ -1,6 +1,7 @@
 // Internal interface of the evaluator's kernels: the context a kernel runs in, value decoding and
-// encoding, and shape helpers. Kernels live in one file per op family (elementwise.cc,
-// convert_select.cc, shape_ops.cc, movement.cc, reduce_linalg.cc), each with a Register* function.
+// encoding, and shape helpers. Kernels live in one file per op family (unary.cc, elementwise.cc,
+// convert_select.cc, shape_ops.cc, movement.cc, slice_pad.cc, reduce_linalg.cc, index_ops.cc), each
+// with a Register* function.
 #pragma once
 
 #include <cstdint>
@@ -60,11 +61,13 @@ class KernelContext {
 using KernelFn = absl::Status (*)(KernelContext&);
 using KernelTable = absl::flat_hash_map<std::string, KernelFn>;
 
-void RegisterElementwiseKernels(KernelTable& table);
+void RegisterUnaryKernels(KernelTable& table);
+void RegisterBinaryKernels(KernelTable& table);
 void RegisterConvertSelectKernels(KernelTable& table);
 void RegisterShapeKernels(KernelTable& table);
 void RegisterMovementKernels(KernelTable& table);
 void RegisterReduceLinalgKernels(KernelTable& table);
+void RegisterIndexKernels(KernelTable& table);
 
 // --- element types ---
 // float, double, float16, bfloat16.

@@ -105,7 +105,8 @@ absl::Status Split(KernelContext& ctx) {
     if (n == 0) return ctx.Invalid("no outputs");
     const int64_t chunk = (extent + n - 1) / n;
     if (ctx.opset() < 18 && extent % n != 0) return ctx.Invalid("axis does not split evenly");
-    for (int64_t i = 0; i < n; ++i) split.push_back(std::clamp<int64_t>(extent - i * chunk, 0, chunk));
+    for (int64_t i = 0; i < n; ++i)
+      split.push_back(std::clamp<int64_t>(extent - i * chunk, 0, chunk));
   }
   int64_t sum = 0;
   for (int64_t s : split) {

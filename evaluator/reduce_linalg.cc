@@ -63,7 +63,8 @@ absl::Status Reduce(KernelContext& ctx) {
   const std::vector<int64_t> out_strides = Strides(kept_dims);
   std::vector<std::vector<int64_t>> tables(t.rank());
   for (int64_t a = 0; a < t.rank(); ++a) {
-    for (int64_t c = 0; c < t.dims()[a]; ++c) tables[a].push_back(reduced[a] ? 0 : c * out_strides[a]);
+    for (int64_t c = 0; c < t.dims()[a]; ++c)
+      tables[a].push_back(reduced[a] ? 0 : c * out_strides[a]);
   }
   const std::vector<int64_t> target = IndexFromTables(tables);
   const std::vector<double> v = ReadReals(t);
@@ -79,14 +80,22 @@ absl::Status Reduce(KernelContext& ctx) {
     double& a = acc[target[i]];
     const double e = v[i];
     const int64_t k = static_cast<int64_t>(count[target[i]]++);
-    if (op == "ReduceSum" || op == "ReduceMean") a += e;
-    else if (op == "ReduceProd") a *= e;
-    else if (op == "ReduceL1") a += std::fabs(e);
-    else if (op == "ReduceL2" || op == "ReduceSumSquare") a += e * e;
-    else if (op == "ReduceLogSum") a += e;
-    else if (op == "ReduceLogSumExp") a += std::exp(e);
-    else if (op == "ReduceMax") a = std::isnan(e) || std::isnan(a) ? NAN : std::fmax(a, e);
-    else if (op == "ReduceMin") a = std::isnan(e) || std::isnan(a) ? NAN : std::fmin(a, e);
+    if (op == "ReduceSum" || op == "ReduceMean")
+      a += e;
+    else if (op == "ReduceProd")
+      a *= e;
+    else if (op == "ReduceL1")
+      a += std::fabs(e);
+    else if (op == "ReduceL2" || op == "ReduceSumSquare")
+      a += e * e;
+    else if (op == "ReduceLogSum")
+      a += e;
+    else if (op == "ReduceLogSumExp")
+      a += std::exp(e);
+    else if (op == "ReduceMax")
+      a = std::isnan(e) || std::isnan(a) ? NAN : std::fmax(a, e);
+    else if (op == "ReduceMin")
+      a = std::isnan(e) || std::isnan(a) ? NAN : std::fmin(a, e);
     else if ((op == "ArgMax" ? e > a : e < a) || (last && e == a) || k == 0) {
       a = e;
       position[target[i]] = k;
@@ -209,9 +218,9 @@ absl::Status Gemm(KernelContext& ctx) {
 }  // namespace
 
 void RegisterReduceLinalgKernels(KernelTable& t) {
-  for (const char* op : {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd",
-                         "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
-                         "ReduceLogSumExp", "ArgMax", "ArgMin"}) {
+  for (const char* op :
+       {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
+        "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp", "ArgMax", "ArgMin"}) {
     t[op] = Reduce;
   }
   t["MatMul"] = MatMul;

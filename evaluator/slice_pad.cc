@@ -67,7 +67,8 @@ absl::Status SliceKernel(KernelContext& ctx) {
   const std::vector<int64_t> strides = Strides(t.dims());
   std::vector<std::vector<int64_t>> tables(rank);
   for (int64_t a = 0; a < rank; ++a) {
-    for (int64_t c = 0; c < dims[a]; ++c) tables[a].push_back((begin[a] + c * step[a]) * strides[a]);
+    for (int64_t c = 0; c < dims[a]; ++c)
+      tables[a].push_back((begin[a] + c * step[a]) * strides[a]);
   }
   ctx.SetOutput(0, Materialize(t, std::move(dims), IndexFromTables(tables), nullptr));
   return absl::OkStatus();
@@ -146,8 +147,7 @@ absl::Status PadKernel(KernelContext& ctx) {
       tables[a].push_back(i * strides[a]);
     }
   }
-  ctx.SetOutput(0,
-                Materialize(t, std::move(dims), IndexFromTables(tables), fill->bytes().data()));
+  ctx.SetOutput(0, Materialize(t, std::move(dims), IndexFromTables(tables), fill->bytes().data()));
   return absl::OkStatus();
 }
 

@@ -1,12 +1,13 @@
-// Embedding onnx-opt in another toolchain: build a model in memory, run a pipeline, save it,
-// load it back. Exits non-zero (with one line on stderr) when any step misbehaves, so ctest runs
-// it as a test of the public API (driver/onnx_opt.h).
+// Embedding onnx-opt in another toolchain (docs/embedding.md): bytes in -> bytes out, file in ->
+// file out, and the IR-level calls (load, build a pass manager, run, inspect, save). Exits
+// non-zero (with one line on stderr) when any step misbehaves, so ctest runs it as a test of the
+// public API (include/onnx_opt/onnx_opt.h), in this tree and against the installed package.
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <string>
 
-#include "driver/onnx_opt.h"
+#include <onnx_opt/onnx_opt.h>
 
 namespace {
 
@@ -49,6 +50,28 @@ main (float[2] x) => (float[2] y, float[2] z)
     std::fclose(f);
   }
 
+  // 1. Bytes in, bytes out: the text model in, binary ONNX out, with the statistics.
+  absl::StatusOr<OptimizeResult> optimized = Optimize(text, "dce,dedup-initializers");
+  if (!optimized.ok()) return Fail(std::string(optimized.status().message()));
+  if (optimized->before.nodes != 6 || optimized->after.nodes != 5) {
+    return Fail("Optimize: expected 6 -> 5 nodes, got " + std::to_string(optimized->before.nodes) +
+                " -> " + std::to_string(optimized->after.nodes));
+  }
+  absl::StatusOr<std::unique_ptr<Model>> from_bytes =
+      LoadModelFromBytes(optimized->model, "optimized bytes");
+  if (!from_bytes.ok()) return Fail(std::string(from_bytes.status().message()));
+  if ((*from_bytes)->graph->num_nodes() != 5) return Fail("the optimized bytes hold another model");
+  absl::StatusOr<std::string> again = OptimizeModelBytes(optimized->model, "topo-sort");
+  if (!again.ok()) return Fail(std::string(again.status().message()));
+  absl::StatusOr<std::string> bad_bytes = OptimizeModelBytes("\x08\x01\xff", "dce");
+  if (bad_bytes.ok()) return Fail("garbage bytes accepted");
+
+  // 2. File in, file out.
+  if (absl::Status s = OptimizeModelFile(input, "dce", output); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+
+  // 3. The IR level: load, run a pass manager, look at the graph, save.
   PassRegistry registry = MakeDefaultPassRegistry();
   absl::StatusOr<std::unique_ptr<Model>> model = LoadModelFile(input);
   if (!model.ok()) return Fail(std::string(model.status().message()));
@@ -80,7 +103,7 @@ main (float[2] x) => (float[2] y, float[2] z)
   absl::StatusOr<std::unique_ptr<PassManager>> bad = BuildPassManager("no-such-pass", registry);
   if (bad.ok()) return Fail("unknown pass accepted");
 
-  std::cout << "embed: ok (" << (*pm)->PipelineText() << ")\n";
+  std::cout << "embed: ok, onnx-opt " << Version() << " (" << (*pm)->PipelineText() << ")\n";
   std::remove(input.c_str());
   std::remove(output.c_str());
   return 0;

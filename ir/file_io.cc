@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ir/strings.h"
+#include "ir/wire_format.h"
 
 namespace onnx_opt {
 namespace {
@@ -201,14 +202,8 @@ void OutputFile::Append(std::span<const uint8_t> bytes) {
 }
 
 void OutputFile::AppendVarint(uint64_t value) {
-  uint8_t bytes[10];
-  size_t n = 0;
-  while (value >= 0x80) {
-    bytes[n++] = static_cast<uint8_t>(value | 0x80);
-    value >>= 7;
-  }
-  bytes[n++] = static_cast<uint8_t>(value);
-  Append({bytes, n});
+  uint8_t bytes[kMaxVarintBytes];
+  Append({bytes, EncodeVarint(value, bytes)});
 }
 
 void OutputFile::AppendZeros(int64_t count) {

@@ -53,6 +53,9 @@ Attribute Attribute::Strings(std::string name, std::vector<std::string> v) {
 Attribute Attribute::TensorValue(std::string name, TensorPtr v) {
   return Attribute{std::move(name), AttrType::kTensor, std::move(v), {}, {}, {}};
 }
+Attribute Attribute::GraphValue(std::string name, GraphPtr v) {
+  return Attribute{std::move(name), AttrType::kGraph, std::move(v), {}, {}, {}};
+}
 
 // ---------------------------------------------------------------- Node
 

@@ -42,6 +42,7 @@ class Value {
   ValueType type;
   std::string doc_string;
   std::string unknown_fields;  // of the ValueInfoProto this came from
+  EmptyStringFields empty_fields;  // of that ValueInfoProto
   // True when the model listed the value in graph.value_info (kept for lossless round trips).
   bool in_value_info = false;
 
@@ -108,6 +109,7 @@ struct Attribute {
   std::string ref_attr_name;  // inside functions: refers to an attribute of the caller
   std::string doc_string;
   std::string unknown_fields;
+  EmptyStringFields empty_fields;  // see ir/types.h
 
   static Attribute Float(std::string name, float v);
   static Attribute Int(std::string name, int64_t v);
@@ -116,6 +118,8 @@ struct Attribute {
   static Attribute Floats(std::string name, std::vector<float> v);
   static Attribute Strings(std::string name, std::vector<std::string> v);
   static Attribute TensorValue(std::string name, TensorPtr v);
+  // A subgraph (If/Loop/Scan body); Node::SetAttribute makes the node its parent.
+  static Attribute GraphValue(std::string name, GraphPtr v);
 };
 
 class Node {
@@ -125,6 +129,7 @@ class Node {
   std::string name;
   std::string doc_string;
   std::string unknown_fields;
+  EmptyStringFields empty_fields;  // see ir/types.h
 
   Graph* graph() const { return graph_; }
 
@@ -179,6 +184,7 @@ class Graph {
   std::string name;
   std::string doc_string;
   std::string unknown_fields;
+  EmptyStringFields empty_fields;  // see ir/types.h
   std::vector<OpaqueProto> sparse_initializers;     // kept as serialized SparseTensorProto
   std::vector<OpaqueProto> quantization_annotations;  // kept as serialized proto
 
@@ -261,7 +267,11 @@ void AdoptSubgraph(Node* owner, Graph* sub);
 struct OpsetImport {
   std::string domain;
   int64_t version = 0;
-  friend bool operator==(const OpsetImport&, const OpsetImport&) = default;
+  // The source OperatorSetIdProto had no domain field (the exporter otherwise always writes it).
+  bool domain_absent = false;
+  friend bool operator==(const OpsetImport& a, const OpsetImport& b) {
+    return a.domain == b.domain && a.version == b.version;
+  }
 };
 
 // A model-local function. Its body is a Graph whose inputs are the formal inputs (untyped) and
@@ -276,6 +286,7 @@ struct Function {
   std::vector<OpsetImport> opset_imports;
   std::unique_ptr<Graph> body;
   std::string unknown_fields;
+  EmptyStringFields empty_fields;  // see ir/types.h
 };
 
 class Model {
@@ -293,6 +304,7 @@ class Model {
   std::vector<Function> functions;
   std::vector<OpaqueProto> training_info;
   std::string unknown_fields;
+  EmptyStringFields empty_fields;  // see ir/types.h
 
   // Opset version imported for a domain ("" and "ai.onnx" are the same), or nullopt.
   std::optional<int64_t> OpsetVersion(std::string_view domain) const;

@@ -1,26 +1,14 @@
-// IR -> ONNX protobuf. SaveModel streams tensor bytes from their buffers into the output file (the
-// top-level graph's initializers are framed by hand in protobuf wire format), so saving never
-// holds a second copy of the weights.
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/sysmacros.h>
-#include <unistd.h>
-
+// IR -> ONNX protobuf. For SaveModel (onnx_save.cc) the top-level initializers are left out of the
+// proto and their bytes are streamed from the tensor buffers, so saving never holds a second copy
+// of the weights.
 #include <algorithm>
-#include <cerrno>
-#include <climits>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <span>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/unknown_field_set.h"
-#include "ir/file_io.h"
+#include "ir/onnx_internal.h"
 #include "ir/onnx_io.h"
+#include "ir/onnx_tensor_data.h"
 #include "ir/strings.h"
 #include "onnx/onnx_pb.h"
 
@@ -28,19 +16,19 @@ namespace onnx_opt {
 namespace {
 
 using google::protobuf::UnknownFieldSet;
+using internal::DeferredInitializer;
+using internal::PendingBytes;
+using internal::RestoreEmptyStrings;
+using internal::SetUnknown;
 
 constexpr int kFunctionAttributeProtoField = 11;
 constexpr int kFunctionOverloadField = 13;
 // External data offsets are aligned so that each tensor can be mapped on a page boundary.
 constexpr int64_t kExternalAlignment = 4096;
 
-absl::Status SetUnknown(const std::string& bytes, google::protobuf::Message* message) {
-  if (bytes.empty()) return absl::OkStatus();
-  if (!message->GetReflection()->MutableUnknownFields(message)->ParseFromString(bytes)) {
-    return absl::InternalError(
-        absl::StrCat("stored unknown fields of a ", message->GetTypeName(), " do not parse"));
-  }
-  return absl::OkStatus();
+void ExportOpset(const OpsetImport& op, onnx::OperatorSetIdProto* out) {
+  if (!op.domain_absent || !op.domain.empty()) out->set_domain(op.domain);
+  out->set_version(op.version);
 }
 
 absl::Status ParseOpaque(const OpaqueProto& opaque, google::protobuf::Message* out,
@@ -70,11 +58,6 @@ int64_t IrVersionFor(DataType type) {
   }
 }
 
-// A tensor whose bytes the exporter left out of the proto, to be written by SaveModel.
-struct PendingBytes {
-  std::shared_ptr<const Buffer> buffer;
-  int64_t offset = 0;  // in the external data file
-};
 
 class ModelExporter {
  public:
@@ -88,11 +71,7 @@ class ModelExporter {
 
   absl::Status Export(const Model& model, onnx::ModelProto* out) {
     out->Clear();
-    for (const OpsetImport& op : model.opset_imports) {
-      onnx::OperatorSetIdProto* p = out->add_opset_import();
-      p->set_domain(op.domain);
-      p->set_version(op.version);
-    }
+    for (const OpsetImport& op : model.opset_imports) ExportOpset(op, out->add_opset_import());
     if (!model.producer_name.empty()) out->set_producer_name(model.producer_name);
     if (!model.producer_version.empty()) out->set_producer_version(model.producer_version);
     if (!model.domain.empty()) out->set_domain(model.domain);
@@ -118,17 +97,13 @@ class ModelExporter {
       if (absl::Status s = ExportFunction(function, out->add_functions()); !s.ok()) return s;
     }
     if (absl::Status s = SetUnknown(model.unknown_fields, out); !s.ok()) return s;
+    RestoreEmptyStrings(model.empty_fields, out);
     int64_t ir_version = std::max(model.ir_version, required_ir_version_);
     if (ir_version != 0) out->set_ir_version(ir_version);
     return absl::OkStatus();
   }
 
-  // Top-level initializers left out of the proto (defer_initializers): the TensorProto without
-  // its raw_data, and the bytes to append as raw_data (null when stored externally or string).
-  struct DeferredInitializer {
-    onnx::TensorProto header;
-    std::shared_ptr<const Buffer> raw_data;
-  };
+
   std::vector<DeferredInitializer>& deferred_initializers() { return deferred_; }
   const std::vector<PendingBytes>& external_tensors() const { return external_; }
   int64_t external_size() const { return external_size_; }
@@ -149,6 +124,7 @@ class ModelExporter {
     if (!name.empty()) out->set_name(name);
     if (!tensor.doc_string.empty()) out->set_doc_string(tensor.doc_string);
     if (absl::Status s = SetUnknown(tensor.unknown_fields, out); !s.ok()) return s;
+    RestoreEmptyStrings(tensor.empty_fields, out);
     if (tensor.type() == DataType::kString) {
       for (const std::string& s : tensor.strings()) out->add_string_data(s);
       return std::shared_ptr<const Buffer>();
@@ -169,6 +145,10 @@ class ModelExporter {
       add_entry("location", external_name_);
       add_entry("offset", absl::StrCat(offset));
       add_entry("length", absl::StrCat(size));
+      return std::shared_ptr<const Buffer>();
+    }
+    if (tensor.typed_field_data) {
+      if (absl::Status s = WriteTypedFields(tensor, out); !s.ok()) return s;
       return std::shared_ptr<const Buffer>();
     }
     if (omit_raw_data) return buffer ? buffer : Buffer::Empty();
@@ -218,6 +198,7 @@ class ModelExporter {
     ExportType(v.type, out, status);
     if (!v.doc_string.empty()) out->set_doc_string(v.doc_string);
     status.Update(SetUnknown(v.unknown_fields, out));
+    RestoreEmptyStrings(v.empty_fields, out);
     return status;
   }
 
@@ -229,6 +210,7 @@ class ModelExporter {
       out->set_type(static_cast<onnx::AttributeProto::AttributeType>(attr.type));
     }
     if (absl::Status s = SetUnknown(attr.unknown_fields, out); !s.ok()) return s;
+    RestoreEmptyStrings(attr.empty_fields, out);
     const Attribute::Payload& value = attr.value;
     if (const auto* f = std::get_if<float>(&value)) {
       out->set_f(*f);
@@ -296,6 +278,7 @@ class ModelExporter {
         return absl::Status(s.code(), absl::StrCat(node.DebugName(), ": ", s.message()));
       }
     }
+    RestoreEmptyStrings(node.empty_fields, out);
     return SetUnknown(node.unknown_fields, out);
   }
 
@@ -339,6 +322,7 @@ class ModelExporter {
           ParseOpaque(qa, out->add_quantization_annotation(), "quantization annotation");
       if (!s.ok()) return s;
     }
+    RestoreEmptyStrings(graph.empty_fields, out);
     return SetUnknown(graph.unknown_fields, out);
   }
 
@@ -346,12 +330,9 @@ class ModelExporter {
     out->set_name(function.name);
     if (!function.domain.empty()) out->set_domain(function.domain);
     if (!function.doc_string.empty()) out->set_doc_string(function.doc_string);
+    RestoreEmptyStrings(function.empty_fields, out);
     for (const std::string& a : function.attribute_names) out->add_attribute(a);
-    for (const OpsetImport& op : function.opset_imports) {
-      onnx::OperatorSetIdProto* p = out->add_opset_import();
-      p->set_domain(op.domain);
-      p->set_version(op.version);
-    }
+    for (const OpsetImport& op : function.opset_imports) ExportOpset(op, out->add_opset_import());
     if (function.body) {
       const Graph& body = *function.body;
       if (!body.initializers().empty()) {
@@ -395,93 +376,6 @@ class ModelExporter {
   int64_t external_size_ = 0;
 };
 
-// ------------------------------------------------------------------ file output
-
-size_t VarintSize(uint64_t value) {
-  size_t n = 1;
-  while (value >= 0x80) {
-    value >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-// Wire-format tags (field number << 3 | length-delimited) of the fields framed by hand.
-constexpr uint8_t kModelGraphTag = (7 << 3) | 2;
-constexpr uint8_t kGraphInitializerTag = (5 << 3) | 2;
-constexpr uint8_t kTensorRawDataTag = (9 << 3) | 2;
-
-std::string FileNameOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-std::string SiblingPath(const std::string& path, const std::string& name) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? name : absl::StrCat(path.substr(0, slash + 1), name);
-}
-
-// True when this process has the file (device and inode of `st`) memory-mapped, e.g. a loaded
-// model saved over its own file.
-bool IsMappedByThisProcess(const struct stat& st) {
-  std::FILE* maps = std::fopen("/proc/self/maps", "re");
-  if (maps == nullptr) return true;  // cannot tell: assume it is
-  bool mapped = false;
-  char line[4096];
-  while (!mapped && std::fgets(line, sizeof(line), maps) != nullptr) {
-    // start-end perms offset major:minor inode [path]
-    unsigned dev_major = 0, dev_minor = 0;
-    unsigned long long inode = 0;
-    if (std::sscanf(line, "%*s %*s %*s %x:%x %llu", &dev_major, &dev_minor, &inode) == 3 &&
-        inode != 0) {
-      mapped = inode == st.st_ino && dev_major == major(st.st_dev) && dev_minor == minor(st.st_dev);
-    }
-  }
-  std::fclose(maps);
-  return mapped;
-}
-
-// True when none of the file's cached pages is dirty or under writeback, per cachestat(2)
-// (Linux 6.5; not in this distribution's headers). False when that cannot be told.
-bool HasOnlyCleanPages(int fd) {
-#if defined(__linux__) && defined(SYS_cachestat)
-  constexpr long kCachestat = SYS_cachestat;
-#elif defined(__linux__)
-  constexpr long kCachestat = 451;  // the same number on every architecture
-#endif
-#ifdef __linux__
-  struct {
-    uint64_t offset = 0, length = 0;  // length 0: to the end of the file
-  } range;
-  struct {
-    uint64_t cache, dirty, writeback, evicted, recently_evicted;
-  } stat{};
-  if (::syscall(kCachestat, fd, &range, &stat, 0) != 0) return false;
-  return stat.dirty == 0 && stat.writeback == 0;
-#else
-  return false;
-#endif
-}
-
-// Drops the page cache of an existing file about to be replaced by a save (only a hint: its
-// content is untouched, and it stays complete on disk until the rename). The new file's pages
-// are then allocated from memory the kernel has just freed, which in a virtual machine is much
-// cheaper to fill than memory that has been idle (writing a 168 MB model took 0.16-0.29 s
-// instead of 0.43-0.72 s, docs/performance.md). Skipped when this process maps the file
-// (saving over a loaded model), whose weights would otherwise be read from disk again, and when
-// the file has dirty pages: dropping starts their writeback, which the rename then waits for,
-// whereas replacing a file never written back just discards them.
-void DropCacheOfReplacedFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  struct stat st;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (int64_t{16} << 20) &&
-      !IsMappedByThisProcess(st) && HasOnlyCleanPages(fd)) {
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-  }
-  ::close(fd);
-}
-
 }  // namespace
 
 absl::Status ExportModel(const Model& model, onnx::ModelProto* out) {
@@ -489,101 +383,16 @@ absl::Status ExportModel(const Model& model, onnx::ModelProto* out) {
   return exporter.Export(model, out);
 }
 
-absl::Status SaveModel(const Model& model, const std::string& path, const SaveOptions& options) {
-  // Where the output leads decides the sidecar: next to the file the model lands in (a symlink's
-  // target) and named after it; none when the model is streamed. The temporary file is removed
-  // again if anything below fails.
-  OutputFile file;
-  if (absl::Status s = file.Open(path); !s.ok()) return s;
-  std::string external_name = options.external_data_name.empty()
-                                  ? absl::StrCat(FileNameOf(file.final_path()), ".data")
-                                  : options.external_data_name;
-  if (options.external_data_threshold >= 0 &&
-      (external_name.find('/') != std::string::npos || external_name == "..")) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": external data name '", external_name,
-                                                   "' must be a file name, not a path"));
-  }
-  ModelExporter exporter(options.external_data_threshold, external_name, true);
-  onnx::ModelProto proto;
-  if (absl::Status s = exporter.Export(model, &proto); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
-  }
+namespace internal {
 
-  // Sizes of the hand-framed parts: ModelProto = <other fields> graph{<other fields>
-  // initializer{<tensor fields> raw_data}...}.
-  struct Framed {
-    std::string header;
-    std::shared_ptr<const Buffer> raw_data;
-    uint64_t size;  // of the TensorProto
-  };
-  std::vector<Framed> initializers;
-  uint64_t graph_size = 0;
-  std::string graph_rest;
-  const bool has_graph = proto.has_graph();
-  if (has_graph) {
-    graph_rest = proto.graph().SerializeAsString();
-    proto.clear_graph();
-    graph_size = graph_rest.size();
-    for (auto& d : exporter.deferred_initializers()) {
-      Framed f{d.header.SerializeAsString(), std::move(d.raw_data), 0};
-      f.size = f.header.size();
-      if (f.raw_data) f.size += 1 + VarintSize(f.raw_data->size()) + f.raw_data->size();
-      graph_size += 1 + VarintSize(f.size) + f.size;
-      initializers.push_back(std::move(f));
-    }
-    exporter.deferred_initializers().clear();
-  }
-  std::string model_rest = proto.SerializeAsString();
-  uint64_t total = model_rest.size() + (has_graph ? 1 + VarintSize(graph_size) + graph_size : 0);
-  if (total > static_cast<uint64_t>(INT_MAX)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": the model needs ", total,
-        " bytes, over protobuf's 2 GiB limit; save with external data (external_data_threshold)"));
-  }
-
-  const bool has_external = !exporter.external_tensors().empty();
-  if (has_external && !file.replaces_atomically()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": external data needs a regular output file, not a stream or device"));
-  }
-  OutputFile sidecar;
-  if (file.replaces_atomically()) DropCacheOfReplacedFile(file.final_path());
-  if (has_external) {
-    std::string sidecar_path = SiblingPath(file.final_path(), external_name);
-    if (absl::Status s = sidecar.Open(sidecar_path); !s.ok()) return s;
-    if (sidecar.replaces_atomically()) DropCacheOfReplacedFile(sidecar.final_path());
-    int64_t written = 0;
-    for (const PendingBytes& pending : exporter.external_tensors()) {
-      sidecar.AppendZeros(pending.offset - written);
-      sidecar.Append(pending.buffer->bytes());
-      pending.buffer->ReleasePages();
-      written = pending.offset + static_cast<int64_t>(pending.buffer->size());
-    }
-    if (absl::Status s = sidecar.Finish(); !s.ok()) return s;
-  }
-
-  file.Append(model_rest);
-  if (has_graph) {
-    file.Append({&kModelGraphTag, 1});
-    file.AppendVarint(graph_size);
-    file.Append(graph_rest);
-    for (const Framed& f : initializers) {
-      file.Append({&kGraphInitializerTag, 1});
-      file.AppendVarint(f.size);
-      file.Append(f.header);
-      if (f.raw_data) {
-        file.Append({&kTensorRawDataTag, 1});
-        file.AppendVarint(f.raw_data->size());
-        file.Append(f.raw_data->bytes());
-        f.raw_data->ReleasePages();
-      }
-    }
-  }
-  if (absl::Status s = file.Finish(); !s.ok()) return s;
-  if (has_external) {
-    if (absl::Status s = sidecar.Commit(); !s.ok()) return s;
-  }
-  return file.Commit();
+absl::Status ExportForSave(const Model& model, int64_t external_threshold,
+                           const std::string& external_name, ExportedForSave* out) {
+  ModelExporter exporter(external_threshold, external_name, true);
+  if (absl::Status s = exporter.Export(model, &out->proto); !s.ok()) return s;
+  out->initializers = std::move(exporter.deferred_initializers());
+  out->external = exporter.external_tensors();
+  return absl::OkStatus();
 }
 
+}  // namespace internal
 }  // namespace onnx_opt

@@ -16,7 +16,9 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "ir/file_io.h"
+#include "ir/onnx_internal.h"
 #include "ir/onnx_io.h"
+#include "ir/onnx_tensor_data.h"
 #include "ir/strings.h"
 #include "ir/verifier.h"
 #include "onnx/onnx_pb.h"
@@ -26,16 +28,18 @@ namespace {
 
 using google::protobuf::UnknownField;
 using google::protobuf::UnknownFieldSet;
+using internal::EmptyStringsOf;
+using internal::PrereadRawData;
+using internal::UnknownBytes;
 
 // FunctionProto fields newer than ONNX 1.12's onnx.proto that the IR models directly.
 constexpr int kFunctionAttributeProtoField = 11;
 constexpr int kFunctionOverloadField = 13;
 
-std::string UnknownBytes(const google::protobuf::Message& message) {
-  const UnknownFieldSet& fields = message.GetReflection()->GetUnknownFields(message);
-  std::string bytes;
-  if (!fields.empty()) fields.SerializeToString(&bytes);
-  return bytes;
+OpsetImport ImportOpset(const onnx::OperatorSetIdProto& op) {
+  OpsetImport opset{op.domain(), op.version()};
+  opset.domain_absent = !op.has_domain();
+  return opset;
 }
 
 std::string NormaliseDomain(const std::string& domain) {
@@ -43,6 +47,9 @@ std::string NormaliseDomain(const std::string& domain) {
 }
 
 // Resolves TensorProto external data against the model's folder, mapping each file once.
+
+// raw_data the file parser sliced out of the mapped file, keyed by the TensorProto it belongs to.
+
 class ExternalDataResolver {
  public:
   explicit ExternalDataResolver(std::string base_dir) : base_dir_(std::move(base_dir)) {}
@@ -144,98 +151,6 @@ class ExternalDataResolver {
   absl::flat_hash_map<std::string, std::shared_ptr<MappedFile>> files_;
 };
 
-// Appends each element's low `width` bytes (little-endian) to `out`.
-template <typename T>
-void AppendLowBytes(const google::protobuf::RepeatedField<T>& values, size_t width,
-                    std::vector<uint8_t>& out) {
-  out.reserve(out.size() + values.size() * width);
-  for (T value : values) {
-    uint64_t bits = static_cast<uint64_t>(value);
-    for (size_t b = 0; b < width; ++b) out.push_back(static_cast<uint8_t>(bits >> (8 * b)));
-  }
-}
-
-template <typename T>
-std::shared_ptr<const Buffer> CopyField(const google::protobuf::RepeatedField<T>& values) {
-  return Buffer::Copy({reinterpret_cast<const uint8_t*>(values.data()),
-                       static_cast<size_t>(values.size()) * sizeof(T)});
-}
-
-// The typed field ONNX stores a data type's elements in, when not in raw_data.
-enum class TypedField { kNone, kFloat, kInt32, kInt64, kDouble, kUint64 };
-
-TypedField FieldFor(DataType type) {
-  switch (type) {
-    case DataType::kFloat:
-    case DataType::kComplex64:
-      return TypedField::kFloat;
-    case DataType::kInt64:
-      return TypedField::kInt64;
-    case DataType::kDouble:
-    case DataType::kComplex128:
-      return TypedField::kDouble;
-    case DataType::kUint32:
-    case DataType::kUint64:
-      return TypedField::kUint64;
-    case DataType::kString:
-    case DataType::kUndefined:
-      return TypedField::kNone;
-    default:
-      return IsKnownDataType(static_cast<int32_t>(type)) ? TypedField::kInt32 : TypedField::kNone;
-  }
-}
-
-// Converts the typed data fields of a tensor into raw_data layout.
-absl::StatusOr<std::shared_ptr<const Buffer>> TypedFieldsToBuffer(const onnx::TensorProto& t,
-                                                                  DataType type) {
-  const TypedField field = FieldFor(type);
-  struct Present {
-    TypedField field;
-    const char* name;
-    int size;
-  };
-  for (const Present& p : {Present{TypedField::kFloat, "float_data", t.float_data_size()},
-                           Present{TypedField::kInt32, "int32_data", t.int32_data_size()},
-                           Present{TypedField::kInt64, "int64_data", t.int64_data_size()},
-                           Present{TypedField::kDouble, "double_data", t.double_data_size()},
-                           Present{TypedField::kUint64, "uint64_data", t.uint64_data_size()}}) {
-    if (p.size > 0 && p.field != field) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tensor '", t.name(), "': data in ", p.name, " does not fit data type ",
-                       ToAbsl(DataTypeName(type)), " (", static_cast<int>(type), ")"));
-    }
-  }
-  switch (field) {
-    case TypedField::kFloat:
-      return CopyField(t.float_data());
-    case TypedField::kInt64:
-      return CopyField(t.int64_data());
-    case TypedField::kDouble:
-      return CopyField(t.double_data());
-    case TypedField::kUint64: {
-      if (type == DataType::kUint64) return CopyField(t.uint64_data());
-      std::vector<uint8_t> bytes;
-      AppendLowBytes(t.uint64_data(), 4, bytes);
-      return Buffer::FromVector(std::move(bytes));
-    }
-    case TypedField::kInt32: {
-      if (type == DataType::kInt32) return CopyField(t.int32_data());
-      // 16-bit types keep one element per int32; 8-bit types one element; 4-bit types one packed
-      // byte (two elements) per int32.
-      const int bits = BitsPerElement(type);
-      std::vector<uint8_t> bytes;
-      AppendLowBytes(t.int32_data(), bits == 16 ? 2 : 1, bytes);
-      return Buffer::FromVector(std::move(bytes));
-    }
-    case TypedField::kNone:
-      break;
-  }
-  return Buffer::Empty();
-}
-
-// raw_data the file parser sliced out of the mapped file, keyed by the TensorProto it belongs to.
-using PrereadRawData = absl::flat_hash_map<const onnx::TensorProto*, std::shared_ptr<const Buffer>>;
-
 }  // namespace
 
 // Builds the IR from a proto. A friend of Graph: it creates values with their exact names (no
@@ -249,7 +164,7 @@ class ModelImporter {
     auto model = std::make_unique<Model>();
     model->ir_version = proto.ir_version();
     for (const onnx::OperatorSetIdProto& op : proto.opset_import()) {
-      model->opset_imports.push_back(OpsetImport{op.domain(), op.version()});
+      model->opset_imports.push_back(ImportOpset(op));
     }
     model->producer_name = proto.producer_name();
     model->producer_version = proto.producer_version();
@@ -264,6 +179,7 @@ class ModelImporter {
       model->training_info.push_back(OpaqueProto{info.SerializeAsString()});
     }
     model->unknown_fields = UnknownBytes(proto);
+    model->empty_fields = EmptyStringsOf(proto);
     if (proto.has_graph()) {
       model->graph = std::make_unique<Graph>();
       if (absl::Status s = ImportGraph(*proto.mutable_graph(), model->graph.get()); !s.ok()) {
@@ -310,12 +226,14 @@ class ModelImporter {
     v->type = ImportType(info);
     v->doc_string = info.doc_string();
     v->unknown_fields = UnknownBytes(info);
+    v->empty_fields = EmptyStringsOf(info);
   }
 
   absl::StatusOr<TensorPtr> ImportTensor(onnx::TensorProto& proto) {
     const DataType type = static_cast<DataType>(proto.data_type());
     std::vector<int64_t> dims(proto.dims().begin(), proto.dims().end());
     Tensor tensor;
+    bool typed_field_data = false;
     if (type == DataType::kString) {
       std::vector<std::string> strings;
       strings.reserve(proto.string_data_size());
@@ -336,12 +254,15 @@ class ModelImporter {
         absl::StatusOr<std::shared_ptr<const Buffer>> typed = TypedFieldsToBuffer(proto, type);
         if (!typed.ok()) return typed.status();
         data = std::move(*typed);
+        typed_field_data = true;
       }
       tensor = Tensor(type, std::move(dims), std::move(data));
     }
     tensor.name = proto.name();
     tensor.doc_string = proto.doc_string();
     tensor.unknown_fields = UnknownBytes(proto);
+    tensor.empty_fields = EmptyStringsOf(proto);
+    tensor.typed_field_data = typed_field_data;
     return std::make_shared<const Tensor>(std::move(tensor));
   }
 
@@ -351,6 +272,7 @@ class ModelImporter {
     attr.ref_attr_name = proto.ref_attr_name();
     attr.doc_string = proto.doc_string();
     attr.unknown_fields = UnknownBytes(proto);
+    attr.empty_fields = EmptyStringsOf(proto);
     attr.type = static_cast<AttrType>(proto.type());
     if (attr.type == AttrType::kUndefined) attr.type = InferAttrType(proto);
     switch (attr.type) {
@@ -502,6 +424,7 @@ class ModelImporter {
       node->name = np.name();
       node->doc_string = np.doc_string();
       node->unknown_fields = UnknownBytes(np);
+      node->empty_fields = EmptyStringsOf(np);
       for (const std::string& out : np.output()) {
         if (out.empty()) {
           graph->AppendAbsentOutput(node);
@@ -534,6 +457,7 @@ class ModelImporter {
     graph->name = proto.name();
     graph->doc_string = proto.doc_string();
     graph->unknown_fields = UnknownBytes(proto);
+    graph->empty_fields = EmptyStringsOf(proto);
     absl::flat_hash_map<std::string, Value*> inputs_by_name;
     for (const onnx::ValueInfoProto& info : proto.input()) {
       Value* v = NewNamedValue(graph, info.name());
@@ -599,9 +523,10 @@ class ModelImporter {
     function.name = proto.name();
     function.domain = proto.domain();
     function.doc_string = proto.doc_string();
+    function.empty_fields = EmptyStringsOf(proto);
     function.attribute_names.assign(proto.attribute().begin(), proto.attribute().end());
     for (const onnx::OperatorSetIdProto& op : proto.opset_import()) {
-      function.opset_imports.push_back(OpsetImport{op.domain(), op.version()});
+      function.opset_imports.push_back(ImportOpset(op));
     }
     // attribute_proto and overload are newer than 1.12's FunctionProto: take them out of the
     // unknown fields; the rest stays there.
@@ -645,209 +570,10 @@ absl::StatusOr<std::unique_ptr<Model>> ImportModel(onnx::ModelProto&& proto,
   return importer.Import(proto);
 }
 
-namespace {
-
-absl::Status WithFile(const std::string& path, const absl::Status& status) {
-  return absl::Status(status.code(), absl::StrCat(path, ": ", status.message()));
-}
-
-std::string DirectoryOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-}  // namespace
-
-namespace {
-
-// Reads a memory-mapped file front to back. Large byte ranges (raw_data) are not copied: they
-// become slices of the mapping (see ModelStreamParser).
-class MappedReader {
- public:
-  explicit MappedReader(std::shared_ptr<MappedFile> file)
-      : file_(std::move(file)), data_(file_->data()), size_(file_->size()) {}
-
-  uint64_t position() const { return position_; }
-  bool AtEnd() const { return position_ == size_; }
-
-  bool ReadVarint(uint64_t* value) {
-    *value = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (position_ == size_) return false;
-      const uint8_t byte = data_[position_++];
-      *value |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) return true;
-    }
-    return false;
-  }
-
-  bool Read(char* dest, uint64_t size) {
-    if (size > size_ - position_) return false;
-    if (size > 0) std::memcpy(dest, data_ + position_, size);
-    position_ += size;
-    return true;
-  }
-
-  // The next `size` bytes as a buffer that keeps the mapping alive.
-  std::shared_ptr<const Buffer> Slice(uint64_t size) {
-    if (size > size_ - position_) return nullptr;
-    std::shared_ptr<const Buffer> slice = MappedFile::Slice(file_, position_, size);
-    position_ += size;
-    return slice;
-  }
-
- private:
-  std::shared_ptr<MappedFile> file_;
-  const uint8_t* data_;
-  uint64_t size_;
-  uint64_t position_ = 0;
-};
-
-// Parses ModelProto wire format from a mapped file. Fields are copied verbatim into a small buffer
-// and parsed by protobuf, except along the path ModelProto.graph -> GraphProto.initializer ->
-// TensorProto.raw_data, whose bytes become slices of the mapping that the IR adopts: nothing is
-// copied, and a weight's pages are read from the page cache only when something touches them.
-// (protobuf's own parser would copy every raw_data into a new string.)
-class ModelStreamParser {
- public:
-  explicit ModelStreamParser(MappedReader& in) : in_(in) {}
-
-  // raw_data of the top-level initializers, left out of their TensorProtos.
-  PrereadRawData& raw_data() { return raw_data_; }
-
-  bool Parse(onnx::ModelProto* model) {
-    std::string rest;
-    while (!in_.AtEnd()) {
-      uint64_t tag;
-      if (!in_.ReadVarint(&tag)) return false;
-      if (tag == kModelGraphTag) {
-        uint64_t length;
-        if (!in_.ReadVarint(&length) || !ParseGraph(length, model->mutable_graph())) return false;
-      } else if (!CopyField(tag, &rest)) {
-        return false;
-      }
-    }
-    return model->MergeFromString(rest);
-  }
-
- private:
-  static constexpr uint64_t kModelGraphTag = (7 << 3) | 2;
-  static constexpr uint64_t kGraphInitializerTag = (5 << 3) | 2;
-  static constexpr uint64_t kTensorRawDataTag = (9 << 3) | 2;
-
-  bool ParseGraph(uint64_t length, onnx::GraphProto* graph) {
-    const uint64_t end = in_.position() + length;
-    std::string rest;
-    while (in_.position() < end) {
-      uint64_t tag;
-      if (!in_.ReadVarint(&tag)) return false;
-      if (tag == kGraphInitializerTag) {
-        uint64_t size;
-        if (!in_.ReadVarint(&size) || !ParseTensor(size, graph->add_initializer())) return false;
-      } else if (!CopyField(tag, &rest)) {
-        return false;
-      }
-    }
-    return in_.position() == end && graph->MergeFromString(rest);
-  }
-
-  bool ParseTensor(uint64_t length, onnx::TensorProto* tensor) {
-    const uint64_t end = in_.position() + length;
-    std::string rest;
-    std::shared_ptr<const Buffer> raw;
-    while (in_.position() < end) {
-      uint64_t tag;
-      if (!in_.ReadVarint(&tag)) return false;
-      if (tag == kTensorRawDataTag) {
-        uint64_t size;
-        if (!in_.ReadVarint(&size) || size > end - in_.position()) return false;
-        raw = in_.Slice(size);
-        if (raw == nullptr) return false;
-      } else if (!CopyField(tag, &rest)) {
-        return false;
-      }
-    }
-    if (in_.position() != end || !tensor->ParseFromString(rest)) return false;
-    if (raw) raw_data_[tensor] = std::move(raw);
-    return true;
-  }
-
-  // Appends one field (tag already read) verbatim to `out`.
-  bool CopyField(uint64_t tag, std::string* out) {
-    AppendVarint(tag, out);
-    switch (tag & 7) {
-      case 0: {  // varint
-        uint64_t value;
-        if (!in_.ReadVarint(&value)) return false;
-        AppendVarint(value, out);
-        return true;
-      }
-      case 1:  // fixed64
-        return AppendRaw(8, out);
-      case 5:  // fixed32
-        return AppendRaw(4, out);
-      case 2: {  // length-delimited
-        uint64_t size;
-        if (!in_.ReadVarint(&size) || size > INT_MAX) return false;
-        AppendVarint(size, out);
-        return AppendRaw(size, out);
-      }
-      default:  // groups are not used by onnx.proto
-        return false;
-    }
-  }
-
-  bool AppendRaw(uint64_t size, std::string* out) {
-    size_t old = out->size();
-    out->resize(old + size);
-    return in_.Read(out->data() + old, size);
-  }
-
-  static void AppendVarint(uint64_t value, std::string* out) {
-    while (value >= 0x80) {
-      out->push_back(static_cast<char>(value | 0x80));
-      value >>= 7;
-    }
-    out->push_back(static_cast<char>(value));
-  }
-
-  MappedReader& in_;
-  PrereadRawData raw_data_;
-};
-
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<Model>> LoadModel(const std::string& path,
-                                                 const LoadOptions& options) {
-  // The file is mapped read-only and private; tensors keep the mapping alive. SaveModel writes a
-  // new file and renames it, so even saving over `path` leaves the mapped inode intact.
-  if (absl::Status s = CheckInputFile(path); !s.ok()) return s;
-  absl::StatusOr<std::shared_ptr<MappedFile>> file = MappedFile::Open(path);
-  if (!file.ok()) return file.status();
-  if ((*file)->size() > INT_MAX) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": ", (*file)->size(),
-                     " bytes is over protobuf's 2 GiB limit; store the weights as external data"));
-  }
-  MappedReader reader(*std::move(file));
-  onnx::ModelProto proto;
-  ModelStreamParser parser(reader);
-  if (!parser.Parse(&proto)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": not a valid ONNX protobuf file (parsing failed: truncated or not a model)"));
-  }
-  if (!proto.has_graph()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not an ONNX model (no graph)"));
-  }
-  ModelImporter importer(DirectoryOf(FollowedPath(path)), &parser.raw_data());
-  absl::StatusOr<std::unique_ptr<Model>> model = importer.Import(proto);
-  if (!model.ok()) return WithFile(path, model.status());
-  if (options.verify) {
-    if (absl::Status s = VerifyModel(**model); !s.ok()) return WithFile(path, s);
-  }
-  return model;
+absl::StatusOr<std::unique_ptr<Model>> internal::ImportModelProto(
+    onnx::ModelProto& proto, const std::string& base_dir, const internal::PrereadRawData* preread) {
+  ModelImporter importer(base_dir, preread);
+  return importer.Import(proto);
 }
 
 }  // namespace onnx_opt

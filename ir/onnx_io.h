@@ -1,16 +1,19 @@
 // Loading and saving ONNX models (protobuf, optionally with external data) to and from the IR.
 //
-// Load + save with no pass in between reproduces the ModelProto field by field, with these
-// documented differences (see docs/performance.md, "Load/save"):
-//  - tensor data held in typed fields (float_data, int32_data, ...) is written back as raw_data;
-//    string tensors stay in string_data;
+// Load + save with no pass in between reproduces the ModelProto field by field, presence
+// included (an explicitly empty string field such as a node's `domain: ""` stays present: see
+// EmptyStringFields), and a file that protobuf serialized canonically comes back byte for byte
+// (SaveModel frames the streamed parts in field-number order). Shown on ONNX's 1072 backend test
+// models (ir/roundtrip_conformance_test.cc) and the real models of eval/models.json
+// (scripts/roundtrip-real-models.sh). Documented differences:
+//  - tensor data keeps its form: raw_data stays raw_data, typed fields (float_data, int64_data,
+//    ...) stay typed; tensors that passes create are written as raw_data;
 //  - external data is read on load; where it goes on save is decided by SaveOptions;
 //  - a node domain spelled "ai.onnx" is written back as "" (the same domain by the spec);
 //  - ir_version is raised when the model needs it (10 for int4/uint4, see SaveModel);
 //  - a value listed more than once (graph input and output, or a subgraph output naming an outer
 //    value) has one type and doc string, those of its defining entry;
-//  - TensorProto.segment is dropped; empty optional strings are not written, except the domain
-//    of an opset import, which is always written.
+//  - TensorProto.segment is dropped.
 // Unknown fields (from an onnx.proto newer than 1.12) of every message are kept and written back.
 #pragma once
 

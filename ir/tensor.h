@@ -128,6 +128,11 @@ class Tensor {
   std::string name;
   std::string doc_string;
   std::string unknown_fields;  // serialized fields this build's onnx.proto does not know
+  EmptyStringFields empty_fields;
+  // The source TensorProto held the values in its typed field (float_data, int64_data, ...) or in
+  // no field at all, not in raw_data: the exporter writes them back that way. False for tensors
+  // built in memory, which are written as raw_data.
+  bool typed_field_data = false;
 
  private:
   DataType type_ = DataType::kUndefined;

@@ -86,4 +86,23 @@ struct ValueType {
   friend bool operator==(const ValueType&, const ValueType&) = default;
 };
 
+// The optional string fields that the proto an IR object came from set explicitly to "" (proto2
+// keeps presence: `domain: ""` and no domain are different files). Keyed by proto field number;
+// the importer fills it, the exporter writes those fields back as "" when the IR value is still
+// empty. Objects built by passes have none, and a non-empty value is always written.
+class EmptyStringFields {
+ public:
+  void Add(int field_number) {
+    if (field_number > 0 && field_number < 64) bits_ |= uint64_t{1} << field_number;
+  }
+  bool Has(int field_number) const {
+    return field_number > 0 && field_number < 64 && (bits_ >> field_number & 1) != 0;
+  }
+  bool empty() const { return bits_ == 0; }
+  uint64_t bits() const { return bits_; }
+
+ private:
+  uint64_t bits_ = 0;
+};
+
 }  // namespace onnx_opt

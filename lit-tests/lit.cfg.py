@@ -46,6 +46,9 @@ def prerequisite(feature, present, install):
         missing.append(f"{feature} ({install})")
 
 
+# script(1) gives a command a pseudo-terminal (driver/terminal.onnxtxt).
+prerequisite("script", os.path.exists("/usr/bin/script"), "apt-get install bsdutils")
+
 # ORT-based numerical checks run only where `npm ci` installed onnxruntime-node in eval/.
 prerequisite(
     "onnxruntime",

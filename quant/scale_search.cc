@@ -5,10 +5,13 @@
 // exact error (division, round half to even, saturation) and keep the better, so their error is
 // never above kMinMax's. Everything is deterministic: fixed candidate lists, fixed iteration
 // counts, first best wins ties.
+#include "quant/scale_search.h"
+
 #include <algorithm>
 #include <cmath>
 
-#include "quant/block_kernels.h"
+#include "quant/block_scales.h"
+#include "quant/cpu_features.h"
 
 namespace onnx_opt::quant::internal {
 namespace {

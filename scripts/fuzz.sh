@@ -7,7 +7,7 @@
 # Build dir: ${FUZZ_BUILD_DIR:-build-asan}, the sanitizer suite's (scripts/asan-test.sh): one build
 # serves both, so after asan-test.sh nothing is compiled again. Working corpora:
 # ${FUZZ_WORK:-<build dir>/corpus}/<target> (kept between runs, never committed). Seeds: the lit
-# tests' .onnxtxt files, fuzz/seeds/, the saved reproducers in fuzz/regressions/, the
+# tests' .onnxtxt files, fuzz/seeds/ (pipeline_parser, calibration_reader), the saved reproducers in fuzz/regressions/, the
 # malformed-model corpus and, when fetched, the first 64 KiB of the real models in
 # ~/.cache/onnx-opt/models.
 # A crash leaves crash-* / timeout-* / oom-* files in <build dir>/artifacts/<target>/ and makes the
@@ -36,10 +36,11 @@ ninja -C "$build" -j2 make-malformed-models "${targets[@]/%/-fuzzer}"
 # Seeds are generated into the build tree at run time.
 seeds=$build/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds"/{model_loader,text_parser,pipeline_parser,fold_constants}
+mkdir -p "$seeds"/{model_loader,text_parser,pipeline_parser,fold_constants,calibration_reader}
 find lit-tests -name '*.onnxtxt' -exec cp {} "$seeds/text_parser/" \; 2>/dev/null || true
 cp fuzz/seeds/pipeline_parser/* "$seeds/pipeline_parser/" 2>/dev/null || true
 cp fuzz/seeds/fold_constants/* lit-tests/simplify/*.onnxtxt "$seeds/fold_constants/" 2>/dev/null || true
+cp fuzz/seeds/calibration_reader/* "$seeds/calibration_reader/" 2>/dev/null || true
 "$build/bin/make-malformed-models" "$seeds/malformed" >/dev/null
 find "$seeds/malformed" -name '*.onnx' -size -1000k -exec sh -c 'cp "$1" "$2/$(echo "$1" | tr / _)"' _ {} "$seeds/model_loader" \;
 if [[ -d "$models" ]]; then

@@ -5,7 +5,9 @@ set -euo pipefail
 
 packages=(cmake ninja-build g++ pkg-config libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev libeigen3-dev libssl-dev
           llvm-14-tools googletest libgtest-dev libbenchmark-dev python3 nodejs
-          libonnx-testdata  # ONNX backend node tests: conformance (lit feature onnx-testdata)
+          libonnx-testdata  # ONNX backend node tests: conformance and round trips
+          python3-dev pybind11-dev python3-onnx python3-pytest  # the Python module and its tests
+          bsdutils  # script(1): lit-tests/driver/terminal.onnxtxt
           clang-14 libclang-rt-14-dev libomp-14-dev)  # clang: scripts/configure-sanitized.sh
 if [[ "${1:-}" == "--eval" ]]; then
   packages+=(python3-numpy python3-pil python3-skimage python3-onnx espeak-ng sox fonts-dejavu-core)

@@ -31,10 +31,10 @@
 #include "calibrate/helper/range_stats.h"
 #include "driver/onnx_opt.h"
 #include "ir/strings.h"
+#include "passes/core/registry.h"
 #include "passes/core/utils.h"
 #include "passes/quantize/calib_file.h"
 #include "passes/quantize/hessian_accumulator.h"
-#include "passes/core/registry.h"
 #include "quant/float16.h"
 
 namespace onnx_opt::calibrate {
@@ -100,8 +100,10 @@ absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
       if (a == "--what") {
         o.hessians = o.ranges = false;
         for (const std::string& w : std::vector<std::string>(absl::StrSplit(*v, ','))) {
-          if (w == "hessians") o.hessians = true;
-          else if (w == "ranges") o.ranges = true;
+          if (w == "hessians")
+            o.hessians = true;
+          else if (w == "ranges")
+            o.ranges = true;
           else if (w != "sensitivity") {
             return absl::InvalidArgumentError(absl::StrCat("--what: unknown statistic '", w, "'"));
           }
@@ -140,10 +142,21 @@ std::vector<WeightState> FindWeights(Model& model, bool hessians) {
         auto [it, fresh] = index.emplace(v, weights.size());
         if (fresh) {
           WeightState w;
-          w.record = {GraphDebugName(graph), v->name(), std::string(DataTypeName(t->type())),
-                      t->dims(), TensorSha256(*t), {}, std::nullopt, ""};
-          if (!main) w.record.no_data = "inside a subgraph (only main-graph activations are exposed)";
+          // Keyed by the graph owning the weight (as quantize-weights keys it), which may be
+          // an outer graph of the node's.
+          w.record = {GraphDebugName(*v->graph()),
+                      v->name(),
+                      std::string(DataTypeName(t->type())),
+                      t->dims(),
+                      TensorSha256(*t),
+                      {},
+                      std::nullopt,
+                      ""};
           weights.push_back(std::move(w));
+        }
+        if (!main) {
+          weights[it->second].record.no_data =
+              "read inside a subgraph (only main-graph activations are exposed)";
         }
         weights[it->second].uses.push_back({node.get(), i});
       }
@@ -333,9 +346,10 @@ absl::Status Run(const Options& o) {
       auto it = ranges.find(name);
       if (it == ranges.end()) {
         it = ranges
-                 .emplace(name, RangeStats(name, std::string(DataTypeName(
-                                                     static_cast<DataType>(elem_type))),
-                                           o.bins))
+                 .emplace(
+                     name,
+                     RangeStats(name, std::string(DataTypeName(static_cast<DataType>(elem_type))),
+                                o.bins))
                  .first;
       }
       it->second.Add(x->values, x->shape);
@@ -361,8 +375,9 @@ absl::Status Run(const Options& o) {
       }
     }
     if (!w.record.hessians) {
-      absl::StrAppend(&missing, missing.empty() ? "" : ",", "{\"weight\":",
-                      JsonString(w.record.name), ",\"why\":", JsonString(w.record.no_data), "}");
+      absl::StrAppend(&missing, missing.empty() ? "" : ",",
+                      "{\"weight\":", JsonString(w.record.name),
+                      ",\"why\":", JsonString(w.record.no_data), "}");
     }
     contents.weights.push_back(std::move(w.record));
   }
@@ -373,10 +388,9 @@ absl::Status Run(const Options& o) {
   }
   if (absl::Status s = WriteCalibFile(o.output, contents); !s.ok()) return s;
   const std::string summary = absl::StrCat(
-      "{\"file\":", JsonString(o.output), ",\"samples\":", sample, ",\"weights\":",
-      contents.weights.size(), ",\"weights_with_hessians\":", measured,
-      ",\"tensors_with_ranges\":", contents.tensors.size(), ",\"without_data\":[", missing,
-      "]}\n");
+      "{\"file\":", JsonString(o.output), ",\"samples\":", sample,
+      ",\"weights\":", contents.weights.size(), ",\"weights_with_hessians\":", measured,
+      ",\"tensors_with_ranges\":", contents.tensors.size(), ",\"without_data\":[", missing, "]}\n");
   std::fwrite(summary.data(), 1, summary.size(), stdout);
   return absl::OkStatus();
 }

@@ -229,3 +229,29 @@ test('--what sensitivity: output noise per weight, read by mixed precision', () 
   const q2 = onnxOpt([model, '-p', `upgrade-opset{target=21},quantize-weights{min-elements=0,target-size=0.5,sensitivity="${noSens}"}`, '-o', path.join(dir, 'q2.onnx')]);
   assert.match(q2.stderr, /holds no sensitivities; make it with onnx-opt-calibrate --what \.\.\.,sensitivity/);
 });
+
+test('weights read inside If/Loop bodies: keyed by the graph owning them, no Hessian and why', () => {
+  const dir = scratch();
+  const model = smallModel(dir, fs.readFileSync(path.join(__dirname, '..', '..', 'lit-tests', 'quantize', 'subgraphs.onnxtxt'), 'utf8'));
+  fs.mkdirSync(path.join(dir, 'samples'));
+  for (let i = 0; i < 2; i++) {
+    writeNpz(path.join(dir, 'samples', `${i}.npz`), {
+      c: { type: 'bool', dims: [], data: Uint8Array.from([i]) }, n: { type: 'int64', dims: [], data: BigInt64Array.from([2n]) },
+      x: { type: 'float32', dims: [2, 64], data: Float32Array.from({ length: 128 }, rng(i)) },
+    });
+  }
+  const calib = path.join(dir, 'sub.calib');
+  const r = runTool([model, '--samples', path.join(dir, 'samples'), '-o', calib]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const c = readCalib(calib);
+  // w is an initializer of the main graph read in the Loop body; wt and k belong to the branches.
+  assert.match(c.weight('w').graph, /^graph 'main'$/);
+  assert.match(c.weight('wt').graph, /then_g/);
+  for (const name of ['w', 'wt', 'k']) assert.match(c.weight(name).no_data, /read inside a subgraph/, name);
+  const report = path.join(dir, 'report.json');
+  const q = onnxOpt([model, '-p', `quantize-weights{min-elements=0,calibration="${calib}",report="${report}"}`, '-o', path.join(dir, 'q.onnx')]);
+  assert.strictEqual(q.status, 0, q.stderr);
+  const rows = JSON.parse(fs.readFileSync(report, 'utf8')).weights;
+  assert.strictEqual(rows.length, 3);
+  for (const row of rows) assert.match(row.rounding_note, /no calibration data: read inside a subgraph/);
+});

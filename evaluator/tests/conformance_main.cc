@@ -42,15 +42,15 @@ bool ReadTensor(const fs::path& path, onnx::TensorProto* t) {
 }
 
 struct Case {
-  std::string error;          // set on failure
-  bool unsupported = false;   // a node was left (the evaluator refused it)
+  std::string error;         // set on failure
+  bool unsupported = false;  // a node was left (the evaluator refused it)
 };
 
 // Compares `got` with `want`; returns an empty string when they agree.
 std::string Compare(const Tensor& got, const Tensor& want, double rtol) {
   if (got.type() != want.type()) {
-    return absl::StrCat("type ", static_cast<int>(got.type()), " != ",
-                        static_cast<int>(want.type()));
+    return absl::StrCat("type ", static_cast<int>(got.type()),
+                        " != ", static_cast<int>(want.type()));
   }
   if (got.dims() != want.dims()) return "shape differs";
   if (got.type() == onnx_opt::DataType::kString) {
@@ -221,8 +221,10 @@ int main(int argc, char** argv) {
   fs::path root = "/usr/share/libonnx-testdata/data/node";
   bool verbose = false;
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--verbose") verbose = true;
-    else root = argv[i];
+    if (std::string(argv[i]) == "--verbose")
+      verbose = true;
+    else
+      root = argv[i];
   }
   if (!fs::is_directory(root)) {
     std::fprintf(stderr, "fold_conformance: %s is not a directory (install libonnx-testdata)\n",
@@ -262,8 +264,8 @@ int main(int argc, char** argv) {
       ++skipped;
       continue;
     }
-    const std::string op = proto.graph().node_size() == 1 ? proto.graph().node(0).op_type()
-                                                          : "(expanded functions)";
+    const std::string op =
+        proto.graph().node_size() == 1 ? proto.graph().node(0).op_type() : "(expanded functions)";
     Case c = RunCase(dir, registry);
     Counts& counts = per_op[op];
     if (!c.error.empty()) {
@@ -280,11 +282,13 @@ int main(int argc, char** argv) {
     std::printf("%-22s passed %3d  unsupported %3d  failed %3d\n", op.c_str(), c.passed,
                 c.unsupported, c.failed);
   }
-  std::printf("node tests with every op supported: %d passed, %d unsupported, %d failed; %d "
-              "tests use ops without a kernel\n",
-              total.passed, total.unsupported, total.failed, skipped);
-  std::printf("infer-shapes on all %zu node tests: %d outputs exact, %d partly or not inferred, "
-              "%d contradicted\n",
-              dirs.size(), inferred, partial, contradicted);
+  std::printf(
+      "node tests with every op supported: %d passed, %d unsupported, %d failed; %d "
+      "tests use ops without a kernel\n",
+      total.passed, total.unsupported, total.failed, skipped);
+  std::printf(
+      "infer-shapes on all %zu node tests: %d outputs exact, %d partly or not inferred, "
+      "%d contradicted\n",
+      dirs.size(), inferred, partial, contradicted);
   return total.failed == 0 && contradicted == 0 ? 0 : 1;
 }

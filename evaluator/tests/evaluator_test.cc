@@ -44,8 +44,8 @@ struct Attr {
 
 // Runs one node of `op` on `inputs` with `attrs` at `opset`.
 absl::StatusOr<std::vector<TensorPtr>> Eval(const std::string& op, std::vector<TensorPtr> inputs,
-                                           std::vector<Attr> attrs = {}, int64_t opset = 17,
-                                           size_t outputs = 1, int64_t max_bytes = 16 << 20) {
+                                            std::vector<Attr> attrs = {}, int64_t opset = 17,
+                                            size_t outputs = 1, int64_t max_bytes = 16 << 20) {
   Graph graph;
   std::vector<Value*> values;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -68,7 +68,7 @@ TEST(Evaluator, AddBroadcastsBothWays) {
 
 TEST(Evaluator, IntegerArithmeticWrapsAndRefusesDivisionByZero) {
   auto sum = Eval("Add", {Typed<int8_t>(DataType::kInt8, {1}, {127}),
-                         Typed<int8_t>(DataType::kInt8, {1}, {1})});
+                          Typed<int8_t>(DataType::kInt8, {1}, {1})});
   ASSERT_TRUE(sum.ok());
   EXPECT_EQ((*sum)[0]->CopyValues<int8_t>()[0], -128);
   auto div = Eval("Div", {Int64s({2}, {7, -7}), Int64s({2}, {2, 2})});
@@ -76,8 +76,8 @@ TEST(Evaluator, IntegerArithmeticWrapsAndRefusesDivisionByZero) {
   EXPECT_EQ((*div)[0]->CopyValues<int64_t>(), (std::vector<int64_t>{3, -3}));  // toward zero
   auto by_zero = Eval("Div", {Int64s({1}, {1}), Int64s({1}, {0})});
   EXPECT_EQ(by_zero.status().code(), absl::StatusCode::kUnimplemented);
-  auto min_by_minus_one = Eval("Div", {Int64s({1}, {std::numeric_limits<int64_t>::min()}),
-                                      Int64s({1}, {-1})});
+  auto min_by_minus_one =
+      Eval("Div", {Int64s({1}, {std::numeric_limits<int64_t>::min()}), Int64s({1}, {-1})});
   ASSERT_TRUE(min_by_minus_one.ok());  // wraps instead of trapping
   auto mod = Eval("Mod", {Int64s({2}, {-7, 7}), Int64s({2}, {3, -3})});
   ASSERT_TRUE(mod.ok());
@@ -86,18 +86,18 @@ TEST(Evaluator, IntegerArithmeticWrapsAndRefusesDivisionByZero) {
 
 TEST(Evaluator, CastRoundsAndRefusesUndefinedConversions) {
   auto to_int = Eval("Cast", {Floats({3}, {2.7f, -2.7f, 1e9f})},
-                    {Attr{"to", int64_t{static_cast<int64_t>(DataType::kInt32)}}});
+                     {Attr{"to", int64_t{static_cast<int64_t>(DataType::kInt32)}}});
   ASSERT_TRUE(to_int.ok());
   EXPECT_EQ((*to_int)[0]->CopyValues<int32_t>(), (std::vector<int32_t>{2, -2, 1000000000}));
   auto nan = Eval("Cast", {Floats({1}, {std::numeric_limits<float>::quiet_NaN()})},
-                 {Attr{"to", int64_t{static_cast<int64_t>(DataType::kInt32)}}});
+                  {Attr{"to", int64_t{static_cast<int64_t>(DataType::kInt32)}}});
   EXPECT_EQ(nan.status().code(), absl::StatusCode::kUnimplemented);
   auto half = Eval("Cast", {Floats({2}, {1.0f / 3, 70000.0f})},
-                  {Attr{"to", int64_t{static_cast<int64_t>(DataType::kFloat16)}}});
+                   {Attr{"to", int64_t{static_cast<int64_t>(DataType::kFloat16)}}});
   ASSERT_TRUE(half.ok());
   EXPECT_EQ((*half)[0]->CopyValues<uint16_t>(), (std::vector<uint16_t>{0x3555, 0x7C00}));
   auto bf16 = Eval("Cast", {Floats({1}, {1.0f + 1.0f / 256})},  // a tie: rounds to even
-                  {Attr{"to", int64_t{static_cast<int64_t>(DataType::kBFloat16)}}});
+                   {Attr{"to", int64_t{static_cast<int64_t>(DataType::kBFloat16)}}});
   ASSERT_TRUE(bf16.ok());
   EXPECT_EQ((*bf16)[0]->CopyValues<uint16_t>()[0], 0x3F80);
 }
@@ -105,7 +105,7 @@ TEST(Evaluator, CastRoundsAndRefusesUndefinedConversions) {
 TEST(Evaluator, Float16ArithmeticRoundsOnce) {
   // 1 + 2^-11 is halfway between two float16 values: ties to even gives 1.
   auto out = Eval("Add", {Typed<uint16_t>(DataType::kFloat16, {1}, {0x3C00}),
-                         Typed<uint16_t>(DataType::kFloat16, {1}, {0x1000})});
+                          Typed<uint16_t>(DataType::kFloat16, {1}, {0x1000})});
   ASSERT_TRUE(out.ok());
   EXPECT_EQ((*out)[0]->CopyValues<uint16_t>()[0], 0x3C00);
 }
@@ -114,8 +114,8 @@ TEST(Evaluator, SliceClampsAndStepsBackwards) {
   std::vector<float> v(10);
   for (int i = 0; i < 10; ++i) v[i] = static_cast<float>(i);
   auto out = Eval("Slice", {Floats({10}, v), Int64s({1}, {-1}),
-                           Int64s({1}, {std::numeric_limits<int64_t>::min()}), Int64s({1}, {0}),
-                           Int64s({1}, {-3})});
+                            Int64s({1}, {std::numeric_limits<int64_t>::min()}), Int64s({1}, {0}),
+                            Int64s({1}, {-3})});
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ((*out)[0]->CopyValues<float>(), (std::vector<float>{9, 6, 3, 0}));
 }
@@ -135,16 +135,16 @@ TEST(Evaluator, MatMulPromotesVectorsAndGemmTransposes) {
   ASSERT_TRUE(mv.ok());
   EXPECT_EQ((*mv)[0]->dims(), (std::vector<int64_t>{2}));
   EXPECT_EQ((*mv)[0]->CopyValues<float>(), (std::vector<float>{-2, -2}));
-  auto gemm = Eval("Gemm", {Floats({2, 2}, {1, 2, 3, 4}), Floats({2, 2}, {1, 0, 0, 1}),
-                           Floats({2}, {10, 20})},
-                  {Attr{"transA", int64_t{1}}, Attr{"alpha", 2.0f}});
+  auto gemm = Eval(
+      "Gemm", {Floats({2, 2}, {1, 2, 3, 4}), Floats({2, 2}, {1, 0, 0, 1}), Floats({2}, {10, 20})},
+      {Attr{"transA", int64_t{1}}, Attr{"alpha", 2.0f}});
   ASSERT_TRUE(gemm.ok());
   EXPECT_EQ((*gemm)[0]->CopyValues<float>(), (std::vector<float>{12, 26, 14, 28}));
 }
 
 TEST(Evaluator, ReduceMeanWithoutKeepdims) {
   auto out = Eval("ReduceMean", {Floats({2, 3}, {1, 2, 3, 4, 5, 6})},
-                 {Attr{"axes", std::vector<int64_t>{1}}, Attr{"keepdims", int64_t{0}}});
+                  {Attr{"axes", std::vector<int64_t>{1}}, Attr{"keepdims", int64_t{0}}});
   ASSERT_TRUE(out.ok());
   EXPECT_EQ((*out)[0]->dims(), (std::vector<int64_t>{2}));
   EXPECT_EQ((*out)[0]->CopyValues<float>(), (std::vector<float>{2, 5}));
@@ -172,7 +172,7 @@ TEST(Evaluator, HostileShapesFailCleanly) {
   auto negative = Eval("ConstantOfShape", {Int64s({2}, {-1, 4})});
   EXPECT_EQ(negative.status().code(), absl::StatusCode::kInvalidArgument);
   auto overflow = Eval("ConstantOfShape",
-                      {Int64s({3}, {int64_t{1} << 32, int64_t{1} << 32, int64_t{1} << 32})});
+                       {Int64s({3}, {int64_t{1} << 32, int64_t{1} << 32, int64_t{1} << 32})});
   EXPECT_EQ(overflow.status().code(), absl::StatusCode::kInvalidArgument);
   auto reshape = Eval("Reshape", {Floats({4}, {1, 2, 3, 4}), Int64s({2}, {-1, -1})});
   EXPECT_EQ(reshape.status().code(), absl::StatusCode::kInvalidArgument);
@@ -180,8 +180,8 @@ TEST(Evaluator, HostileShapesFailCleanly) {
   for (int i = 0; i < 64; ++i) axes[i] = i;
   auto rank = Eval("Unsqueeze", {Floats({1}, {1}), Int64s({64}, axes)});
   EXPECT_FALSE(rank.ok());
-  auto expand = Eval("Expand", {Floats({1}, {1}), Int64s(std::vector<int64_t>{65},
-                                                        std::vector<int64_t>(65, 1))});
+  auto expand = Eval(
+      "Expand", {Floats({1}, {1}), Int64s(std::vector<int64_t>{65}, std::vector<int64_t>(65, 1))});
   EXPECT_FALSE(expand.ok());
 }
 

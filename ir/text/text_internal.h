@@ -1,8 +1,15 @@
-// Helpers shared by the text printer and parser (not part of the public API).
+// Helpers shared by the text printer and parser (not part of the public API), defined in
+// text_format.cc.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "ir/ir.h"
 
 namespace onnx_opt::text_internal {
 
@@ -19,5 +26,16 @@ std::string QuotableName(std::string_view name);
 // never reads as an integer.
 std::string FormatFloat(float f);
 std::string FormatDouble(double d);
+
+// Dotted names ("com.microsoft") segment by segment, each quoted only when needed.
+std::string QualifiedName(std::string_view name);
+// "float[2,N]"; "float" for a scalar, "float[]" for an unknown shape.
+std::string TensorTypeText(DataType elem, const std::optional<std::vector<Dim>>& shape);
+// Empty for an untyped value.
+std::string ValueTypeText(const ValueType& t);
+// The literal hex"..." (lower-case digits, two per byte).
+std::string HexBytes(std::span<const uint8_t> bytes);
+// Decimal element texts for a tensor, or nullopt when only hex keeps its bytes exactly.
+std::optional<std::vector<std::string>> DecimalElements(const Tensor& t);
 
 }  // namespace onnx_opt::text_internal

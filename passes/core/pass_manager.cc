@@ -73,9 +73,11 @@ absl::Status PassManager::RunPass(Pass& pass, Model& model, const std::string& p
     return status;
   }
   if (ShouldPrintBefore(pass)) DumpIr(model, "Before", pass);
+  if (options_.before_pass) options_.before_pass(pass, model);
   Clock::time_point start = Clock::now();
   absl::Status status = pass.RunOnModel(model);
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (options_.after_pass) options_.after_pass(pass, model, status);
   timings_.push_back(PassTiming{label, seconds});
   if (!status.ok()) return absl::Status(status.code(), absl::StrCat(where, ": ", status.message()));
   if (ShouldPrintAfter(pass)) DumpIr(model, "After", pass);
@@ -123,11 +125,17 @@ void PassManager::PrintTimingReport(std::ostream& os) const {
 }
 
 namespace {
+// Zero counters say nothing happened: they are left out, and a pass whose counters are all zero
+// gets one line saying so.
 void PrintStatistics(const Pass& pass, std::string_view indent, std::ostream& os) {
+  bool any = false;
   for (const PassStatistic* stat : pass.statistics()) {
+    if (stat->value() == 0) continue;
+    any = true;
     os << absl::StrFormat("%s  (S) %8d %s - %s\n", indent, stat->value(), stat->name(),
                           stat->help());
   }
+  if (!any && !pass.statistics().empty()) os << indent << "  (no statistic changed)\n";
 }
 }  // namespace
 

@@ -34,6 +34,10 @@ struct PassManagerOptions {
   std::function<std::string(const Model&)> printer;
   // Where IR dumps, the timing table and statistics go (std::cerr when null).
   std::ostream* dump_stream = nullptr;
+  // Instrumentation hooks called around every pass run (the driver's progress line and its
+  // quantization warnings use them); `after_pass` runs also when the pass failed.
+  std::function<void(const Pass&, const Model&)> before_pass;
+  std::function<void(const Pass&, const Model&, const absl::Status&)> after_pass;
 };
 
 struct PassTiming {

@@ -116,11 +116,7 @@ TEST(PassTest, DefaultRunOnModelVisitsSubgraphsAndFunctions) {
   Node* if_node = model.graph->CreateNode("If", {cond}, 1);
   auto then_graph = std::make_unique<Graph>();
   then_graph->name = "then";
-  Attribute attr;
-  attr.name = "then_branch";
-  attr.type = AttrType::kGraph;
-  attr.value = std::move(then_graph);
-  if_node->SetAttribute(std::move(attr));
+  if_node->SetAttribute(Attribute::GraphValue("then_branch", std::move(then_graph)));
   Function function;
   function.body = std::make_unique<Graph>();
   function.body->name = "fn";

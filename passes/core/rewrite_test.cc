@@ -92,11 +92,7 @@ TEST(RewriteTest, VisitsSubgraphs) {
   Node* loop = graph.CreateNode("If", {x}, 1);
   auto body = std::make_unique<Graph>();
   Graph* raw_body = body.get();
-  Attribute attr;
-  attr.name = "then_branch";
-  attr.type = AttrType::kGraph;
-  attr.value = std::move(body);
-  loop->SetAttribute(std::move(attr));
+  loop->SetAttribute(Attribute::GraphValue("then_branch", std::move(body)));
   Node* id = raw_body->CreateNode("Identity", {x}, 1);
   Node* abs = raw_body->CreateNode("Abs", {id->output(0)}, 1);
   raw_body->AddOutput(abs->output(0));

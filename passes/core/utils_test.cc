@@ -104,11 +104,7 @@ TEST(StableTopologicalOrderTest, CapturesOrderTheOwningNode) {
   Node* producer = graph.CreateNode("Neg", {x}, 1);  // used only inside the branch
   auto body = std::make_unique<Graph>();
   Graph* raw = body.get();
-  Attribute attr;
-  attr.name = "then_branch";
-  attr.type = AttrType::kGraph;
-  attr.value = std::move(body);
-  if_node->SetAttribute(std::move(attr));
+  if_node->SetAttribute(Attribute::GraphValue("then_branch", std::move(body)));
   Node* inner = raw->CreateNode("Abs", {producer->output(0)}, 1);
   raw->AddOutput(inner->output(0));
   EXPECT_EQ(CapturedValues(*if_node), std::vector<Value*>{producer->output(0)});

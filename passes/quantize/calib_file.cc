@@ -134,7 +134,8 @@ JsonValue HessianEntry(const LayerHessians& h, ArrayTable& arrays) {
 absl::StatusOr<JsonValue> ParseJson(const std::string& text, const std::string& what) {
   JsonValue v;
   if (auto s = google::protobuf::util::JsonStringToMessage(text, &v); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " is not valid JSON: ", OneLine(s.message())));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is not valid JSON: ", OneLine(s.message())));
   }
   return v;
 }
@@ -268,8 +269,8 @@ absl::Status WriteCalibFile(const std::string& path, const CalibContents& c) {
     Struct h;
     (*h.mutable_fields())["range"] = Number(t.histogram_range);
     (*h.mutable_fields())["bins"] = Number(static_cast<double>(t.histogram.size()));
-    (*h.mutable_fields())["array"] = Number(arrays.Add(
-        t.histogram, {static_cast<int64_t>(t.histogram.size())}, false));
+    (*h.mutable_fields())["array"] =
+        Number(arrays.Add(t.histogram, {static_cast<int64_t>(t.histogram.size())}, false));
     *tf["histogram"].mutable_struct_value() = std::move(h);
     *tensors.mutable_list_value()->add_values()->mutable_struct_value() = std::move(e);
   }
@@ -370,14 +371,15 @@ absl::StatusOr<std::unique_ptr<CalibFile>> CalibFile::Open(const std::string& pa
       array.bytes = static_cast<int64_t>(NumberField(a.struct_value(), "bytes"));
       array.packed = StringField(a.struct_value(), "layout") == "symmetric-packed-lower";
       array.shape = ListField<int64_t>(a.struct_value(), "shape");
-      if (StringField(a.struct_value(), "dtype") != "F64" || array.offset < 0 ||
-          array.bytes < 0 || array.offset + array.bytes > data_bytes) {
+      if (StringField(a.struct_value(), "dtype") != "F64" || array.offset < 0 || array.bytes < 0 ||
+          array.offset + array.bytes > data_bytes) {
         return error("array ", index.arrays.size(), " is not F64 or lies outside the file");
       }
       index.arrays.push_back(std::move(array));
     }
   }
-  if (const JsonValue* weights = Field(index.root, "weights"); weights && weights->has_list_value()) {
+  if (const JsonValue* weights = Field(index.root, "weights");
+      weights && weights->has_list_value()) {
     for (const JsonValue& w : weights->list_value().values()) {
       index.weights[WeightKey(StringField(w.struct_value(), "graph"),
                               StringField(w.struct_value(), "name"))] = &w.struct_value();
@@ -423,8 +425,9 @@ absl::Status CalibFile::VerifyModel(Model& model) const {
       "; rerun onnx-opt-calibrate on this model"));
 }
 
-absl::StatusOr<std::optional<LayerHessians>> CalibFile::Hessians(
-    const std::string& key, const std::vector<WeightUse>& uses, std::string* why_not) const {
+absl::StatusOr<std::optional<LayerHessians>> CalibFile::Hessians(const std::string& key,
+                                                                 const std::vector<WeightUse>& uses,
+                                                                 std::string* why_not) const {
   auto it = index_->weights.find(key);
   if (it == index_->weights.end()) {
     *why_not = absl::StrCat("not in calibration file ", path_);
@@ -463,7 +466,8 @@ absl::StatusOr<std::optional<LayerHessians>> CalibFile::StoredHessians(
   auto read = [&](int id, int64_t elements) -> absl::StatusOr<std::vector<double>> {
     if (id < 0 || id >= static_cast<int>(index_->arrays.size())) return error("bad array id ", id);
     const Index::Array& a = index_->arrays[id];
-    if (a.bytes != elements * 8) return error("array ", id, " has ", a.bytes, " bytes, not ", elements * 8);
+    if (a.bytes != elements * 8)
+      return error("array ", id, " has ", a.bytes, " bytes, not ", elements * 8);
     std::vector<double> values(elements);
     in.seekg(index_->data_start + a.offset);
     in.read(reinterpret_cast<char*>(values.data()), a.bytes);
@@ -499,7 +503,8 @@ absl::StatusOr<std::optional<LayerHessians>> CalibFile::StoredHessians(
     result.input_means.push_back(*std::move(mean));
   }
   const int64_t groups = static_cast<int64_t>(result.hessians.size());
-  if (groups < 1 || (!result.held_out.empty() && result.held_out.size() != result.hessians.size()) ||
+  if (groups < 1 ||
+      (!result.held_out.empty() && result.held_out.size() != result.hessians.size()) ||
       result.input_means.size() != result.hessians.size()) {
     return error("Hessians, held-out parts and input means do not match per group");
   }
@@ -577,8 +582,8 @@ absl::StatusOr<CalibContents> CalibFile::ReadAll() const {
         s.histogram_range = NumberField(h->struct_value(), "range");
         const int id = static_cast<int>(NumberField(h->struct_value(), "array"));
         if (id < 0 || id >= static_cast<int>(index_->arrays.size())) {
-          return absl::InvalidArgumentError(absl::StrCat("calibration file ", path_,
-                                                         ": tensor '", s.name, "': bad array"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("calibration file ", path_, ": tensor '", s.name, "': bad array"));
         }
         const Index::Array& a = index_->arrays[id];
         s.histogram.resize(a.bytes / 8);

@@ -48,7 +48,7 @@ struct CalibWeight {
   std::string type;
   std::vector<int64_t> shape;
   std::string sha256;
-  std::vector<std::string> uses;         // DescribeUses
+  std::vector<std::string> uses;          // DescribeUses
   std::optional<LayerHessians> hessians;  // absent: `no_data` says why
   std::string no_data;
 };
@@ -61,22 +61,22 @@ struct CalibTensorStats {
   std::string type;
   std::vector<int64_t> shape;  // of the last sample
   double min = 0, max = 0;
-  int64_t count = 0;      // finite values seen
+  int64_t count = 0;       // finite values seen
   int64_t non_finite = 0;  // NaN / infinity values (not in min/max/histogram)
   double histogram_range = 0;
   std::vector<double> histogram;
 };
 
 struct CalibContents {
-  std::string producer;              // "onnx-opt-calibrate 0.1.0"
-  std::string model;                 // the model file as given to the tool
+  std::string producer;                 // "onnx-opt-calibrate 0.1.0"
+  std::string model;                    // the model file as given to the tool
   std::vector<std::string> statistics;  // "hessians", "ranges", "sensitivity"
   std::vector<CalibValueInfo> inputs;
   int64_t samples = 0;
-  std::string samples_json = "{}";   // how the samples were chosen (JSON object)
+  std::string samples_json = "{}";  // how the samples were chosen (JSON object)
   std::vector<CalibWeight> weights;
   std::vector<CalibTensorStats> tensors;
-  std::string sensitivity_json;      // onnx-opt-sensitivity-1 document, or empty
+  std::string sensitivity_json;  // onnx-opt-sensitivity-1 document, or empty
 };
 
 // For an option naming a .calib file (sensitivity=): CalibFile::VerifyModel; OK for an empty

@@ -66,8 +66,14 @@ class CalibFileTest : public ::testing::Test {
     for (int s = 0; s < 3; ++s) {
       EXPECT_TRUE(acc->Add(0, Random(shape, 10 + s), s % 2 == 1, "test").ok());
     }
-    return {GraphDebugName(*model.graph), name, "float", t->dims(), TensorSha256(*t),
-            DescribeUses(uses), std::move(*acc).Finish(), ""};
+    return {GraphDebugName(*model.graph),
+            name,
+            "float",
+            t->dims(),
+            TensorSha256(*t),
+            DescribeUses(uses),
+            std::move(*acc).Finish(),
+            ""};
   }
   // The pass's weight key: "<graph>\n<name>".
   std::string Key(const std::string& name) { return GraphDebugName(*model_->graph) + "\n" + name; }
@@ -176,7 +182,8 @@ TEST_F(CalibFileTest, DamagedFilesGiveOneLineErrors) {
   };
   EXPECT_THAT(open("not a calib file at all").message(), HasSubstr("no OOCALIB1 magic"));
   EXPECT_THAT(open(bytes.substr(0, 40)).message(), HasSubstr("exceeds the file"));
-  EXPECT_THAT(open(bytes.substr(0, bytes.size() - 8)).message(), HasSubstr("lies outside the file"));
+  EXPECT_THAT(open(bytes.substr(0, bytes.size() - 8)).message(),
+              HasSubstr("lies outside the file"));
   std::string wrong = bytes;
   wrong.replace(wrong.find("onnx-opt-calib-1"), 16, "onnx-opt-calib-9");
   EXPECT_THAT(open(wrong).message(), HasSubstr("\"format\" must be \"onnx-opt-calib-1\""));

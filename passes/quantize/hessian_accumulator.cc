@@ -215,14 +215,13 @@ absl::Status HessianAccumulator::Add(size_t use, const NpyArray& x, bool held_ou
   const Value* activation = node.input(0);
   auto mismatch = [&](auto&&... parts) {
     return absl::InvalidArgumentError(absl::StrCat(
-        std::string(source), ": activation '", activation ? activation->name() : std::string(), "' of shape ",
-        FormatDims(x.shape), " does not fit ", node.DebugName(), " with weight ", FormatDims(w),
-        ": ", parts...));
+        std::string(source), ": activation '", activation ? activation->name() : std::string(),
+        "' of shape ", FormatDims(x.shape), " does not fit ", node.DebugName(), " with weight ",
+        FormatDims(w), ": ", parts...));
   };
   std::vector<InputAccumulator> accumulators;
   for (int64_t g = 0; g < groups_; ++g) {
-    accumulators.push_back(
-        {held_out ? &held_out_[g] : &fitted_[g], &sums_[g], &counts_[g]});
+    accumulators.push_back({held_out ? &held_out_[g] : &fitted_[g], &sums_[g], &counts_[g]});
   }
   if (node.Is("Conv")) {
     if (x.shape.size() != w.size() || x.shape[1] != w[1] * groups_ || w[0] % groups_ != 0) {

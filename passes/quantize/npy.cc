@@ -36,15 +36,18 @@ std::optional<std::string> HeaderField(const std::string& header, const std::str
 }  // namespace
 
 absl::StatusOr<NpyArray> ReadNpy(const std::string& path) {
-  auto error = [&](auto&&... parts) {
-    return absl::InvalidArgumentError(absl::StrCat("calibration file ", path, ": ", parts...));
-  };
   absl::StatusOr<std::string> read = ReadInputFile(path);
   if (!read.ok()) {
     return absl::Status(read.status().code(),
                         absl::StrCat("calibration file ", read.status().message()));
   }
-  const std::string& bytes = *read;
+  return ParseNpy(*read, path);
+}
+
+absl::StatusOr<NpyArray> ParseNpy(std::string_view bytes, const std::string& path) {
+  auto error = [&](auto&&... parts) {
+    return absl::InvalidArgumentError(absl::StrCat("calibration file ", path, ": ", parts...));
+  };
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) {
     return error("not a .npy file (no \\x93NUMPY magic)");
   }
@@ -62,7 +65,7 @@ absl::StatusOr<NpyArray> ReadNpy(const std::string& path) {
     return error("unsupported .npy format version ", major);
   }
   if (bytes.size() < offset + header_len) return error("truncated header");
-  const std::string header = bytes.substr(offset, header_len);
+  const std::string header(bytes.substr(offset, header_len));
   const std::optional<std::string> descr = HeaderField(header, "descr");
   const std::optional<std::string> order = HeaderField(header, "fortran_order");
   const std::optional<std::string> shape_text = HeaderField(header, "shape");

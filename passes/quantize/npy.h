@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -18,5 +19,7 @@ struct NpyArray {
 
 // Fails with one line naming `path` on a bad header, dtype, order or size.
 absl::StatusOr<NpyArray> ReadNpy(const std::string& path);
+// The same for bytes already in memory; `path` names them in errors.
+absl::StatusOr<NpyArray> ParseNpy(std::string_view bytes, const std::string& path);
 
 }  // namespace onnx_opt

@@ -153,6 +153,7 @@ absl::Status QuantizeWeightsPass::RunMixedPrecision(Model& model) {
                           &bytes_before_,       &bytes_after_};
   std::vector<int64_t> saved;
   for (PassStatistic* s : all) saved.push_back(s->value());
+  const int64_t model_bytes = ModelTensorBytes(model);  // target-size is the whole model's
   candidates_.clear();
   plan_.clear();
   planning_ = true;
@@ -166,7 +167,7 @@ absl::Status QuantizeWeightsPass::RunMixedPrecision(Model& model) {
   if (absl::Status s = AttachSensitivities(options_.sensitivity.value(), candidates_); !s.ok()) {
     return s;
   }
-  ChoosePrecisions(candidates_, MixedTargetOf(options_, candidates_));
+  ChoosePrecisions(candidates_, MixedTargetOf(options_, candidates_, model_bytes));
   for (size_t i = 0; i < candidates_.size(); ++i) plan_[candidates_[i].key] = i;
   return Pass::RunOnModel(model);
 }
@@ -208,7 +209,7 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* weight, Graph& graph) {
     ++skipped_not_float_;
     return absl::OkStatus();
   }
-  if (tensor->num_elements() < std::max<int64_t>(options_.min_elements.value(), 1)) {
+  if (tensor->num_elements() < options_.MinElements()) {
     ++skipped_small_;
     return absl::OkStatus();
   }

@@ -12,35 +12,17 @@
 #include "passes/core/pass_manager.h"
 #include "passes/core/registry.h"
 #include "passes/core/utils.h"
+#include "passes/test_util.h"
 
 namespace onnx_opt {
 namespace {
 
 namespace fs = std::filesystem;
-
-void WriteNpy(const fs::path& path, const std::vector<int64_t>& shape,
-              const std::vector<float>& values) {
-  std::string dims;
-  for (int64_t d : shape) dims += std::to_string(d) + ", ";
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
-  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
-  header += '\n';
-  std::ofstream out(path, std::ios::binary);
-  out.write("\x93NUMPY\x01\x00", 8);
-  const uint16_t len = static_cast<uint16_t>(header.size());
-  out.write(reinterpret_cast<const char*>(&len), 2);
-  out << header;
-  out.write(reinterpret_cast<const char*>(values.data()),
-            static_cast<std::streamsize>(values.size() * 4));
-}
+using testing::WriteNpy;
 
 // Inputs with a clear non-zero mean, as post-ReLU activations have.
 std::vector<float> Activations(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(0, 2);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
+  return testing::UniformFloats(n, seed, 0, 2);
 }
 
 // The values of a constant, looking through the Reshape dequantize-weights leaves for a weight

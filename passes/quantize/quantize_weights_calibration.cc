@@ -160,8 +160,8 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::HessiansFor(
 }
 
 absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
-    const std::string& key, const Tensor& weight, const BlockGeometry& geometry, const std::vector<WeightUse>& uses,
-    std::string* why_not) {
+    const std::string& key, const Tensor& weight, const BlockGeometry& geometry,
+    const std::vector<WeightUse>& uses, std::string* why_not) {
   std::optional<HessianAccumulator> accumulator =
       HessianAccumulator::Create(weight.dims(), uses, why_not);
   if (!accumulator) return std::nullopt;
@@ -188,8 +188,8 @@ absl::StatusOr<std::optional<LayerHessians>> CalibrationData::Compute(
       absl::StatusOr<NpyArray> x = ReadNpy(file);
       if (!x.ok()) return x.status();
       // Odd-numbered samples form the held-out half (gptq-validate).
-      if (absl::Status s = accumulator->Add(u, *x, samples++ % 2 == 1,
-                                            absl::StrCat("calibration file ", file));
+      if (absl::Status s =
+              accumulator->Add(u, *x, samples++ % 2 == 1, absl::StrCat("calibration file ", file));
           !s.ok()) {
         return s;
       }

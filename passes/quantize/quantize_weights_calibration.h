@@ -2,8 +2,8 @@
 //
 // Two sources: a .calib file written by onnx-opt-calibrate (calib_file.h: Hessians measured
 // by the tool, checked against the model by weight name, shape and SHA-256), or the older .npy
-// manifest: the evaluation harness dumps, for calibration inputs, the activation each weight's node reads
-// (Conv input 0, MatMul's non-constant input, Gemm's A) as .npy files listed in a manifest:
+// manifest: the evaluation harness dumps, for calibration inputs, the activation each weight's node
+// reads (Conv input 0, MatMul's non-constant input, Gemm's A) as .npy files listed in a manifest:
 //   {"format": "onnx-opt-calibration-1",
 //    "values": {"<activation value name>": ["relative/path/a0.npy", ...], ...}}
 // (paths relative to the manifest's folder), from which HessianAccumulator
@@ -78,8 +78,7 @@ class CalibrationData {
     std::optional<LayerHessians> hessians;
     std::string why_not;
   };
-  absl::StatusOr<std::optional<LayerHessians>> Compute(const std::string& key,
-                                                       const Tensor& weight,
+  absl::StatusOr<std::optional<LayerHessians>> Compute(const std::string& key, const Tensor& weight,
                                                        const BlockGeometry& geometry,
                                                        const std::vector<WeightUse>& uses,
                                                        std::string* why_not);

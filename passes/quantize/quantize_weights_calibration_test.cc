@@ -9,40 +9,16 @@
 #include "gtest/gtest.h"
 #include "ir/text/text.h"
 #include "passes/core/utils.h"
+#include "passes/test_util.h"
 
 namespace onnx_opt {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A .npy file written by hand: format `major`, dtype '<f4' (or `descr`), C order.
-void WriteNpy(const fs::path& path, const std::vector<int64_t>& shape,
-              const std::vector<float>& values, int major = 1, const std::string& descr = "<f4",
-              const std::string& order = "False") {
-  std::string dims;
-  for (int64_t d : shape) dims += std::to_string(d) + ", ";
-  std::string header =
-      "{'descr': '" + descr + "', 'fortran_order': " + order + ", 'shape': (" + dims + "), }";
-  const size_t prefix = major == 1 ? 10 : 12;
-  while ((prefix + header.size() + 1) % 64 != 0) header += ' ';
-  header += '\n';
-  std::ofstream out(path, std::ios::binary);
-  out.write("\x93NUMPY", 6);
-  out.put(static_cast<char>(major));
-  out.put(0);
-  const uint32_t len = static_cast<uint32_t>(header.size());
-  out.write(reinterpret_cast<const char*>(&len), major == 1 ? 2 : 4);
-  out << header;
-  out.write(reinterpret_cast<const char*>(values.data()),
-            static_cast<std::streamsize>(values.size() * 4));
-}
+using testing::WriteNpy;
 
 std::vector<float> Random(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1, 1);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
+  return testing::UniformFloats(n, seed, -1, 1);
 }
 
 class CalibrationTest : public ::testing::Test {

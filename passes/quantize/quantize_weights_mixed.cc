@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "passes/core/utils.h"
 #include "passes/quantize/calib_file.h"
 #include "passes/quantize/quant_formats.h"
 #include "passes/quantize/quant_report.h"
@@ -177,9 +178,9 @@ absl::Status AttachSensitivities(const std::string& path, std::vector<MixedCandi
     const std::string weight = split == std::string::npos ? "" : c.key.substr(split + 1);
     const MeasuredSensitivity* m = table->Find(graph, weight);
     if (m == nullptr) {
-      return absl::NotFoundError(absl::StrCat("sensitivity file ", path,
-                                              " has no entry for weight '", weight, "' of ", graph,
-                                              "; measure this model with onnx-opt-calibrate --what sensitivity"));
+      return absl::NotFoundError(
+          absl::StrCat("sensitivity file ", path, " has no entry for weight '", weight, "' of ",
+                       graph, "; measure this model with onnx-opt-calibrate --what sensitivity"));
     }
     c.measured = *m;
   }
@@ -187,16 +188,39 @@ absl::Status AttachSensitivities(const std::string& path, std::vector<MixedCandi
 }
 
 MixedTarget MixedTargetOf(const QuantizeWeightsOptions& options,
-                          const std::vector<MixedCandidate>& candidates) {
+                          const std::vector<MixedCandidate>& candidates, int64_t model_bytes) {
   MixedTarget target;
   if (options.max_error.value() > 0) target.max_error = options.max_error.value();
   if (const double size = options.target_size.value(); size > 0) {
     int64_t float_bytes = 0;
     for (const MixedCandidate& c : candidates) float_bytes += c.levels.back().bytes;
-    target.max_bytes = size <= 1 ? static_cast<int64_t>(size * static_cast<double>(float_bytes))
-                                 : static_cast<int64_t>(size);
+    if (options.target_size_of.value() == "weights") {
+      target.max_bytes = size <= 1 ? static_cast<int64_t>(size * static_cast<double>(float_bytes))
+                                   : static_cast<int64_t>(size);
+      return target;
+    }
+    const int64_t total = size <= 1 ? static_cast<int64_t>(size * static_cast<double>(model_bytes))
+                                    : static_cast<int64_t>(size);
+    const int64_t fixed = std::max<int64_t>(model_bytes - float_bytes, 0);
+    target.max_bytes = std::max<int64_t>(total - fixed, 0);
   }
   return target;
+}
+
+int64_t ModelTensorBytes(Model& model) {
+  int64_t bytes = 0;
+  model.WalkGraphs([&](Graph& graph) {
+    for (const Value* value : graph.initializers()) {
+      if (TensorPtr t = GetConstantTensor(value)) bytes += static_cast<int64_t>(t->bytes().size());
+    }
+    for (const auto& node : graph.nodes()) {
+      if (!IsConstantNode(*node) || node->output(0) == nullptr) continue;
+      if (TensorPtr t = GetConstantTensor(node->output(0))) {
+        bytes += static_cast<int64_t>(t->bytes().size());
+      }
+    }
+  });
+  return bytes;
 }
 
 }  // namespace onnx_opt

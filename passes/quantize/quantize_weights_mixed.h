@@ -76,7 +76,11 @@ absl::StatusOr<std::optional<MixedCandidate>> MeasurePrecisions(
 // Sets `measured` of every candidate from the sensitivity file at `path` (nothing when empty);
 // a candidate the file does not list is an error naming the weight.
 absl::Status AttachSensitivities(const std::string& path, std::vector<MixedCandidate>& candidates);
+// target-size covers the whole model: `model_bytes` (ModelTensorBytes before the pass) less
+// the candidates' float bytes is fixed, the rest is the candidates' budget.
 MixedTarget MixedTargetOf(const QuantizeWeightsOptions& options,
-                          const std::vector<MixedCandidate>& candidates);
+                          const std::vector<MixedCandidate>& candidates, int64_t model_bytes);
+// Bytes of every constant tensor (initializers, Constant nodes) of every graph of `model`.
+int64_t ModelTensorBytes(Model& model);
 
 }  // namespace onnx_opt

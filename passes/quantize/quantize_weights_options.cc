@@ -19,7 +19,10 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
                   "Reduction axis not a multiple of block-size: allow a short last block, use "
                   "the largest divisor not above block-size, or skip the weight",
                   "allow", {"allow", "divisor", "skip"}),
-      min_elements(pass, "min-elements", "Leave weights with fewer elements alone", 1024),
+      min_elements(pass, "min-elements",
+                   "Leave weights with fewer elements alone (with target-size and no sensitivity: "
+                   "default 1, every weight is a candidate)",
+                   1024),
       ops(pass, "ops", "Ops whose weights are quantized",
           {"Conv", "ConvTranspose", "MatMul", "Gemm"}, {"Conv", "ConvTranspose", "MatMul", "Gemm"}),
       exclude(pass, "exclude", "Regular expression (ECMAScript, searched) of node names to skip",
@@ -35,9 +38,14 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
                         "half-quadratic (HQQ) iterations",
                         "minmax", {"minmax", "mse", "hqq"}),
       target_size(pass, "target-size",
-                  "Mixed precision: total bytes of the quantized weights, as a ratio of their "
-                  "float bytes when <= 1, else in bytes (0: off)",
+                  "Mixed precision: size of the model's tensors (the file, less its graph "
+                  "structure), as a ratio of their bytes before the pass when <= 1, else in bytes "
+                  "(0: off)",
                   0.0),
+      target_size_of(pass, "target-size-of",
+                     "What target-size measures: the model file, or only the weights quantized "
+                     "(those of at least min-elements)",
+                     "file", {"file", "weights"}),
       max_error(pass, "max-error",
                 "Mixed precision: largest relative Frobenius error per weight (0: off)", 0.0),
       int8_block_size(pass, "int8-block-size",
@@ -121,6 +129,16 @@ int64_t QuantizeWeightsOptions::BlockSizeFor(int level_bits) const {
 
 bool QuantizeWeightsOptions::mixed_precision() const {
   return target_size.value() > 0 || max_error.value() > 0;
+}
+
+int64_t QuantizeWeightsOptions::MinElements() const {
+  // A sensitivity file lists the weights it measured (those of at least min-elements): with
+  // one, small weights stay out of the candidates (their bytes still count in the budget).
+  if (target_size.value() > 0 && target_size_of.value() == "file" && !min_elements.is_set() &&
+      sensitivity.value().empty()) {
+    return 1;
+  }
+  return std::max<int64_t>(min_elements.value(), 1);
 }
 
 std::vector<int> QuantizeWeightsOptions::MixedLevels() const {

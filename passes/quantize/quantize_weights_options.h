@@ -32,6 +32,9 @@ class QuantizeWeightsOptions {
   QuantSpec spec() const;
   // True when target-size or max-error asks for a per-weight choice of precision.
   bool mixed_precision() const;
+  // Weights with fewer elements stay float: min-elements, except that with target-size (of the
+  // file), no min-elements and no sensitivity file every weight is a candidate.
+  int64_t MinElements() const;
   // The precisions mixed precision chooses among, cheapest first: bits, 8 (when bits < 8), and
   // 0 for keeping the float weight.
   std::vector<int> MixedLevels() const;
@@ -58,6 +61,9 @@ class QuantizeWeightsOptions {
   PassOption<std::string> report;
   PassOption<std::string> scale_search_text;
   PassOption<double> target_size;
+  // "file" (default): target-size is the whole model's; "weights": only the candidates' float
+  // bytes, the meaning before (the evaluation configs keep it so their figures stay comparable).
+  PassOption<std::string> target_size_of;
   PassOption<double> max_error;
   PassOption<int64_t> int8_block_size;
   PassOption<std::string> sensitivity;

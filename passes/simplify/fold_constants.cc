@@ -30,8 +30,8 @@
 #include <limits>
 #include <memory>
 #include <span>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -45,9 +45,9 @@ namespace {
 
 // Folding these would turn quantized weights back into float ones.
 bool IsQuantizationOp(const Node& node) {
-  return node.domain.empty() && (node.op_type == "DequantizeLinear" ||
-                                 node.op_type == "QuantizeLinear" ||
-                                 node.op_type == "DynamicQuantizeLinear");
+  return node.domain.empty() &&
+         (node.op_type == "DequantizeLinear" || node.op_type == "QuantizeLinear" ||
+          node.op_type == "DynamicQuantizeLinear");
 }
 
 // Shape or Size of a value with a static shape (the value itself need not be constant).
@@ -160,7 +160,8 @@ class FoldConstantsPass : public Pass {
           ++skips_.unsupported;
           continue;
         }
-        absl::StatusOr<std::vector<TensorPtr>> out = eval::EvaluateNode(*node, inputs, opset, limits);
+        absl::StatusOr<std::vector<TensorPtr>> out =
+            eval::EvaluateNode(*node, inputs, opset, limits);
         if (!out.ok()) {
           const absl::StatusCode code = out.status().code();
           ++(code == absl::StatusCode::kResourceExhausted ? skips_.over_limit
@@ -202,9 +203,8 @@ class FoldConstantsPass : public Pass {
     int64_t unsupported = 0, over_limit = 0, failed = 0, quantization = 0;
   };
   Skips skips_;
-  PassOption<int64_t> max_bytes_{this, "max-bytes",
-                                 "Largest tensor one folded node may produce, in bytes",
-                                 int64_t{16} << 20};
+  PassOption<int64_t> max_bytes_{
+      this, "max-bytes", "Largest tensor one folded node may produce, in bytes", int64_t{16} << 20};
   PassOption<bool> infer_shapes_{this, "infer-shapes",
                                  "Run shape inference before each round (folds Shape of known "
                                  "shapes)",

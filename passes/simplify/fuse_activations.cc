@@ -57,7 +57,7 @@ class ActivationPattern : public RewritePattern {
         rewriter.CreateNodeBefore(&root, op_type, {x}, 1, "", {root.output(0)->name() + "_fused"});
     fused->name = root.name;
     if (set_attributes) set_attributes(*fused);
-    fused->output(0)->type = root.output(0)->type;
+    simplify::CopyType(fused->output(0), root.output(0));
     if (absl::Status s =
             simplify::ReplaceAndErase(rewriter, &root, root.output(0), fused->output(0));
         !s.ok()) {
@@ -109,7 +109,7 @@ class FuseHardSwish : public ActivationPattern {
                                            {node.output(0)->name() + "_hardsigmoid"});
       hs->SetAttribute(Attribute::Float("alpha", 1.0f / 6));
       hs->SetAttribute(Attribute::Float("beta", 0.5f));
-      hs->output(0)->type = node.output(0)->type;
+      simplify::CopyType(hs->output(0), node.output(0));
       node.op_type = "Mul";
       node.SetInput(0, x);
       node.SetInput(1, hs->output(0));
@@ -188,7 +188,7 @@ class FuseClip : public ActivationPattern {
     Node* clip = rewriter.CreateNodeBefore(&node, "Clip",
                                            {x, scalar("clip_min", lo), scalar("clip_max", hi)}, 1,
                                            "", {node.output(0)->name() + "_clip"});
-    clip->output(0)->type = node.output(0)->type;
+    simplify::CopyType(clip->output(0), node.output(0));
     if (absl::Status s =
             simplify::ReplaceAndErase(rewriter, &node, node.output(0), clip->output(0));
         !s.ok()) {

@@ -41,8 +41,8 @@ absl::StatusOr<std::vector<InputShape>> ParseShapes(const std::vector<std::strin
     for (absl::string_view spec : absl::StrSplit(item, ',', absl::SkipEmpty())) {
       const size_t colon = spec.rfind(':');
       if (colon == absl::string_view::npos || colon == 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "'", spec, "' is not NAME:D1xD2x... (e.g. x:1x3x224x224)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", spec, "' is not NAME:D1xD2x... (e.g. x:1x3x224x224)"));
       }
       InputShape shape{std::string(spec.substr(0, colon)), {}};
       absl::string_view dims = spec.substr(colon + 1);
@@ -50,9 +50,8 @@ absl::StatusOr<std::vector<InputShape>> ParseShapes(const std::vector<std::strin
         for (absl::string_view d : absl::StrSplit(dims, 'x')) {
           int64_t v = 0;
           if (!absl::SimpleAtoi(d, &v) || v < 0 || v > (int64_t{1} << 40)) {
-            return absl::InvalidArgumentError(
-                absl::StrCat("input '", shape.name, "': dim '", d,
-                             "' is not a size between 0 and 2^40"));
+            return absl::InvalidArgumentError(absl::StrCat("input '", shape.name, "': dim '", d,
+                                                           "' is not a size between 0 and 2^40"));
           }
           shape.dims.push_back(v);
         }
@@ -91,37 +90,36 @@ class SetInputShapesPass : public Pass {
         if (v->name() == shape.name) input = v;
       }
       if (input == nullptr) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("the model has no input '", shape.name,
-                         "' (inputs: ", absl::StrJoin(names, ", "), ")"));
+        return absl::InvalidArgumentError(absl::StrCat("the model has no input '", shape.name,
+                                                       "' (inputs: ", absl::StrJoin(names, ", "),
+                                                       ")"));
       }
       if (!input->type.is_tensor()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("input '", shape.name, "' is not a tensor"));
+        return absl::InvalidArgumentError(absl::StrCat("input '", shape.name, "' is not a tensor"));
       }
       std::vector<Dim> dims;
       if (input->type.shape) {
         const std::vector<Dim>& declared = *input->type.shape;
         if (declared.size() != shape.dims.size()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "input '", shape.name, "' has rank ", declared.size(),
-              ", the shape given has rank ", shape.dims.size()));
+          return absl::InvalidArgumentError(
+              absl::StrCat("input '", shape.name, "' has rank ", declared.size(),
+                           ", the shape given has rank ", shape.dims.size()));
         }
         for (size_t i = 0; i < declared.size(); ++i) {
           const Dim& d = declared[i];
           if (d.is_fixed() && *d.value != shape.dims[i]) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                "input '", shape.name, "' dim ", i, " is fixed to ", *d.value,
-                ", cannot set it to ", shape.dims[i]));
+            return absl::InvalidArgumentError(absl::StrCat("input '", shape.name, "' dim ", i,
+                                                           " is fixed to ", *d.value,
+                                                           ", cannot set it to ", shape.dims[i]));
           }
           if (!d.is_fixed()) ++dims_fixed_;
           if (!d.is_fixed() && !d.param.empty()) {
             auto [it, inserted] = symbols.emplace(d.param, shape.dims[i]);
             if (!inserted && it->second != shape.dims[i]) {
-              return absl::InvalidArgumentError(absl::StrCat(
-                  "input '", shape.name, "' dim ", i, " ('", d.param,
-                  "') set to ", shape.dims[i], " but input '", symbol_source[d.param],
-                  "' sets '", d.param, "' to ", it->second));
+              return absl::InvalidArgumentError(
+                  absl::StrCat("input '", shape.name, "' dim ", i, " ('", d.param, "') set to ",
+                               shape.dims[i], " but input '", symbol_source[d.param], "' sets '",
+                               d.param, "' to ", it->second));
             }
             symbol_source.emplace(d.param, shape.name);
           }
@@ -156,8 +154,6 @@ class SetInputShapesPass : public Pass {
 
 }  // namespace
 
-std::unique_ptr<Pass> CreateSetInputShapesPass() {
-  return std::make_unique<SetInputShapesPass>();
-}
+std::unique_ptr<Pass> CreateSetInputShapesPass() { return std::make_unique<SetInputShapesPass>(); }
 
 }  // namespace onnx_opt

@@ -99,8 +99,9 @@ void PrepareGraph(onnx::GraphProto* g, const std::unordered_map<std::string, int
   absl::flat_hash_set<std::string> unknown_op_outputs;
   for (onnx::NodeProto& node : *g->mutable_node()) {
     auto it = opsets.find(node.domain());
-    const bool known = it != opsets.end() && onnx::OpSchemaRegistry::Schema(
-                                                 node.op_type(), it->second, node.domain()) != nullptr;
+    const bool known =
+        it != opsets.end() &&
+        onnx::OpSchemaRegistry::Schema(node.op_type(), it->second, node.domain()) != nullptr;
     if (!known) unknown_op_outputs.insert(node.output().begin(), node.output().end());
     for (onnx::AttributeProto& attr : *node.mutable_attribute()) {
       if (attr.has_g()) PrepareGraph(attr.mutable_g(), opsets);

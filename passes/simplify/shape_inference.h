@@ -2,11 +2,16 @@
 // libonnx-dev), shared by infer-shapes, set-input-shapes and fold-constants.
 //
 // Why the library and not hand-written rules: ONNX's inference functions are the reference for
-// every default-domain op and opset (1..17 in the Debian build), handle If/Loop/Scan bodies, keep
-// symbolic dims, and with data propagation follow Shape -> Gather -> Concat -> Reshape chains.
-// Measured on the real models of eval/models.json it types every node output of the default
-// domain; the cost is one export of the graph (large initializers are passed as typed inputs, so
-// their bytes are not copied) and one import of the inferred types (docs/passes.md, infer-shapes).
+// every default-domain op and opset (1..17 in the Debian build; newer opsets use the newest schema
+// it has), handle If/Loop/Scan bodies, keep symbolic dims (and name unknown ones unk__N), and with
+// data propagation follow Shape -> Gather -> Concat -> Reshape chains. Measured (2026-12-01,
+// `onnx-opt M -p infer-shapes --stats --time-passes`): on the 7 real models of eval/models.json it
+// leaves no node output untyped and contradicts no declared type (ocr-det: 671 values typed in
+// 0.14 s; isnet, 88 MB: 1.5 s, nearly all of it the export), also on ocr-rec upgraded to opset 21
+// with int4 blockwise weights (861 typed, 0 untyped); on the 932 node tests of libonnx-testdata it
+// contradicts no expected output (fold-conformance). The cost is one export of the graph
+// (initializers over 4 KiB are passed as typed inputs, so libonnx copies no weight bytes) and one
+// import of the inferred types.
 #pragma once
 
 #include <cstdint>

@@ -74,7 +74,13 @@ Value* MakeConstantLike(Rewriter& rewriter, Node* user, const ConstantOperand& l
       rewriter.CreateNodeBefore(user, "Cast", {stored}, 1, "", {std::string(name_hint) + "_cast"});
   cast->SetAttribute(Attribute::Int("to", 1));
   cast->output(0)->type = ValueType::Tensor(DataType::kFloat, stored->type.shape);
+  cast->output(0)->in_value_info = true;
   return cast->output(0);
+}
+
+void CopyType(Value* to, const Value* from) {
+  to->type = from->type;
+  to->in_value_info = from->type.kind != ValueType::Kind::kNone;
 }
 
 Node* SoleUser(const Value* value) {
@@ -104,8 +110,8 @@ std::optional<std::vector<float>> PerChannel(const ConstantOperand& constant, in
 
 bool CanTakeOver(const Value* from, const Value* to) {
   if (!from->is_graph_output()) return true;
-  return to->producer() != nullptr && to->graph() == from->graph() && !to->is_graph_output() &&
-         !to->is_graph_input();
+  // A node output (so not a graph input or initializer) of the same graph, not already an output.
+  return to->producer() != nullptr && to->graph() == from->graph() && !to->is_graph_output();
 }
 
 absl::Status ReplaceAndErase(Rewriter& rewriter, Node* node, Value* from, Value* to) {

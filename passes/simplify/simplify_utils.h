@@ -33,6 +33,10 @@ Value* MakeConstantLike(Rewriter& rewriter, Node* user, const ConstantOperand& l
                         std::vector<int64_t> dims, const std::vector<float>& values,
                         std::string_view name_hint);
 
+// Gives a value made by a rewrite the type of the one it replaces, listed in value_info when
+// known (as infer-shapes would list it), so a later run of infer-shapes finds nothing to add.
+void CopyType(Value* to, const Value* from);
+
 // The only node using `value`, when it has exactly one use and is not a graph output.
 Node* SoleUser(const Value* value);
 

@@ -28,16 +28,8 @@ if (files.length !== 2 || minDb === null || Number.isNaN(minDb)) {
 }
 const ort = require(path.join(__dirname, '..', '..', '..', 'eval', 'node_modules', 'onnxruntime-node'));
 
-// mulberry32, as in eval/compare.js: the same seed gives the same inputs everywhere.
-function rng(s) {
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The seeded generator of eval/compare.js: the same seed gives the same inputs everywhere.
+const { rng } = require(path.join(__dirname, '..', '..', '..', 'eval', 'rng.js'));
 
 async function main() {
   const opts = { graphOptimizationLevel: 'basic' };

@@ -137,8 +137,7 @@ absl::StatusOr<Node*> ScanBatchToNested(Node& node, RewriteContext& ctx) {
       std::any_of(directions->begin(), directions->end(), [](int64_t d) { return d != 0; })) {
     inner->SetAttribute(Attribute::Ints("scan_input_directions", *directions));
   }
-  inner->SetAttribute(std::move(body_attr));
-  AdoptSubgraph(inner, body);
+  inner->SetAttribute(std::move(body_attr));  // SetAttribute adopts the body
   for (size_t i = 0; i < num_outputs; ++i) {
     inner->output(i)->type = WithoutBatchDim(node.output(i)->type);
     per_batch->AddOutput(inner->output(i));
@@ -154,13 +153,7 @@ absl::StatusOr<Node*> ScanBatchToNested(Node& node, RewriteContext& ctx) {
   outer->doc_string = node.doc_string;
   outer->SetAttribute(
       Attribute::Int("num_scan_inputs", static_cast<int64_t>(batched_inputs.size())));
-  Graph* per_batch_raw = per_batch.get();
-  Attribute outer_body;
-  outer_body.name = "body";
-  outer_body.type = AttrType::kGraph;
-  outer_body.value = std::move(per_batch);
-  outer->SetAttribute(std::move(outer_body));
-  AdoptSubgraph(outer, per_batch_raw);
+  outer->SetAttribute(Attribute::GraphValue("body", std::move(per_batch)));
 
   struct Kept {
     std::string name;

@@ -8,7 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "ir/onnx_io.h"
-#include "ir/tests/test_util.h"
+#include "ir/test_util.h"
 
 namespace onnx_opt {
 namespace {

@@ -18,7 +18,7 @@
 #include "gtest/gtest.h"
 #include "ir/onnx_io.h"
 #include "ir/tensor.h"
-#include "ir/tests/test_util.h"
+#include "ir/test_util.h"
 #include "onnx/onnx_pb.h"
 
 namespace onnx_opt {

@@ -1,5 +1,5 @@
 // Throughput of blockwise weight quantization over a 64 MiB float32 weight, in bytes of fp32 input
-// per second. Run: build/quant/quant_bench (threads: OMP_NUM_THREADS, default all cores).
+// per second. Run: build/bench/quant_bench (threads: OMP_NUM_THREADS, default all cores).
 #include <random>
 #include <vector>
 

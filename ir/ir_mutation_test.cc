@@ -70,11 +70,7 @@ TEST(IrMutation, SubgraphUsesOfOuterValuesAreRecordedAndDropped) {
   Node* if_node = g.CreateNode("If", {cond}, 1);
   auto branch = std::make_unique<Graph>();
   Graph* sub = branch.get();
-  Attribute attr;
-  attr.name = "then_branch";
-  attr.type = AttrType::kGraph;
-  attr.value = std::move(branch);
-  if_node->SetAttribute(std::move(attr));
+  if_node->SetAttribute(Attribute::GraphValue("then_branch", std::move(branch)));
   EXPECT_EQ(sub->parent_node(), if_node);
   EXPECT_EQ(sub->parent_graph(), &g);
   EXPECT_EQ(sub->FindValue("x"), x);  // visible through the enclosing graph

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "ir/tests/test_util.h"
+#include "ir/test_util.h"
 
 namespace onnx_opt {
 namespace {
