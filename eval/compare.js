@@ -237,4 +237,6 @@ async function main() {
   console.log(`compare: PASS: ${outA.length} outputs within ${criterion}`);
 }
 
-main().catch((e) => fail(e && e.message ? e.message : e));
+// opencv-run.js draws the same seeded inputs.
+module.exports = { rng, resolveShape, makeInput, toNumbers };
+if (require.main === module) main().catch((e) => fail(e && e.message ? e.message : e));

@@ -56,6 +56,15 @@ prerequisite(
     "cd eval && npm ci",
 )
 
+# OpenCV.js 4.12 and 5.0 (npm aliases opencv-js-4.12 / opencv-js-5 in eval/package.json) run the
+# legalized models in OpenCV's DNN module.
+prerequisite(
+    "opencv",
+    all(os.path.isdir(os.path.join(config.repo_root, "eval", "node_modules", d))
+        for d in ("opencv-js-4.12", "opencv-js-5")),
+    "cd eval && npm ci",
+)
+
 # onnx-opt-calibrate (calibrate/, its own node_modules) makes .calib files for the reader's tests.
 prerequisite(
     "calibrate",

@@ -2,9 +2,10 @@
 // naming the node and the runtime, what it cannot fix.
 //
 // OpenCV DNN (4.12, 5.0 and Debian's 4.6) stops on constructs ONNX Runtime takes: ConstantOfShape
-// without `value`, ConstantOfShape + Concat used as channel padding, a Split of a constant, Clip
-// with min/max inputs (4.6). Each has an equivalent form (explicit value, Pad, folded
-// initializers, the opset-6 Clip attributes). What has none is refused: dynamic input dims (run
+// without `value`, ConstantOfShape + Concat used as channel padding, a Split of a constant, Conv
+// without kernel_shape (4.12), Clip with min/max inputs (4.6). Each has an equivalent form
+// (explicit value, Pad, folded initializers, kernel_shape from the weight, the opset-6 Clip
+// attributes). What has none is refused: dynamic input dims (run
 // set-input-shapes first), INT4/UINT4 tensors (no OpenCV reads them) and blocked
 // DequantizeLinear whose block size does not divide the axis (quantize with ragged=divisor).
 // runtime=ort only makes ConstantOfShape values explicit.
@@ -48,7 +49,8 @@ class LegalizePass : public Pass {
     return "For OpenCV: ConstantOfShape gets an explicit value; Concat of a value with constants "
            "of one repeated value (initializers, Constant, ConstantOfShape of a constant shape) "
            "becomes Pad (opset >= 11); a Split of constants is folded by the reference "
-           "evaluator. For opencv-4.6 also: Clip with constant float32/float16 min/max inputs "
+           "evaluator; Conv/ConvTranspose get kernel_shape from their weight (OpenCV 4.12 "
+           "reads only the attribute). For opencv-4.6 also: Clip with constant float32/float16 min/max inputs "
            "gets them as attributes (the opset-6 form OpenCV 4.6 reads; ONNX Runtime does not "
            "load it). Refused with one line naming the value or node and the runtime: dynamic "
            "input dims (use set-input-shapes), INT4/UINT4 tensors, blocked DequantizeLinear "
@@ -88,6 +90,9 @@ class LegalizePass : public Pass {
     if (IsOpenCv()) {
       patterns.push_back(legalize::MakeConcatToPad(opset, concats_to_pad_));
       patterns.push_back(legalize::MakeFoldConstantSplit(opset, splits_folded_));
+      for (const char* op : {"Conv", "ConvTranspose"}) {
+        patterns.push_back(legalize::MakeExplicitKernelShape(op, kernel_shapes_));
+      }
     }
     if (runtime_.value() == "opencv-4.6") {
       patterns.push_back(legalize::MakeClipBoundsToAttributes(clips_to_attributes_));
@@ -175,6 +180,7 @@ class LegalizePass : public Pass {
                                       "ConstantOfShape nodes given an explicit value"};
   PassStatistic concats_to_pad_{this, "concats-to-pad", "Concat with constant fill made Pad"};
   PassStatistic splits_folded_{this, "splits-folded", "Splits of constants folded"};
+  PassStatistic kernel_shapes_{this, "kernel-shapes", "Conv/ConvTranspose given kernel_shape"};
   PassStatistic clips_to_attributes_{this, "clips-to-attributes",
                                      "Clip min/max inputs made attributes (opencv-4.6)"};
 };

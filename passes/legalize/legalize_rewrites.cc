@@ -192,6 +192,35 @@ class FoldConstantSplit : public RewritePattern {
   PassStatistic& count_;
 };
 
+// Conv/ConvTranspose without kernel_shape -> kernel_shape from the weight's spatial dims (the
+// attribute is optional in ONNX; OpenCV 4.12 reads only it: "kernel_size not specified").
+class ExplicitKernelShape : public RewritePattern {
+ public:
+  ExplicitKernelShape(std::string op, PassStatistic& count) : op_(std::move(op)), count_(count) {}
+  std::string_view name() const override { return "explicit-kernel-shape"; }
+  std::string_view root_op_type() const override { return op_; }
+  absl::StatusOr<bool> MatchAndRewrite(Node& node, Rewriter& rewriter) override {
+    if (!node.domain.empty() || node.FindAttribute("kernel_shape") != nullptr) return false;
+    const Value* w = node.input(1);
+    if (w == nullptr) return false;
+    std::optional<std::vector<int64_t>> dims;
+    if (TensorPtr t = GetConstantTensor(w)) {
+      dims = t->dims();
+    } else {
+      dims = w->type.static_dims();
+    }
+    if (!dims || dims->size() < 3) return false;
+    node.SetAttribute(Attribute::Ints("kernel_shape", {dims->begin() + 2, dims->end()}));
+    rewriter.NotifyChanged(&node);
+    ++count_;
+    return true;
+  }
+
+ private:
+  std::string op_;
+  PassStatistic& count_;
+};
+
 bool IsFloatBoundType(DataType t) { return t == DataType::kFloat || t == DataType::kFloat16; }
 
 class ClipBoundsToAttributes : public RewritePattern {
@@ -248,6 +277,9 @@ std::unique_ptr<RewritePattern> MakeConcatToPad(int64_t opset, PassStatistic& co
 }
 std::unique_ptr<RewritePattern> MakeFoldConstantSplit(int64_t opset, PassStatistic& count) {
   return std::make_unique<FoldConstantSplit>(opset, count);
+}
+std::unique_ptr<RewritePattern> MakeExplicitKernelShape(std::string op, PassStatistic& count) {
+  return std::make_unique<ExplicitKernelShape>(std::move(op), count);
 }
 std::unique_ptr<RewritePattern> MakeClipBoundsToAttributes(PassStatistic& count) {
   return std::make_unique<ClipBoundsToAttributes>(count);

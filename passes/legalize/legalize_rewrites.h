@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "passes/core/pass.h"
 #include "passes/core/rewrite.h"
@@ -20,6 +21,9 @@ std::unique_ptr<RewritePattern> MakeConcatToPad(int64_t opset, PassStatistic& co
 
 // Split whose inputs are all constant -> initializers, computed by the reference evaluator.
 std::unique_ptr<RewritePattern> MakeFoldConstantSplit(int64_t opset, PassStatistic& count);
+
+// `op` (Conv or ConvTranspose) without kernel_shape -> kernel_shape from the weight's dims.
+std::unique_ptr<RewritePattern> MakeExplicitKernelShape(std::string op, PassStatistic& count);
 
 // Clip(x, min, max) with constant float32/float16 bounds -> Clip <min, max> (x) (opset-6 form,
 // what OpenCV 4.6 reads). Exact: a float32 attribute holds every such bound.

@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+// Load an ONNX model in OpenCV.js (cv.readNetFromONNX from the file's bytes), run it on seeded
+// random inputs and compare every output with ONNX Runtime's for the same inputs.
+//
+//   node eval/opencv-run.js MODEL.onnx [--opencv 4.12|5] [--ref REF.onnx] [--seed S]
+//                           [--dims N=1] [--min-sqnr DB] [--level basic] [--print] [--quiet]
+//
+// The reference is ONNX Runtime on REF (default: MODEL itself, "ORT's same file"). Inputs are
+// drawn exactly as compare.js draws them (same generator and seed), float32 only, rank 2
+// ([rows, cols]) or rank 4 ([1, C, H, W], C of 1, 3 or 4: OpenCV.js builds 4-D blobs only through
+// blobFromImage). Prints one line per output (its SQNR against ORT, or its values with --print)
+// and one verdict line.
+// Exit status: 0 every output at or above --min-sqnr (default 60 dB); 1 an output below it or of
+// another size; 3 OpenCV cannot load the model; 4 OpenCV fails running it; 2 other errors.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+function fail(msg, code = 2) {
+  console.error(`opencv-run: error: ${String(msg).split('\n')[0]}`);
+  process.exit(code);
+}
+
+let ort, shared;
+try {
+  ort = require('onnxruntime-node');
+  shared = require('./compare.js');
+} catch (e) {
+  fail(`onnxruntime-node is not installed (cd ${__dirname} && npm ci)`);
+}
+
+function parseArgs(argv) {
+  const a = { file: null, opencv: '4.12', ref: null, seed: 1, dims: {}, minSqnr: 60, level: 'basic',
+    print: false, quiet: false, intLo: 0, intHi: 10 };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) fail(`${k} needs a value`);
+      return argv[++i];
+    };
+    if (k === '--opencv') a.opencv = val();
+    else if (k === '--ref') a.ref = val();
+    else if (k === '--seed') a.seed = Number(val());
+    else if (k === '--min-sqnr') a.minSqnr = Number(val());
+    else if (k === '--level') a.level = val();
+    else if (k === '--print') a.print = true;
+    else if (k === '--quiet') a.quiet = true;
+    else if (k === '--dims') {
+      for (const kv of val().split(',')) {
+        const [n, v] = kv.split('=');
+        if (!n || !/^\d+$/.test(v || '')) fail(`--dims expects NAME=INT, got '${kv}'`);
+        a.dims[n] = Number(v);
+      }
+    } else if (k.startsWith('--')) fail(`unknown flag ${k}`);
+    else if (a.file === null) a.file = k;
+    else fail(`unexpected argument ${k}`);
+  }
+  if (a.file === null) fail('usage: opencv-run.js MODEL.onnx [--opencv 4.12|5] [--ref REF.onnx]');
+  if (!['4.12', '5'].includes(a.opencv)) fail(`--opencv expects 4.12 or 5, got '${a.opencv}'`);
+  return a;
+}
+
+async function loadOpenCv(version) {
+  const dir = path.join(__dirname, 'node_modules', `opencv-js-${version}`);
+  if (!fs.existsSync(dir)) fail(`OpenCV.js ${version} is not installed (cd ${__dirname} && npm ci)`);
+  let cv = require(dir);
+  if (cv instanceof Promise) cv = await cv;
+  else if (!cv.Mat) await new Promise((resolve) => { cv.onRuntimeInitialized = resolve; });
+  return { cv };  // wrapped: the module is a thenable that would resolve to itself forever
+}
+
+// OpenCV.js throws C++ exceptions as pointers: their message, on one line.
+function cvMessage(cv, e) {
+  const text = typeof e === 'number' ? cv.exceptionFromPtr(e).msg : (e && e.message) || String(e);
+  return text.split('\n').map((l) => l.replace(/^>\s*/, '').trim()).filter(Boolean).join(' | ');
+}
+
+function toBlob(cv, name, shape, data) {
+  if (shape.length === 2) return cv.matFromArray(shape[0], shape[1], cv.CV_32F, data);
+  const [n, c, h, w] = shape;
+  const types = { 1: cv.CV_32F, 3: cv.CV_32FC3, 4: cv.CV_32FC4 };
+  if (shape.length !== 4 || n !== 1 || !(c in types)) {
+    fail(`input '${name}' [${shape}]: OpenCV.js takes rank-2 inputs or [1, 1|3|4, H, W] ones`);
+  }
+  const hwc = new Float32Array(c * h * w);  // blobFromImage turns an HWC image into NCHW
+  for (let ch = 0; ch < c; ch++) {
+    for (let p = 0; p < h * w; p++) hwc[p * c + ch] = data[ch * h * w + p];
+  }
+  const image = cv.matFromArray(h, w, types[c], hwc);
+  const blob = cv.blobFromImage(image, 1.0, new cv.Size(w, h), new cv.Scalar(0, 0, 0, 0), false, false);
+  image.delete();
+  return blob;
+}
+
+async function main() {
+  const a = parseArgs(process.argv.slice(2));
+  const refFile = a.ref || a.file;
+  const { cv } = await loadOpenCv(a.opencv);
+  let session;
+  try {
+    session = await ort.InferenceSession.create(refFile, { graphOptimizationLevel: a.level, logSeverityLevel: 3 });
+  } catch (e) { fail(`ONNX Runtime cannot load the reference ${refFile}: ${e.message}`); }
+  const rand = shared.rng(a.seed);
+  const feeds = {};
+  for (const m of session.inputMetadata) {
+    if (m.type !== 'float32') fail(`input '${m.name}' is ${m.type}; opencv-run feeds float32 only`);
+    feeds[m.name] = shared.makeInput(m, shared.resolveShape(m, a.dims), rand, a);
+  }
+  let expected;
+  try { expected = await session.run(feeds); } catch (e) { fail(`ONNX Runtime failed running ${refFile}: ${e.message}`); }
+
+  let net;
+  try {
+    net = cv.readNetFromONNX1(new Uint8Array(fs.readFileSync(a.file)));
+  } catch (e) { fail(`OpenCV ${a.opencv} cannot load ${a.file}: ${cvMessage(cv, e)}`, 3); }
+  const got = {};
+  try {
+    for (const [name, t] of Object.entries(feeds)) {
+      net.setInput(toBlob(cv, name, t.dims.map(Number), t.data), name);
+    }
+    for (const name of session.outputNames) {
+      const out = net.forward(name);
+      got[name] = { dims: Array.from({ length: out.matSize.length }, (_, i) => out.matSize[i]), data: Float32Array.from(out.data32F) };
+      out.delete();
+    }
+  } catch (e) { fail(`OpenCV ${a.opencv} failed running ${a.file}: ${cvMessage(cv, e)}`, 4); }
+
+  let bad = 0;
+  for (const name of session.outputNames) {
+    const x = shared.toNumbers(expected[name]), y = got[name].data;
+    const dims = expected[name].dims.map(Number);
+    if (a.print) console.log(`output ${name} [${got[name].dims}]: ${Array.from(y, (v) => v.toPrecision(6)).join(' ')}`);
+    if (x.length !== y.length) {
+      console.log(`output ${name}: FAIL OpenCV gives [${got[name].dims}], ORT [${dims}]`);
+      bad++;
+      continue;
+    }
+    let signal = 0, noise = 0;
+    for (let i = 0; i < x.length; i++) {
+      signal += x[i] * x[i];
+      noise += (x[i] - y[i]) * (x[i] - y[i]);
+    }
+    const db = noise === 0 ? Infinity : 10 * Math.log10(signal / noise);
+    const ok = db >= a.minSqnr;  // NaN fails
+    if (!ok) bad++;
+    if (!a.quiet || !ok) console.log(`output ${name} [${dims}]: sqnr=${db.toFixed(2)} dB vs ORT ${ok ? 'ok' : 'FAIL'}`);
+  }
+  const n = session.outputNames.length;
+  if (bad) {
+    console.log(`opencv-run: FAIL: OpenCV ${a.opencv} loads ${a.file} but ${bad} of ${n} outputs are below ${a.minSqnr} dB`);
+    process.exit(1);
+  }
+  console.log(`opencv-run: PASS: OpenCV ${a.opencv} loads and runs ${a.file}, ${n} outputs >= ${a.minSqnr} dB vs ORT`);
+}
+
+main().catch((e) => fail(e && e.message ? e.message : e));
