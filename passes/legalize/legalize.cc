@@ -50,7 +50,8 @@ class LegalizePass : public Pass {
            "of one repeated value (initializers, Constant, ConstantOfShape of a constant shape) "
            "becomes Pad (opset >= 11); a Split of constants is folded by the reference "
            "evaluator; Conv/ConvTranspose get kernel_shape from their weight (OpenCV 4.12 "
-           "reads only the attribute). For opencv-4.6 also: Clip with constant float32/float16 min/max inputs "
+           "reads only the attribute). For opencv-4.6 also: Clip with constant float32/float16 "
+           "min/max inputs "
            "gets them as attributes (the opset-6 form OpenCV 4.6 reads; ONNX Runtime does not "
            "load it). Refused with one line naming the value or node and the runtime: dynamic "
            "input dims (use set-input-shapes), INT4/UINT4 tensors, blocked DequantizeLinear "
@@ -140,8 +141,8 @@ class LegalizePass : public Pass {
       if (node.Is("Clip") && runtime_.value() == "opencv-4.6") {
         std::string blocker = legalize::ClipAttributeBlocker(node);
         if (!blocker.empty()) {
-          return Refuse(absl::StrCat(node.DebugName(), " cannot take its bounds as attributes: ",
-                                     blocker));
+          return Refuse(
+              absl::StrCat(node.DebugName(), " cannot take its bounds as attributes: ", blocker));
         }
       }
     }
@@ -174,7 +175,10 @@ class LegalizePass : public Pass {
     return absl::OkStatus();
   }
 
-  PassOption<std::string> runtime_{this, "runtime", "Runtime the model must load in", "ort",
+  PassOption<std::string> runtime_{this,
+                                   "runtime",
+                                   "Runtime the model must load in",
+                                   "ort",
                                    {"ort", "opencv-4.12", "opencv-5", "opencv-4.6"}};
   PassStatistic values_made_explicit_{this, "constant-of-shape-values",
                                       "ConstantOfShape nodes given an explicit value"};

@@ -131,20 +131,19 @@ class ConcatToPad : public RewritePattern {
     pads[a] = before;
     pads[rank + a] = after;
     Graph& graph = *node.graph();
-    Value* pads_value = graph.AddInitializer(
-        absl::StrCat(node.output(0)->name(), "_pads"),
-        std::make_shared<Tensor>(Tensor::FromValues<int64_t>(DataType::kInt64, {2 * rank},
-                                                             std::span<const int64_t>(pads))));
-    Value* fill_value = graph.AddInitializer(
-        absl::StrCat(node.output(0)->name(), "_pad_value"),
-        std::make_shared<Tensor>(
-            Tensor::FromValues<uint8_t>(fill->type, {}, std::span<const uint8_t>(fill->element))));
+    Value* pads_value =
+        graph.AddInitializer(absl::StrCat(node.output(0)->name(), "_pads"),
+                             std::make_shared<Tensor>(Tensor::FromValues<int64_t>(
+                                 DataType::kInt64, {2 * rank}, std::span<const int64_t>(pads))));
+    Value* fill_value =
+        graph.AddInitializer(absl::StrCat(node.output(0)->name(), "_pad_value"),
+                             std::make_shared<Tensor>(Tensor::FromValues<uint8_t>(
+                                 fill->type, {}, std::span<const uint8_t>(fill->element))));
     Node* pad = rewriter.CreateNodeBefore(&node, "Pad", {variable, pads_value, fill_value}, 1);
     pad->name = node.name;
     pad->output(0)->type = node.output(0)->type;
     const std::string out_name = node.output(0)->name();
-    if (absl::Status s = simplify::ReplaceAndErase(rewriter, &node, node.output(0),
-                                                   pad->output(0));
+    if (absl::Status s = simplify::ReplaceAndErase(rewriter, &node, node.output(0), pad->output(0));
         !s.ok()) {
       return s;
     }
