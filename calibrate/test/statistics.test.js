@@ -133,7 +133,8 @@ test('Hessians and ranges match a direct computation; quantize-weights reads the
   const q = onnxOpt([model, '-p', pipeline(''), '--stats', '-o', path.join(dir, 'q.onnx')]);
   assert.strictEqual(q.status, 0, q.stderr);
   assert.match(q.stderr, /\s4 gptq-weights/);
-  assert.match(q.stderr, /\s0 gptq-fallback-rtn/);
+  // --stats leaves zero rows out: no weight fell back to plain rounding.
+  assert.doesNotMatch(q.stderr, /gptq-fallback-rtn/);
 });
 
 test('a file made from another model is refused in one line; weights without data say why', () => {
