@@ -53,6 +53,14 @@ absl::StatusOr<TensorPtr> ConstantNodeTensor(const Node& node) {
       absl::StrCat(node.DebugName(), ": Constant has no usable value attribute"));
 }
 
+std::vector<Value*> GraphConstants(Graph& graph) {
+  std::vector<Value*> constants = graph.initializers();
+  for (const auto& node : graph.nodes()) {
+    if (IsConstantNode(*node) && node->output(0) != nullptr) constants.push_back(node->output(0));
+  }
+  return constants;
+}
+
 TensorPtr GetConstantTensor(const Value* value) {
   if (value == nullptr) return nullptr;
   if (value->is_initializer()) {

@@ -20,6 +20,9 @@ TensorPtr GetConstantTensor(const Value* value);
 // True for a default-domain Constant node.
 bool IsConstantNode(const Node& node);
 
+// The constants defined in `graph`: its initializers, then the outputs of its Constant nodes.
+std::vector<Value*> GraphConstants(Graph& graph);
+
 // The tensor a Constant node's attribute describes (value, value_float(s), value_int(s),
 // value_string(s)); an error naming the node for sparse_value or a missing attribute.
 absl::StatusOr<TensorPtr> ConstantNodeTensor(const Node& node);

@@ -392,12 +392,7 @@ absl::Status CalibFile::VerifyModel(Model& model) const {
   std::map<std::string, const Value*> constants;  // key -> weight value in `model`
   model.WalkGraphs([&](Graph& graph) {
     const std::string name = GraphDebugName(graph);
-    for (Value* v : graph.initializers()) constants[IndexKey(name, v->name())] = v;
-    for (const auto& node : graph.nodes()) {
-      if (IsConstantNode(*node) && node->output(0) != nullptr) {
-        constants[IndexKey(name, node->output(0)->name())] = node->output(0);
-      }
-    }
+    for (Value* v : GraphConstants(graph)) constants[IndexKey(name, v->name())] = v;
   });
   std::string first;
   int mismatches = 0;

@@ -147,14 +147,8 @@ PrecisionChoice PrecisionPlan::ChoiceFor(const SelectedWeight& weight) const {
 int64_t ModelTensorBytes(Model& model) {
   int64_t bytes = 0;
   model.WalkGraphs([&](Graph& graph) {
-    for (const Value* value : graph.initializers()) {
+    for (const Value* value : GraphConstants(graph)) {
       if (TensorPtr t = GetConstantTensor(value)) bytes += static_cast<int64_t>(t->bytes().size());
-    }
-    for (const auto& node : graph.nodes()) {
-      if (!IsConstantNode(*node) || node->output(0) == nullptr) continue;
-      if (TensorPtr t = GetConstantTensor(node->output(0))) {
-        bytes += static_cast<int64_t>(t->bytes().size());
-      }
     }
   });
   return bytes;

@@ -50,15 +50,6 @@ absl::Status EraseConstant(Value* value) {
   return value->graph()->EraseValue(value);
 }
 
-// The constants of `graph` that may be weights: initializers, then Constant outputs.
-std::vector<Value*> WeightCandidates(Graph& graph) {
-  std::vector<Value*> candidates = graph.initializers();
-  for (const auto& node : graph.nodes()) {
-    if (IsConstantNode(*node) && node->output(0) != nullptr) candidates.push_back(node->output(0));
-  }
-  return candidates;
-}
-
 class QuantizeWeightsPass final : public Pass {
  public:
   std::string_view name() const override { return "quantize-weights"; }
@@ -159,7 +150,7 @@ absl::Status QuantizeWeightsPass::RunOnModel(Model& model) {
 absl::Status QuantizeWeightsPass::CollectCandidates(Model& model) {
   absl::Status status = absl::OkStatus();
   model.WalkGraphs([&](Graph& graph) {
-    for (Value* value : WeightCandidates(graph)) {
+    for (Value* value : GraphConstants(graph)) {
       if (!status.ok()) return;
       WeightSelection selection = SelectWeight(value, graph, options_, filter_);
       if (selection.weight) status = plan_.Collect(*selection.weight, *rounding_);
@@ -176,7 +167,7 @@ absl::Status QuantizeWeightsPass::RunOnGraph(Graph& graph, Model& model) {
     }
   }
   replaced_biases_.clear();
-  for (Value* value : WeightCandidates(graph)) {
+  for (Value* value : GraphConstants(graph)) {
     if (absl::Status s = QuantizeValue(value, graph); !s.ok()) return s;
   }
   // Biases replaced by bias correction go once the walk over the candidates is done.
