@@ -36,12 +36,13 @@ class PassProgress {
   std::chrono::duration<double> delay_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::thread thread_;
   std::string what_;
   std::chrono::steady_clock::time_point start_;
   bool running_ = false;  // a pass is being timed
   bool shown_ = false;    // its line is on the screen
   bool quit_ = false;
+  // Last: the watcher starts in the constructor and reads every member above.
+  std::thread thread_;
 };
 
 }  // namespace onnx_opt
