@@ -39,6 +39,7 @@
 #include "passes/integer/quantize_activations_emit.h"
 #include "passes/integer/quantize_activations_plan.h"
 #include "passes/integer/quantize_activations_report.h"
+#include "passes/simplify/shape_inference.h"
 
 namespace onnx_opt {
 namespace {
@@ -74,33 +75,35 @@ class QuantizeActivationsPass : public Pass {
   absl::Status ValidateOptions() const override {
     if (mode_.value() == "static" && calibration_.value().empty()) {
       return absl::InvalidArgumentError(
-          "quantize-activations: option 'calibration' is required with mode=static (a .calib "
+          "option 'calibration' is required with mode=static (a .calib "
           "file from onnx-opt-calibrate)");
     }
-    if (!ParseRangeMethod(method_.value())) return absl::InternalError("bad method");
-    return absl::OkStatus();
+        return absl::OkStatus();
   }
 
   absl::Status RunOnModel(Model& model) override {
     if (mode_.value() == "dynamic") {
       // mode=dynamic (DynamicQuantizeLinear + MatMulInteger/ConvInteger) needs no calibration;
       // it is wired here to passes/integer/quantize_dynamic.h (wt-qfuse).
-      return absl::UnimplementedError("quantize-activations: mode=dynamic is not available yet");
+      return absl::UnimplementedError("mode=dynamic is not available yet");
     }
     if (!model.graph) return absl::OkStatus();
     if (model.OpsetVersion("").value_or(0) < 13) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "quantize-activations: the model imports opset ", model.OpsetVersion("").value_or(0),
+          "the model imports opset ", model.OpsetVersion("").value_or(0),
           "; per-channel DequantizeLinear needs opset >= 13 (run upgrade-opset{target=13} "
           "first)"));
     }
+    // Types tell a float tensor without a range (an error) from a tensor of another type.
+    ShapeInferenceStats inferred;
+    if (absl::Status s = InferModelShapes(model, &inferred); !s.ok()) return s;
     model.WalkGraphs([this, &model](Graph& graph) {
       if (&graph != model.graph.get()) nodes_in_subgraphs_ += graph.num_nodes();
     });
     absl::StatusOr<std::unique_ptr<CalibFile>> file = CalibFile::Open(calibration_.value());
-    if (!file.ok()) return Prefixed(file.status());
+    if (!file.ok()) return file.status();
     absl::StatusOr<CalibContents> contents = (*file)->ReadAll();
-    if (!contents.ok()) return Prefixed(contents.status());
+    if (!contents.ok()) return contents.status();
     absl::flat_hash_map<std::string, const CalibTensorStats*> stats;
     for (const CalibTensorStats& t : contents->tensors) stats[t.name] = &t;
 
@@ -110,7 +113,8 @@ class QuantizeActivationsPass : public Pass {
     selection.only_nodes.insert(nodes_.value().begin(), nodes_.value().end());
     selection.exclude_nodes.insert(exclude_nodes_.value().begin(), exclude_nodes_.value().end());
     QuantizationPlan plan = PlanQuantization(graph, selection);
-    // An untyped tensor without a range is not float (the file holds every float tensor).
+    // A tensor still untyped after inference and without a range is taken for a non-float one
+    // (the file holds every float tensor the runtime typed).
     std::erase_if(plan.quantized, [&](const QuantizedNode& q) {
       std::vector<Value*> values = {QuantizedOutput(*q.node)};
       for (int i : q.activation_inputs) values.push_back(q.node->input(i));
@@ -135,7 +139,7 @@ class QuantizeActivationsPass : public Pass {
       auto it = stats.find(v->name());
       if (it == stats.end() || it->second->count == 0) {
         return absl::NotFoundError(absl::StrCat(
-            "quantize-activations: calibration file ", calibration_.value(),
+            "calibration file ", calibration_.value(),
             " has no range for tensor '", v->name(), "' (", ToAbsl(role), " of ", node->DebugName(),
             "); measure the file on the graph this pass quantizes (onnx-opt-calibrate)"));
       }
@@ -187,9 +191,6 @@ class QuantizeActivationsPass : public Pass {
   }
 
  private:
-  absl::Status Prefixed(const absl::Status& s) const {
-    return absl::Status(s.code(), absl::StrCat("quantize-activations: ", s.message()));
-  }
 
   PassOption<std::string> mode_{this, "mode",
                                 "static: ranges from a .calib file; dynamic: computed at run time "

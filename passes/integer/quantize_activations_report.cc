@@ -38,7 +38,7 @@ std::string QuantizeActivationsReportJson(const QuantizeActivationsReport& r) {
 absl::Status WriteQuantizeActivationsReport(const std::string& path,
                                             const QuantizeActivationsReport& report) {
   if (absl::Status s = WriteOutputFile(path, QuantizeActivationsReportJson(report)); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("quantize-activations: report ", s.message()));
+    return absl::Status(s.code(), absl::StrCat("report ", s.message()));
   }
   return absl::OkStatus();
 }
