@@ -61,8 +61,9 @@ double Quantile(const Bins& bins, double fraction) {
   return bins.Left(bins.counts.size());
 }
 
-// KL(P || Q) of the histogram clipped to [lo, hi] (outliers added to the edge bins) against its
-// copy merged into `levels` buckets, each bucket's mass spread over its non-empty bins.
+// KL(P || Q) as TensorRT calibrates: P is the histogram clipped to [lo, hi] with the outliers
+// added to the edge bins, Q the in-range bins alone merged into `levels` buckets, each bucket's
+// mass spread over its non-empty bins; both normalised. Clipping shows as P's heavy edge bins.
 double ClippedKl(const Bins& bins, double lo, double hi, int levels) {
   auto first = static_cast<size_t>(std::max(0.0, std::floor((lo - bins.lo_edge) / bins.width)));
   auto last = std::min(bins.counts.size(),
@@ -70,24 +71,31 @@ double ClippedKl(const Bins& bins, double lo, double hi, int levels) {
   if (last <= first || last - first < static_cast<size_t>(levels)) {
     return std::numeric_limits<double>::infinity();
   }
-  std::vector<double> p(bins.counts.begin() + first, bins.counts.begin() + last);
+  const std::vector<double> in_range(bins.counts.begin() + first, bins.counts.begin() + last);
+  std::vector<double> p = in_range;
   for (size_t i = 0; i < first; ++i) p.front() += bins.counts[i];
   for (size_t i = last; i < bins.counts.size(); ++i) p.back() += bins.counts[i];
   const size_t n = p.size();
   std::vector<double> q(n, 0);
+  double q_total = 0;
   for (int b = 0; b < levels; ++b) {
     size_t begin = n * b / levels, end = n * (b + 1) / levels;
     double mass = 0;
     int nonzero = 0;
     for (size_t i = begin; i < end; ++i) {
-      mass += p[i];
-      nonzero += p[i] > 0;
+      mass += in_range[i];
+      nonzero += in_range[i] > 0;
     }
-    for (size_t i = begin; i < end; ++i) q[i] = p[i] > 0 ? mass / nonzero : 0;
+    for (size_t i = begin; i < end; ++i) q[i] = in_range[i] > 0 ? mass / nonzero : 0;
+    q_total += mass;
   }
+  if (q_total <= 0) return std::numeric_limits<double>::infinity();
   double kl = 0;
   for (size_t i = 0; i < n; ++i) {
-    if (p[i] > 0) kl += p[i] / bins.total * std::log(p[i] / q[i]);
+    if (p[i] <= 0) continue;
+    // An edge bin empty in range but holding outliers: Q has no mass there; smooth it.
+    double qi = q[i] > 0 ? q[i] / q_total : 1e-12;
+    kl += p[i] / bins.total * std::log(p[i] / bins.total / qi);
   }
   return kl;
 }
@@ -113,19 +121,27 @@ FloatRange ChooseRange(const CalibTensorStats& stats, RangeMethod method, double
     return {std::clamp(Quantile(bins, tail), full.lo, 0.0),
             std::clamp(Quantile(bins, 1.0 - tail), 0.0, full.hi)};
   }
-  // entropy and mse: shrink [min, max] towards zero by a factor t, keep the best t.
+  // entropy and mse: shrink each end of [min, max] towards zero in turn (hi, lo, hi again),
+  // keeping the candidate of lowest cost; the ends are independent because activations are
+  // often far from symmetric (a long positive tail, a short negative one).
   constexpr int kCandidates = 64;
+  auto cost = [&](const FloatRange& r) {
+    return method == RangeMethod::kMse ? HistogramNoise(bins, ActivationParams(r, is_signed))
+                                       : ClippedKl(bins, r.lo, r.hi, kLevels);
+  };
   FloatRange best = full;
-  double best_cost = std::numeric_limits<double>::infinity();
-  for (int c = kCandidates; c >= 1; --c) {
-    double t = static_cast<double>(c) / kCandidates;
-    FloatRange range{full.lo * t, full.hi * t};
-    double cost = method == RangeMethod::kMse
-                      ? HistogramNoise(bins, ActivationParams(range, is_signed))
-                      : ClippedKl(bins, range.lo, range.hi, kLevels);
-    if (cost < best_cost) {
-      best_cost = cost;
-      best = range;
+  double best_cost = cost(full);
+  for (int round = 0; round < 3; ++round) {
+    const bool upper = round != 1;
+    const double end = upper ? full.hi : full.lo;
+    if (end == 0) continue;
+    for (int c = kCandidates - 1; c >= 1; --c) {
+      FloatRange r = best;
+      (upper ? r.hi : r.lo) = end * c / kCandidates;
+      if (double k = cost(r); k < best_cost) {
+        best_cost = k;
+        best = r;
+      }
     }
   }
   return best;
