@@ -37,8 +37,10 @@
 #include "passes/core/utils.h"
 #include "passes/integer/act_ranges.h"
 #include "passes/integer/quantize_activations_emit.h"
+#include "passes/integer/quantize_activations_fold.h"
 #include "passes/integer/quantize_activations_plan.h"
 #include "passes/integer/quantize_activations_report.h"
+#include "passes/integer/quantize_activations_tensors.h"
 #include "passes/simplify/shape_inference.h"
 
 namespace onnx_opt {
@@ -113,50 +115,15 @@ class QuantizeActivationsPass : public Pass {
     selection.only_nodes.insert(nodes_.value().begin(), nodes_.value().end());
     selection.exclude_nodes.insert(exclude_nodes_.value().begin(), exclude_nodes_.value().end());
     QuantizationPlan plan = PlanQuantization(graph, selection);
-    // A tensor still untyped after inference and without a range is taken for a non-float one
-    // (the file holds every float tensor the runtime typed).
-    std::erase_if(plan.quantized, [&](const QuantizedNode& q) {
-      std::vector<Value*> values = {QuantizedOutput(*q.node)};
-      for (int i : q.activation_inputs) values.push_back(q.node->input(i));
-      for (Value* v : values) {
-        if (v->type.is_tensor() && v->type.elem_type != DataType::kUndefined) continue;
-        if (stats.contains(v->name())) continue;
-        plan.kept_float.push_back(
-            {q.node, absl::StrCat("tensor '", v->name(), "' has no type and no range")});
-        return true;
-      }
-      return false;
-    });
-
-    // Every tensor to quantize, once, in plan order, with the node that needs it.
-    std::vector<std::pair<Value*, const Node*>> tensors;
-    absl::flat_hash_map<const Value*, QuantParams> params;
+    DropUntypedWithoutRange(plan, stats);
     QuantizeActivationsReport report;
-    const bool is_signed = activations_.value() == "int8";
-    const RangeMethod method = *ParseRangeMethod(method_.value());
-    auto add = [&](Value* v, const Node* node, std::string_view role) -> absl::Status {
-      if (params.contains(v)) return absl::OkStatus();
-      auto it = stats.find(v->name());
-      if (it == stats.end() || it->second->count == 0) {
-        return absl::NotFoundError(absl::StrCat(
-            "calibration file ", calibration_.value(),
-            " has no range for tensor '", v->name(), "' (", ToAbsl(role), " of ", node->DebugName(),
-            "); measure the file on the graph this pass quantizes (onnx-opt-calibrate)"));
-      }
-      const CalibTensorStats& s = *it->second;
-      FloatRange range = ChooseRange(s, method, percentile_.value(), is_signed);
-      QuantParams p = ActivationParams(range, is_signed);
-      params[v] = p;
-      tensors.emplace_back(v, node);
-      report.tensors.push_back({v->name(), s.min, s.max, range, p, HistogramSqnrDb(s, p)});
-      return absl::OkStatus();
-    };
-    for (const QuantizedNode& q : plan.quantized) {
-      for (int i : q.activation_inputs) {
-        if (absl::Status s = add(q.node->input(i), q.node, "input"); !s.ok()) return s;
-      }
-      if (absl::Status s = add(QuantizedOutput(*q.node), q.node, "output"); !s.ok()) return s;
-    }
+    RangeOptions ranges;
+    ranges.method = *ParseRangeMethod(method_.value());
+    ranges.percentile = percentile_.value();
+    ranges.is_signed = activations_.value() == "int8";
+    ranges.calibration = calibration_.value();
+    absl::StatusOr<TensorPlan> tensors = PlanTensors(plan, stats, ranges, &report.tensors);
+    if (!tensors.ok()) return tensors.status();
 
     QdqEmitter emitter(graph);
     const bool weights_signed = weights_signed_.value();
@@ -169,18 +136,32 @@ class QuantizeActivationsPass : public Pass {
           emitter.QuantizeWeight(q.node, q.weight_input, q.weight_axis, bits, weights_signed);
       ++weights_quantized_;
       if (q.bias_input < 0) continue;
-      emitter.QuantizeBias(q.node, q.bias_input, params[q.node->input(0)].scale, scales);
+      emitter.QuantizeBias(q.node, q.bias_input, tensors->params.at(q.node->input(0)).scale,
+                           scales);
       ++biases_quantized_;
     }
     for (const FloatNode& f : plan.kept_float) {
       report.nodes.push_back({SelectionName(*f.node), f.node->op_type, false, f.reason});
       ++nodes_kept_float_;
     }
-    for (const auto& [value, node] : tensors) {
-      emitter.InsertActivationQdq(value, params[value]);
+    for (const PlannedTensor& t : tensors->tensors) {
+      emitter.InsertActivationQdq(t.value, t.params, t.quantize_input, t.quantize_params);
       ++tensors_quantized_;
+      for (Node* node : t.folded) {  // dead now, value's producer first
+        std::vector<Value*> inputs = node->inputs();
+        if (absl::Status s = graph.EraseNode(node); !s.ok()) return s;
+        ++chain_ops_folded_;
+        for (Value* in : inputs) EraseIfUnusedConstant(graph, in);
+      }
     }
     emitter.EraseUnusedConstants();
+    for (int64_t n = 1; n > 0;) {
+      n = FoldScalarAffines(graph);
+      scalars_folded_ += n;
+    }
+    requantize_removed_ += RemoveRequantizePairs(graph);
+    float_nodes_shielded_ += ShieldFloatWeightedNodes(graph);
+    dead_qdq_removed_ += RemoveDeadQdq(graph);
     if (report_.value().empty()) return absl::OkStatus();
     report.calibration = calibration_.value();
     report.method = method_.value();
@@ -236,6 +217,17 @@ class QuantizeActivationsPass : public Pass {
                                    "Activations given QuantizeLinear/DequantizeLinear"};
   PassStatistic weights_quantized_{this, "weights-per-channel", "Weights quantized per output channel"};
   PassStatistic biases_quantized_{this, "biases-quantized", "int32 biases"};
+  PassStatistic chain_ops_folded_{
+      this, "chain-ops-folded",
+      "Scalar Mul/Div/Add/Sub before a quantized tensor folded into its QuantizeLinear"};
+  PassStatistic scalars_folded_{this, "scalar-ops-folded",
+                                "Scalar Mul/Div/Add/Sub after a DequantizeLinear folded into its parameters"};
+  PassStatistic requantize_removed_{this, "requantize-removed",
+                                    "QuantizeLinear of dequantized values dropped"};
+  PassStatistic float_nodes_shielded_{
+      this, "float-nodes-shielded",
+      "Float Conv/Gemm between Q/DQ given a per-channel DequantizeLinear ORT leaves float"};
+  PassStatistic dead_qdq_removed_{this, "dead-qdq-removed", "Unused Q/DQ nodes removed"};
   PassStatistic nodes_in_subgraphs_{this, "nodes-in-subgraphs-skipped",
                                     "Nodes inside subgraphs or functions (not quantized)"};
 };

@@ -29,7 +29,8 @@ std::string QuantizeActivationsReportJson(const QuantizeActivationsReport& r) {
                     ", \"type\": ", t.params.is_signed ? "\"int8\"" : "\"uint8\"",
                     ", \"scale\": ", JsonNumber(t.params.scale),
                     ", \"zero_point\": ", t.params.zero_point,
-                    ", \"sqnr_db\": ", JsonNumber(t.sqnr_db), "}");
+                    ", \"sqnr_db\": ", JsonNumber(t.sqnr_db), ", \"folded\": ",
+                    JsonString(t.folded_ops), "}");
   }
   absl::StrAppend(&out, r.tensors.empty() ? "" : "\n  ", "]\n}\n");
   return out;

@@ -24,6 +24,7 @@ struct TensorDecision {
   FloatRange range;         // chosen
   QuantParams params;
   double sqnr_db = 0;  // predicted from the histogram
+  std::string folded_ops;  // scalar ops folded into its QuantizeLinear ("Mul,Add"), or empty
 };
 
 struct QuantizeActivationsReport {
