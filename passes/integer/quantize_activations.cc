@@ -162,6 +162,13 @@ class QuantizeActivationsPass : public Pass {
     requantize_removed_ += RemoveRequantizePairs(graph);
     float_nodes_shielded_ += ShieldFloatWeightedNodes(graph);
     dead_qdq_removed_ += RemoveDeadQdq(graph);
+    // The new values keep their types in value_info, as inference records the original ones:
+    // a second run then changes nothing.
+    for (const auto& node : graph.nodes()) {
+      if (!node->Is("QuantizeLinear") && !node->Is("DequantizeLinear")) continue;
+      Value* out = node->output(0);
+      if (out->type.is_tensor() && !out->is_graph_output()) out->in_value_info = true;
+    }
     if (report_.value().empty()) return absl::OkStatus();
     report.calibration = calibration_.value();
     report.method = method_.value();

@@ -99,6 +99,7 @@ void QdqEmitter::InsertActivationQdq(Value* value, const QuantParams& dq_params,
   q->SetInput(0, quantize_input);
   if (dq->output(0)->is_graph_output()) {
     value->set_name(graph_.UniqueName(absl::StrCat(ToAbsl(name), "_float")));
+    value->in_value_info = value->type.is_tensor();  // no longer a graph output
     dq->output(0)->set_name(name);
   }
 }

@@ -53,6 +53,7 @@ void ReplaceKeepingName(Graph& graph, Value* from, Value* to) {
   if (from->is_graph_output()) {
     const std::string name = from->name();
     from->set_name(graph.UniqueName(absl::StrCat(ToAbsl(name), "_replaced")));
+    from->in_value_info = from->type.is_tensor();  // no longer a graph output
     to->set_name(name);
   }
   from->ReplaceAllUsesWith(to);
