@@ -104,3 +104,23 @@ test('plots: log size axis, both panels, the frontier, labels only for the chose
   assert.ok(!/>c<\/text>/.test(svg), 'c is dominated by a and not chosen: no label');
   assert.strictEqual((svg.match(/<polyline/g) || []).length, 2, 'a frontier line in each panel');
 });
+
+test('scripts/quickstart.sh runs the configuration docs/results.md shows as best at int4 size for ocr-cls', () => {
+  const script = fs.readFileSync(path.resolve(__dirname, '..', '..', 'scripts', 'quickstart.sh'), 'utf8');
+  const pipeline = script.match(/^pipeline='([^']*)'$/m)[1];
+  const pick = chooseBest('ocr-cls', results.rows.filter((r) => r.target === 'ocr-cls'))
+    .find((p) => p.goals.includes('most accurate at int4 size, no data'));
+  const configs = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'configs.json'), 'utf8'));
+  const models = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'models.json'), 'utf8'));
+  assert.strictEqual(pipeline, userPipeline(pick.row, models.targets.find((t) => t.id === 'ocr-cls'), configs, models));
+});
+
+test('bench/latency.mjs refuses fewer than 7 rounds and a missing baseline, naming them', () => {
+  const tool = path.resolve(__dirname, '..', '..', 'bench', 'latency.mjs');
+  const few = spawnSync(process.execPath, [tool, '--set', 'ocr-rec', '--runs', '3', 'a.onnx', 'b.onnx'], { encoding: 'utf8' });
+  assert.strictEqual(few.status, 2);
+  assert.match(few.stderr, /^latency: error: --runs must be an integer >= 7, not 3\n$/);
+  const missing = spawnSync(process.execPath, [tool, '--set', 'ocr-rec', '/nonexistent/a.onnx', __filename], { encoding: 'utf8' });
+  assert.strictEqual(missing.status, 2);
+  assert.match(missing.stderr, /^latency: error: \/nonexistent\/a\.onnx: no such file\n$/);
+});
