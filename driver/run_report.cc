@@ -99,7 +99,7 @@ std::optional<std::string> QuantizationWarning(const Pass& pass, const ModelSumm
       reasons.push_back(absl::StrCat(stat->name(), ": ", stat->value()));
       const bool small = stat->name() == "skipped-small";
       if ((top.empty() || top == "skipped-small") ? !small || stat->value() > top_count
-                                                   : !small && stat->value() > top_count) {
+                                                  : !small && stat->value() > top_count) {
         top = stat->name();
         top_count = stat->value();
       }
