@@ -54,7 +54,7 @@ function chooseBest(task, rows) {
   const add = (goal, row, unless) => { if (row && !(unless && unless(row))) picks.push({ goal, row }); };
   if (ref) add('reference', ref);
   const lossless = mostAccurate(noData.filter((r) => r.ratio <= int8 && keeps(r)));
-  add('near-lossless, no data', lossless);
+  add('most accurate at int8 size, no data', lossless);
   const small = smallest(noData.filter(keeps));
   add('smallest that keeps the task, no data', small);
   add('smallest that keeps the task', smallest(withData.filter(keeps)), (r) => small && r.ratio >= small.ratio - 0.005);
