@@ -3,13 +3,18 @@
 // random inputs and compare every output with ONNX Runtime's for the same inputs.
 //
 //   node eval/opencv-run.js MODEL.onnx [--opencv 4.12|5] [--ref REF.onnx] [--seed S]
-//                           [--dims N=1] [--min-sqnr DB] [--level basic] [--print] [--quiet]
+//                           [--dims N=1] [--input NAME=FILE.f32] [--baseline BASE.onnx]
+//                           [--runs N] [--min-sqnr DB] [--level basic] [--print] [--quiet]
 //
 // The reference is ONNX Runtime on REF (default: MODEL itself, "ORT's same file"). Inputs are
-// drawn exactly as compare.js draws them (same generator and seed), float32 only, rank 2
-// ([rows, cols]) or rank 4 ([1, C, H, W], C of 1, 3 or 4: OpenCV.js builds 4-D blobs only through
-// blobFromImage). Prints one line per output (its SQNR against ORT, or its values with --print)
-// and one verdict line.
+// drawn exactly as compare.js draws them (same generator and seed), or read with --input from raw
+// little-endian float32 files (eval/make-inputs.py writes them) of the input's static shape;
+// float32 only, rank 2 ([rows, cols]) or rank 4 ([1, C, H, W], C of 1, 3 or 4: OpenCV.js builds
+// 4-D blobs only through blobFromImage). Prints one line per output (its SQNR against ORT, or
+// its values with --print) and one verdict line.
+// --baseline: OpenCV also runs BASE (e.g. the fp32 model) on the same inputs; each output's SQNR
+// against BASE's in OpenCV is printed too. --runs N: OpenCV's forward time, median of N runs,
+// MODEL and BASE interleaved, and their ratio.
 // Exit status: 0 every output at or above --min-sqnr (default 60 dB); 1 an output below it or of
 // another size; 3 OpenCV cannot load the model; 4 OpenCV fails running it; 2 other errors.
 'use strict';
@@ -31,7 +36,7 @@ try {
 
 function parseArgs(argv) {
   const a = { file: null, opencv: '4.12', ref: null, seed: 1, dims: {}, minSqnr: 60, level: 'basic',
-    print: false, quiet: false, intLo: 0, intHi: 10 };
+    print: false, quiet: false, intLo: 0, intHi: 10, inputs: {}, baseline: null, runs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -43,7 +48,13 @@ function parseArgs(argv) {
     else if (k === '--seed') a.seed = Number(val());
     else if (k === '--min-sqnr') a.minSqnr = Number(val());
     else if (k === '--level') a.level = val();
-    else if (k === '--print') a.print = true;
+    else if (k === '--baseline') a.baseline = val();
+    else if (k === '--runs') a.runs = Number(val());
+    else if (k === '--input') {
+      const [n, f] = val().split(/=(.*)/s);
+      if (!n || !f) fail(`--input expects NAME=FILE, got '${n}'`);
+      a.inputs[n] = f;
+    } else if (k === '--print') a.print = true;
     else if (k === '--quiet') a.quiet = true;
     else if (k === '--dims') {
       for (const kv of val().split(',')) {
@@ -56,6 +67,7 @@ function parseArgs(argv) {
     else fail(`unexpected argument ${k}`);
   }
   if (a.file === null) fail('usage: opencv-run.js MODEL.onnx [--opencv 4.12|5] [--ref REF.onnx]');
+  if (!Number.isInteger(a.runs) || a.runs < 0) fail(`--runs expects a count, got '${a.runs}'`);
   if (!['4.12', '5'].includes(a.opencv)) fail(`--opencv expects 4.12 or 5, got '${a.opencv}'`);
   return a;
 }
@@ -92,6 +104,56 @@ function toBlob(cv, name, shape, data) {
   return blob;
 }
 
+function readInput(meta, file) {
+  const shape = meta.shape || [];
+  if (!shape.every((d) => typeof d === 'number' && d >= 0)) {
+    fail(`--input ${meta.name}: the input has dynamic dims [${shape}]; fix them with set-input-shapes`);
+  }
+  let bytes;
+  try { bytes = fs.readFileSync(file); } catch (e) { fail(`--input ${meta.name}: cannot read ${file}: ${e.code || e.message}`); }
+  const n = shape.reduce((x, y) => x * y, 1);
+  if (bytes.length !== 4 * n) fail(`--input ${meta.name}: ${file} holds ${bytes.length} bytes, [${shape}] float32 needs ${4 * n}`);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = bytes.readFloatLE(4 * i);
+  return new ort.Tensor('float32', data, shape);
+}
+
+function sqnr(x, y) {
+  let signal = 0, noise = 0;
+  for (let i = 0; i < x.length; i++) {
+    signal += x[i] * x[i];
+    noise += (x[i] - y[i]) * (x[i] - y[i]);
+  }
+  return noise === 0 ? Infinity : 10 * Math.log10(signal / noise);
+}
+
+// One OpenCV network: load (exit 3 on failure) and a forward over every output (exit 4).
+function openNet(cv, a, file, feeds, outputNames) {
+  let net;
+  try {
+    net = cv.readNetFromONNX1(new Uint8Array(fs.readFileSync(file)));
+  } catch (e) { fail(`OpenCV ${a.opencv} cannot load ${file}: ${cvMessage(cv, e)}`, 3); }
+  const blobs = Object.entries(feeds).map(([name, t]) => [name, toBlob(cv, name, t.dims.map(Number), t.data)]);
+  const forward = () => {
+    const got = {};
+    try {
+      for (const [name, blob] of blobs) net.setInput(blob, name);
+      for (const name of outputNames) {
+        const out = net.forward(name);
+        got[name] = { dims: Array.from({ length: out.matSize.length }, (_, i) => out.matSize[i]), data: Float32Array.from(out.data32F) };
+        out.delete();
+      }
+    } catch (e) { fail(`OpenCV ${a.opencv} failed running ${file}: ${cvMessage(cv, e)}`, 4); }
+    return got;
+  };
+  return { forward };
+}
+
+function median(xs) {
+  const s = [...xs].sort((p, q) => p - q);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   const refFile = a.ref || a.file;
@@ -104,26 +166,17 @@ async function main() {
   const feeds = {};
   for (const m of session.inputMetadata) {
     if (m.type !== 'float32') fail(`input '${m.name}' is ${m.type}; opencv-run feeds float32 only`);
-    feeds[m.name] = shared.makeInput(m, shared.resolveShape(m, a.dims), rand, a);
+    feeds[m.name] = m.name in a.inputs ? readInput(m, a.inputs[m.name])
+      : shared.makeInput(m, shared.resolveShape(m, a.dims), rand, a);
   }
+  for (const n of Object.keys(a.inputs)) if (!(n in feeds)) fail(`--input ${n}: the model has no input '${n}'`);
   let expected;
   try { expected = await session.run(feeds); } catch (e) { fail(`ONNX Runtime failed running ${refFile}: ${e.message}`); }
 
-  let net;
-  try {
-    net = cv.readNetFromONNX1(new Uint8Array(fs.readFileSync(a.file)));
-  } catch (e) { fail(`OpenCV ${a.opencv} cannot load ${a.file}: ${cvMessage(cv, e)}`, 3); }
-  const got = {};
-  try {
-    for (const [name, t] of Object.entries(feeds)) {
-      net.setInput(toBlob(cv, name, t.dims.map(Number), t.data), name);
-    }
-    for (const name of session.outputNames) {
-      const out = net.forward(name);
-      got[name] = { dims: Array.from({ length: out.matSize.length }, (_, i) => out.matSize[i]), data: Float32Array.from(out.data32F) };
-      out.delete();
-    }
-  } catch (e) { fail(`OpenCV ${a.opencv} failed running ${a.file}: ${cvMessage(cv, e)}`, 4); }
+  const net = openNet(cv, a, a.file, feeds, session.outputNames);
+  const base = a.baseline ? openNet(cv, a, a.baseline, feeds, session.outputNames) : null;
+  const got = net.forward();
+  const baseGot = base ? base.forward() : null;
 
   let bad = 0;
   for (const name of session.outputNames) {
@@ -135,15 +188,32 @@ async function main() {
       bad++;
       continue;
     }
-    let signal = 0, noise = 0;
-    for (let i = 0; i < x.length; i++) {
-      signal += x[i] * x[i];
-      noise += (x[i] - y[i]) * (x[i] - y[i]);
-    }
-    const db = noise === 0 ? Infinity : 10 * Math.log10(signal / noise);
+    const db = sqnr(x, y);
     const ok = db >= a.minSqnr;  // NaN fails
     if (!ok) bad++;
-    if (!a.quiet || !ok) console.log(`output ${name} [${dims}]: sqnr=${db.toFixed(2)} dB vs ORT ${ok ? 'ok' : 'FAIL'}`);
+    let vsBase = '';
+    if (baseGot) {
+      const b = baseGot[name].data;
+      vsBase = b.length === y.length ? `, sqnr=${sqnr(b, y).toFixed(2)} dB vs baseline in OpenCV` : ', baseline size differs';
+    }
+    if (!a.quiet || !ok) console.log(`output ${name} [${dims}]: sqnr=${db.toFixed(2)} dB vs ORT ${ok ? 'ok' : 'FAIL'}${vsBase}`);
+  }
+  if (a.runs > 0) {
+    // Interleaved, so load changes during the measurement hit both alike.
+    const t = [], tb = [];
+    for (let i = 0; i < a.runs; i++) {
+      let t0 = process.hrtime.bigint();
+      net.forward();
+      t.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (base) {
+        t0 = process.hrtime.bigint();
+        base.forward();
+        tb.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    }
+    const m = median(t);
+    const line = `latency: OpenCV ${a.opencv} median ${m.toFixed(2)} ms over ${a.runs} runs`;
+    console.log(base ? `${line}, baseline ${median(tb).toFixed(2)} ms, ratio ${(m / median(tb)).toFixed(3)}` : line);
   }
   const n = session.outputNames.length;
   if (bad) {
