@@ -15,6 +15,8 @@
 // --baseline: OpenCV also runs BASE (e.g. the fp32 model) on the same inputs; each output's SQNR
 // against BASE's in OpenCV is printed too. --runs N: OpenCV's forward time, median of N runs,
 // MODEL and BASE interleaved, and their ratio.
+// --opencv 4.6 runs Debian's python3-opencv (cv2.dnn, native, its default threads) through
+// eval/opencv46_forward.py; 4.12 and 5 are OpenCV.js from npm (WebAssembly, one thread).
 // Exit status: 0 every output at or above --min-sqnr (default 60 dB); 1 an output below it or of
 // another size; 3 OpenCV cannot load the model; 4 OpenCV fails running it; 2 other errors.
 'use strict';
@@ -68,7 +70,7 @@ function parseArgs(argv) {
   }
   if (a.file === null) fail('usage: opencv-run.js MODEL.onnx [--opencv 4.12|5] [--ref REF.onnx]');
   if (!Number.isInteger(a.runs) || a.runs < 0) fail(`--runs expects a count, got '${a.runs}'`);
-  if (!['4.12', '5'].includes(a.opencv)) fail(`--opencv expects 4.12 or 5, got '${a.opencv}'`);
+  if (!['4.12', '5', '4.6'].includes(a.opencv)) fail(`--opencv expects 4.12, 5 or 4.6, got '${a.opencv}'`);
   return a;
 }
 
@@ -149,6 +151,55 @@ function openNet(cv, a, file, feeds, outputNames) {
   return { forward };
 }
 
+// OpenCV 4.6: one python3-opencv process loads MODEL (and BASE), runs them and times them.
+function runOpenCv46(a, files, feeds, outputNames) {
+  const { spawnSync } = require('child_process');
+  const os = require('os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opencv46-'));
+  try {
+    const inputs = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      const file = path.join(dir, `in.${Object.keys(inputs).length}.f32`);
+      fs.writeFileSync(file, Buffer.from(Float32Array.from(t.data).buffer));
+      inputs[name] = [file, t.dims.map(Number)];
+    }
+    const spec = path.join(dir, 'spec.json');
+    fs.writeFileSync(spec, JSON.stringify({ models: files, inputs, outputs: outputNames, runs: a.runs, out_dir: dir }));
+    const r = spawnSync('/usr/bin/python3', [path.join(__dirname, 'opencv46_forward.py'), spec], { encoding: 'utf8' });
+    const line = (r.stdout || '').trim().split('\n').pop();
+    let res;
+    try { res = JSON.parse(line); } catch (e) {
+      fail(`OpenCV 4.6 (python3-opencv, scripts/install-deps.sh --eval) did not answer: ${(r.stderr || '').trim().split('\n').pop()}`);
+    }
+    if (res.error === 'load') fail(`OpenCV 4.6 cannot load ${res.model}: ${res.message}`, 3);
+    if (res.error === 'run') fail(`OpenCV 4.6 failed running ${res.model}: ${res.message}`, 4);
+    const got = files.map((_, m) => {
+      const g = {};
+      outputNames.forEach((name, k) => {
+        const b = fs.readFileSync(path.join(dir, `${m}.${k}.f32`));
+        g[name] = { dims: res.dims[m][k], data: new Float32Array(b.buffer, b.byteOffset, b.length / 4) };
+      });
+      return g;
+    });
+    return { got, times: res.times_ms };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// Forward times in ms, the nets interleaved so load changes during the measurement hit all alike.
+function timeInterleaved(nets, runs) {
+  const times = nets.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    nets.forEach((net, k) => {
+      const t0 = process.hrtime.bigint();
+      net.forward();
+      times[k].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    });
+  }
+  return times;
+}
+
 function median(xs) {
   const s = [...xs].sort((p, q) => p - q);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -157,7 +208,7 @@ function median(xs) {
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   const refFile = a.ref || a.file;
-  const { cv } = await loadOpenCv(a.opencv);
+  const { cv } = a.opencv === '4.6' ? { cv: null } : await loadOpenCv(a.opencv);
   let session;
   try {
     session = await ort.InferenceSession.create(refFile, { graphOptimizationLevel: a.level, logSeverityLevel: 3 });
@@ -173,10 +224,18 @@ async function main() {
   let expected;
   try { expected = await session.run(feeds); } catch (e) { fail(`ONNX Runtime failed running ${refFile}: ${e.message}`); }
 
-  const net = openNet(cv, a, a.file, feeds, session.outputNames);
-  const base = a.baseline ? openNet(cv, a, a.baseline, feeds, session.outputNames) : null;
-  const got = net.forward();
-  const baseGot = base ? base.forward() : null;
+  let got, baseGot = null, times = null;
+  if (a.opencv === '4.6') {
+    const r = runOpenCv46(a, a.baseline ? [a.file, a.baseline] : [a.file], feeds, session.outputNames);
+    [got, baseGot = null] = r.got;
+    times = r.times;
+  } else {
+    const net = openNet(cv, a, a.file, feeds, session.outputNames);
+    const base = a.baseline ? openNet(cv, a, a.baseline, feeds, session.outputNames) : null;
+    got = net.forward();
+    if (base) baseGot = base.forward();
+    if (a.runs > 0) times = timeInterleaved(base ? [net, base] : [net], a.runs);
+  }
 
   let bad = 0;
   for (const name of session.outputNames) {
@@ -198,22 +257,10 @@ async function main() {
     }
     if (!a.quiet || !ok) console.log(`output ${name} [${dims}]: sqnr=${db.toFixed(2)} dB vs ORT ${ok ? 'ok' : 'FAIL'}${vsBase}`);
   }
-  if (a.runs > 0) {
-    // Interleaved, so load changes during the measurement hit both alike.
-    const t = [], tb = [];
-    for (let i = 0; i < a.runs; i++) {
-      let t0 = process.hrtime.bigint();
-      net.forward();
-      t.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      if (base) {
-        t0 = process.hrtime.bigint();
-        base.forward();
-        tb.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      }
-    }
-    const m = median(t);
+  if (times) {
+    const m = median(times[0]);
     const line = `latency: OpenCV ${a.opencv} median ${m.toFixed(2)} ms over ${a.runs} runs`;
-    console.log(base ? `${line}, baseline ${median(tb).toFixed(2)} ms, ratio ${(m / median(tb)).toFixed(3)}` : line);
+    console.log(times[1] ? `${line}, baseline ${median(times[1]).toFixed(2)} ms, ratio ${(m / median(times[1])).toFixed(3)}` : line);
   }
   const n = session.outputNames.length;
   if (bad) {
