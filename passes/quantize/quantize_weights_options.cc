@@ -184,9 +184,6 @@ absl::Status QuantizeWeightsOptions::Validate() const {
   if (f == QuantFormat::kQdqAxis && b != 8) {
     return error("format=qdq-axis stores int8/uint8 only; use bits=8 or format=qdq");
   }
-  if (f == QuantFormat::kArith && b == 4) {
-    return error("format=arith cannot Cast int4 below opset 21; use bits=8 or format=qdq");
-  }
   if ((f == QuantFormat::kQdqAxis || f == QuantFormat::kArith) && ragged_text.is_set() &&
       ragged_text.value() == "allow") {
     return error("format=", fname,
@@ -252,6 +249,9 @@ absl::Status QuantizeWeightsOptions::CheckOpset(int64_t opset) const {
   } else if (f == QuantFormat::kQdqAxis) {
     needed = 13;
     why = "per-axis DequantizeLinear-13";
+  } else if (f == QuantFormat::kArith && bits.value() == 4) {
+    needed = 21;
+    why = "Cast-21 (the first Cast that reads int4/uint4)";
   } else if (f == QuantFormat::kArith) {
     needed = 6;
     why = "Cast-6 and Reshape-5";
@@ -260,13 +260,17 @@ absl::Status QuantizeWeightsOptions::CheckOpset(int64_t opset) const {
   std::string upgrade = MakeDefaultPassRegistry().Contains("upgrade-opset")
                             ? absl::StrCat("run upgrade-opset{target=", needed, "} first, or ")
                             : std::string();
-  return absl::FailedPreconditionError(absl::StrCat(
-      "format=", format_text.value(), " writes ", why, " but the model's default opset is ", opset,
-      "; ", upgrade, "use format=matmul-nbits (any opset) or format=arith (opset >= 6)"));
+  const std::string other = f == QuantFormat::kArith
+                                ? "use bits=8 (Cast-6 reads int8) or format=matmul-nbits (any opset)"
+                                : "use format=matmul-nbits (any opset) or format=arith (opset >= 6)";
+  return absl::FailedPreconditionError(absl::StrCat("format=", format_text.value(), " writes ", why,
+                                                    " but the model's default opset is ", opset,
+                                                    "; ", upgrade, other));
 }
 
 bool QuantizeWeightsOptions::UsesOpset21Types(int64_t opset) const {
-  return format() == QuantFormat::kQdq || (format() == QuantFormat::kMatMulNBits && opset >= 21);
+  return format() == QuantFormat::kQdq || (format() == QuantFormat::kArith && bits.value() == 4) ||
+         (format() == QuantFormat::kMatMulNBits && opset >= 21);
 }
 
 }  // namespace onnx_opt
