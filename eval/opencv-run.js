@@ -4,7 +4,8 @@
 //
 //   node eval/opencv-run.js MODEL.onnx [--opencv 4.12|5] [--ref REF.onnx] [--seed S]
 //                           [--dims N=1] [--input NAME=FILE.f32] [--baseline BASE.onnx]
-//                           [--runs N] [--min-sqnr DB] [--level basic] [--print] [--quiet]
+//                           [--also-ref REF2.onnx] [--runs N] [--min-sqnr DB] [--level basic]
+//                           [--print] [--quiet]
 //
 // The reference is ONNX Runtime on REF (default: MODEL itself, "ORT's same file"). Inputs are
 // drawn exactly as compare.js draws them (same generator and seed), or read with --input from raw
@@ -12,7 +13,8 @@
 // float32 only, rank 2 ([rows, cols]) or rank 4 ([1, C, H, W], C of 1, 3 or 4: OpenCV.js builds
 // 4-D blobs only through blobFromImage). Prints one line per output (its SQNR against ORT, or
 // its values with --print) and one verdict line.
-// --baseline: OpenCV also runs BASE (e.g. the fp32 model) on the same inputs; each output's SQNR
+// --also-ref: each output's SQNR against ONNX Runtime on REF2 too (e.g. the fp32 model when REF
+// is the quantized file). --baseline: OpenCV also runs BASE (e.g. the fp32 model) on the same inputs; each output's SQNR
 // against BASE's in OpenCV is printed too. --runs N: OpenCV's forward time, median of N runs,
 // MODEL and BASE interleaved, and their ratio.
 // --opencv 4.6 runs Debian's python3-opencv (cv2.dnn, native, its default threads) through
@@ -38,7 +40,7 @@ try {
 
 function parseArgs(argv) {
   const a = { file: null, opencv: '4.12', ref: null, seed: 1, dims: {}, minSqnr: 60, level: 'basic',
-    print: false, quiet: false, intLo: 0, intHi: 10, inputs: {}, baseline: null, runs: 0 };
+    print: false, quiet: false, intLo: 0, intHi: 10, inputs: {}, baseline: null, alsoRef: null, runs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -51,6 +53,7 @@ function parseArgs(argv) {
     else if (k === '--min-sqnr') a.minSqnr = Number(val());
     else if (k === '--level') a.level = val();
     else if (k === '--baseline') a.baseline = val();
+    else if (k === '--also-ref') a.alsoRef = val();
     else if (k === '--runs') a.runs = Number(val());
     else if (k === '--input') {
       const [n, f] = val().split(/=(.*)/s);
@@ -223,6 +226,13 @@ async function main() {
   for (const n of Object.keys(a.inputs)) if (!(n in feeds)) fail(`--input ${n}: the model has no input '${n}'`);
   let expected;
   try { expected = await session.run(feeds); } catch (e) { fail(`ONNX Runtime failed running ${refFile}: ${e.message}`); }
+  let expected2 = null;
+  if (a.alsoRef) {
+    try {
+      const s2 = await ort.InferenceSession.create(a.alsoRef, { graphOptimizationLevel: a.level, logSeverityLevel: 3 });
+      expected2 = await s2.run(feeds);
+    } catch (e) { fail(`ONNX Runtime failed on --also-ref ${a.alsoRef}: ${e.message}`); }
+  }
 
   let got, baseGot = null, times = null;
   if (a.opencv === '4.6') {
@@ -251,9 +261,13 @@ async function main() {
     const ok = db >= a.minSqnr;  // NaN fails
     if (!ok) bad++;
     let vsBase = '';
+    if (expected2) {
+      const r = shared.toNumbers(expected2[name]);
+      vsBase += r.length === y.length ? `, sqnr=${sqnr(r, y).toFixed(2)} dB vs also-ref in ORT` : ', also-ref size differs';
+    }
     if (baseGot) {
       const b = baseGot[name].data;
-      vsBase = b.length === y.length ? `, sqnr=${sqnr(b, y).toFixed(2)} dB vs baseline in OpenCV` : ', baseline size differs';
+      vsBase += b.length === y.length ? `, sqnr=${sqnr(b, y).toFixed(2)} dB vs baseline in OpenCV` : ', baseline size differs';
     }
     if (!a.quiet || !ok) console.log(`output ${name} [${dims}]: sqnr=${db.toFixed(2)} dB vs ORT ${ok ? 'ok' : 'FAIL'}${vsBase}`);
   }
