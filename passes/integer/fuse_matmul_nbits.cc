@@ -8,7 +8,10 @@
 // MatMulNBits' unsigned codes (zero points likewise), so the product is unchanged; zero points
 // are stored only when some block's differs from 2^(bits-1). The packing is quant/matmul_nbits'
 // (the one format=matmul-nbits uses) and so are the emitted initializers (emit_matmul_nbits.cc).
+#include <utility>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "passes/core/utils.h"
 #include "passes/integer/qoperator.h"
@@ -63,6 +66,9 @@ class MatMulNBitsPattern : public RewritePattern {
         p->scale_dims != std::vector<int64_t>{k_blocks, n}) {
       return log_.Refuse(matmul, Refusal::kParams);
     }
+    if (auto it = packed_.find(dq); it != packed_.end()) {
+      return Replace(matmul, *dq, it->second.first, it->second.second, rewriter);
+    }
     absl::StatusOr<std::vector<int64_t>> values = codes->ToInt64s();
     if (!values.ok()) return values.status();
     const bool is_signed = codes->type() == DataType::kInt4 || codes->type() == DataType::kInt8;
@@ -87,21 +93,30 @@ class MatMulNBitsPattern : public RewritePattern {
     absl::StatusOr<MatMulNBitsInputs> inputs =
         EmitMatMulNBitsInputs(weight, EmitSite{rewriter.graph(), &matmul, base}, &bytes);
     if (!inputs.ok()) return inputs.status();
+    // A weight shared by several MatMuls is packed once.
+    auto [it, inserted] = packed_.emplace(dq, std::make_pair(std::move(weight), *inputs));
+    return Replace(matmul, *dq, it->second.first, it->second.second, rewriter);
+  }
+
+ private:
+  absl::StatusOr<bool> Replace(Node& matmul, Node& dq, const NBitsWeight& weight,
+                               const MatMulNBitsInputs& inputs, Rewriter& rewriter) {
+    const Node* key = &matmul;
     const std::string out_name = matmul.output(0)->name();
-    if (absl::Status s = ReplaceWithMatMulNBits(matmul, weight, *inputs); !s.ok()) return s;
+    if (absl::Status s = ReplaceWithMatMulNBits(matmul, weight, inputs); !s.ok()) return s;
     // The node was replaced outside the rewriter: tell it, so the new node and the DQ (dead
     // unless shared) are visited.
     Value* out = rewriter.graph().FindLocalValue(out_name);
     if (out != nullptr && out->producer() != nullptr) rewriter.NotifyChanged(out->producer());
-    rewriter.Enqueue(dq);
+    rewriter.Enqueue(&dq);
     if (!model_.OpsetVersion("com.microsoft")) model_.SetOpsetVersion("com.microsoft", 1);
-    log_.Fused(&matmul, Fusion::kMatMulNBits);
+    log_.Fused(key, Fusion::kMatMulNBits);
     return true;
   }
 
- private:
   FusionLog& log_;
   Model& model_;
+  absl::flat_hash_map<const Node*, std::pair<NBitsWeight, MatMulNBitsInputs>> packed_;
 };
 
 }  // namespace
