@@ -98,6 +98,7 @@ class DynamicQuantizer {
     Node* op = graph_.CreateNode(is_conv ? "ConvInteger" : "MatMulInteger",
                                  {a.codes, w_codes, a.zero_point, w_zp}, 1, &node, "",
                                  {base + "_int32"});
+    op->name = node.name;
     if (is_conv) {
       for (const char* attr : {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}) {
         if (const Attribute* at = node.FindAttribute(attr)) {
