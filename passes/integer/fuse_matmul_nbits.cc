@@ -21,17 +21,10 @@
 namespace onnx_opt::integer {
 namespace {
 
-int CodeBits(DataType t) {
-  switch (t) {
-    case DataType::kInt4:
-    case DataType::kUint4:
-      return 4;
-    case DataType::kInt8:
-    case DataType::kUint8:
-      return 8;
-    default:
-      return 0;
-  }
+// MatMulNBits' code widths: 4 and 8 bits, signed or not.
+bool IsNBitsCodeType(DataType t) {
+  return t == DataType::kInt4 || t == DataType::kUint4 || t == DataType::kInt8 ||
+         t == DataType::kUint8;
 }
 
 class MatMulNBitsPattern : public RewritePattern {
@@ -51,8 +44,8 @@ class MatMulNBitsPattern : public RewritePattern {
     if (p->block_size == 0) return false;  // per-tensor / per-axis: not a blockwise weight
     const TensorPtr codes = GetConstantTensor(dq->input(0));
     if (codes == nullptr) return log_.Refuse(matmul, Refusal::kNotConstant);
-    const int bits = CodeBits(codes->type());
-    if (bits == 0) return log_.Refuse(matmul, Refusal::kTypes);
+    if (!IsNBitsCodeType(codes->type())) return log_.Refuse(matmul, Refusal::kTypes);
+    const int bits = BitsPerElement(codes->type());
     const DataType a_type = matmul.input(0)->type.elem_type;
     if (a_type != DataType::kUndefined && a_type != p->scale_type) {
       return log_.Refuse(matmul, Refusal::kTypes);

@@ -99,6 +99,26 @@ std::optional<Value*> Int32Bias(Graph& graph, Value* bias, const Operands& p, in
                                   DataType::kInt32, {m}, codes)));
 }
 
+// Replaces `op` and its output QuantizeLinear `q` by `op_type` with the QLinear input order
+// (x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point[, bias]).
+absl::StatusOr<Node*> ReplaceWithQLinear(Rewriter& rewriter, Node& op, Node& dq_x, Node& dq_w,
+                                         Node& q, const Operands& p, std::string_view op_type,
+                                         Value* bias) {
+  Graph& graph = rewriter.graph();
+  std::vector<Value*> inputs = {dq_x.input(0),           ScalarScale(graph, p.x),
+                                ScalarZeroPoint(graph, p.x), dq_w.input(0),
+                                p.w.scale,                ZeroPointOrZeros(graph, p.w),
+                                ScalarScale(graph, p.y),  ScalarZeroPoint(graph, p.y)};
+  if (bias != nullptr) inputs.push_back(bias);
+  Node* fused = rewriter.CreateNodeBefore(&q, op_type, inputs, 1, "",
+                                          {absl::StrCat(q.output(0)->name(), "_qlinear")});
+  fused->name = op.name;
+  if (absl::Status s = ReplaceQuantizedOutput(rewriter, &q, &op, fused->output(0)); !s.ok()) {
+    return s;
+  }
+  return fused;
+}
+
 class QLinearConvPattern : public RewritePattern {
  public:
   explicit QLinearConvPattern(FusionLog& log) : log_(log) {}
@@ -132,14 +152,8 @@ class QLinearConvPattern : public RewritePattern {
       if (!b) return log_.Refuse(conv, why);
       bias = *b;
     }
-    std::vector<Value*> inputs = {dq_x->input(0),           ScalarScale(graph, p->x),
-                                  ScalarZeroPoint(graph, p->x), dq_w->input(0),
-                                  p->w.scale,                ZeroPointOrZeros(graph, p->w),
-                                  ScalarScale(graph, p->y),  ScalarZeroPoint(graph, p->y)};
-    if (bias != nullptr) inputs.push_back(bias);
-    Node* fused = rewriter.CreateNodeBefore(q, "QLinearConv", inputs, 1, "",
-                                            {absl::StrCat(q->output(0)->name(), "_qlinear")});
-    fused->name = conv.name;
+    // QLinearConv takes Conv's attributes (all ints, int lists or strings).
+    std::vector<Attribute> attributes;
     for (const Attribute& a : conv.attributes()) {
       Attribute copy;
       copy.name = a.name;
@@ -147,12 +161,14 @@ class QLinearConvPattern : public RewritePattern {
       if (const auto* ints = std::get_if<std::vector<int64_t>>(&a.value)) copy.value = *ints;
       if (const auto* i = std::get_if<int64_t>(&a.value)) copy.value = *i;
       if (const auto* s = std::get_if<std::string>(&a.value)) copy.value = *s;
-      fused->SetAttribute(std::move(copy));
+      attributes.push_back(std::move(copy));
     }
-    if (absl::Status s = ReplaceQuantizedOutput(rewriter, q, &conv, fused->output(0)); !s.ok()) {
-      return s;
-    }
-    log_.Fused(&conv, Fusion::kQLinearConv);
+    const Node* key = &conv;
+    absl::StatusOr<Node*> fused =
+        ReplaceWithQLinear(rewriter, conv, *dq_x, *dq_w, *q, *p, "QLinearConv", bias);
+    if (!fused.ok()) return fused.status();
+    for (Attribute& a : attributes) (*fused)->SetAttribute(std::move(a));
+    log_.Fused(key, Fusion::kQLinearConv);
     return true;
   }
 
@@ -182,18 +198,11 @@ class QLinearMatMulPattern : public RewritePattern {
         return log_.Refuse(matmul, Refusal::kParams);
       }
     }
-    Graph& graph = rewriter.graph();
-    std::vector<Value*> inputs = {dq_a->input(0),           ScalarScale(graph, p->x),
-                                  ScalarZeroPoint(graph, p->x), dq_b->input(0),
-                                  p->w.scale,                ZeroPointOrZeros(graph, p->w),
-                                  ScalarScale(graph, p->y),  ScalarZeroPoint(graph, p->y)};
-    Node* fused = rewriter.CreateNodeBefore(q, "QLinearMatMul", inputs, 1, "",
-                                            {absl::StrCat(q->output(0)->name(), "_qlinear")});
-    fused->name = matmul.name;
-    if (absl::Status s = ReplaceQuantizedOutput(rewriter, q, &matmul, fused->output(0)); !s.ok()) {
-      return s;
-    }
-    log_.Fused(&matmul, Fusion::kQLinearMatMul);
+    const Node* key = &matmul;
+    absl::StatusOr<Node*> fused =
+        ReplaceWithQLinear(rewriter, matmul, *dq_a, *dq_b, *q, *p, "QLinearMatMul", nullptr);
+    if (!fused.ok()) return fused.status();
+    log_.Fused(key, Fusion::kQLinearMatMul);
     return true;
   }
 
