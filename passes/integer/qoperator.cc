@@ -59,6 +59,24 @@ Node* SoleQuantizeUser(const Value* value) {
   return user;
 }
 
+std::optional<OutputQuantize> FindOutputQuantize(const Node& op) {
+  if (op.outputs().size() != 1) return std::nullopt;
+  if (Node* q = SoleQuantizeUser(op.output(0))) return OutputQuantize{q, nullptr};
+  Node* relu = simplify::SoleUser(op.output(0));
+  if (relu == nullptr || !relu->Is("Relu") || relu->graph() != op.graph()) return std::nullopt;
+  Node* q = SoleQuantizeUser(relu->output(0));
+  if (q == nullptr) return std::nullopt;
+  const TensorPtr zp = q->input(2) ? GetConstantTensor(q->input(2)) : nullptr;
+  if (q->input(2) != nullptr && zp == nullptr) return std::nullopt;
+  const DataType type = zp ? zp->type() : DataType::kUint8;
+  if (zp == nullptr && q->GetInt("output_dtype").value_or(2) != 2) return std::nullopt;
+  absl::StatusOr<std::vector<int64_t>> z =
+      zp ? zp->ToInt64s() : absl::StatusOr<std::vector<int64_t>>(std::vector<int64_t>{0});
+  const int64_t minimum = type == DataType::kUint8 ? 0 : type == DataType::kInt8 ? -128 : 1;
+  if (!z.ok() || z->size() != 1 || (*z)[0] != minimum) return std::nullopt;
+  return OutputQuantize{q, relu};
+}
+
 std::optional<QuantParams> ReadQuantParams(Node& node, Refusal* why) {
   QuantParams p;
   p.node = &node;
@@ -136,14 +154,17 @@ Value* ZeroPointOrZeros(Graph& graph, const QuantParams& p) {
       std::make_shared<Tensor>(p.qtype, p.scale_dims, Buffer::FromVector(std::move(zeros))));
 }
 
-absl::Status ReplaceQuantizedOutput(Rewriter& rewriter, Node* q, Node* float_op, Value* fused_out) {
-  Value* q_out = q->output(0);
+absl::Status ReplaceQuantizedOutput(Rewriter& rewriter, const OutputQuantize& out, Node* float_op,
+                                    Value* fused_out) {
+  Value* q_out = out.q->output(0);
   std::string name = q_out->name();
   ValueType type = q_out->type;  // as much as was known of it: no invented shape
   const bool listed = q_out->in_value_info;
   rewriter.ReplaceAllUsesWith(q_out, fused_out);
-  if (absl::Status s = rewriter.EraseNode(q); !s.ok()) return s;
-  if (absl::Status s = rewriter.EraseNode(float_op); !s.ok()) return s;
+  for (Node* node : {out.q, out.relu, float_op}) {
+    if (node == nullptr) continue;
+    if (absl::Status s = rewriter.EraseNode(node); !s.ok()) return s;
+  }
   fused_out->set_name(std::move(name));
   fused_out->type = std::move(type);
   fused_out->in_value_info = listed;

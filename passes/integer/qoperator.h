@@ -81,6 +81,15 @@ Node* DequantizeProducer(const Value* value);
 // The QuantizeLinear that is the only user of `value` (not a graph output), or null.
 Node* SoleQuantizeUser(const Value* value);
 
+// Where an op's output is quantized: its only user `q`, or `q` after a Relu that is the only
+// user (`relu`), when q's constant zero point is its type's minimum, so that saturating at the
+// zero point clips exactly what the Relu would (ONNX Runtime folds such a Relu the same way).
+struct OutputQuantize {
+  Node* q = nullptr;
+  Node* relu = nullptr;
+};
+std::optional<OutputQuantize> FindOutputQuantize(const Node& op);
+
 // Reads a Q/DQ node's parameters; nullopt with `why` set when they are not constants of a type
 // the QLinear ops take (float32 scales, 4/8-bit integer codes).
 std::optional<QuantParams> ReadQuantParams(Node& node, Refusal* why);
@@ -93,9 +102,10 @@ Value* ScalarZeroPoint(Graph& graph, const QuantParams& p);
 // The zero point input, created as zeros of qtype shaped like the scale when absent.
 Value* ZeroPointOrZeros(Graph& graph, const QuantParams& p);
 
-// Replaces the Q node `q` (whose input is the float op's only use) by `fused_out`, erasing the
-// Q and the float op; `fused_out` takes the Q output's name and type.
-absl::Status ReplaceQuantizedOutput(Rewriter& rewriter, Node* q, Node* float_op, Value* fused_out);
+// Replaces the output Q of `float_op` by `fused_out`, erasing the Q, the Relu between them (if
+// any) and the float op; `fused_out` takes the Q output's name and type.
+absl::Status ReplaceQuantizedOutput(Rewriter& rewriter, const OutputQuantize& out, Node* float_op,
+                                    Value* fused_out);
 
 // Pattern factories. `model` receives the com.microsoft opset import when a contrib op is made.
 std::unique_ptr<RewritePattern> CreateQLinearConvPattern(FusionLog& log);

@@ -43,8 +43,9 @@ class ContribPattern : public RewritePattern {
       if (dq == nullptr) return false;  // not a candidate: a float input
       dqs.push_back(dq);
     }
-    Node* q = SoleQuantizeUser(op.output(0));
-    if (q == nullptr) return log_.Refuse(op, Refusal::kNotQuantized);
+    std::optional<OutputQuantize> target = FindOutputQuantize(op);
+    if (!target) return log_.Refuse(op, Refusal::kNotQuantized);
+    Node* q = target->q;
     Refusal why = Refusal::kParams;
     std::vector<QuantParams> in_params;
     for (Node* dq : dqs) {
@@ -90,7 +91,7 @@ class ContribPattern : public RewritePattern {
       fused->SetAttribute(Attribute::Int("channels_last", 0));
     }
     if (!model_.OpsetVersion("com.microsoft")) model_.SetOpsetVersion("com.microsoft", 1);
-    if (absl::Status s = ReplaceQuantizedOutput(rewriter, q, &op, fused->output(0)); !s.ok()) {
+    if (absl::Status s = ReplaceQuantizedOutput(rewriter, *target, &op, fused->output(0)); !s.ok()) {
       return s;
     }
     log_.Fused(&op, form_.kind);

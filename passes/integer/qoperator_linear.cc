@@ -99,21 +99,21 @@ std::optional<Value*> Int32Bias(Graph& graph, Value* bias, const Operands& p, in
                                   DataType::kInt32, {m}, codes)));
 }
 
-// Replaces `op` and its output QuantizeLinear `q` by `op_type` with the QLinear input order
+// Replaces `op` and its output QuantizeLinear (and Relu) by `op_type` with the QLinear input order
 // (x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point[, bias]).
 absl::StatusOr<Node*> ReplaceWithQLinear(Rewriter& rewriter, Node& op, Node& dq_x, Node& dq_w,
-                                         Node& q, const Operands& p, std::string_view op_type,
-                                         Value* bias) {
+                                         const OutputQuantize& out, const Operands& p,
+                                         std::string_view op_type, Value* bias) {
   Graph& graph = rewriter.graph();
   std::vector<Value*> inputs = {dq_x.input(0),           ScalarScale(graph, p.x),
                                 ScalarZeroPoint(graph, p.x), dq_w.input(0),
                                 p.w.scale,                ZeroPointOrZeros(graph, p.w),
                                 ScalarScale(graph, p.y),  ScalarZeroPoint(graph, p.y)};
   if (bias != nullptr) inputs.push_back(bias);
-  Node* fused = rewriter.CreateNodeBefore(&q, op_type, inputs, 1, "",
-                                          {absl::StrCat(q.output(0)->name(), "_qlinear")});
+  Node* fused = rewriter.CreateNodeBefore(out.q, op_type, inputs, 1, "",
+                                          {absl::StrCat(out.q->output(0)->name(), "_qlinear")});
   fused->name = op.name;
-  if (absl::Status s = ReplaceQuantizedOutput(rewriter, &q, &op, fused->output(0)); !s.ok()) {
+  if (absl::Status s = ReplaceQuantizedOutput(rewriter, out, &op, fused->output(0)); !s.ok()) {
     return s;
   }
   return fused;
@@ -128,9 +128,9 @@ class QLinearConvPattern : public RewritePattern {
     Node* dq_x = DequantizeProducer(conv.input(0));
     Node* dq_w = DequantizeProducer(conv.input(1));
     if (!conv.domain.empty() || dq_x == nullptr || dq_w == nullptr) return false;
-    Node* q = SoleQuantizeUser(conv.output(0));
-    if (q == nullptr) return log_.Refuse(conv, Refusal::kNotQuantized);
-    std::optional<Operands> p = ReadOperands(conv, *dq_x, *dq_w, *q, log_);
+    std::optional<OutputQuantize> out = FindOutputQuantize(conv);
+    if (!out) return log_.Refuse(conv, Refusal::kNotQuantized);
+    std::optional<Operands> p = ReadOperands(conv, *dq_x, *dq_w, *out->q, log_);
     if (!p) return false;
     const int64_t rank = RankOf(dq_w->input(0));
     const int64_t m = DimOf(dq_w->input(0), 0);
@@ -165,7 +165,7 @@ class QLinearConvPattern : public RewritePattern {
     }
     const Node* key = &conv;
     absl::StatusOr<Node*> fused =
-        ReplaceWithQLinear(rewriter, conv, *dq_x, *dq_w, *q, *p, "QLinearConv", bias);
+        ReplaceWithQLinear(rewriter, conv, *dq_x, *dq_w, *out, *p, "QLinearConv", bias);
     if (!fused.ok()) return fused.status();
     for (Attribute& a : attributes) (*fused)->SetAttribute(std::move(a));
     log_.Fused(key, Fusion::kQLinearConv);
@@ -185,9 +185,9 @@ class QLinearMatMulPattern : public RewritePattern {
     Node* dq_a = DequantizeProducer(matmul.input(0));
     Node* dq_b = DequantizeProducer(matmul.input(1));
     if (!matmul.domain.empty() || dq_a == nullptr || dq_b == nullptr) return false;
-    Node* q = SoleQuantizeUser(matmul.output(0));
-    if (q == nullptr) return log_.Refuse(matmul, Refusal::kNotQuantized);
-    std::optional<Operands> p = ReadOperands(matmul, *dq_a, *dq_b, *q, log_);
+    std::optional<OutputQuantize> out = FindOutputQuantize(matmul);
+    if (!out) return log_.Refuse(matmul, Refusal::kNotQuantized);
+    std::optional<Operands> p = ReadOperands(matmul, *dq_a, *dq_b, *out->q, log_);
     if (!p) return false;
     if (!p->w.per_tensor()) {
       // Per column of a 2-D B only: scales [N] on axis 1.
@@ -200,7 +200,7 @@ class QLinearMatMulPattern : public RewritePattern {
     }
     const Node* key = &matmul;
     absl::StatusOr<Node*> fused =
-        ReplaceWithQLinear(rewriter, matmul, *dq_a, *dq_b, *q, *p, "QLinearMatMul", nullptr);
+        ReplaceWithQLinear(rewriter, matmul, *dq_a, *dq_b, *out, *p, "QLinearMatMul", nullptr);
     if (!fused.ok()) return fused.status();
     log_.Fused(key, Fusion::kQLinearMatMul);
     return true;
