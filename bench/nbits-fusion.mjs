@@ -5,12 +5,17 @@
 // (MatMulNBits), measured in one run.
 //
 //   node bench/nbits-fusion.mjs [--model ocr-rec] [--runs N] [--level all|basic]
+//   node bench/nbits-fusion.mjs --model ocr-cls --files fp32.onnx,qdq.onnx,qop.onnx [...]
+//
+// With --files the given models are timed instead (first = reference, second = baseline of the
+// last: e.g. the QDQ file of quantize-activations and its fuse-integer-ops QOperator form),
+// on the model set's first real input.
 //
 // The three models are interleaved (order rotating every round), 2 intra-op threads without
 // spinning, median of N rounds (default 9, at least 7) after 2 warm-ups; the speed-up is the
 // median over rounds of the per-round ratio QDQ time / fused time. Fidelity: SQNR of the fused
 // and QDQ outputs against the fp32 ones, and of the fused against the QDQ ones, on the model's
-// first real input (level basic).
+// first real input (level basic; with --files at level all, the integer kernels users run).
 // Needs build/driver/onnx-opt (or $ONNX_OPT), eval/node_modules and the cached models.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -29,12 +34,13 @@ function die(msg) {
   process.exit(1);
 }
 
-const args = { model: 'ocr-rec', runs: 9, level: 'all' };
+const args = { model: 'ocr-rec', runs: 9, level: 'all', files: null };
 for (let i = 2; i < process.argv.length; i++) {
   const k = process.argv[i];
   if (k === '--model') args.model = process.argv[++i];
   else if (k === '--runs') args.runs = Number(process.argv[++i]);
   else if (k === '--level') args.level = process.argv[++i];
+  else if (k === '--files') args.files = process.argv[++i].split(',');
   else die(`unknown argument ${k}`);
 }
 if (!(args.runs >= 7)) die('--runs must be at least 7');
@@ -81,18 +87,28 @@ function sqnr(ref, got) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const original = path.join(cache, `${args.model}.onnx`);
-if (!fs.existsSync(original)) die(`model not found: ${original} (scripts/fetch-models.sh)`);
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nbits-fusion-'));
-const qdq = path.join(work, 'qdq.onnx');
-const fused = path.join(work, 'fused.onnx');
-onnxOpt(original, 'upgrade-opset{target=21},quantize-weights{format=qdq,bits=4,block-size=32}', qdq);
-const stats = onnxOpt(qdq, 'fuse-integer-ops{ops=nbits}', fused);
-const fusedCount = /(\d+) matmul-nbits/.exec(stats)?.[1] ?? '0';
-const files = [original, qdq, fused];
-const names = ['fp32', 'qdq int4 b32', 'fused MatMulNBits'];
+let files, names, work = null, fusedCount = '?';
+if (args.files) {
+  if (args.files.length !== 3) die('--files takes three models: reference,baseline,fused');
+  for (const f of args.files) if (!fs.existsSync(f)) die(`model not found: ${f}`);
+  files = args.files;
+  names = files.map((f) => path.basename(f));
+} else {
+  const original = path.join(cache, `${args.model}.onnx`);
+  if (!fs.existsSync(original)) die(`model not found: ${original} (scripts/fetch-models.sh)`);
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'nbits-fusion-'));
+  const qdq = path.join(work, 'qdq.onnx');
+  const fused = path.join(work, 'fused.onnx');
+  onnxOpt(original, 'upgrade-opset{target=21},quantize-weights{format=qdq,bits=4,block-size=32}', qdq);
+  const stats = onnxOpt(qdq, 'fuse-integer-ops{ops=nbits}', fused);
+  fusedCount = /(\d+) matmul-nbits/.exec(stats)?.[1] ?? '0';
+  files = [original, qdq, fused];
+  names = ['fp32', 'qdq int4 b32', 'fused MatMulNBits'];
+}
 
-const basic = await Promise.all(files.map((f) => session(f, 'basic')));
+// Weight-only fidelity at level basic; integer inference (--files) on the kernels users run.
+const fidelityLevel = args.files ? 'all' : 'basic';
+const basic = await Promise.all(files.map((f) => session(f, fidelityLevel)));
 const input = feeds(basic[0]);
 const outs = [];
 for (const s of basic) outs.push(await s.run(input));
@@ -109,16 +125,17 @@ for (let r = 0; r < args.runs; r++) {
   }
 }
 const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-console.log(`model ${args.model}: ${fusedCount} MatMuls fused; ORT level ${args.level}, 2 threads, ` +
+console.log(`model ${args.model}: ${args.files ? '' : `${fusedCount} MatMuls fused; `}ORT level ${args.level}, ` +
+            `2 threads, fidelity at level ${fidelityLevel}, ` +
             `median of ${args.runs} interleaved rounds; load average ${load}`);
 console.log('| file | bytes | ms (median) | SQNR vs fp32 dB | SQNR vs qdq dB |');
 console.log('|---|---|---|---|---|');
 for (let k = 0; k < files.length; k++) {
   const db = k === 0 ? '' : sqnr(outs[0], outs[k]).toFixed(1);
-  const vsQdq = k === 2 ? sqnr(outs[1], outs[2]).toFixed(1) : '';
+  const vsQdq = k === 2 ? sqnr(outs[1], outs[2]).toFixed(1) : '';  // fused vs its baseline
   console.log(`| ${names[k]} | ${fs.statSync(files[k]).size} | ${median(times[k]).toFixed(2)} | ${db} | ${vsQdq} |`);
 }
 const ratio = (a, b) => median(times[a].map((t, r) => t / times[b][r]));
-console.log(`speed-up fused vs qdq: ${ratio(1, 2).toFixed(3)}x; fused vs fp32: ${ratio(0, 2).toFixed(3)}x; ` +
-            `qdq vs fp32: ${ratio(0, 1).toFixed(3)}x`);
-fs.rmSync(work, { recursive: true, force: true });
+console.log(`speed-up ${names[2]} vs ${names[1]}: ${ratio(1, 2).toFixed(3)}x; ${names[2]} vs ${names[0]}: ` +
+            `${ratio(0, 2).toFixed(3)}x; ${names[1]} vs ${names[0]}: ${ratio(0, 1).toFixed(3)}x`);
+if (work) fs.rmSync(work, { recursive: true, force: true });
