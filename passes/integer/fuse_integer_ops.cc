@@ -47,8 +47,9 @@ class FuseIntegerOpsPass : public Pass {
   std::string_view description() const override {
     return "ops=qlinear: DQ->Conv->Q => QLinearConv (bias re-quantized to int32 at x_scale * "
            "w_scale[c]), DQ->MatMul->Q => QLinearMatMul and, with contrib=true, the "
-           "com.microsoft QLinearAdd, QLinearMul, QLinearSigmoid, QLinearGlobalAveragePool "
-           "and QLinearConcat: the QOperator model OpenCV's int8 engine reads. Activations "
+           "com.microsoft QLinearAdd, QLinearMul, QLinearSigmoid, QLinearGlobalAveragePool, "
+           "QLinearAveragePool and QLinearConcat (a Relu before the output Q is folded when "
+           "that Q's zero point is its type's minimum): the QOperator model OpenCV's int8 engine reads. Activations "
            "per tensor, Conv weights per tensor or per output channel with one zero point, "
            "MatMul B per tensor or per column, uint8/int8 as ONNX Runtime's kernels take them "
            "(int8 activations need int8 weights). ops=nbits: MatMul whose B is an opset-21 "
@@ -93,6 +94,7 @@ class FuseIntegerOpsPass : public Pass {
     mul_ += log.fused(Fusion::kQLinearMul);
     sigmoid_ += log.fused(Fusion::kQLinearSigmoid);
     pool_ += log.fused(Fusion::kQLinearGlobalAveragePool);
+    avg_pool_ += log.fused(Fusion::kQLinearAveragePool);
     concat_ += log.fused(Fusion::kQLinearConcat);
     nbits_ += log.fused(Fusion::kMatMulNBits);
     const auto refused = log.RefusalCounts();
@@ -108,7 +110,7 @@ class FuseIntegerOpsPass : public Pass {
                                {"qlinear", "nbits", "all"}};
   PassOption<bool> contrib_{this, "contrib",
                             "With qlinear: also the com.microsoft QLinearAdd/Mul/Sigmoid/"
-                            "GlobalAveragePool/Concat forms (ONNX Runtime and OpenCV read them)",
+                            "GlobalAveragePool/AveragePool/Concat forms (ONNX Runtime and OpenCV read them)",
                             true};
   PassStatistic conv_{this, "qlinear-conv", "Conv fused into QLinearConv"};
   PassStatistic matmul_{this, "qlinear-matmul", "MatMul fused into QLinearMatMul"};
@@ -117,6 +119,8 @@ class FuseIntegerOpsPass : public Pass {
   PassStatistic sigmoid_{this, "qlinear-sigmoid", "Sigmoid fused into com.microsoft.QLinearSigmoid"};
   PassStatistic pool_{this, "qlinear-global-average-pool",
                       "GlobalAveragePool fused into com.microsoft.QLinearGlobalAveragePool"};
+  PassStatistic avg_pool_{this, "qlinear-average-pool",
+                          "AveragePool fused into com.microsoft.QLinearAveragePool"};
   PassStatistic concat_{this, "qlinear-concat", "Concat fused into com.microsoft.QLinearConcat"};
   PassStatistic nbits_{this, "matmul-nbits", "MatMul with a blockwise DQ weight to MatMulNBits"};
   PassStatistic not_constant_{this, "refused-not-constant",

@@ -49,6 +49,7 @@ enum class Fusion {
   kQLinearMul,
   kQLinearSigmoid,
   kQLinearGlobalAveragePool,
+  kQLinearAveragePool,
   kQLinearConcat,
   kMatMulNBits,
   kCount,
@@ -110,7 +111,7 @@ absl::Status ReplaceQuantizedOutput(Rewriter& rewriter, const OutputQuantize& ou
 // Pattern factories. `model` receives the com.microsoft opset import when a contrib op is made.
 std::unique_ptr<RewritePattern> CreateQLinearConvPattern(FusionLog& log);
 std::unique_ptr<RewritePattern> CreateQLinearMatMulPattern(FusionLog& log);
-// Add, Mul, Sigmoid, GlobalAveragePool, Concat.
+// Add, Mul, Sigmoid, GlobalAveragePool, AveragePool, Concat.
 std::vector<std::unique_ptr<RewritePattern>> CreateContribPatterns(FusionLog& log, Model& model);
 std::unique_ptr<RewritePattern> CreateMatMulNBitsPattern(FusionLog& log, Model& model);
 

@@ -1,13 +1,15 @@
 // ONNX Runtime's com.microsoft QOperator forms of element-wise ops, pooling and concatenation:
 // Add/Mul(DQ(a), DQ(b)) -> Q => QLinearAdd/QLinearMul, Sigmoid(DQ(x)) -> Q => QLinearSigmoid,
-// GlobalAveragePool(DQ(x)) -> Q => QLinearGlobalAveragePool (channels_last = 0) and
-// Concat(DQ(x1), ..., DQ(xn)) -> Q => QLinearConcat.
+// GlobalAveragePool(DQ(x)) -> Q => QLinearGlobalAveragePool (channels_last = 0), AveragePool
+// likewise => QLinearAveragePool (its pooling attributes kept) and Concat(DQ(x1), ..., DQ(xn))
+// -> Q => QLinearConcat.
 //
 // Input order (onnxruntime contrib quantization_defs.cc / nhwc defs, version 1):
 //   QLinearAdd, QLinearMul:     A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale,
 //                               C_zero_point
 //   QLinearSigmoid:             X, X_scale, X_zero_point, Y_scale, Y_zero_point
-//   QLinearGlobalAveragePool:   X, x_scale, x_zero_point, y_scale, y_zero_point
+//   QLinearGlobalAveragePool,
+//   QLinearAveragePool:         X, x_scale, x_zero_point, y_scale, y_zero_point
 //   QLinearConcat (axis):       Y_scale, Y_zero_point, then X, X_scale, X_zero_point per input
 // Every scale and zero point is a scalar (per tensor) and all tensors share one 8-bit type.
 #include <string>
@@ -61,6 +63,9 @@ class ContribPattern : public RewritePattern {
       if (!p.per_tensor()) return log_.Refuse(op, Refusal::kParams);
       if (p.qtype != out->qtype) return log_.Refuse(op, Refusal::kTypes);
     }
+    if (form_.float_op == "AveragePool" && op.GetInts("dilations")) {
+      return log_.Refuse(op, Refusal::kParams);  // QLinearAveragePool has no dilations
+    }
     if (form_.float_op == "GlobalAveragePool") {
       const auto& shape = op.input(0)->type.shape;
       if (shape && shape->size() < 3) return log_.Refuse(op, Refusal::kShapes);
@@ -87,7 +92,14 @@ class ContribPattern : public RewritePattern {
     fused->name = op.name;
     if (form_.float_op == "Concat") {
       fused->SetAttribute(Attribute::Int("axis", op.GetInt("axis").value_or(0)));
-    } else if (form_.float_op == "GlobalAveragePool") {
+    } else if (form_.float_op == "GlobalAveragePool" || form_.float_op == "AveragePool") {
+      for (const char* name : {"kernel_shape", "strides", "pads", "dilations"}) {
+        if (auto v = op.GetInts(name)) fused->SetAttribute(Attribute::Ints(name, *v));
+      }
+      for (const char* name : {"ceil_mode", "count_include_pad"}) {
+        if (auto v = op.GetInt(name)) fused->SetAttribute(Attribute::Int(name, *v));
+      }
+      if (auto v = op.GetString("auto_pad")) fused->SetAttribute(Attribute::String("auto_pad", *v));
       fused->SetAttribute(Attribute::Int("channels_last", 0));
     }
     if (!model_.OpsetVersion("com.microsoft")) model_.SetOpsetVersion("com.microsoft", 1);
@@ -112,6 +124,7 @@ std::vector<std::unique_ptr<RewritePattern>> CreateContribPatterns(FusionLog& lo
       {"Mul", "QLinearMul", Fusion::kQLinearMul},
       {"Sigmoid", "QLinearSigmoid", Fusion::kQLinearSigmoid},
       {"GlobalAveragePool", "QLinearGlobalAveragePool", Fusion::kQLinearGlobalAveragePool},
+      {"AveragePool", "QLinearAveragePool", Fusion::kQLinearAveragePool},
       {"Concat", "QLinearConcat", Fusion::kQLinearConcat},
   };
   std::vector<std::unique_ptr<RewritePattern>> patterns;
