@@ -93,3 +93,18 @@ test('--prepare with a pipeline that fails: one-line error, exit 2, no file', ()
   assert.match(r.stderr, /onnx-opt-calibrate: error: onnx-opt -p 'no-such-pass' on .*: .*no-such-pass/);
   assert.ok(!fs.existsSync(out));
 });
+
+test('--prepare speed: the preparation of optimize-speed (opset 11 upgraded, BN folded)', () => {
+  const dir = scratch();
+  const bn = MODEL.replace('"" : 13', '"" : 11')
+    .replace('float[1,4,1,1] shift = {1.0, -1.0, 0.5, 0.0}', 'float[4] bs = {1.0, 2.0, 0.5, 1.5}, float[4] bb = {0.1, 0.2, 0.3, 0.4}, float[4] bm = {0.5, -0.5, 1.0, 0.0}, float[4] bv = {1.0, 4.0, 0.25, 2.0}')
+    .replace('a = Add (m, shift)', 'a = BatchNormalization <epsilon = 0.001> (m, bs, bb, bm, bv)');
+  const model = smallModel(dir, bn);
+  writeSamples(path.join(dir, 'samples'), 2);
+  const out = path.join(dir, 'speed.calib');
+  const r = runTool([model, '--samples', path.join(dir, 'samples'), '--what', 'ranges', '--prepare', 'speed', '-o', out]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const calib = readCalib(out);
+  assert.deepStrictEqual(names(calib), ['c', 'x', 'y'], 'Mul and BatchNormalization folded into the Conv');
+  assert.ok(JSON.stringify(calib.index).includes('"prepare":"optimize-speed{prepare-only=true}"'));
+});
