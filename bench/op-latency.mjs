@@ -63,6 +63,14 @@ export function inputShapes(id) {
 
 export const preparation = (shapes) => `upgrade-opset{target=21},set-input-shapes{shapes=${shapes}},simplify`;
 
+const METHOD = (args) => `ORT default optimization level, intraOpNumThreads ${THREADS}; fp32 vs QDQ int8 single-op models `
+  + '(uint8 in/out, int8 per-channel 7-bit weights with zero points, int32 bias); single runs interleaved (fp32, int8, '
+  + `overhead; ${args.rounds} rounds of as many passes as make a round last ${args.minMs} ms), median over all runs; `
+  + 'spread_us = half the interquartile range of the noisier candidate; outputs preallocated; times in microseconds '
+  + 'per run, minus the run() overhead of a one-element Identity model timed in the same rounds (overhead_us). '
+  + "int8_ort_ops: the ops ORT runs after its optimizations (Transpose = its NHWC layout change at the model's edges, "
+  + 'which cancels inside a chain of quantized ops). boundaries: QuantizeLinear / DequantizeLinear of one activation tensor.';
+
 function collect(models) {
   const byKey = new Map();
   const activationSizes = new Map();
@@ -91,6 +99,7 @@ function collect(models) {
 function spread(list, k, key) {
   const s = [...list].sort((a, b) => key(a) - key(b));
   if (s.length <= k) return s;
+  if (k === 1) return [s[Math.floor(s.length / 2)]];
   const picked = new Set();
   for (let i = 0; i < k; i++) picked.add(Math.round((i * (s.length - 1)) / (k - 1)));
   return [...picked].map((i) => s[i]);
@@ -142,6 +151,28 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'op-latency-'));
   const out = [];
   const skipped = [];
+  const boundaries = [];
+  // Written after every kind (`partial: true` until the end), so an interrupted run keeps rows.
+  const write = (done) => {
+    const end = machine();
+    const table = {
+      format: 'onnx-opt-op-latency-1',
+      runtime: `onnxruntime-node ${ORT_VERSION}`,
+      threads: THREADS,
+      command: `node bench/op-latency.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+      cpu: start.cpu,
+      measured: new Date().toISOString(),
+      load: { start: start.load, end: end.load },
+      ...(done ? {} : { partial: true }),
+      method: METHOD(args),
+      preparation: preparation('<first evaluation input>'),
+      entries: out,
+      boundaries,
+      skipped,
+    };
+    fs.mkdirSync(path.dirname(args.out), { recursive: true });
+    fs.writeFileSync(args.out, `${JSON.stringify(table, null, 1)}\n`);
+  };
   for (const kind of kinds) {
     const chosen = spread(entries.filter((e) => e.kind === kind), args.perKind, (e) => e.macs);
     for (const e of chosen) {
@@ -160,11 +191,11 @@ async function main() {
       out.push(row);
       console.error(`${kind.padEnd(20)} ${e.shape.padEnd(40)} fp32 ${row.fp32_us} us  int8 ${row.int8_us} us  x${row.speedup}  [${r.ops}]`);
     }
+    write(false);
   }
-  const boundaries = [];
   if (!args.kinds || args.kinds.includes('boundaries')) {
     for (const dims of spread(activationSizes, 6, (d) => d.reduce((x, y) => x * y, 1))) {
-      const m = boundaryModels(dims.join(','));
+      const m = boundaryModels(dims);
       const r = await timePair(toOnnx(m.q, path.join(dir, 'q')), m.feedsQ, toOnnx(m.dq, path.join(dir, 'dq')), m.feedsDq, args, dir);
       const elements = dims.reduce((x, y) => x * y, 1);
       boundaries.push({ shape: dims.join('x'), elements, quantize_us: +r.fp32.toFixed(1), dequantize_us: +r.int8.toFixed(1) });
@@ -172,23 +203,7 @@ async function main() {
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  const end = machine();
-  const table = {
-    format: 'onnx-opt-op-latency-1',
-    runtime: `onnxruntime-node ${ORT_VERSION}`,
-    threads: THREADS,
-    command: `node bench/op-latency.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-    cpu: start.cpu,
-    measured: new Date().toISOString(),
-    load: { start: start.load, end: end.load },
-    method: `ORT default optimization level, intraOpNumThreads ${THREADS}; fp32 vs QDQ int8 single-op models (uint8 in/out, int8 per-channel 7-bit weights, int32 bias); single runs interleaved (fp32, int8, overhead; ${args.rounds} rounds of as many passes as make a round last ${args.minMs} ms), median over all runs; spread_us = half the interquartile range of the noisier candidate; outputs preallocated; times in microseconds per run, minus the run() overhead of a one-element Identity model timed in the same rounds (overhead_us). int8_ort_ops: the ops ORT runs after its optimizations (Transpose = its NHWC layout change at the model's edges, which cancels inside a chain of quantized ops)`,
-    preparation: preparation('<first evaluation input>'),
-    entries: out,
-    boundaries,
-    skipped,
-  };
-  fs.mkdirSync(path.dirname(args.out), { recursive: true });
-  fs.writeFileSync(args.out, `${JSON.stringify(table, null, 1)}\n`);
+  write(true);
   console.error(`wrote ${args.out}: ${out.length} entries, ${boundaries.length} boundaries`);
 }
 

@@ -164,8 +164,9 @@ export function buildModels(node, values, roles) {
 
 // QuantizeLinear (float -> uint8) and DequantizeLinear (uint8 -> float) of one tensor: the cost
 // of entering or leaving a quantized region.
-export function boundaryModels(dims) {
+export function boundaryModels(shape) {
+  const dims = shape.join(',');
   const q = `${header()}q (float[${dims}] x) => (uint8[${dims}] y)\n<\n  float s = {0.02},\n  uint8 z = {128}\n>\n{\n  y = QuantizeLinear (x, s, z)\n}\n`;
   const dq = `${header()}dq (uint8[${dims}] x) => (float[${dims}] y)\n<\n  float s = {0.02},\n  uint8 z = {128}\n>\n{\n  y = DequantizeLinear (x, s, z)\n}\n`;
-  return { q, dq, feedsQ: [{ name: 'x', type: 'float32', dims }], feedsDq: [{ name: 'x', type: 'uint8', dims }] };
+  return { q, dq, feedsQ: [{ name: 'x', type: 'float32', dims: shape }], feedsDq: [{ name: 'x', type: 'uint8', dims: shape }] };
 }

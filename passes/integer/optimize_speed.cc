@@ -62,14 +62,16 @@ class OptimizeSpeedPass : public Pass {
   std::string_view description() const override {
     return "Runs a nested pipeline built from the options and the model: upgrade-opset{target="
            "opset} when the model's default-domain opset is below 13 (per-axis "
-           "DequantizeLinear needs 13), simplify, quantize-activations{calibration=FILE, "
-           "prefer, min-sqnr, report, exclude-nodes} and, with weights=int4, "
-           "quantize-weights{bits=4,block-size=32,ops=MatMul} (ONNX Runtime runs those as "
-           "MatMulNBits). The first two steps are the preparation that `prepare-only=true` runs "
+           "DequantizeLinear needs 13), simplify, quantize-activations{calibration=FILE and the "
+           "method, prefer, min-sqnr, report, exclude-nodes and quantize-options given} and, "
+           "with weights=int4, quantize-weights{bits=4,block-size=32,ops=MatMul} in front of it "
+           "(ONNX Runtime runs those as MatMulNBits; quantize-activations then leaves MatMuls "
+           "alone). The first two steps are the preparation that `prepare-only=true` runs "
            "alone and that `onnx-opt-calibrate MODEL --samples DIR --prepare speed -o m.calib` "
            "applies before it measures, so the calibration names the tensors quantized here; a "
            "file measured on another graph is refused with that hint. The two-command workflow: "
-           "calibrate, then `onnx-opt MODEL -p 'optimize-speed{calibration=m.calib}' -o fast.onnx`. "
+           "calibrate, then `onnx-opt MODEL -p 'optimize-speed{calibration=m.calib}' -o "
+           "fast.onnx`. "
            "ONNX Runtime fuses the QDQ form into its integer kernels itself. The nested passes' "
            "errors name the pass.";
   }
@@ -107,22 +109,28 @@ class OptimizeSpeedPass : public Pass {
 
  private:
   std::string QuantizationText() const {
+    // Only what the user set goes through, so quantize-activations' own defaults apply.
     std::vector<std::string> options = {
-        absl::StrCat("calibration=", QuotePipelineValue(calibration_.value())),
-        absl::StrCat("prefer=", prefer_.value())};
-    if (min_sqnr_.is_set()) options.push_back(absl::StrCat("min-sqnr=", min_sqnr_.value()));
-    if (!report_.value().empty()) {
-      options.push_back(absl::StrCat("report=", QuotePipelineValue(report_.value())));
+        absl::StrCat("calibration=", QuotePipelineValue(calibration_.value()))};
+    for (const PassOptionBase* o : {static_cast<const PassOptionBase*>(&method_),
+                                    static_cast<const PassOptionBase*>(&prefer_),
+                                    static_cast<const PassOptionBase*>(&min_sqnr_),
+                                    static_cast<const PassOptionBase*>(&report_)}) {
+      if (o->is_set())
+        options.push_back(absl::StrCat(o->name(), "=", QuotePipelineValue(o->ValueText())));
     }
-    std::vector<std::string> excluded = exclude_nodes_.value();
-    if (!excluded.empty()) {
+    if (!exclude_nodes_.value().empty()) {
       std::vector<std::string> quoted;
-      for (const std::string& n : excluded) quoted.push_back(QuotePipelineValue(n));
+      for (const std::string& n : exclude_nodes_.value()) quoted.push_back(QuotePipelineValue(n));
       options.push_back(absl::StrCat("exclude-nodes=", absl::StrJoin(quoted, ",")));
     }
+    if (weights_.value() == "int4") {
+      // MatMul weights go the weight-only way (blockwise int4, MatMulNBits in ORT), so
+      // quantize-activations takes its default op types without MatMul.
+      options.push_back("op-types=Conv,Gemm,Add,Mul,Concat,GlobalAveragePool,AveragePool");
+    }
+    if (!extra_.value().empty()) options.push_back(extra_.value());
     std::string text = absl::StrCat("quantize-activations{", absl::StrJoin(options, ","), "}");
-    // int4 MatMul weights go the weight-only way (blockwise, MatMulNBits in ORT), so
-    // quantize-activations leaves MatMuls to it.
     if (weights_.value() == "int4") {
       text = absl::StrCat("quantize-weights{bits=4,block-size=32,ops=MatMul},", text);
     }
@@ -140,8 +148,8 @@ class OptimizeSpeedPass : public Pass {
     }
     for (const std::unique_ptr<Pass>& pass : *passes) {
       if (absl::Status s = pass->RunOnModel(model); !s.ok()) {
-        return absl::Status(s.code(), absl::StrCat("optimize-speed/", ToAbsl(pass->name()), ": ",
-                                                   s.message()));
+        return absl::Status(
+            s.code(), absl::StrCat("optimize-speed/", ToAbsl(pass->name()), ": ", s.message()));
       }
       ++passes_run_;
     }
@@ -154,22 +162,36 @@ class OptimizeSpeedPass : public Pass {
       "prepared graph's tensors)",
       ""};
   PassOption<std::string> weights_{
-      this, "weights",
+      this,
+      "weights",
       "int8: every quantized layer's weights int8 per output channel (QDQ); int4: MatMul weights "
       "blockwise int4 (block 32, MatMulNBits in ONNX Runtime), the rest int8",
-      "int8", {"int8", "int4"}};
+      "int8",
+      {"int8", "int4"}};
+  PassOption<std::string> method_{
+      this,
+      "method",
+      "Passed to quantize-activations when set: how ranges come from histograms",
+      "percentile",
+      {"minmax", "percentile", "entropy", "mse"}};
   PassOption<std::string> prefer_{
-      this, "prefer",
-      "Passed to quantize-activations: speed keeps a layer integer when it is faster and within "
-      "the noise budget; accuracy also keeps float what is close to the budget",
-      "speed", {"speed", "accuracy"}};
-  PassOption<double> min_sqnr_{this, "min-sqnr",
-                               "Passed to quantize-activations: per-layer SQNR floor in dB", 0};
+      this,
+      "prefer",
+      "Passed to quantize-activations when set: speed keeps a layer integer when it is faster "
+      "and within the noise budget; accuracy keeps float what is close to the budget",
+      "speed",
+      {"speed", "accuracy"}};
+  PassOption<double> min_sqnr_{
+      this, "min-sqnr", "Passed to quantize-activations when set: per-layer SQNR floor in dB", 0};
   PassOption<std::string> report_{
-      this, "report", "Passed to quantize-activations: JSON report of every layer's decision",
-      ""};
+      this, "report", "Passed to quantize-activations: JSON report of every layer's decision", ""};
   PassOption<std::vector<std::string>> exclude_nodes_{
       this, "exclude-nodes", "Passed to quantize-activations: nodes that stay float", {}};
+  PassOption<std::string> extra_{
+      this, "quantize-options",
+      "More quantize-activations options, as its pipeline text (e.g. \"weight-bits=8,"
+      "activations=int8\")",
+      ""};
   PassOption<bool> prepare_only_{
       this, "prepare-only",
       "Run only the preparation (opset upgrade where needed, simplify): what "
