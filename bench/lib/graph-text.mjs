@@ -20,6 +20,7 @@ export function splitList(text) {
   const out = [];
   let cur = '';
   let inStr = false;
+  let depth = 0;  // inside [...] or {...}: dims and literals hold commas too
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (inStr) {
@@ -27,8 +28,12 @@ export function splitList(text) {
       if (c === '\\') cur += text[++i];
       else if (c === '"') inStr = false;
     } else if (c === '"') { inStr = true; cur += c; }
-    else if (c === ',') { out.push(cur.trim()); cur = ''; }
-    else cur += c;
+    else if (c === ',' && depth === 0) { out.push(cur.trim()); cur = ''; }
+    else {
+      if (c === '[' || c === '{') depth++;
+      if (c === ']' || c === '}') depth--;
+      cur += c;
+    }
   }
   if (cur.trim() !== '' || out.length) out.push(cur.trim());
   return out;
