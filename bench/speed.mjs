@@ -59,14 +59,22 @@ function parseArgs(argv) {
 const sha256 = (file) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 // The .calib of every member of `target`, measured by eval/activations.js on the calibration
-// set with optimize-speed's preparation; kept while the models and the onnx-opt build match.
+// set with optimize-speed's preparation; kept while the prepared graphs (their bytes) match.
 function calibrate(target, a) {
   const dir = path.join(a.work, 'calibration', target.id);
   const stamp = path.join(dir, 'stamp.json');
-  const want = { onnx_opt: sha256(onnxOptBin()), models: target.members.map((m) => sha256(path.join(modelCache(), `${m}.onnx`))) };
-  if (!a.recalibrate && fs.existsSync(stamp) && JSON.stringify(readJson(stamp)) === JSON.stringify(want)) return dir;
   fs.mkdirSync(dir, { recursive: true });
-  console.error(`speed: calibrating ${target.id} (eval/activations.js --prepare speed)`);
+  const prepared = target.members.map((m) => {
+    const out = path.join(dir, `${m}.prepared.onnx`);
+    const r = spawnSync(onnxOptBin(), [path.join(modelCache(), `${m}.onnx`), '-p', 'optimize-speed{prepare-only=true}', '-o', out], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`onnx-opt ${m} -p optimize-speed{prepare-only=true}: ${(r.stderr || '').trim().split('\n').pop()}`);
+    const h = sha256(out);
+    fs.rmSync(out);
+    return h;
+  });
+  const want = { prepared };
+  if (!a.recalibrate && fs.existsSync(stamp) && JSON.stringify(readJson(stamp)) === JSON.stringify(want)) return dir;
+  console.error(`speed: calibrating ${target.id} (eval/activations.js --prepare speed --what ranges)`);
   const r = spawnSync(process.execPath, [path.join(ROOT, 'eval', 'activations.js'), target.id, '--prepare', 'speed', '--what', 'ranges', '--out-dir', dir],
     { encoding: 'utf8', env: { ...process.env, ONNX_OPT: onnxOptBin() }, maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`activations.js ${target.id}: ${(r.stderr || '').trim().split('\n').pop()}`);
