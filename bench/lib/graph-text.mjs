@@ -107,9 +107,9 @@ export function attrOf(attrs, key, dflt) {
   return Number(v);
 }
 
-// Runs onnx-opt on `model` with `pipeline` and returns the parsed text of the result.
+// Runs onnx-opt on `model` with `pipeline` (none when empty) and returns the parsed text of the result.
 export function loadPrepared(onnxOpt, model, pipeline) {
-  const r = spawnSync(onnxOpt, [model, '-p', pipeline, '--emit=text', '--elide-tensors-larger-than=16'],
+  const r = spawnSync(onnxOpt, [model, ...(pipeline ? ['-p', pipeline] : []), '--emit=text', '--elide-tensors-larger-than=16'],
     { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`onnx-opt ${model} -p '${pipeline}' failed: ${(r.stderr || '').trim().split('\n').pop()}`);
   return parseGraphText(r.stdout);
