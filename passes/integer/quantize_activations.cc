@@ -36,6 +36,7 @@
 #include "passes/core/pass.h"
 #include "passes/core/utils.h"
 #include "passes/integer/act_ranges.h"
+#include "passes/integer/layer_decisions.h"
 #include "passes/integer/quantize_activations_emit.h"
 #include "passes/integer/quantize_activations_fold.h"
 #include "passes/integer/quantize_activations_plan.h"
@@ -55,6 +56,7 @@ class QuantizeActivationsPass : public Pass {
  public:
   QuantizeActivationsPass() {
     percentile_.Range(50, 100);
+    min_sqnr_.Range(0, 200);
     weight_bits_.Range(2, 8);
   }
   std::string_view name() const override { return "quantize-activations"; }
@@ -119,6 +121,10 @@ class QuantizeActivationsPass : public Pass {
     ranges.percentile = percentile_.value();
     ranges.is_signed = activations_.value() == "int8";
     ranges.calibration = calibration_.value();
+    if (absl::Status s = CheckRanges(plan, stats, ranges.calibration); !s.ok()) return s;
+    absl::StatusOr<DecisionOptions> decisions = Decisions();
+    if (!decisions.ok()) return decisions.status();
+    DecideLayers(plan, stats, ranges, *decisions);
     absl::StatusOr<TensorPlan> tensors = PlanTensors(plan, stats, ranges, &report.tensors);
     if (!tensors.ok()) return tensors.status();
 
@@ -126,7 +132,7 @@ class QuantizeActivationsPass : public Pass {
     const bool weights_signed = weights_signed_.value();
     const int bits = static_cast<int>(weight_bits_.value());
     for (const QuantizedNode& q : plan.quantized) {
-      report.nodes.push_back({SelectionName(*q.node), q.node->op_type, true, ""});
+      report.nodes.push_back({SelectionName(*q.node), q.node->op_type, true, "", q.detail});
       ++nodes_quantized_;
       if (q.weight_input < 0) continue;
       std::vector<float> scales =
@@ -138,7 +144,8 @@ class QuantizeActivationsPass : public Pass {
       ++biases_quantized_;
     }
     for (const FloatNode& f : plan.kept_float) {
-      report.nodes.push_back({SelectionName(*f.node), f.node->op_type, false, f.reason});
+      report.nodes.push_back(
+          {SelectionName(*f.node), f.node->op_type, false, f.reason, f.detail});
       ++nodes_kept_float_;
     }
     for (const PlannedTensor& t : tensors->tensors) {
@@ -176,6 +183,27 @@ class QuantizeActivationsPass : public Pass {
   }
 
  private:
+  // prefer=speed: int8 where the table says it is faster; prefer=accuracy: only where it is at
+  // least 1.25x faster, and min-sqnr defaults to 30 dB.
+  absl::StatusOr<DecisionOptions> Decisions() {
+    DecisionOptions d;
+    const bool accuracy = prefer_.value() == "accuracy";
+    d.max_ratio = accuracy ? 0.8 : 1.0;
+    d.min_sqnr_db = min_sqnr_.is_set() ? min_sqnr_.value() : (accuracy ? 30.0 : 0.0);
+    if (latency_table_.value() == "none") return d;
+    if (latency_table_.value().empty()) {
+      absl::StatusOr<const LatencyTable*> builtin = LatencyTable::Builtin();
+      if (!builtin.ok()) return builtin.status();
+      d.table = *builtin;
+      return d;
+    }
+    absl::StatusOr<LatencyTable> loaded = LatencyTable::Load(latency_table_.value());
+    if (!loaded.ok()) return loaded.status();
+    loaded_table_ = std::make_unique<LatencyTable>(*std::move(loaded));
+    d.table = loaded_table_.get();
+    return d;
+  }
+
   // mode=dynamic (passes/integer/quantize_dynamic.h): the selected Conv and MatMul nodes; uint8
   // weights unless weights-signed is given (u8 x u8 does not saturate on AVX2 without VNNI).
   absl::Status RunDynamic(Model& model) {
@@ -232,6 +260,21 @@ class QuantizeActivationsPass : public Pass {
       this, "nodes", "Only these nodes (names; an unnamed node by its first output)", {}};
   PassOption<std::vector<std::string>> exclude_nodes_{
       this, "exclude-nodes", "Keep these nodes float (names, as for nodes)", {}};
+  PassOption<std::string> prefer_{
+      this, "prefer",
+      "speed: quantize a layer where the latency table predicts int8 faster; accuracy: only "
+      "where it predicts >= 1.25x, and min-sqnr defaults to 30 dB",
+      "speed", {"speed", "accuracy"}};
+  PassOption<double> min_sqnr_{this, "min-sqnr",
+                               "Keep float a layer with a tensor whose histogram-predicted SQNR "
+                               "is below this (dB; 0: no noise rule)",
+                               0.0};
+  PassOption<std::string> latency_table_{
+      this, "latency-table",
+      "ORT op-latency JSON (bench/op-latency.mjs); empty: the built-in "
+      "passes/integer/ort_latency.json; none: no latency rule",
+      ""};
+  std::unique_ptr<LatencyTable> loaded_table_;
   PassOption<std::string> report_{
       this, "report", "Write every node's decision and every tensor's range to this JSON file",
       ""};

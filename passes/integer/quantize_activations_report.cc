@@ -18,7 +18,7 @@ std::string QuantizeActivationsReportJson(const QuantizeActivationsReport& r) {
     absl::StrAppend(&out, i ? ",\n" : "\n", "    {\"name\": ", JsonString(n.name),
                     ", \"op\": ", JsonString(n.op_type), ", \"decision\": ",
                     n.quantized ? "\"integer\"" : "\"float\"", ", \"reason\": ",
-                    JsonString(n.reason), "}");
+                    JsonString(n.reason), ", \"detail\": ", JsonString(n.detail), "}");
   }
   absl::StrAppend(&out, r.nodes.empty() ? "" : "\n  ", "],\n  \"tensors\": [");
   for (size_t i = 0; i < r.tensors.size(); ++i) {

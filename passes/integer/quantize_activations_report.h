@@ -16,6 +16,7 @@ struct NodeDecision {
   std::string op_type;
   bool quantized = false;
   std::string reason;  // why it stays float (empty when quantized)
+  std::string detail;  // latency estimate and predicted SQNR
 };
 
 struct TensorDecision {

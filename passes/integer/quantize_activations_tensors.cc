@@ -70,7 +70,30 @@ bool HasRange(const TensorStatsMap& stats, const Value* v) {
   return it != stats.end() && it->second->count > 0;
 }
 
+absl::Status NoRange(const Value* v, const Node* node, std::string_view role,
+                     const std::string& calibration) {
+  return absl::NotFoundError(absl::StrCat(
+      "calibration file ", calibration, " has no range for tensor '", v->name(), "' (",
+      ToAbsl(role), " of ", node->DebugName(),
+      "); measure the file on the graph this pass quantizes (onnx-opt-calibrate)"));
+}
+
 }  // namespace
+
+absl::Status CheckRanges(const QuantizationPlan& plan, const TensorStatsMap& stats,
+                         const std::string& calibration) {
+  for (const QuantizedNode& q : plan.quantized) {
+    for (int i : q.activation_inputs) {
+      if (!HasRange(stats, q.node->input(i))) {
+        return NoRange(q.node->input(i), q.node, "input", calibration);
+      }
+    }
+    if (!HasRange(stats, QuantizedOutput(*q.node))) {
+      return NoRange(QuantizedOutput(*q.node), q.node, "output", calibration);
+    }
+  }
+  return absl::OkStatus();
+}
 
 void DropUntypedWithoutRange(QuantizationPlan& plan, const TensorStatsMap& stats) {
   std::erase_if(plan.quantized, [&](const QuantizedNode& q) {
@@ -93,12 +116,7 @@ absl::StatusOr<TensorPlan> PlanTensors(const QuantizationPlan& plan, const Tenso
   TensorPlan out;
   auto add = [&](Value* v, const Node* node, std::string_view role) -> absl::Status {
     if (out.params.contains(v)) return absl::OkStatus();
-    if (!HasRange(stats, v)) {
-      return absl::NotFoundError(absl::StrCat(
-          "calibration file ", options.calibration, " has no range for tensor '", v->name(),
-          "' (", ToAbsl(role), " of ", node->DebugName(),
-          "); measure the file on the graph this pass quantizes (onnx-opt-calibrate)"));
-    }
+    if (!HasRange(stats, v)) return NoRange(v, node, role, options.calibration);
     const CalibTensorStats& s = *stats.at(v->name());
     FloatRange range = ChooseRange(s, options.method, options.percentile, options.is_signed);
     QuantParams p = ActivationParams(range, options.is_signed);

@@ -42,6 +42,10 @@ struct TensorPlan {
 // range: the file holds every float tensor, so that one is taken for another type.
 void DropUntypedWithoutRange(QuantizationPlan& plan, const TensorStatsMap& stats);
 
+// An error naming the first float tensor of the plan without a range and the node needing it.
+absl::Status CheckRanges(const QuantizationPlan& plan, const TensorStatsMap& stats,
+                         const std::string& calibration);
+
 // Every tensor of the plan, once, in plan order; an error names a float tensor without a range
 // and the node that needs it. Appends each tensor's row to `report`.
 absl::StatusOr<TensorPlan> PlanTensors(const QuantizationPlan& plan, const TensorStatsMap& stats,
