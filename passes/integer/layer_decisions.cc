@@ -95,6 +95,27 @@ std::optional<LayerShape> DescribeLayer(const Node& node) {
   return std::nullopt;
 }
 
+absl::StatusOr<DecisionOptions> MakeDecisionOptions(bool prefer_accuracy,
+                                                    std::optional<double> min_sqnr,
+                                                    const std::string& table,
+                                                    std::unique_ptr<LatencyTable>* storage) {
+  DecisionOptions d;
+  d.max_ratio = prefer_accuracy ? 0.8 : 1.0;
+  d.min_sqnr_db = min_sqnr.value_or(prefer_accuracy ? 30.0 : 0.0);
+  if (table == "none") return d;
+  if (table.empty()) {
+    absl::StatusOr<const LatencyTable*> builtin = LatencyTable::Builtin();
+    if (!builtin.ok()) return builtin.status();
+    d.table = *builtin;
+    return d;
+  }
+  absl::StatusOr<LatencyTable> loaded = LatencyTable::Load(table);
+  if (!loaded.ok()) return loaded.status();
+  *storage = std::make_unique<LatencyTable>(*std::move(loaded));
+  d.table = storage->get();
+  return d;
+}
+
 void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats,
                   const RangeOptions& ranges, const DecisionOptions& options) {
   std::vector<QuantizedNode> kept;

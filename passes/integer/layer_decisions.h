@@ -4,6 +4,7 @@
 // histogram and the chosen range) below the budget. Each node's reason names the figures.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -28,6 +29,14 @@ struct DecisionOptions {
   double max_ratio = 1.0;               // quantize when int8_us / fp32_us is below this
   double min_sqnr_db = 0;               // keep float below this predicted SQNR (0: no rule)
 };
+
+// prefer=speed: int8 where the table predicts it faster; prefer=accuracy: only where it
+// predicts >= 1.25x, and min-sqnr defaults to 30 dB. `table`: empty for the built-in one,
+// "none" for no latency rule, else a file (kept in *storage).
+absl::StatusOr<DecisionOptions> MakeDecisionOptions(bool prefer_accuracy,
+                                                    std::optional<double> min_sqnr,
+                                                    const std::string& table,
+                                                    std::unique_ptr<LatencyTable>* storage);
 
 // Moves nodes of plan.quantized to plan.kept_float by the rules; sets every node's `detail`.
 void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats,

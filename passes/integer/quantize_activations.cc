@@ -71,9 +71,17 @@ class QuantizeActivationsPass : public Pass {
            "its only user, which ORT folds into the QuantizeLinear) get QuantizeLinear + "
            "DequantizeLinear; Conv/Gemm/MatMul constant weights become int8 per output channel "
            "behind a DequantizeLinear with `axis`, biases int32 with scale s_x * s_w[c]. Binary "
-           "and pooling ops are quantized only when every float operand is an activation. Needs "
-           "opset >= 13 (per-axis DequantizeLinear): run upgrade-opset first. Only the main "
-           "graph; nodes inside subgraphs are counted as skipped.";
+           "and pooling ops are quantized only when every float operand is an activation. "
+           "Per layer, a node stays float where the ORT latency table (built in, or "
+           "latency-table=) predicts int8 no faster (depthwise and small convs, uint8 Resize on "
+           "AVX2), where a tensor's histogram-predicted SQNR is below min-sqnr=, or where its "
+           "neighbours all stay float; a float Conv/Gemm between Q/DQ gets a per-channel "
+           "DequantizeLinear so ORT does not quantize it itself. Scalar Mul/Div/Add/Sub chains "
+           "before a quantized tensor fold into its QuantizeLinear, those after a "
+           "DequantizeLinear into its parameters; unused Q/DQ go. report= lists every node's "
+           "decision with its figures. Needs opset >= 13 (per-axis DequantizeLinear): run "
+           "upgrade-opset first. Only the main graph; nodes inside subgraphs are counted as "
+           "skipped.";
   }
   PassConvergence convergence() const override { return PassConvergence::kIdempotent; }
 
@@ -122,7 +130,10 @@ class QuantizeActivationsPass : public Pass {
     ranges.is_signed = activations_.value() == "int8";
     ranges.calibration = calibration_.value();
     if (absl::Status s = CheckRanges(plan, stats, ranges.calibration); !s.ok()) return s;
-    absl::StatusOr<DecisionOptions> decisions = Decisions();
+    absl::StatusOr<DecisionOptions> decisions = MakeDecisionOptions(
+        prefer_.value() == "accuracy",
+        min_sqnr_.is_set() ? std::optional<double>(min_sqnr_.value()) : std::nullopt,
+        latency_table_.value(), &loaded_table_);
     if (!decisions.ok()) return decisions.status();
     DecideLayers(plan, stats, ranges, *decisions);
     absl::StatusOr<TensorPlan> tensors = PlanTensors(plan, stats, ranges, &report.tensors);
@@ -183,27 +194,6 @@ class QuantizeActivationsPass : public Pass {
   }
 
  private:
-  // prefer=speed: int8 where the table says it is faster; prefer=accuracy: only where it is at
-  // least 1.25x faster, and min-sqnr defaults to 30 dB.
-  absl::StatusOr<DecisionOptions> Decisions() {
-    DecisionOptions d;
-    const bool accuracy = prefer_.value() == "accuracy";
-    d.max_ratio = accuracy ? 0.8 : 1.0;
-    d.min_sqnr_db = min_sqnr_.is_set() ? min_sqnr_.value() : (accuracy ? 30.0 : 0.0);
-    if (latency_table_.value() == "none") return d;
-    if (latency_table_.value().empty()) {
-      absl::StatusOr<const LatencyTable*> builtin = LatencyTable::Builtin();
-      if (!builtin.ok()) return builtin.status();
-      d.table = *builtin;
-      return d;
-    }
-    absl::StatusOr<LatencyTable> loaded = LatencyTable::Load(latency_table_.value());
-    if (!loaded.ok()) return loaded.status();
-    loaded_table_ = std::make_unique<LatencyTable>(*std::move(loaded));
-    d.table = loaded_table_.get();
-    return d;
-  }
-
   // mode=dynamic (passes/integer/quantize_dynamic.h): the selected Conv and MatMul nodes; uint8
   // weights unless weights-signed is given (u8 x u8 does not saturate on AVX2 without VNNI).
   absl::Status RunDynamic(Model& model) {
