@@ -12,11 +12,6 @@
 namespace onnx_opt {
 namespace {
 
-std::optional<std::vector<int64_t>> Dims(const Value* v) {
-  if (v == nullptr || !v->type.is_tensor()) return std::nullopt;
-  return v->type.static_dims();
-}
-
 double Product(const std::vector<int64_t>& dims) {
   double p = 1;
   for (int64_t d : dims) p *= static_cast<double>(d);
@@ -64,12 +59,12 @@ void DropIsolated(QuantizationPlan& plan) {
 
 }  // namespace
 
-std::optional<LayerShape> DescribeLayer(const Node& node) {
-  std::optional<std::vector<int64_t>> out = Dims(node.output(0));
-  std::optional<std::vector<int64_t>> in = Dims(node.input(0));
+std::optional<LayerShape> DescribeLayer(const Node& node, const ShapeOf& shape_of) {
+  std::optional<std::vector<int64_t>> out = shape_of(node.output(0));
+  std::optional<std::vector<int64_t>> in = shape_of(node.input(0));
   if (!out || !in) return std::nullopt;
   if (node.Is("Conv")) {
-    std::optional<std::vector<int64_t>> w = Dims(node.input(1));
+    std::optional<std::vector<int64_t>> w = shape_of(node.input(1));
     if (!w || w->size() < 3 || in->size() < 2) return std::nullopt;
     // Cout * spatial out (batch included) * Cin/g * kernel.
     return LayerShape{ConvKind(node, *in, *w), Product(*out) * Product(*w) / (*w)[0]};
@@ -118,23 +113,45 @@ absl::StatusOr<DecisionOptions> MakeDecisionOptions(bool prefer_accuracy,
 
 void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats,
                   const RangeOptions& ranges, const DecisionOptions& options) {
+  ShapeOf shape_of = [&](const Value* v) -> std::optional<std::vector<int64_t>> {
+    if (v == nullptr) return std::nullopt;
+    if (TensorPtr t = GetConstantTensor(v)) return t->dims();
+    if (v->type.is_tensor()) {
+      if (std::optional<std::vector<int64_t>> dims = v->type.static_dims()) return dims;
+    }
+    auto it = stats.find(v->name());
+    if (it == stats.end() || it->second->shape.empty()) return std::nullopt;
+    return it->second->shape;
+  };
   std::vector<QuantizedNode> kept;
   for (QuantizedNode& q : plan.quantized) {
     std::string why_float;
-    std::optional<LayerShape> shape = DescribeLayer(*q.node);
+    std::optional<LayerShape> shape = DescribeLayer(*q.node, shape_of);
     if (options.table != nullptr) {
-      std::optional<double> ratio =
-          shape ? options.table->Ratio(shape->kind, shape->macs) : std::nullopt;
+      std::optional<std::pair<double, double>> times =
+          shape ? options.table->Times(shape->kind, shape->macs) : std::nullopt;
       if (!shape) {
-        why_float = "no static shape to look its latency up";
-      } else if (!ratio) {
+        why_float = "no shape to look its latency up (neither static nor in the .calib file)";
+      } else if (!times) {
         why_float = absl::StrCat("the latency table has no kind '", shape->kind, "'");
       } else {
-        q.detail = absl::StrFormat("%s, %.0f MACs: int8/fp32 time %.2f", shape->kind,
-                                   shape->macs, *ratio);
-        if (*ratio >= options.max_ratio) {
-          why_float = absl::StrFormat("int8 not faster (%s >= %.2f)", q.detail,
-                                      options.max_ratio);
+        // Kept float, the node costs its fp32 time plus a DequantizeLinear of each input and a
+        // QuantizeLinear of its output, where its neighbours are integer.
+        double boundary = 0;
+        auto elements = [&](const Value* v) {
+          std::optional<std::vector<int64_t>> dims = shape_of(v);
+          return dims ? Product(*dims) : 0.0;
+        };
+        for (int i : q.activation_inputs) {
+          boundary += options.table->DequantizeUs(elements(q.node->input(i)));
+        }
+        boundary += options.table->QuantizeUs(elements(QuantizedOutput(*q.node)));
+        const auto [fp32, int8] = *times;
+        q.detail = absl::StrFormat("%s, %.0f MACs: int8 %.1f us, fp32 %.1f + Q/DQ %.1f us",
+                                   shape->kind, shape->macs, int8, fp32, boundary);
+        if (int8 >= options.max_ratio * (fp32 + boundary)) {
+          why_float = absl::StrFormat("int8 not faster (%s; int8 must be below %.2fx)",
+                                      q.detail, options.max_ratio);
         }
       }
     } else if (shape) {

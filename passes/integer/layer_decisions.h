@@ -4,7 +4,10 @@
 // histogram and the chosen range) below the budget. Each node's reason names the figures.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -20,9 +23,12 @@ struct LayerShape {
   double macs = 0;   // multiply-adds (weighted ops) or elements, as bench/op-latency.mjs counts
 };
 
-// The kind and size of `node` from its (inferred) types; nullopt when a shape is not static or
-// the op has no kind.
-std::optional<LayerShape> DescribeLayer(const Node& node);
+// A value's dims: static ones from its type, else those the .calib file recorded (its last
+// sample's), else nullopt.
+using ShapeOf = std::function<std::optional<std::vector<int64_t>>(const Value*)>;
+
+// The kind and size of `node`; nullopt when a shape is unknown or the op has no kind.
+std::optional<LayerShape> DescribeLayer(const Node& node, const ShapeOf& shape_of);
 
 struct DecisionOptions {
   const LatencyTable* table = nullptr;  // null: no latency rule
