@@ -45,6 +45,7 @@ enum class Refusal {
 enum class Fusion {
   kQLinearConv,
   kQLinearMatMul,
+  kQGemm,
   kQLinearAdd,
   kQLinearMul,
   kQLinearSigmoid,
@@ -111,6 +112,7 @@ absl::Status ReplaceQuantizedOutput(Rewriter& rewriter, const OutputQuantize& ou
 // Pattern factories. `model` receives the com.microsoft opset import when a contrib op is made.
 std::unique_ptr<RewritePattern> CreateQLinearConvPattern(FusionLog& log);
 std::unique_ptr<RewritePattern> CreateQLinearMatMulPattern(FusionLog& log);
+std::unique_ptr<RewritePattern> CreateQGemmPattern(FusionLog& log, Model& model);
 // Add, Mul, Sigmoid, GlobalAveragePool, AveragePool, Concat.
 std::vector<std::unique_ptr<RewritePattern>> CreateContribPatterns(FusionLog& log, Model& model);
 std::unique_ptr<RewritePattern> CreateMatMulNBitsPattern(FusionLog& log, Model& model);
