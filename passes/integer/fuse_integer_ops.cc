@@ -63,12 +63,14 @@ class FuseIntegerOpsPass : public Pass {
   absl::Status RunOnGraph(Graph& graph, Model& model) override {
     FusionLog log;
     std::vector<std::unique_ptr<RewritePattern>> patterns;
+    // A function body has its own opset imports: only the default-domain forms go there.
+    const bool function_body = &graph != model.graph.get() && graph.parent_node() == nullptr;
     const bool qlinear = ops_.value() != "nbits";
-    const bool nbits = ops_.value() != "qlinear";
+    const bool nbits = ops_.value() != "qlinear" && !function_body;
     if (qlinear) {
       patterns.push_back(integer::CreateQLinearConvPattern(log));
       patterns.push_back(integer::CreateQLinearMatMulPattern(log));
-      if (contrib_.value()) {
+      if (contrib_.value() && !function_body) {
         patterns.push_back(integer::CreateQGemmPattern(log, model));
         for (auto& p : integer::CreateContribPatterns(log, model)) patterns.push_back(std::move(p));
       }

@@ -103,6 +103,10 @@ Value* ScalarScale(Graph& graph, const QuantParams& p);
 Value* ScalarZeroPoint(Graph& graph, const QuantParams& p);
 // The zero point input, created as zeros of qtype shaped like the scale when absent.
 Value* ZeroPointOrZeros(Graph& graph, const QuantParams& p);
+// A weight's scale and zero point inputs: scalars when per tensor, else as stored (zeros shaped
+// like the scale when the zero point is absent).
+Value* WeightScale(Graph& graph, const QuantParams& p);
+Value* WeightZeroPoint(Graph& graph, const QuantParams& p);
 
 // Replaces the output Q of `float_op` by `fused_out`, erasing the Q, the Relu between them (if
 // any) and the float op; `fused_out` takes the Q output's name and type.

@@ -110,7 +110,7 @@ absl::StatusOr<Node*> ReplaceWithQLinear(Rewriter& rewriter, Node& op, Node& dq_
   Graph& graph = rewriter.graph();
   std::vector<Value*> inputs = {dq_x.input(0),           ScalarScale(graph, p.x),
                                 ScalarZeroPoint(graph, p.x), dq_w.input(0),
-                                p.w.scale,                ZeroPointOrZeros(graph, p.w),
+                                WeightScale(graph, p.w),  WeightZeroPoint(graph, p.w),
                                 ScalarScale(graph, p.y),  ScalarZeroPoint(graph, p.y)};
   if (bias != nullptr) inputs.push_back(bias);
   Node* fused = rewriter.CreateNodeBefore(out.q, op_type, inputs, 1, "",
@@ -249,7 +249,7 @@ class QGemmPattern : public RewritePattern {
     }
     std::vector<Value*> inputs = {dq_a->input(0),           ScalarScale(graph, p->x),
                                   ScalarZeroPoint(graph, p->x), dq_b->input(0),
-                                  p->w.scale,                ZeroPointOrZeros(graph, p->w),
+                                  WeightScale(graph, p->w), WeightZeroPoint(graph, p->w),
                                   bias,                      ScalarScale(graph, p->y),
                                   ScalarZeroPoint(graph, p->y)};
     Node* fused = rewriter.CreateNodeBefore(out->q, "QGemm", inputs, 1, "com.microsoft",
