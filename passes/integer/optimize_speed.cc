@@ -6,8 +6,8 @@
 //   simplify                     folds BatchNormalization and affines into the convolutions, so
 //                                the graph quantized is the one that runs
 //   quantize-activations{...}    calibrated static QDQ with per-layer decisions (wt-qact)
-//   quantize-weights{bits=4,...} weights=int4 only: blockwise int4 MatMul weights, which ONNX
-//                                Runtime runs as MatMulNBits
+//   quantize-weights{bits=4,...} weights=int4 only: blockwise int4 MatMul weights written as
+//                                com.microsoft.MatMulNBits (any opset; ORT's int4 kernel)
 //
 // The first two steps are the preparation: `prepare-only=true` runs only them, and
 // onnx-opt-calibrate --prepare speed runs exactly that, so the .calib names the tensors of the
@@ -132,7 +132,8 @@ class OptimizeSpeedPass : public Pass {
     if (!extra_.value().empty()) options.push_back(extra_.value());
     std::string text = absl::StrCat("quantize-activations{", absl::StrJoin(options, ","), "}");
     if (weights_.value() == "int4") {
-      text = absl::StrCat("quantize-weights{bits=4,block-size=32,ops=MatMul},", text);
+      text = absl::StrCat("quantize-weights{bits=4,block-size=32,ops=MatMul,format=matmul-nbits},",
+                          text);
     }
     return text;
   }
