@@ -39,6 +39,7 @@
 #include "passes/integer/quantize_activations_emit.h"
 #include "passes/integer/quantize_activations_plan.h"
 #include "passes/integer/quantize_activations_report.h"
+#include "passes/integer/quantize_dynamic.h"
 #include "passes/simplify/shape_inference.h"
 
 namespace onnx_opt {
@@ -82,11 +83,7 @@ class QuantizeActivationsPass : public Pass {
   }
 
   absl::Status RunOnModel(Model& model) override {
-    if (mode_.value() == "dynamic") {
-      // mode=dynamic (DynamicQuantizeLinear + MatMulInteger/ConvInteger) needs no calibration;
-      // it is wired here to passes/integer/quantize_dynamic.h (wt-qfuse).
-      return absl::UnimplementedError("mode=dynamic is not available yet");
-    }
+    if (mode_.value() == "dynamic") return RunDynamic(model);
     if (!model.graph) return absl::OkStatus();
     if (model.OpsetVersion("").value_or(0) < 13) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -191,10 +188,31 @@ class QuantizeActivationsPass : public Pass {
   }
 
  private:
+  // mode=dynamic (passes/integer/quantize_dynamic.h): the selected Conv and MatMul nodes; uint8
+  // weights unless weights-signed is given (u8 x u8 does not saturate on AVX2 without VNNI).
+  absl::Status RunDynamic(Model& model) {
+    DynamicQuantOptions options;
+    options.weights_signed = weights_signed_.is_set() && weights_signed_.value();
+    options.op_types.clear();
+    for (const std::string& op : op_types_.value()) {
+      if (op == "Conv" || op == "MatMul") options.op_types.push_back(op);
+    }
+    options.nodes = nodes_.value();
+    options.exclude_nodes = exclude_nodes_.value();
+    absl::StatusOr<DynamicQuantResult> r = QuantizeDynamic(model, options);
+    if (!r.ok()) return r.status();
+    nodes_quantized_ += r->convs + r->matmuls;
+    weights_quantized_ += r->convs + r->matmuls;
+    tensors_quantized_ += r->activations;
+    nodes_kept_float_ += r->skipped;
+    return absl::OkStatus();
+  }
 
   PassOption<std::string> mode_{this, "mode",
                                 "static: ranges from a .calib file; dynamic: computed at run time "
-                                "(DynamicQuantizeLinear, no calibration)",
+                                "(DynamicQuantizeLinear + ConvInteger/MatMulInteger on the "
+                                "selected Conv and MatMul, no calibration; 8-bit weights per "
+                                "output channel, uint8 unless weights-signed is given)",
                                 "static", {"static", "dynamic"}};
   PassOption<std::string> calibration_{
       this, "calibration", "The .calib file (onnx-opt-calibrate, `ranges`) measured on this graph",
