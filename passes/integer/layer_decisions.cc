@@ -49,8 +49,7 @@ void DropIsolated(QuantizationPlan& plan) {
         continue;
       }
       plan.kept_float.push_back(
-          {q.node, "its neighbours stay float (a Q/DQ pair around it alone costs time)",
-           q.detail});
+          {q.node, "its neighbours stay float (a Q/DQ pair around it alone costs time)", q.detail});
       changed = true;
     }
     plan.quantized = std::move(kept);
@@ -71,8 +70,8 @@ std::optional<LayerShape> DescribeLayer(const Node& node, const ShapeOf& shape_o
   }
   if (node.Is("MatMul") || node.Is("Gemm")) {
     if (in->empty()) return std::nullopt;
-    const int64_t k = node.Is("Gemm") && node.GetInt("transA").value_or(0) ? in->front()
-                                                                            : in->back();
+    const int64_t k =
+        node.Is("Gemm") && node.GetInt("transA").value_or(0) ? in->front() : in->back();
     std::string kind = node.Is("Gemm") ? "gemm" : "matmul";
     if (node.Is("MatMul") && GetConstantTensor(node.input(1)) == nullptr) {
       kind = "matmul-activations";
@@ -80,9 +79,15 @@ std::optional<LayerShape> DescribeLayer(const Node& node, const ShapeOf& shape_o
     return LayerShape{kind, Product(*out) * static_cast<double>(k)};
   }
   static const std::vector<std::pair<std::string_view, std::string_view>> kElementwise = {
-      {"Add", "add"},         {"Mul", "mul"},         {"Concat", "concat"},
-      {"Sigmoid", "sigmoid"}, {"LeakyRelu", "leaky-relu"}, {"Resize", "resize"},
-      {"Transpose", "transpose"}, {"MaxPool", "max-pool"}, {"AveragePool", "average-pool"}};
+      {"Add", "add"},
+      {"Mul", "mul"},
+      {"Concat", "concat"},
+      {"Sigmoid", "sigmoid"},
+      {"LeakyRelu", "leaky-relu"},
+      {"Resize", "resize"},
+      {"Transpose", "transpose"},
+      {"MaxPool", "max-pool"},
+      {"AveragePool", "average-pool"}};
   if (node.Is("GlobalAveragePool")) return LayerShape{"global-average-pool", Product(*in)};
   for (const auto& [op, kind] : kElementwise) {
     if (node.Is(op)) return LayerShape{std::string(kind), Product(*out)};
@@ -111,8 +116,8 @@ absl::StatusOr<DecisionOptions> MakeDecisionOptions(bool prefer_accuracy,
   return d;
 }
 
-void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats,
-                  const RangeOptions& ranges, const DecisionOptions& options) {
+void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats, const RangeOptions& ranges,
+                  const DecisionOptions& options) {
   ShapeOf shape_of = [&](const Value* v) -> std::optional<std::vector<int64_t>> {
     if (v == nullptr) return std::nullopt;
     if (TensorPtr t = GetConstantTensor(v)) return t->dims();
@@ -150,8 +155,8 @@ void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats,
         q.detail = absl::StrFormat("%s, %.0f MACs: int8 %.1f us, fp32 %.1f + Q/DQ %.1f us",
                                    shape->kind, shape->macs, int8, fp32, boundary);
         if (int8 >= options.max_ratio * (fp32 + boundary)) {
-          why_float = absl::StrFormat("int8 not faster (%s; int8 must be below %.2fx)",
-                                      q.detail, options.max_ratio);
+          why_float = absl::StrFormat("int8 not faster (%s; int8 must be below %.2fx)", q.detail,
+                                      options.max_ratio);
         }
       }
     } else if (shape) {
@@ -174,8 +179,8 @@ void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats,
                       absl::StrFormat("predicted SQNR %.1f dB", sqnr));
     }
     if (why_float.empty() && options.min_sqnr_db > 0 && sqnr < options.min_sqnr_db) {
-      why_float = absl::StrFormat("predicted SQNR %.1f dB < min-sqnr %.1f", sqnr,
-                                  options.min_sqnr_db);
+      why_float =
+          absl::StrFormat("predicted SQNR %.1f dB < min-sqnr %.1f", sqnr, options.min_sqnr_db);
     }
     if (why_float.empty()) {
       kept.push_back(std::move(q));

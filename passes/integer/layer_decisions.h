@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <vector>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ir/ir.h"
 #include "passes/integer/layer_decisions_latency.h"
@@ -45,7 +45,7 @@ absl::StatusOr<DecisionOptions> MakeDecisionOptions(bool prefer_accuracy,
                                                     std::unique_ptr<LatencyTable>* storage);
 
 // Moves nodes of plan.quantized to plan.kept_float by the rules; sets every node's `detail`.
-void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats,
-                  const RangeOptions& ranges, const DecisionOptions& options);
+void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats, const RangeOptions& ranges,
+                  const DecisionOptions& options);
 
 }  // namespace onnx_opt

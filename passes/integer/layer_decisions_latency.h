@@ -36,8 +36,8 @@ class LatencyTable {
   size_t num_entries() const { return entries_; }
 
  private:
-  using Curve = std::vector<std::pair<double, double>>;  // (log x, log y), sorted by x
-  static double Interpolate(const Curve& curve, double x);  // exp of the interpolated log y
+  using Curve = std::vector<std::pair<double, double>>;          // (log x, log y), sorted by x
+  static double Interpolate(const Curve& curve, double x);       // exp of the interpolated log y
   absl::flat_hash_map<std::string, Curve> ratio_, fp32_, int8_;  // per kind, over log MACs
   Curve quantize_, dequantize_;                                  // over log elements
   size_t entries_ = 0;

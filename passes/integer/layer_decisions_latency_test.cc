@@ -45,7 +45,8 @@ TEST(LatencyTable, TimesAndBoundaries) {
 }
 
 TEST(LatencyTable, RejectsOtherFormats) {
-  absl::StatusOr<LatencyTable> t = LatencyTable::Parse(R"({"format": "x", "entries": []})", "f.json");
+  absl::StatusOr<LatencyTable> t =
+      LatencyTable::Parse(R"({"format": "x", "entries": []})", "f.json");
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().message(), "latency table f.json: format is not onnx-opt-op-latency-1");
   t = LatencyTable::Parse(R"({"format": "onnx-opt-op-latency-1", "entries": [{"kind": "conv"}]})",
