@@ -366,7 +366,8 @@ absl::Status Run(const Options& o) {
   std::string missing;
   for (WeightState& w : weights) {
     if (w.accumulator) {
-      LayerHessians h = std::move(*w.accumulator).Finish();
+      PackedLayerHessians h = std::move(*w.accumulator).FinishPacked();
+      w.accumulator.reset();
       if (h.samples == 0) {
         w.record.no_data = "its activation never arrived (not exposed by the runtime)";
       } else {

@@ -35,7 +35,8 @@ function runTool(args) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-// {index, array(id) -> Float64Array, hessian(id) -> K x K nested arrays} of a .calib file.
+// {index, array(id) -> Float32Array or Float64Array (by dtype), hessian(id) -> K x K nested
+// arrays} of a .calib file.
 function readCalib(file) {
   const buf = fs.readFileSync(file);
   if (buf.toString('latin1', 0, 8) !== 'OOCALIB1') throw new Error(`${file}: no magic`);
@@ -45,6 +46,9 @@ function readCalib(file) {
   const array = (id) => {
     const a = index.arrays[id];
     const copy = Buffer.from(buf.subarray(start + a.offset, start + a.offset + a.bytes));
+    if (a.offset % 8 !== 0) throw new Error(`${file}: array ${id} starts at ${a.offset}, not a multiple of 8`);
+    if (a.dtype === 'F32') return new Float32Array(copy.buffer, copy.byteOffset, a.bytes / 4);
+    if (a.dtype !== 'F64') throw new Error(`${file}: array ${id} has dtype ${a.dtype}`);
     return new Float64Array(copy.buffer, copy.byteOffset, a.bytes / 8);
   };
   const hessian = (id) => {

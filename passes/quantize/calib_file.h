@@ -49,8 +49,8 @@ struct CalibWeight {
   std::string type;
   std::vector<int64_t> shape;
   std::string sha256;
-  std::vector<std::string> uses;          // DescribeUses
-  std::optional<LayerHessians> hessians;  // absent: `no_data` says why
+  std::vector<std::string> uses;                // DescribeUses
+  std::optional<PackedLayerHessians> hessians;  // absent: `no_data` says why
   std::string no_data;
 };
 
@@ -108,8 +108,9 @@ class CalibFile {
                                                         std::string* why_not) const;
 
   // The Hessians stored under the index key `key` ("<graph>\n<name>", this file's own), whoever
-  // read the weight; nullopt when none are stored.
-  absl::StatusOr<std::optional<LayerHessians>> StoredHessians(const std::string& key) const;
+  // read the weight; nullopt when none are stored. Files whose arrays are F64 (written before
+  // the tool accumulated in float32) are read too, rounded to float32.
+  absl::StatusOr<std::optional<PackedLayerHessians>> StoredHessians(const std::string& key) const;
 
   // The onnx-opt-sensitivity-1 document, or an error when the file was made without
   // --what sensitivity.

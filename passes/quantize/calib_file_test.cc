@@ -4,6 +4,7 @@
 #include <fstream>
 #include <random>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ir/text/text.h"
@@ -72,7 +73,7 @@ class CalibFileTest : public ::testing::Test {
             t->dims(),
             TensorSha256(*t),
             DescribeUses(uses),
-            std::move(*acc).Finish(),
+            std::move(*acc).FinishPacked(),
             ""};
   }
   // The pass's weight key: "<graph>\n<name>".
@@ -105,7 +106,7 @@ TEST_F(CalibFileTest, HessiansRoundTripExactly) {
     ASSERT_TRUE(h.ok()) << h.status();
     ASSERT_TRUE(h->has_value()) << why;
     const LayerHessians& got = **h;
-    const LayerHessians& want = *w.hessians;
+    const LayerHessians want = w.hessians->Unpack();
     ASSERT_EQ(got.hessians.size(), want.hessians.size());
     for (size_t g = 0; g < want.hessians.size(); ++g) {
       EXPECT_EQ(got.hessians[g].values, want.hessians[g].values) << w.name << " group " << g;
@@ -166,6 +167,23 @@ TEST_F(CalibFileTest, WeightsWithoutDataSayWhy) {
   EXPECT_THAT((*file)->SensitivityJson().status().message(), HasSubstr("holds no sensitivities"));
 }
 
+// `file` (a .calib file's bytes) with `from` replaced by `to` in its index; the data section
+// stays as it is.
+std::string WithIndexText(const std::string& file, const std::string& from, const std::string& to) {
+  uint64_t length = 0;
+  for (int i = 7; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(file[8 + i]);
+  std::string index = file.substr(16, length);
+  const size_t at = index.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at == std::string::npos) return file;
+  index.replace(at, from.size(), to);
+  while (!index.empty() && index.back() == ' ') index.pop_back();
+  index.append((8 - index.size() % 8) % 8, ' ');
+  std::string out = file.substr(0, 8);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(index.size() >> (8 * i)));
+  return out + index + file.substr(16 + length);
+}
+
 TEST_F(CalibFileTest, DamagedFilesGiveOneLineErrors) {
   CalibContents c;
   c.weights.push_back(Measured(*model_, "wm"));
@@ -188,6 +206,26 @@ TEST_F(CalibFileTest, DamagedFilesGiveOneLineErrors) {
   wrong.replace(wrong.find("onnx-opt-calib-1"), 16, "onnx-opt-calib-9");
   EXPECT_THAT(open(wrong).message(), HasSubstr("\"format\" must be \"onnx-opt-calib-1\""));
   EXPECT_FALSE(IsCalibFile((dir_ / "none").string()));
+  // Numbers in the index that are not integers (or not finite) where integers belong are errors,
+  // not truncated or undefined conversions.
+  auto hessians = [&](const std::string& content) {
+    const std::string p = (dir_ / "bad.calib").string();
+    std::ofstream(p, std::ios::binary) << content;
+    absl::StatusOr<std::unique_ptr<CalibFile>> file = CalibFile::Open(p);
+    if (!file.ok()) return file.status();
+    std::string why;
+    return (*file)->Hessians(Key("wm"), UsesOf(*model_, "wm"), &why).status();
+  };
+  ASSERT_TRUE(hessians(bytes).ok());
+  for (const char* k : {"8.5", "1e300", "-8"}) {
+    EXPECT_THAT(hessians(WithIndexText(bytes, "\"k\":8", absl::StrCat("\"k\":", k))).message(),
+                HasSubstr("\"k\" must be an integer"))
+        << k;
+  }
+  EXPECT_THAT(open(WithIndexText(bytes, "\"offset\":0", "\"offset\":0.5")).message(),
+              HasSubstr("array 0 is not F32 or F64 or lies outside the file"));
+  EXPECT_THAT(hessians(WithIndexText(bytes, "\"hessian\":[0]", "\"hessian\":[0.5]")).message(),
+              HasSubstr("bad array -1"));
   // Never replaces a folder.
   fs::create_directories(dir_ / "folder.calib");
   EXPECT_THAT(WriteCalibFile((dir_ / "folder.calib").string(), c).message(),
