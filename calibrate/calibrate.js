@@ -3,7 +3,8 @@
 // onnx-opt's quantize-weights{calibration=FILE} (GPTQ) and {sensitivity=FILE} (mixed precision).
 //
 //   onnx-opt-calibrate MODEL --samples DIR -o MODEL.calib [--what hessians,ranges,sensitivity]
-//                      [--max-samples N] [--seed S] [--probe PIPELINE]... [--sensitivity-samples N]
+//                      [--max-samples N] [--seed S] [--batch N] [--probe PIPELINE]...
+//                      [--sensitivity-samples N]
 //   onnx-opt-calibrate MODEL --images DIR --size HxW [--layout NCHW|NHWC] [--mean R,G,B]
 //                      [--std R,G,B] [--scale S] [--bgr] [--samples OUT] -o MODEL.calib ...
 //   onnx-opt-calibrate MODEL --wav DIR [--wav-scale S] [--samples OUT] -o MODEL.calib ...
@@ -13,15 +14,17 @@
 // .npy file per sample for a one-input model. --images/--wav first convert photos (PNG/JPEG:
 // bilinear resize to HxW, value = (pixel * scale - mean) / std, default scale 1/255) or 16 kHz
 // recordings ([1, n] float32, times --wav-scale) into .npz samples (kept in --samples OUT when
-// given). Samples run one at a time in ONNX Runtime (level basic) on the model with its layer
-// inputs exposed as outputs; the statistics stream to the C++ helper, which holds only them:
+// given). Samples run in ONNX Runtime (level basic) on the model with its layer inputs exposed
+// as outputs, up to --batch N (default 8) samples of equal shapes per run when every input's
+// first dimension is symbolic; the statistics stream to the C++ helper, which holds only them:
 //   hessians     per weight of every Conv/MatMul/Gemm, H = sum x x^T of its inputs (GPTQ),
 //   ranges       per float tensor, min/max and a 2048-bin histogram,
 //   sensitivity  per weight, the output noise with only that weight quantized by each --probe
 //                (default int4 block 32 asymmetric), on the first --sensitivity-samples samples.
 // Default --what hessians,ranges. --max-samples N: N samples (after --seed S shuffles the sorted
-// files). Progress on stderr. Binaries: --onnx-opt / $ONNX_OPT / PATH, --helper /
-// $ONNX_OPT_CALIBRATE_HELPER / next to onnx-opt / PATH. The file format: docs/calibration.md.
+// files); --batch 1: one sample per run. Progress on stderr. Binaries: --onnx-opt / $ONNX_OPT /
+// PATH, --helper / $ONNX_OPT_CALIBRATE_HELPER / next to onnx-opt / PATH. The file format:
+// docs/calibration.md.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -30,6 +33,7 @@ const { spawn, spawnSync } = require('child_process');
 const { readNpz, readNpy } = require('./lib/npy.js');
 const { convertMedia } = require('./lib/media.js');
 const { quoteOption, regexExact, withOptions, relativeNoise } = require('./lib/probe.js');
+const { batchable, runSamples } = require('./lib/batch.js');
 
 const DEFAULT_PROBE = 'quantize-weights{bits=4,block-size=32,symmetric=false}';
 const STATISTICS = ['hessians', 'ranges', 'sensitivity'];
@@ -38,14 +42,14 @@ class UsageError extends Error {}
 const fail = (msg) => { throw new UsageError(msg); };
 
 function parseArgs(argv) {
-  const a = { what: 'hessians,ranges', probes: [], maxSamples: 0, seed: null, layout: 'NCHW', scale: 1 / 255, wavScale: 1, sensitivitySamples: 16, pos: [] };
+  const a = { what: 'hessians,ranges', probes: [], maxSamples: 0, seed: null, batch: 8, layout: 'NCHW', scale: 1 / 255, wavScale: 1, sensitivitySamples: 16, pos: [] };
   const takes = {
     '--samples': 'samples', '-o': 'output', '--output': 'output', '--what': 'what', '--max-samples': 'maxSamples',
     '--seed': 'seed', '--probe': 'probe', '--sensitivity-samples': 'sensitivitySamples', '--images': 'images',
     '--wav': 'wav', '--layout': 'layout', '--size': 'size', '--mean': 'mean', '--std': 'std', '--scale': 'scale',
-    '--wav-scale': 'wavScale', '--onnx-opt': 'onnxOpt', '--helper': 'helper',
+    '--wav-scale': 'wavScale', '--onnx-opt': 'onnxOpt', '--helper': 'helper', '--batch': 'batch',
   };
-  const numbers = new Set(['maxSamples', 'seed', 'sensitivitySamples', 'scale', 'wavScale']);
+  const numbers = new Set(['maxSamples', 'seed', 'sensitivitySamples', 'scale', 'wavScale', 'batch']);
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '-h' || k === '--help') a.help = true;
@@ -71,6 +75,7 @@ function parseArgs(argv) {
   if (a.images && a.wav) fail('--images and --wav exclude each other');
   a.whatList = a.what.split(',').map((s) => s.trim()).filter(Boolean);
   for (const w of a.whatList) if (!STATISTICS.includes(w)) fail(`--what: unknown statistic '${w}' (${STATISTICS.join(', ')})`);
+  if (!Number.isInteger(a.batch) || a.batch < 1) fail('--batch needs a whole number >= 1');
   if (a.probes.length === 0) a.probes.push(DEFAULT_PROBE);
   if (a.images) {
     const m = /^(\d+)x(\d+)$/.exec(a.size || '');
@@ -351,9 +356,8 @@ async function calibrate(a) {
     const wantSensitivity = a.whatList.includes('sensitivity');
     const sensSamples = [], refs = [];
     const tick = progress('statistics', files.length);
-    for (const [k, file] of files.entries()) {
-      const feeds = loadFeeds(ort, file, plan.inputs);
-      const res = await sess.run(feeds, fetch);
+    let done = 0;
+    const onSample = async (feeds, res) => {
       for (const [name, t] of Object.entries({ ...feeds, ...res })) {
         if (ELEM[t.type] && child.exitCode === null) await stream.tensor(name, t);
       }
@@ -363,8 +367,12 @@ async function calibrate(a) {
         sensSamples.push(feeds);
         refs.push(floatOutputs(res, plan.outputs));
       }
-      tick(k + 1);
-    }
+      tick(++done);
+    };
+    const warn = (msg) => process.stderr.write(`onnx-opt-calibrate: note: ${msg}\n`);
+    const { runs, largest } = await runSamples(ort, sess, files, fetch,
+      { inputs: plan.inputs, batch: a.batch, load: (file) => loadFeeds(ort, file, plan.inputs), onSample, warn });
+    process.stderr.write(`onnx-opt-calibrate: ${files.length} samples in ${runs} runs (at most ${largest} per run${batchable(plan.inputs) ? '' : '; the inputs have a fixed first dimension'})\n`);
     await sess.release?.();
     let sensitivity = null;
     if (wantSensitivity) sensitivity = await measureSensitivity(ort, a, bins, model, sensSamples, refs, plan.outputs, scratch);
@@ -388,7 +396,8 @@ async function calibrate(a) {
 }
 
 function usage() {
-  return fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 27).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
+  const lines = fs.readFileSync(__filename, 'utf8').split('\n');
+  return lines.slice(1, lines.indexOf("'use strict';")).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
 }
 
 async function main(argv = process.argv.slice(2)) {

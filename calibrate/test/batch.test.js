@@ -1,0 +1,116 @@
+// Batching: several samples per ONNX Runtime call where every input's first dimension is
+// symbolic gives the same statistics as one sample per call (the outputs are split back into
+// samples before the helper sees them); outputs that do not split along the batch axis make the
+// tool fall back to one sample per call.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('fs');
+const path = require('path');
+const { writeNpz } = require('../lib/npy.js');
+const { scratch, smallModel, runTool, readCalib } = require('./helpers.js');
+
+const BATCHED = `<ir_version: 8, opset_import: ["" : 13]>
+main (float[N,4,6,6] x, float[N,8] a) => (float[N,3] y, float[N,8] g, float[8,N] t)
+<float[8,4,3,3] wc = randn(seed: 1, std: 0.3), float[8,3] wm = randn(seed: 2, std: 0.3), float[8,8] wg = randn(seed: 3, std: 0.3)>
+{
+  c = Conv <pads = [1, 1, 1, 1], strides = [2, 2]> (x, wc)
+  r = Relu (c)
+  p = ReduceMean <axes = [2, 3], keepdims = 0> (r)
+  y = MatMul (p, wm)
+  g = Gemm (a, wg)
+  t = Transpose (a)
+}`;
+
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296 - 0.5; };
+}
+
+function writeSamples(dir, n) {
+  fs.mkdirSync(dir, { recursive: true });
+  const r = rng(11);
+  for (let i = 0; i < n; i++) {
+    writeNpz(path.join(dir, `s${String(i).padStart(2, '0')}.npz`), {
+      x: { type: 'float32', dims: [1, 4, 6, 6], data: Float32Array.from({ length: 144 }, r) },
+      a: { type: 'float32', dims: [1, 8], data: Float32Array.from({ length: 8 }, r) },
+    });
+  }
+}
+
+const maxRelative = (x, y) => {
+  let scale = 0, err = 0;
+  for (let i = 0; i < x.length; i++) { scale = Math.max(scale, Math.abs(y[i])); err = Math.max(err, Math.abs(x[i] - y[i])); }
+  return scale > 0 ? err / scale : err;
+};
+
+// Every statistic of `a` equals that of `b` (arrays to float32 rounding).
+function assertSameStatistics(a, b) {
+  assert.strictEqual(a.index.samples.count, b.index.samples.count);
+  assert.strictEqual(a.index.weights.length, b.index.weights.length);
+  for (const wa of a.index.weights) {
+    const wb = b.weight(wa.name);
+    assert.ok(wa.hessians && wb.hessians, `${wa.name} has Hessians`);
+    for (const key of ['groups', 'k', 'samples', 'positions']) assert.strictEqual(wa.hessians[key], wb.hessians[key], `${wa.name} ${key}`);
+    for (const list of ['hessian', 'held_out', 'input_mean']) {
+      assert.strictEqual(wa.hessians[list].length, wb.hessians[list].length, `${wa.name} ${list}`);
+      wa.hessians[list].forEach((id, g) => {
+        const d = maxRelative(a.array(id), b.array(wb.hessians[list][g]));
+        assert.ok(d < 1e-6, `${wa.name} ${list}[${g}]: relative difference ${d}`);
+      });
+    }
+  }
+  assert.deepStrictEqual(a.index.tensors.map((t) => t.name).sort(), b.index.tensors.map((t) => t.name).sort());
+  for (const ta of a.index.tensors) {
+    const tb = b.tensor(ta.name);
+    assert.strictEqual(ta.count, tb.count, ta.name);
+    assert.deepStrictEqual(ta.shape, tb.shape, `${ta.name}: the shape of one sample`);
+    assert.ok(Math.abs(ta.min - tb.min) <= 1e-6 && Math.abs(ta.max - tb.max) <= 1e-6, `${ta.name} range`);
+    assert.deepStrictEqual(Array.from(a.array(ta.histogram.array)), Array.from(b.array(tb.histogram.array)), `${ta.name} histogram`);
+  }
+}
+
+test('batches of samples give the statistics of one sample per run', () => {
+  const dir = scratch();
+  const model = smallModel(dir, BATCHED.replace(', float[8,N] t)', ')').replace('\n  t = Transpose (a)', ''));
+  writeSamples(path.join(dir, 'samples'), 10);
+  const run = (batch) => {
+    const out = path.join(dir, `b${batch}.calib`);
+    const r = runTool([model, '--samples', path.join(dir, 'samples'), '-o', out, '--batch', String(batch)]);
+    assert.strictEqual(r.status, 0, r.stderr);
+    return { c: readCalib(out), stderr: r.stderr };
+  };
+  const one = run(1), four = run(4);
+  assert.match(one.stderr, /10 samples in 10 runs \(at most 1 per run\)/);
+  // One run learns the outputs' shapes, then 4 + 4, and the last sample alone.
+  assert.match(four.stderr, /10 samples in 4 runs \(at most 4 per run\)/);
+  assertSameStatistics(four.c, one.c);
+  assert.strictEqual(four.c.weight('wc').hessians.held_out.length, 1);
+});
+
+test('an output whose first axis is not the batch: one sample per run, same statistics', () => {
+  const dir = scratch();
+  const model = smallModel(dir, BATCHED);
+  writeSamples(path.join(dir, 'samples'), 6);
+  const run = (batch) => {
+    const out = path.join(dir, `b${batch}.calib`);
+    const r = runTool([model, '--samples', path.join(dir, 'samples'), '-o', out, '--batch', String(batch)]);
+    assert.strictEqual(r.status, 0, r.stderr);
+    return { c: readCalib(out), stderr: r.stderr };
+  };
+  const one = run(1), three = run(3);
+  assert.match(three.stderr, /outputs do not split along the first axis of a batch/);
+  // The first single run, the failed batch of 3, its 3 samples again, then 2 more single runs.
+  assert.match(three.stderr, /6 samples in 7 runs \(at most 1 per run\)/);
+  assertSameStatistics(three.c, one.c);
+});
+
+test('inputs with a fixed first dimension are not batched', () => {
+  const dir = scratch();
+  const model = smallModel(dir, BATCHED.replace(/\bN\b/g, '1'));
+  writeSamples(path.join(dir, 'samples'), 3);
+  const r = runTool([model, '--samples', path.join(dir, 'samples'), '-o', path.join(dir, 'f.calib'), '--batch', '8']);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stderr, /3 samples in 3 runs \(at most 1 per run; the inputs have a fixed first dimension\)/);
+  assert.strictEqual(runTool([model, '--samples', path.join(dir, 'samples'), '-o', path.join(dir, 'g.calib'), '--batch', '0']).status, 2);
+});
