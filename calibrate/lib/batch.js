@@ -4,10 +4,12 @@
 //
 // A batch joins consecutive samples whose inputs all have the same shapes, along the first axis,
 // and only when every model input's first dimension is symbolic. Each output of a batch of B
-// must have B times the first dimension it has for one sample of those shapes (learned from a
-// single run per shape signature) and is cut into B equal slices along it; an output that does
-// not (a batch that is not the outer axis, e.g. after a Transpose) makes the tool run the batch's
-// samples one by one and stop batching.
+// must have B times the first dimension it has for one sample of those shapes (learned from two
+// single runs per shape signature) and is cut into B equal slices along it, or be the same for
+// both single runs (a constant, or a value computed from the input shapes), when the single run's
+// value stands for every sample; any other float output (a batch that is not the outer axis, e.g.
+// after a Transpose, or a reduction over it) makes the tool run the batch's samples one by one
+// and stop batching.
 'use strict';
 
 // True when every input's first dimension is symbolic (a name, '?' or '-1').
@@ -33,16 +35,41 @@ function joinFeeds(ort, group) {
   return out;
 }
 
-// The per-sample slices of a batch's results, or null when an output does not split.
-function splitResults(res, count, singleDims) {
+const sameValues = (x, y) => x.length === y.length && x.every((v, i) => Object.is(v, y[i]));
+const STREAMED = new Set(['float32', 'float16']);  // what the helper and sensitivity read
+
+// What one sample of a shape signature gives, from two single runs: per float output its dims,
+// and the outputs that are the same for both samples (constants, and values computed from the
+// input shapes, e.g. a Cast of a Shape): those are taken from the single run, not the batch,
+// whose shapes differ.
+function referenceOf(first, second) {
+  const ref = {};
+  for (const [name, t] of Object.entries(first)) {
+    if (!STREAMED.has(t.type)) continue;
+    const u = second[name];
+    const fixed = u && t.dims.join() === u.dims.join() && sameValues(t.data, u.data);
+    ref[name] = { dims: t.dims.map(Number), fixed: fixed ? t : null };
+  }
+  return ref;
+}
+
+// The per-sample results of a batch of `count`, or null when a float output neither is fixed nor
+// splits into `count` slices along its first axis.
+function splitResults(res, count, ref) {
   const per = Array.from({ length: count }, () => ({}));
   for (const [name, t] of Object.entries(res)) {
-    const one = singleDims[name];
+    if (!STREAMED.has(t.type)) continue;
+    const one = ref[name];
+    if (!one) return null;
+    if (one.fixed) {
+      for (let b = 0; b < count; b++) per[b][name] = one.fixed;
+      continue;
+    }
     const dims = t.dims.map(Number);
-    if (!one || dims.length === 0 || dims[0] !== count * one[0] || t.data.length % count !== 0) return null;
+    if (dims.length === 0 || dims[0] !== count * one.dims[0] || dims.slice(1).join() !== one.dims.slice(1).join()) return null;
     const step = t.data.length / count;
     for (let b = 0; b < count; b++) {
-      per[b][name] = { type: t.type, dims: [one[0], ...dims.slice(1)], data: t.data.subarray(b * step, (b + 1) * step) };
+      per[b][name] = { type: t.type, dims: one.dims, data: t.data.subarray(b * step, (b + 1) * step) };
     }
   }
   return per;
@@ -54,18 +81,24 @@ function splitResults(res, count, singleDims) {
 // {runs, largest}: ONNX Runtime calls made and the most samples one call held.
 async function runSamples(ort, sess, files, fetch, { inputs, batch, load, onSample, warn, maxBatchBytes = 512e6 }) {
   let useBatches = batch > 1 && batchable(inputs);
-  const singleDims = new Map();  // shape signature -> {output: dims of one sample}
-  const limit = new Map();  // shape signature -> samples per batch
+  // Per shape signature: {limit: samples per batch, runs: single-run results kept, ref}.
+  const shapes = new Map();
   let runs = 0, largest = 0, k = 0, pending = null;
   const runOne = async (feeds) => {
     const res = await sess.run(feeds, fetch);
     runs++;
     largest = Math.max(largest, 1);
     const sig = signature(feeds);
-    if (!singleDims.has(sig)) {
-      singleDims.set(sig, Object.fromEntries(Object.entries(res).map(([n, t]) => [n, t.dims.map(Number)])));
-      const bytes = Object.values(res).reduce((n, t) => n + t.data.byteLength, 0);
-      limit.set(sig, Math.max(1, Math.min(batch, Math.floor(maxBatchBytes / Math.max(bytes, 1)))));
+    if (useBatches) {
+      if (!shapes.has(sig)) {
+        const bytes = Object.values(res).reduce((n, t) => n + t.data.byteLength, 0);
+        shapes.set(sig, { limit: Math.max(1, Math.min(batch, Math.floor(maxBatchBytes / Math.max(bytes, 1)))), runs: [] });
+      }
+      const shape = shapes.get(sig);
+      if (shape.limit > 1 && !shape.ref) {
+        shape.runs.push(res);
+        if (shape.runs.length === 2) { shape.ref = referenceOf(...shape.runs); shape.runs = []; }
+      }
     }
     await onSample(feeds, res);
   };
@@ -73,9 +106,10 @@ async function runSamples(ort, sess, files, fetch, { inputs, batch, load, onSamp
     const first = pending || load(files[k++]);
     pending = null;
     const sig = signature(first);
-    if (!useBatches || !singleDims.has(sig)) { await runOne(first); continue; }
+    const shape = shapes.get(sig);
+    if (!useBatches || !shape || !shape.ref) { await runOne(first); continue; }
     const group = [first];
-    while (group.length < limit.get(sig) && k < files.length) {
+    while (group.length < shape.limit && k < files.length) {
       const next = load(files[k++]);
       if (signature(next) !== sig) { pending = next; break; }
       group.push(next);
@@ -83,9 +117,9 @@ async function runSamples(ort, sess, files, fetch, { inputs, batch, load, onSamp
     if (group.length === 1) { await runOne(first); continue; }
     const res = await sess.run(joinFeeds(ort, group), fetch);
     runs++;
-    const per = splitResults(res, group.length, singleDims.get(sig));
+    const per = splitResults(res, group.length, shape.ref);
     if (!per) {
-      warn(`outputs do not split along the first axis of a batch; running one sample per call`);
+      warn('outputs do not split along the first axis of a batch; running one sample per call');
       useBatches = false;
       for (const feeds of group) await runOne(feeds);
       continue;

@@ -20,6 +20,8 @@ main (float[N,4,6,6] x, float[N,8] a) => (float[N,3] y, float[N,8] g, float[8,N]
   y = MatMul (p, wm)
   g = Gemm (a, wg)
   t = Transpose (a)
+  sh = Shape (x)
+  f = Cast <to = 1> (sh)
 }`;
 
 function rng(seed) {
@@ -82,10 +84,13 @@ test('batches of samples give the statistics of one sample per run', () => {
   };
   const one = run(1), four = run(4);
   assert.match(one.stderr, /10 samples in 10 runs \(at most 1 per run\)/);
-  // One run learns the outputs' shapes, then 4 + 4, and the last sample alone.
+  // Two single runs learn the outputs' shapes (and that f = Cast(Shape(x)) depends on them
+  // alone), then 4 + 4 samples.
   assert.match(four.stderr, /10 samples in 4 runs \(at most 4 per run\)/);
   assertSameStatistics(four.c, one.c);
   assert.strictEqual(four.c.weight('wc').hessians.held_out.length, 1);
+  // The shape of one sample, [1, 4, 6, 6], not that of a batch.
+  assert.deepStrictEqual([four.c.tensor('f').min, four.c.tensor('f').max, four.c.tensor('f').count], [1, 6, 40]);
 });
 
 test('an output whose first axis is not the batch: one sample per run, same statistics', () => {
@@ -100,7 +105,7 @@ test('an output whose first axis is not the batch: one sample per run, same stat
   };
   const one = run(1), three = run(3);
   assert.match(three.stderr, /outputs do not split along the first axis of a batch/);
-  // The first single run, the failed batch of 3, its 3 samples again, then 2 more single runs.
+  // Two single runs, the failed batch of 3, its 3 samples again, then the last one.
   assert.match(three.stderr, /6 samples in 7 runs \(at most 1 per run\)/);
   assertSameStatistics(three.c, one.c);
 });
