@@ -53,19 +53,21 @@ function referenceOf(first, second) {
   return ref;
 }
 
-// The per-sample results of a batch of `count`, or null when a float output neither is fixed nor
-// splits into `count` slices along its first axis.
+// The per-sample results of a batch of `count`, or null when a float output neither is fixed (and
+// of the same dims in the batch) nor splits into `count` slices along its first axis.
 function splitResults(res, count, ref) {
   const per = Array.from({ length: count }, () => ({}));
   for (const [name, t] of Object.entries(res)) {
     if (!STREAMED.has(t.type)) continue;
     const one = ref[name];
     if (!one) return null;
-    if (one.fixed) {
+    const dims = t.dims.map(Number);
+    // Fixed only when the batch does not scale it (a ReLU output that happened to be zero for
+    // both single runs is sliced like any other).
+    if (one.fixed && dims.join() === one.dims.join()) {
       for (let b = 0; b < count; b++) per[b][name] = one.fixed;
       continue;
     }
-    const dims = t.dims.map(Number);
     if (dims.length === 0 || dims[0] !== count * one.dims[0] || dims.slice(1).join() !== one.dims.slice(1).join()) return null;
     const step = t.data.length / count;
     for (let b = 0; b < count; b++) {
