@@ -22,16 +22,25 @@ std::vector<int64_t> SamplePositions(int64_t total) {
 }
 
 // H += scale * X^T X (X: positions x K, float), into the packed lower triangle. The product is
-// formed in float32 by Eigen (as before); only its lower triangle is read.
+// formed in float32 by Eigen, a panel of kPanel rows of the lower triangle at a time
+// (X[:, rows]^T X[:, 0..last row]), so no K x K temporary is needed (340 MB for ISNet's K = 9216).
 void AddGram(const FloatMatrix& x, double scale, PackedHessian& h) {
+  constexpr int64_t kPanel = 128;
   const int64_t k = x.cols();
-  Eigen::MatrixXf gram = Eigen::MatrixXf::Zero(k, k);
-  gram.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose());
   const auto s = static_cast<float>(scale);
-  float* row = h.lower.data();
-  for (int64_t i = 0; i < k; ++i) {
-    for (int64_t j = 0; j <= i; ++j) row[j] += s * gram(i, j);
-    row += i + 1;
+  FloatMatrix panel;
+  for (int64_t i0 = 0; i0 < k; i0 += kPanel) {
+    const int64_t rows = std::min(kPanel, k - i0);
+    const int64_t cols = i0 + rows;
+    panel.resize(rows, cols);
+    panel.noalias() = x.middleCols(i0, rows).transpose() * x.leftCols(cols);
+    float* row = h.lower.data() + i0 * (i0 + 1) / 2;
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t i = i0 + r;
+      const float* from = panel.data() + r * cols;
+      for (int64_t j = 0; j <= i; ++j) row[j] += s * from[j];
+      row += i + 1;
+    }
   }
 }
 
