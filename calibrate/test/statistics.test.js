@@ -101,6 +101,9 @@ test('Hessians and ranges match a direct computation; quantize-weights reads the
     }
   }
   const wc = c.weight('wc');
+  // Hessians are float32 lower triangles (a quarter of dense float64), means float64.
+  assert.deepStrictEqual([c.index.arrays[wc.hessians.hessian[0]].dtype, c.index.arrays[wc.hessians.hessian[0]].bytes], ['F32', (36 * 37 / 2) * 4]);
+  assert.strictEqual(c.index.arrays[wc.hessians.input_mean[0]].dtype, 'F64');
   assert.strictEqual(wc.hessians.samples, 5);
   assert.strictEqual(wc.hessians.positions, 5 * 36);
   assertClose(c.hessian(wc.hessians.hessian[0]), H.wc, 'Conv wc');

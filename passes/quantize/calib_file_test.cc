@@ -125,6 +125,49 @@ TEST_F(CalibFileTest, HessiansRoundTripExactly) {
   EXPECT_EQ(all->tensors[0].min, -1);
 }
 
+// Files written before the tool summed in float32 hold F64 Hessians: still read.
+TEST_F(CalibFileTest, ReadsFloat64HessiansOfOlderFiles) {
+  const Value* v = model_->graph->FindValue("wm");
+  TensorPtr t = GetConstantTensor(v);
+  std::vector<double> packed(8 * 9 / 2), mean(8);
+  for (size_t i = 0; i < packed.size(); ++i) packed[i] = 1.0 + 1.0 / 3.0 * static_cast<double>(i);
+  for (size_t i = 0; i < mean.size(); ++i) mean[i] = 0.25 * static_cast<double>(i);
+  const std::string index = absl::StrCat(
+      R"({"format":"onnx-opt-calib-1","weights":[{"graph":")", GraphDebugName(*model_->graph),
+      R"(","name":"wm","type":"float","shape":[8,2],"sha256":")", TensorSha256(*t),
+      R"(","uses":["m#1"],"hessians":{"groups":1,"k":8,"samples":2,"positions":6,"hessian":[0],)",
+      R"("held_out":[],"input_mean":[1]}}],"arrays":[{"dtype":"F64","layout":"symmetric-packed-)",
+      R"(lower","shape":[8,8],"offset":0,"bytes":288},{"dtype":"F64","layout":"dense","shape":[8],)",
+      R"("offset":288,"bytes":64}]})");
+  std::string padded = index;
+  padded.append((8 - padded.size() % 8) % 8, ' ');
+  std::string file = kCalibMagic;
+  for (int i = 0; i < 8; ++i) file.push_back(static_cast<char>(padded.size() >> (8 * i)));
+  file += padded;
+  file.append(reinterpret_cast<const char*>(packed.data()), packed.size() * 8);
+  file.append(reinterpret_cast<const char*>(mean.data()), mean.size() * 8);
+  const std::string path = (dir_ / "old.calib").string();
+  std::ofstream(path, std::ios::binary) << file;
+  absl::StatusOr<std::unique_ptr<CalibFile>> opened = CalibFile::Open(path);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::string why;
+  absl::StatusOr<std::optional<LayerHessians>> h =
+      (*opened)->Hessians(Key("wm"), UsesOf(*model_, "wm"), &why);
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_TRUE(h->has_value()) << why;
+  const quant::Hessian& got = (*h)->hessians.at(0);
+  size_t at = 0;
+  for (int64_t i = 0; i < 8; ++i) {
+    for (int64_t j = 0; j <= i; ++j, ++at) {
+      // Rounded to float32, as the tool now sums.
+      EXPECT_EQ(got.at(i, j), static_cast<double>(static_cast<float>(packed[at])));
+      EXPECT_EQ(got.at(j, i), got.at(i, j));
+    }
+  }
+  EXPECT_EQ((*h)->input_means.at(0), mean);
+  EXPECT_TRUE((*h)->held_out.empty());
+}
+
 TEST_F(CalibFileTest, AnotherModelIsRefusedNamingTheWeight) {
   CalibContents c;
   c.weights.push_back(Measured(*model_, "wc"));
