@@ -3,8 +3,8 @@
 // onnx-opt's quantize-weights{calibration=FILE} (GPTQ) and {sensitivity=FILE} (mixed precision).
 //
 //   onnx-opt-calibrate MODEL --samples DIR -o MODEL.calib [--what hessians,ranges,sensitivity]
-//                      [--max-samples N] [--seed S] [--batch N] [--probe PIPELINE]...
-//                      [--sensitivity-samples N]
+//                      [--max-samples N] [--seed S] [--batch N] [--max-hessian-mb M]
+//                      [--probe PIPELINE]... [--sensitivity-samples N]
 //   onnx-opt-calibrate MODEL --images DIR --size HxW [--layout NCHW|NHWC] [--mean R,G,B]
 //                      [--std R,G,B] [--scale S] [--bgr] [--samples OUT] -o MODEL.calib ...
 //   onnx-opt-calibrate MODEL --wav DIR [--wav-scale S] [--samples OUT] -o MODEL.calib ...
@@ -22,9 +22,10 @@
 //   sensitivity  per weight, the output noise with only that weight quantized by each --probe
 //                (default int4 block 32 asymmetric), on the first --sensitivity-samples samples.
 // Default --what hessians,ranges. --max-samples N: N samples (after --seed S shuffles the sorted
-// files); --batch 1: one sample per run. Progress on stderr. Binaries: --onnx-opt / $ONNX_OPT /
-// PATH, --helper / $ONNX_OPT_CALIBRATE_HELPER / next to onnx-opt / PATH. The file format:
-// docs/calibration.md.
+// files); --batch 1: one sample per run. --max-hessian-mb M (default 1024): weights whose
+// Hessians take more are measured in several passes over the samples, M at a time. Progress on
+// stderr. Binaries: --onnx-opt / $ONNX_OPT / PATH, --helper / $ONNX_OPT_CALIBRATE_HELPER / next
+// to onnx-opt / PATH. The file format: docs/calibration.md.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -42,14 +43,14 @@ class UsageError extends Error {}
 const fail = (msg) => { throw new UsageError(msg); };
 
 function parseArgs(argv) {
-  const a = { what: 'hessians,ranges', probes: [], maxSamples: 0, seed: null, batch: 8, layout: 'NCHW', scale: 1 / 255, wavScale: 1, sensitivitySamples: 16, pos: [] };
+  const a = { what: 'hessians,ranges', probes: [], maxSamples: 0, seed: null, batch: 8, maxHessianMb: 1024, layout: 'NCHW', scale: 1 / 255, wavScale: 1, sensitivitySamples: 16, pos: [] };
   const takes = {
     '--samples': 'samples', '-o': 'output', '--output': 'output', '--what': 'what', '--max-samples': 'maxSamples',
     '--seed': 'seed', '--probe': 'probe', '--sensitivity-samples': 'sensitivitySamples', '--images': 'images',
     '--wav': 'wav', '--layout': 'layout', '--size': 'size', '--mean': 'mean', '--std': 'std', '--scale': 'scale',
-    '--wav-scale': 'wavScale', '--onnx-opt': 'onnxOpt', '--helper': 'helper', '--batch': 'batch',
+    '--wav-scale': 'wavScale', '--onnx-opt': 'onnxOpt', '--helper': 'helper', '--batch': 'batch', '--max-hessian-mb': 'maxHessianMb',
   };
-  const numbers = new Set(['maxSamples', 'seed', 'sensitivitySamples', 'scale', 'wavScale', 'batch']);
+  const numbers = new Set(['maxSamples', 'seed', 'sensitivitySamples', 'scale', 'wavScale', 'batch', 'maxHessianMb']);
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '-h' || k === '--help') a.help = true;
@@ -76,6 +77,7 @@ function parseArgs(argv) {
   a.whatList = a.what.split(',').map((s) => s.trim()).filter(Boolean);
   for (const w of a.whatList) if (!STATISTICS.includes(w)) fail(`--what: unknown statistic '${w}' (${STATISTICS.join(', ')})`);
   if (!Number.isInteger(a.batch) || a.batch < 1) fail('--batch needs a whole number >= 1');
+  if (!(a.maxHessianMb > 0)) fail('--max-hessian-mb needs a positive number');
   if (a.probes.length === 0) a.probes.push(DEFAULT_PROBE);
   if (a.images) {
     const m = /^(\d+)x(\d+)$/.exec(a.size || '');
@@ -233,6 +235,7 @@ class HelperStream {
     await this.write(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   }
   async endSample() { const b = Buffer.alloc(4); b.writeUInt32LE(2); await this.write(b); }
+  async endPass() { const b = Buffer.alloc(4); b.writeUInt32LE(4); await this.write(b); }
   async finish(text) {
     const body = Buffer.from(text, 'utf8');
     const b = Buffer.alloc(12);
@@ -326,7 +329,7 @@ async function calibrate(a) {
   try {
     const exposedFile = path.join(scratch, 'exposed.onnx');
     const helperWhat = a.whatList.filter((w) => w !== 'sensitivity');
-    const child = spawn(bins.helper, [model, '--exposed', exposedFile, '-o', output, '--what', helperWhat.join(',') || 'sensitivity'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(bins.helper, [model, '--exposed', exposedFile, '-o', output, '--what', helperWhat.join(',') || 'sensitivity', '--max-hessian-bytes', String(Math.max(1, Math.round(a.maxHessianMb * 1048576)))], { stdio: ['pipe', 'pipe', 'pipe'] });
     childRef.child = child;
     let helperErr = '';
     child.stderr.on('data', (d) => { helperErr += d; });
@@ -351,28 +354,41 @@ async function calibrate(a) {
     }
     const files = listSamples(sampleDir, a);
     const sess = await ort.InferenceSession.create(exposedFile, { graphOptimizationLevel: 'basic', logSeverityLevel: 3 });
-    const fetch = [...new Set([...plan.outputs, ...plan.exposed])];
     const stream = new HelperStream(child);
     const wantSensitivity = a.whatList.includes('sensitivity');
     const sensSamples = [], refs = [];
-    const tick = progress('statistics', files.length);
-    let done = 0;
-    const onSample = async (feeds, res) => {
-      for (const [name, t] of Object.entries({ ...feeds, ...res })) {
-        if (ELEM[t.type] && child.exitCode === null) await stream.tensor(name, t);
-      }
-      await stream.endSample();
-      if (child.exitCode !== null) await helperFailed();
-      if (wantSensitivity && sensSamples.length < a.sensitivitySamples) {
-        sensSamples.push(feeds);
-        refs.push(floatOutputs(res, plan.outputs));
-      }
-      tick(++done);
-    };
     const warn = (msg) => process.stderr.write(`onnx-opt-calibrate: note: ${msg}\n`);
-    const { runs, largest } = await runSamples(ort, sess, files, fetch,
-      { inputs: plan.inputs, batch: a.batch, load: (file) => loadFeeds(ort, file, plan.inputs), onSample, warn });
-    process.stderr.write(`onnx-opt-calibrate: ${files.length} samples in ${runs} runs (at most ${largest} per run${batchable(plan.inputs) ? '' : '; the inputs have a fixed first dimension'})\n`);
+    // One pass over the samples per group of weights (the helper's --max-hessian-mb); the first
+    // also gives the ranges and the sensitivity references, the others fetch only the
+    // activations their weights read.
+    const passes = plan.passes && plan.passes.length ? plan.passes : [plan.exposed];
+    const graphOutputs = new Set([...plan.outputs, ...plan.exposed]);
+    let runs = 0, largest = 0;
+    for (const [p, needs] of passes.entries()) {
+      const everything = passes.length === 1 || (p === 0 && a.whatList.includes('ranges'));
+      const wanted = everything ? null : new Set(needs);
+      const fetch = everything ? [...graphOutputs] : [...new Set([...plan.outputs, ...needs.filter((n) => graphOutputs.has(n))])];
+      const tick = progress(passes.length > 1 ? `statistics (pass ${p + 1}/${passes.length})` : 'statistics', files.length);
+      let done = 0;
+      const onSample = async (feeds, res) => {
+        for (const [name, t] of Object.entries({ ...feeds, ...res })) {
+          if (ELEM[t.type] && (!wanted || wanted.has(name)) && child.exitCode === null) await stream.tensor(name, t);
+        }
+        await stream.endSample();
+        if (child.exitCode !== null) await helperFailed();
+        if (p === 0 && wantSensitivity && sensSamples.length < a.sensitivitySamples) {
+          sensSamples.push(feeds);
+          refs.push(floatOutputs(res, plan.outputs));
+        }
+        tick(++done);
+      };
+      const r = await runSamples(ort, sess, files, fetch,
+        { inputs: plan.inputs, batch: a.batch, load: (file) => loadFeeds(ort, file, plan.inputs), onSample, warn });
+      runs += r.runs;
+      largest = Math.max(largest, r.largest);
+      await stream.endPass();
+    }
+    process.stderr.write(`onnx-opt-calibrate: ${files.length} samples in ${runs} runs (at most ${largest} per run${batchable(plan.inputs) ? '' : '; the inputs have a fixed first dimension'}${passes.length > 1 ? `; ${passes.length} passes, Hessians of at most ${a.maxHessianMb} MB each` : ''})\n`);
     await sess.release?.();
     let sensitivity = null;
     if (wantSensitivity) sensitivity = await measureSensitivity(ort, a, bins, model, sensSamples, refs, plan.outputs, scratch);

@@ -8,7 +8,7 @@ const assert = require('node:assert');
 const fs = require('fs');
 const path = require('path');
 const { writeNpz } = require('../lib/npy.js');
-const { scratch, smallModel, runTool, readCalib } = require('./helpers.js');
+const { scratch, smallModel, runTool, readCalib, assertSameStatistics } = require('./helpers.js');
 
 const BATCHED = `<ir_version: 8, opset_import: ["" : 13]>
 main (float[N,4,6,6] x, float[N,8] a) => (float[N,3] y, float[N,8] g, float[8,N] t)
@@ -37,38 +37,6 @@ function writeSamples(dir, n) {
       x: { type: 'float32', dims: [1, 4, 6, 6], data: Float32Array.from({ length: 144 }, r) },
       a: { type: 'float32', dims: [1, 8], data: Float32Array.from({ length: 8 }, r) },
     });
-  }
-}
-
-const maxRelative = (x, y) => {
-  let scale = 0, err = 0;
-  for (let i = 0; i < x.length; i++) { scale = Math.max(scale, Math.abs(y[i])); err = Math.max(err, Math.abs(x[i] - y[i])); }
-  return scale > 0 ? err / scale : err;
-};
-
-// Every statistic of `a` equals that of `b` (arrays to float32 rounding).
-function assertSameStatistics(a, b) {
-  assert.strictEqual(a.index.samples.count, b.index.samples.count);
-  assert.strictEqual(a.index.weights.length, b.index.weights.length);
-  for (const wa of a.index.weights) {
-    const wb = b.weight(wa.name);
-    assert.ok(wa.hessians && wb.hessians, `${wa.name} has Hessians`);
-    for (const key of ['groups', 'k', 'samples', 'positions']) assert.strictEqual(wa.hessians[key], wb.hessians[key], `${wa.name} ${key}`);
-    for (const list of ['hessian', 'held_out', 'input_mean']) {
-      assert.strictEqual(wa.hessians[list].length, wb.hessians[list].length, `${wa.name} ${list}`);
-      wa.hessians[list].forEach((id, g) => {
-        const d = maxRelative(a.array(id), b.array(wb.hessians[list][g]));
-        assert.ok(d < 1e-6, `${wa.name} ${list}[${g}]: relative difference ${d}`);
-      });
-    }
-  }
-  assert.deepStrictEqual(a.index.tensors.map((t) => t.name).sort(), b.index.tensors.map((t) => t.name).sort());
-  for (const ta of a.index.tensors) {
-    const tb = b.tensor(ta.name);
-    assert.strictEqual(ta.count, tb.count, ta.name);
-    assert.deepStrictEqual(ta.shape, tb.shape, `${ta.name}: the shape of one sample`);
-    assert.ok(Math.abs(ta.min - tb.min) <= 1e-6 && Math.abs(ta.max - tb.max) <= 1e-6, `${ta.name} range`);
-    assert.deepStrictEqual(Array.from(a.array(ta.histogram.array)), Array.from(b.array(tb.histogram.array)), `${ta.name} histogram`);
   }
 }
 

@@ -8,7 +8,7 @@ const assert = require('node:assert');
 const fs = require('fs');
 const path = require('path');
 const { writeNpz, writeNpy } = require('../lib/npy.js');
-const { scratch, onnxOpt, smallModel, runTool, readCalib } = require('./helpers.js');
+const { scratch, onnxOpt, smallModel, runTool, readCalib, assertSameStatistics } = require('./helpers.js');
 
 const ort = require('onnxruntime-node');
 
@@ -261,4 +261,20 @@ test('weights read inside If/Loop bodies: keyed by the graph owning them, no Hes
   const rows = JSON.parse(fs.readFileSync(report, 'utf8')).weights;
   assert.strictEqual(rows.length, 3);
   for (const row of rows) assert.match(row.rounding_note, /no calibration data: read inside a subgraph/);
+});
+
+test('--max-hessian-mb: weights measured in several passes give the statistics of one', () => {
+  const dir = scratch();
+  const model = smallModel(dir);
+  writeSamples(path.join(dir, 'samples'), 4);
+  const one = path.join(dir, 'one.calib'), many = path.join(dir, 'many.calib');
+  assert.strictEqual(runTool([model, '--samples', path.join(dir, 'samples'), '-o', one]).status, 0);
+  // 10.5 KB: wc (5.3 KB of float32 Hessians with the held-out half), wg (4 groups, 5.5 KB), wm
+  // and wgemm (21 KB each) take a pass each.
+  const r = runTool([model, '--samples', path.join(dir, 'samples'), '-o', many, '--max-hessian-mb', '0.01']);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stderr, /statistics \(pass 4\/4\)/);
+  assert.match(r.stderr, /4 samples in 16 runs .*; 4 passes, Hessians of at most 0\.01 MB each/);
+  assertSameStatistics(readCalib(many), readCalib(one));
+  assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => f.includes('spill')), [], 'the spill file is removed');
 });

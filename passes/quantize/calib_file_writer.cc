@@ -1,4 +1,5 @@
 // WriteCalibFile (calib_file.h): the index as JSON, then the arrays.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -17,9 +18,10 @@ constexpr size_t kMagicSize = 8;
 // own vectors, which outlive the write: no array is copied (ISNet's Hessians are gigabytes).
 class ArrayTable {
  public:
-  // Adds `count` values of `dtype` ("F32" or "F64") at `data`; returns the array's id.
+  // Adds `count` values of `dtype` ("F32" or "F64") at `data`, or at `spill_offset` of the spill
+  // file when `data` is null; returns the array's id.
   int64_t Add(const void* data, size_t count, const char* dtype, std::vector<int64_t> shape,
-              bool packed) {
+              bool packed, int64_t spill_offset = -1) {
     const size_t bytes = count * (dtype[1] == '3' ? 4 : 8);
     Struct entry;
     (*entry.mutable_fields())["dtype"] = Text(dtype);
@@ -31,30 +33,50 @@ class ArrayTable {
     const size_t padding = (8 - bytes % 8) % 8;
     bytes_ += static_cast<int64_t>(bytes + padding);
     *table_.mutable_list_value()->add_values()->mutable_struct_value() = std::move(entry);
-    data_.push_back({static_cast<const char*>(data), bytes, padding});
+    data_.push_back({static_cast<const char*>(data), spill_offset, bytes, padding});
     return static_cast<int64_t>(data_.size() - 1);
   }
   int64_t Add(const std::vector<double>& values) {
     return Add(values.data(), values.size(), "F64", {static_cast<int64_t>(values.size())}, false);
   }
-  int64_t AddHessian(const PackedHessian& h) {
-    return Add(h.lower.data(), h.lower.size(), "F32", {h.dim, h.dim}, true);
+  // A Hessian in memory, or (spilled) the next one of its weight in the spill file.
+  int64_t AddHessian(const PackedHessian& h, int64_t* spill_offset) {
+    const size_t count = static_cast<size_t>(h.dim * (h.dim + 1) / 2);
+    if (*spill_offset < 0) return Add(h.lower.data(), count, "F32", {h.dim, h.dim}, true);
+    const int64_t at = *spill_offset;
+    *spill_offset += static_cast<int64_t>(count * 4);
+    return Add(nullptr, count, "F32", {h.dim, h.dim}, true, at);
   }
   JsonValue& table() { return table_; }
 
   // Writes the arrays in order (host order is little-endian on every platform onnx-opt builds
-  // for).
-  void WriteTo(std::ostream& out) const {
+  // for); spilled ones are copied from `spill`.
+  bool WriteTo(std::ostream& out, std::istream* spill) const {
     static constexpr char kZeros[8] = {};
+    std::vector<char> buffer;
     for (const Pending& a : data_) {
-      out.write(a.data, static_cast<std::streamsize>(a.bytes));
+      if (a.data != nullptr) {
+        out.write(a.data, static_cast<std::streamsize>(a.bytes));
+      } else {
+        if (spill == nullptr) return false;
+        buffer.resize(1 << 20);
+        spill->seekg(a.spill_offset);
+        for (size_t done = 0; done < a.bytes;) {
+          const size_t n = std::min(buffer.size(), a.bytes - done);
+          if (!spill->read(buffer.data(), static_cast<std::streamsize>(n))) return false;
+          out.write(buffer.data(), static_cast<std::streamsize>(n));
+          done += n;
+        }
+      }
       out.write(kZeros, static_cast<std::streamsize>(a.padding));
     }
+    return true;
   }
 
  private:
   struct Pending {
     const char* data;
+    int64_t spill_offset;
     size_t bytes, padding;
   };
   JsonValue table_ = [] {
@@ -66,7 +88,7 @@ class ArrayTable {
   int64_t bytes_ = 0;
 };
 
-JsonValue HessianEntry(const PackedLayerHessians& h, ArrayTable& arrays) {
+JsonValue HessianEntry(const PackedLayerHessians& h, int64_t spill_offset, ArrayTable& arrays) {
   Struct e;
   auto& f = *e.mutable_fields();
   f["groups"] = Number(static_cast<double>(h.hessians.size()));
@@ -74,8 +96,8 @@ JsonValue HessianEntry(const PackedLayerHessians& h, ArrayTable& arrays) {
   f["samples"] = Number(static_cast<double>(h.samples));
   f["positions"] = Number(static_cast<double>(h.positions));
   std::vector<int64_t> total, held_out, means;
-  for (const PackedHessian& g : h.hessians) total.push_back(arrays.AddHessian(g));
-  for (const PackedHessian& g : h.held_out) held_out.push_back(arrays.AddHessian(g));
+  for (const PackedHessian& g : h.hessians) total.push_back(arrays.AddHessian(g, &spill_offset));
+  for (const PackedHessian& g : h.held_out) held_out.push_back(arrays.AddHessian(g, &spill_offset));
   for (const std::vector<double>& m : h.input_means) means.push_back(arrays.Add(m));
   f["hessian"] = List(total);
   f["held_out"] = List(held_out);
@@ -87,7 +109,38 @@ JsonValue HessianEntry(const PackedLayerHessians& h, ArrayTable& arrays) {
 
 }  // namespace
 
-absl::Status WriteCalibFile(const std::string& path, const CalibContents& c) {
+absl::StatusOr<std::unique_ptr<CalibSpill>> CalibSpill::Create(const std::string& path) {
+  auto spill = std::unique_ptr<CalibSpill>(new CalibSpill());
+  spill->path_ = path;
+  spill->out_.open(path, std::ios::binary | std::ios::trunc);
+  if (!spill->out_) return absl::InvalidArgumentError(absl::StrCat("cannot write ", path));
+  return spill;
+}
+
+CalibSpill::~CalibSpill() {
+  out_.close();
+  std::error_code ec;
+  std::filesystem::remove(path_, ec);
+}
+
+absl::Status CalibSpill::Spill(CalibWeight& w) {
+  if (!w.hessians || w.spill_offset >= 0) return absl::OkStatus();
+  w.spill_offset = bytes_;
+  for (std::vector<PackedHessian>* list : {&w.hessians->hessians, &w.hessians->held_out}) {
+    for (PackedHessian& h : *list) {
+      out_.write(reinterpret_cast<const char*>(h.lower.data()),
+                 static_cast<std::streamsize>(h.lower.size() * sizeof(float)));
+      bytes_ += static_cast<int64_t>(h.lower.size() * sizeof(float));
+      std::vector<float>().swap(h.lower);
+    }
+  }
+  out_.flush();
+  if (!out_) return absl::InvalidArgumentError(absl::StrCat(path_, ": write failed (disk full?)"));
+  return absl::OkStatus();
+}
+
+absl::Status WriteCalibFile(const std::string& path, const CalibContents& c,
+                            const CalibSpill* spill) {
   auto error = [&](auto&&... parts) {
     return absl::InvalidArgumentError(absl::StrCat("calibration file ", path, ": ", parts...));
   };
@@ -131,7 +184,7 @@ absl::Status WriteCalibFile(const std::string& path, const CalibContents& c) {
     wf["sha256"] = Text(w.sha256);
     wf["uses"] = List(w.uses);
     if (w.hessians) {
-      wf["hessians"] = HessianEntry(*w.hessians, arrays);
+      wf["hessians"] = HessianEntry(*w.hessians, w.spill_offset, arrays);
     } else {
       wf["no_data"] = Text(w.no_data);
     }
@@ -181,9 +234,11 @@ absl::Status WriteCalibFile(const std::string& path, const CalibContents& c) {
     for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(length >> (8 * i));
     out.write(reinterpret_cast<const char*>(le), 8);
     out.write(index.data(), static_cast<std::streamsize>(index.size()));
-    arrays.WriteTo(out);
+    std::ifstream spilled;
+    if (spill != nullptr) spilled.open(spill->path(), std::ios::binary);
+    const bool copied = arrays.WriteTo(out, spill != nullptr ? &spilled : nullptr);
     out.flush();
-    if (!out) {
+    if (!out || !copied) {
       std::filesystem::remove(temp, ec);
       return error("write failed (disk full?)");
     }
