@@ -209,7 +209,6 @@ std::optional<HessianAccumulator> HessianAccumulator::Create(const std::vector<i
     *why_not = uses.empty() ? "no uses" : "group < 1";
     return std::nullopt;
   }
-  a.fitted_.assign(a.groups_, PackedHessian::Zero(a.reduce_));
   a.sums_.assign(a.groups_, std::vector<double>(a.reduce_, 0.0));
   a.counts_.assign(a.groups_, 0.0);
   return a;
@@ -227,6 +226,9 @@ absl::Status HessianAccumulator::Add(size_t use, const NpyArray& x, bool held_ou
         "' of shape ", FormatDims(x.shape), " does not fit ", node.DebugName(), " with weight ",
         FormatDims(w), ": ", parts...));
   };
+  // Allocated at the first sample: onnx-opt-calibrate creates every weight's accumulator up
+  // front but measures them in passes.
+  if (fitted_.empty()) fitted_.assign(groups_, PackedHessian::Zero(k));
   if (held_out && held_out_.empty()) held_out_.assign(groups_, PackedHessian::Zero(k));
   std::vector<InputAccumulator> accumulators;
   for (int64_t g = 0; g < groups_; ++g) {
@@ -255,6 +257,7 @@ absl::Status HessianAccumulator::Add(size_t use, const NpyArray& x, bool held_ou
 }
 
 PackedLayerHessians HessianAccumulator::FinishPacked() && {
+  if (fitted_.empty()) fitted_.assign(groups_, PackedHessian::Zero(reduce_));
   PackedLayerHessians result;
   result.samples = samples_;
   result.positions = positions_;

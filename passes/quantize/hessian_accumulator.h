@@ -101,7 +101,8 @@ class HessianAccumulator {
   int64_t reduce_ = 0;
   int64_t groups_ = 1;
   int64_t held_out_samples_ = 0;
-  // held_out_ is allocated at the first held-out sample (one sample needs half the memory).
+  // Allocated at the first sample (fitted_) and the first held-out sample (held_out_: one
+  // sample needs half the memory).
   std::vector<PackedHessian> fitted_, held_out_;
   std::vector<std::vector<double>> sums_;
   std::vector<double> counts_;  // per group: all positions of every sample, sampled or not
