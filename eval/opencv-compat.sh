@@ -1,64 +1,105 @@
 #!/usr/bin/env bash
-# Runtime compatibility of the real models in OpenCV.js 4.12 and 5.0 beside ONNX Runtime.
+# Runtime compatibility of the real models in OpenCV 4.12 and 5.0 (OpenCV.js, npm) and 4.6
+# (Debian's python3-opencv) beside ONNX Runtime: loads/runs, fidelity and latency.
 #
-#   bash eval/opencv-compat.sh [ONNX_OPT] > table.md
+#   bash eval/opencv-compat.sh [ONNX_OPT] > table.md        (RUNS=7 by default; MODELS="ocr-cls ...")
 #
-# For each model (cached by scripts/fetch-models.sh) and configuration (fp32; int8 blocks of 32,
-# ragged=divisor), prepares the model with static input shapes, folding and
-# legalize{runtime=opencv-V}, then runs eval/opencv-run.js: OpenCV.js loads and runs it on seeded
-# random inputs and its outputs are compared with ONNX Runtime on the same file (SQNR, >= 60 dB
-# passes). Prints a markdown table, one row per model and configuration.
-# Models whose inputs OpenCV.js cannot build (opencv-run.js takes [rows, cols] or [1, C, H, W]
-# with C of 1, 3 or 4) are not listed: oww-embed [N,76,32,1], oww-jarvis [1,16,96].
+# For each model (cached by scripts/fetch-models.sh), configuration and OpenCV version V:
+#   fp32: set-input-shapes{...},fold-constants,dce,legalize{runtime=opencv-V}
+#   int8: upgrade-opset{target=21},quantize-weights{runtime=opencv-V},<the fp32 pipeline>
+#         (runtime=opencv-V: int8, blocks of 32 or the largest divisor of the axis below it)
+# then eval/opencv-run.js runs it in OpenCV V on the evaluation's real input (eval/make-inputs.py;
+# oww-embed and oww-jarvis, whose inputs are features, on seeded random ones) and reports each
+# output's SQNR against ONNX Runtime (level basic) on the same file (>= 60 dB passes), against
+# ONNX Runtime on the fp32 model, and against the fp32 model in OpenCV; and OpenCV's forward
+# latency, median of RUNS runs with the fp32 model interleaved, and the ratio. OpenCV 4.6 files
+# carry the opset-6 Clip attributes ONNX Runtime does not load: their ORT reference is the fp32
+# model legalized for opencv-5 (the same arithmetic). Inputs OpenCV.js cannot build from
+# JavaScript (oww-embed [1,76,32,1], oww-jarvis [1,16,96]) go through eval/opencv_flat_input.py
+# (a rank-2 input and a leading Reshape), in every runtime alike. ISNet (1024x1024) is run once,
+# without latency (RUNS_ISNET, default 0): one forward takes minutes in single-threaded WebAssembly.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 onnx_opt=${1:-$here/../build/driver/onnx-opt}
 cache=${ONNX_OPT_MODEL_CACHE:-$HOME/.cache/onnx-opt/models}
+inputs=$cache/inputs
+runs=${RUNS:-7}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# model id, input shapes for set-input-shapes
-models=(
-  "ocr-det x:1x3x96x160"
-  "ocr-rec x:1x3x48x160"
-  "ocr-cls x:1x3x48x192"
-  "oww-mel input:1x4000"
+# model id, input shapes for set-input-shapes, input name=file under inputs/ (or "random")
+declare -A shapes=(
+  [ocr-det]=x:1x3x608x800 [ocr-rec]=x:1x3x48x608 [ocr-cls]=x:1x3x48x192
+  [oww-mel]=input:1x52506 [oww-embed]=input_1:1x76x32x1 [oww-jarvis]=x.1:1x16x96
+  [isnet]=input:1x3x1024x1024
 )
-declare -A configs=(
-  [fp32]=""
-  [int8-b32-divisor]="upgrade-opset{target=21},quantize-weights{bits=8,block-size=32,ragged=divisor},"
+declare -A feeds=(
+  [ocr-det]=x=det_page.f32 [ocr-rec]=x=rec_line00.f32 [ocr-cls]=x=cls_line00_0.f32
+  [oww-mel]=input=wake_en-us_0.f32 [oww-embed]=random [oww-jarvis]=random
+  [isnet]=input=isnet_astronaut.f32
 )
+models=${MODELS:-ocr-det ocr-rec ocr-cls oww-mel oww-embed oww-jarvis isnet}
 
-cell() {  # model file, OpenCV version -> one table cell
-  local out rc=0
-  out=$(node "$here/opencv-run.js" "$1" --opencv "$2" 2>&1 | grep -v 'W:onnxruntime') || rc=$?
-  case $rc in
-    0) echo "loads, runs, $(grep -o 'sqnr=[^ ]* dB' <<<"$out" | sed 's/sqnr=//' | paste -sd/ -)" ;;
-    1) echo "runs, below 60 dB: $(grep -o 'sqnr=[^ ]* dB' <<<"$out" | sed 's/sqnr=//' | paste -sd/ -)" ;;
-    3) echo "load fails: $(sed -n 's/.*error: (\([^)]*\)) \(.\{0,60\}\).*/\1 \2/p' <<<"$out" | head -1)" ;;
-    4) echo "run fails: $(sed -n 's/.*error: (\([^)]*\)) \(.\{0,60\}\).*/\1 \2/p' <<<"$out" | head -1)" ;;
-    *) echo "error: $(tail -1 <<<"$out" | cut -c1-80)" ;;
-  esac
+sqnr() { { grep -o "sqnr=[^ ]* dB vs $1" <<<"$2" || true; } | sed "s/sqnr=\([^ ]*\) dB.*/\1/" | paste -sd/ -; }
+
+prepare() {  # src, pipeline, out -> adapted model, or the refusal on stdout
+  local msg
+  if ! msg=$("$onnx_opt" "$1" -p "$2" -o "$3.raw.onnx" 2>&1); then
+    echo "onnx-opt refuses: ${msg##*: }"
+    return 1
+  fi
+  /usr/bin/python3 "$here/opencv_flat_input.py" "$3.raw.onnx" "$3"
 }
 
-echo "| model | configuration | OpenCV.js 4.12 | OpenCV.js 5.0 |"
-echo "|---|---|---|---|"
-for entry in "${models[@]}"; do
-  read -r id shapes <<<"$entry"
+echo "| model | config | OpenCV | result | vs ORT same file | vs ORT fp32 | vs OpenCV fp32 | OpenCV latency (ratio to fp32) |"
+echo "|---|---|---|---|---:|---:|---:|---|"
+for id in $models; do
   src=$cache/$id.onnx
-  [[ -f $src ]] || { echo "| $id | (not cached: scripts/fetch-models.sh) | | |"; continue; }
-  for config in fp32 int8-b32-divisor; do
-    row="| $id | $config |"
-    for v in 4.12 5; do
-      runtime=opencv-$v
+  [[ -f $src ]] || { echo "| $id | (not cached: scripts/fetch-models.sh) | | | | | | |"; continue; }
+  base="set-input-shapes{shapes=${shapes[$id]}},fold-constants,dce"
+  feed=()
+  [[ ${feeds[$id]} == random ]] || feed=(--input "${feeds[$id]%%=*}=$inputs/${feeds[$id]#*=}")
+  r=$runs
+  [[ $id == isnet ]] && r=${RUNS_ISNET:-0}
+  ortref=$work/$id.ortref.onnx
+  prepare "$src" "$base,legalize{runtime=opencv-5}" "$ortref" >/dev/null
+  for v in 4.12 5 4.6; do
+    fp32=$work/$id.fp32.$v.onnx
+    for config in fp32 int8; do
       out=$work/$id.$config.$v.onnx
-      pipeline="${configs[$config]}set-input-shapes{shapes=$shapes},fold-constants,dce,legalize{runtime=$runtime}"
-      if msg=$("$onnx_opt" "$src" -p "$pipeline" -o "$out" 2>&1); then
-        row+=" $(cell "$out" "$v") |"
-      else
-        row+=" onnx-opt refuses: ${msg##*: } |"
+      pipeline="$base,legalize{runtime=opencv-$v}"
+      [[ $config == int8 ]] &&
+        pipeline="upgrade-opset{target=21},quantize-weights{runtime=opencv-$v},$pipeline"
+      row="| $id | $config | $v |"
+      if ! refusal=$(prepare "$src" "$pipeline" "$out"); then
+        echo "$row $refusal | | | | |"
+        continue
       fi
+      ref=$out
+      [[ $v == 4.6 ]] && ref=$ortref
+      args=(--opencv "$v" --ref "$ref" "${feed[@]}" --runs "$r")
+      [[ $config == int8 ]] && args+=(--also-ref "$ortref" --baseline "$fp32")
+      rc=0
+      res=$(node "$here/opencv-run.js" "$out" "${args[@]}" 2>&1 | grep -v 'W:onnxruntime') || rc=$?
+      case $rc in
+        0) verdict="loads, runs" ;;
+        1) verdict="runs, below 60 dB" ;;
+        3) echo "$row load fails: $(sed -n 's/.*cannot load [^:]*: \(.\{0,110\}\).*/\1/p' <<<"$res" | head -1) | | | | |"; continue ;;
+        4) echo "$row run fails: $(sed -n 's/.*failed running [^:]*: \(.\{0,110\}\).*/\1/p' <<<"$res" | head -1) | | | | |"; continue ;;
+        *) echo "$row error: $(tail -1 <<<"$res" | cut -c1-100) | | | | |"; continue ;;
+      esac
+      same=$(sqnr ORT "$res")
+      vsfp32=$same
+      [[ $config == int8 ]] && vsfp32=$(sqnr also-ref "$res")
+      [[ $config == fp32 && $v == 4.6 ]] && same="n/a (opset-6 Clip)" && vsfp32=$(sqnr ORT "$res")
+      [[ $config == fp32 && $v != 4.6 ]] && vsfp32=$same
+      vscv=$(sqnr baseline "$res")
+      [[ $config == fp32 ]] && vscv="(itself)"
+      lat=$(sed -n 's/^latency: OpenCV [^ ]* median \([^ ]*\) ms over [0-9]* runs\(, baseline [^ ]* ms, ratio \(.*\)\)\{0,1\}$/\1 ms \3/p' <<<"$res")
+      [[ -n $lat && $config == int8 ]] && lat="${lat%% *} ms (${lat##* })"
+      [[ -n $lat && $config == fp32 ]] && lat="${lat%% *} ms"
+      [[ -z $lat ]] && lat="(not timed)"
+      echo "$row $verdict | $same | $vsfp32 | $vscv | $lat |"
     done
-    echo "$row"
   done
 done

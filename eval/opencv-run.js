@@ -3,13 +3,22 @@
 // random inputs and compare every output with ONNX Runtime's for the same inputs.
 //
 //   node eval/opencv-run.js MODEL.onnx [--opencv 4.12|5] [--ref REF.onnx] [--seed S]
-//                           [--dims N=1] [--min-sqnr DB] [--level basic] [--print] [--quiet]
+//                           [--dims N=1] [--input NAME=FILE.f32] [--baseline BASE.onnx]
+//                           [--also-ref REF2.onnx] [--runs N] [--min-sqnr DB] [--level basic]
+//                           [--print] [--quiet]
 //
 // The reference is ONNX Runtime on REF (default: MODEL itself, "ORT's same file"). Inputs are
-// drawn exactly as compare.js draws them (same generator and seed), float32 only, rank 2
-// ([rows, cols]) or rank 4 ([1, C, H, W], C of 1, 3 or 4: OpenCV.js builds 4-D blobs only through
-// blobFromImage). Prints one line per output (its SQNR against ORT, or its values with --print)
-// and one verdict line.
+// drawn exactly as compare.js draws them (same generator and seed), or read with --input from raw
+// little-endian float32 files (eval/make-inputs.py writes them) of the input's static shape;
+// float32 only, rank 2 ([rows, cols]) or rank 4 ([1, C, H, W], C of 1, 3 or 4: OpenCV.js builds
+// 4-D blobs only through blobFromImage). Prints one line per output (its SQNR against ORT, or
+// its values with --print) and one verdict line.
+// --also-ref: each output's SQNR against ONNX Runtime on REF2 too (e.g. the fp32 model when REF
+// is the quantized file). --baseline: OpenCV also runs BASE (e.g. the fp32 model) on the same inputs; each output's SQNR
+// against BASE's in OpenCV is printed too. --runs N: OpenCV's forward time, median of N runs,
+// MODEL and BASE interleaved, and their ratio.
+// --opencv 4.6 runs Debian's python3-opencv (cv2.dnn, native, its default threads) through
+// eval/opencv46_forward.py; 4.12 and 5 are OpenCV.js from npm (WebAssembly, one thread).
 // Exit status: 0 every output at or above --min-sqnr (default 60 dB); 1 an output below it or of
 // another size; 3 OpenCV cannot load the model; 4 OpenCV fails running it; 2 other errors.
 'use strict';
@@ -31,7 +40,7 @@ try {
 
 function parseArgs(argv) {
   const a = { file: null, opencv: '4.12', ref: null, seed: 1, dims: {}, minSqnr: 60, level: 'basic',
-    print: false, quiet: false, intLo: 0, intHi: 10 };
+    print: false, quiet: false, intLo: 0, intHi: 10, inputs: {}, baseline: null, alsoRef: null, runs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -43,7 +52,14 @@ function parseArgs(argv) {
     else if (k === '--seed') a.seed = Number(val());
     else if (k === '--min-sqnr') a.minSqnr = Number(val());
     else if (k === '--level') a.level = val();
-    else if (k === '--print') a.print = true;
+    else if (k === '--baseline') a.baseline = val();
+    else if (k === '--also-ref') a.alsoRef = val();
+    else if (k === '--runs') a.runs = Number(val());
+    else if (k === '--input') {
+      const [n, f] = val().split(/=(.*)/s);
+      if (!n || !f) fail(`--input expects NAME=FILE, got '${n}'`);
+      a.inputs[n] = f;
+    } else if (k === '--print') a.print = true;
     else if (k === '--quiet') a.quiet = true;
     else if (k === '--dims') {
       for (const kv of val().split(',')) {
@@ -56,7 +72,8 @@ function parseArgs(argv) {
     else fail(`unexpected argument ${k}`);
   }
   if (a.file === null) fail('usage: opencv-run.js MODEL.onnx [--opencv 4.12|5] [--ref REF.onnx]');
-  if (!['4.12', '5'].includes(a.opencv)) fail(`--opencv expects 4.12 or 5, got '${a.opencv}'`);
+  if (!Number.isInteger(a.runs) || a.runs < 0) fail(`--runs expects a count, got '${a.runs}'`);
+  if (!['4.12', '5', '4.6'].includes(a.opencv)) fail(`--opencv expects 4.12, 5 or 4.6, got '${a.opencv}'`);
   return a;
 }
 
@@ -92,10 +109,109 @@ function toBlob(cv, name, shape, data) {
   return blob;
 }
 
+function readInput(meta, file) {
+  const shape = meta.shape || [];
+  if (!shape.every((d) => typeof d === 'number' && d >= 0)) {
+    fail(`--input ${meta.name}: the input has dynamic dims [${shape}]; fix them with set-input-shapes`);
+  }
+  let bytes;
+  try { bytes = fs.readFileSync(file); } catch (e) { fail(`--input ${meta.name}: cannot read ${file}: ${e.code || e.message}`); }
+  const n = shape.reduce((x, y) => x * y, 1);
+  if (bytes.length !== 4 * n) fail(`--input ${meta.name}: ${file} holds ${bytes.length} bytes, [${shape}] float32 needs ${4 * n}`);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = bytes.readFloatLE(4 * i);
+  return new ort.Tensor('float32', data, shape);
+}
+
+function sqnr(x, y) {
+  let signal = 0, noise = 0;
+  for (let i = 0; i < x.length; i++) {
+    signal += x[i] * x[i];
+    noise += (x[i] - y[i]) * (x[i] - y[i]);
+  }
+  return noise === 0 ? Infinity : 10 * Math.log10(signal / noise);
+}
+
+// One OpenCV network: load (exit 3 on failure) and a forward over every output (exit 4).
+function openNet(cv, a, file, feeds, outputNames) {
+  let net;
+  try {
+    net = cv.readNetFromONNX1(new Uint8Array(fs.readFileSync(file)));
+  } catch (e) { fail(`OpenCV ${a.opencv} cannot load ${file}: ${cvMessage(cv, e)}`, 3); }
+  const blobs = Object.entries(feeds).map(([name, t]) => [name, toBlob(cv, name, t.dims.map(Number), t.data)]);
+  const forward = () => {
+    const got = {};
+    try {
+      for (const [name, blob] of blobs) net.setInput(blob, name);
+      for (const name of outputNames) {
+        const out = net.forward(name);
+        got[name] = { dims: Array.from({ length: out.matSize.length }, (_, i) => out.matSize[i]), data: Float32Array.from(out.data32F) };
+        out.delete();
+      }
+    } catch (e) { fail(`OpenCV ${a.opencv} failed running ${file}: ${cvMessage(cv, e)}`, 4); }
+    return got;
+  };
+  return { forward };
+}
+
+// OpenCV 4.6: one python3-opencv process loads MODEL (and BASE), runs them and times them.
+function runOpenCv46(a, files, feeds, outputNames) {
+  const { spawnSync } = require('child_process');
+  const os = require('os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opencv46-'));
+  try {
+    const inputs = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      const file = path.join(dir, `in.${Object.keys(inputs).length}.f32`);
+      fs.writeFileSync(file, Buffer.from(Float32Array.from(t.data).buffer));
+      inputs[name] = [file, t.dims.map(Number)];
+    }
+    const spec = path.join(dir, 'spec.json');
+    fs.writeFileSync(spec, JSON.stringify({ models: files, inputs, outputs: outputNames, runs: a.runs, out_dir: dir }));
+    const r = spawnSync('/usr/bin/python3', [path.join(__dirname, 'opencv46_forward.py'), spec], { encoding: 'utf8' });
+    const line = (r.stdout || '').trim().split('\n').pop();
+    let res;
+    try { res = JSON.parse(line); } catch (e) {
+      fail(`OpenCV 4.6 (python3-opencv, scripts/install-deps.sh --eval) did not answer: ${(r.stderr || '').trim().split('\n').pop()}`);
+    }
+    if (res.error === 'load') fail(`OpenCV 4.6 cannot load ${res.model}: ${res.message}`, 3);
+    if (res.error === 'run') fail(`OpenCV 4.6 failed running ${res.model}: ${res.message}`, 4);
+    const got = files.map((_, m) => {
+      const g = {};
+      outputNames.forEach((name, k) => {
+        const b = fs.readFileSync(path.join(dir, `${m}.${k}.f32`));
+        g[name] = { dims: res.dims[m][k], data: new Float32Array(b.buffer, b.byteOffset, b.length / 4) };
+      });
+      return g;
+    });
+    return { got, times: res.times_ms };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// Forward times in ms, the nets interleaved so load changes during the measurement hit all alike.
+function timeInterleaved(nets, runs) {
+  const times = nets.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    nets.forEach((net, k) => {
+      const t0 = process.hrtime.bigint();
+      net.forward();
+      times[k].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    });
+  }
+  return times;
+}
+
+function median(xs) {
+  const s = [...xs].sort((p, q) => p - q);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   const refFile = a.ref || a.file;
-  const { cv } = await loadOpenCv(a.opencv);
+  const { cv } = a.opencv === '4.6' ? { cv: null } : await loadOpenCv(a.opencv);
   let session;
   try {
     session = await ort.InferenceSession.create(refFile, { graphOptimizationLevel: a.level, logSeverityLevel: 3 });
@@ -104,26 +220,32 @@ async function main() {
   const feeds = {};
   for (const m of session.inputMetadata) {
     if (m.type !== 'float32') fail(`input '${m.name}' is ${m.type}; opencv-run feeds float32 only`);
-    feeds[m.name] = shared.makeInput(m, shared.resolveShape(m, a.dims), rand, a);
+    feeds[m.name] = m.name in a.inputs ? readInput(m, a.inputs[m.name])
+      : shared.makeInput(m, shared.resolveShape(m, a.dims), rand, a);
   }
+  for (const n of Object.keys(a.inputs)) if (!(n in feeds)) fail(`--input ${n}: the model has no input '${n}'`);
   let expected;
   try { expected = await session.run(feeds); } catch (e) { fail(`ONNX Runtime failed running ${refFile}: ${e.message}`); }
+  let expected2 = null;
+  if (a.alsoRef) {
+    try {
+      const s2 = await ort.InferenceSession.create(a.alsoRef, { graphOptimizationLevel: a.level, logSeverityLevel: 3 });
+      expected2 = await s2.run(feeds);
+    } catch (e) { fail(`ONNX Runtime failed on --also-ref ${a.alsoRef}: ${e.message}`); }
+  }
 
-  let net;
-  try {
-    net = cv.readNetFromONNX1(new Uint8Array(fs.readFileSync(a.file)));
-  } catch (e) { fail(`OpenCV ${a.opencv} cannot load ${a.file}: ${cvMessage(cv, e)}`, 3); }
-  const got = {};
-  try {
-    for (const [name, t] of Object.entries(feeds)) {
-      net.setInput(toBlob(cv, name, t.dims.map(Number), t.data), name);
-    }
-    for (const name of session.outputNames) {
-      const out = net.forward(name);
-      got[name] = { dims: Array.from({ length: out.matSize.length }, (_, i) => out.matSize[i]), data: Float32Array.from(out.data32F) };
-      out.delete();
-    }
-  } catch (e) { fail(`OpenCV ${a.opencv} failed running ${a.file}: ${cvMessage(cv, e)}`, 4); }
+  let got, baseGot = null, times = null;
+  if (a.opencv === '4.6') {
+    const r = runOpenCv46(a, a.baseline ? [a.file, a.baseline] : [a.file], feeds, session.outputNames);
+    [got, baseGot = null] = r.got;
+    times = r.times;
+  } else {
+    const net = openNet(cv, a, a.file, feeds, session.outputNames);
+    const base = a.baseline ? openNet(cv, a, a.baseline, feeds, session.outputNames) : null;
+    got = net.forward();
+    if (base) baseGot = base.forward();
+    if (a.runs > 0) times = timeInterleaved(base ? [net, base] : [net], a.runs);
+  }
 
   let bad = 0;
   for (const name of session.outputNames) {
@@ -135,15 +257,24 @@ async function main() {
       bad++;
       continue;
     }
-    let signal = 0, noise = 0;
-    for (let i = 0; i < x.length; i++) {
-      signal += x[i] * x[i];
-      noise += (x[i] - y[i]) * (x[i] - y[i]);
-    }
-    const db = noise === 0 ? Infinity : 10 * Math.log10(signal / noise);
+    const db = sqnr(x, y);
     const ok = db >= a.minSqnr;  // NaN fails
     if (!ok) bad++;
-    if (!a.quiet || !ok) console.log(`output ${name} [${dims}]: sqnr=${db.toFixed(2)} dB vs ORT ${ok ? 'ok' : 'FAIL'}`);
+    let vsBase = '';
+    if (expected2) {
+      const r = shared.toNumbers(expected2[name]);
+      vsBase += r.length === y.length ? `, sqnr=${sqnr(r, y).toFixed(2)} dB vs also-ref in ORT` : ', also-ref size differs';
+    }
+    if (baseGot) {
+      const b = baseGot[name].data;
+      vsBase += b.length === y.length ? `, sqnr=${sqnr(b, y).toFixed(2)} dB vs baseline in OpenCV` : ', baseline size differs';
+    }
+    if (!a.quiet || !ok) console.log(`output ${name} [${dims}]: sqnr=${db.toFixed(2)} dB vs ORT ${ok ? 'ok' : 'FAIL'}${vsBase}`);
+  }
+  if (times) {
+    const m = median(times[0]);
+    const line = `latency: OpenCV ${a.opencv} median ${m.toFixed(2)} ms over ${a.runs} runs`;
+    console.log(times[1] ? `${line}, baseline ${median(times[1]).toFixed(2)} ms, ratio ${(m / median(times[1])).toFixed(3)}` : line);
   }
   const n = session.outputNames.length;
   if (bad) {

@@ -1,6 +1,7 @@
 # lit configuration for the onnx-opt graph tests (ONNX text syntax, .onnxtxt).
 # -*- Python -*-
 import os
+import subprocess
 
 import lit.formats
 
@@ -63,6 +64,16 @@ prerequisite(
     all(os.path.isdir(os.path.join(config.repo_root, "eval", "node_modules", d))
         for d in ("opencv-js-4.12", "opencv-js-5")),
     "cd eval && npm ci",
+)
+
+# Debian's OpenCV 4.6 (python3-opencv, scripts/install-deps.sh --eval) through
+# eval/opencv46_forward.py: `opencv-run.js --opencv 4.6`.
+prerequisite(
+    "opencv46",
+    os.path.exists("/usr/bin/python3")
+    and subprocess.run(["/usr/bin/python3", "-c", "import cv2, numpy"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0,
+    "apt-get install python3-opencv python3-numpy",
 )
 
 # onnx-opt-calibrate (calibrate/, its own node_modules) makes .calib files for the reader's tests.

@@ -10,7 +10,8 @@ packages=(cmake ninja-build g++ pkg-config libonnx-dev libprotobuf-dev protobuf-
           bsdutils  # script(1): lit-tests/driver/terminal.onnxtxt
           clang-14 libclang-rt-14-dev libomp-14-dev)  # clang: scripts/configure-sanitized.sh
 if [[ "${1:-}" == "--eval" ]]; then
-  packages+=(python3-numpy python3-pil python3-skimage python3-onnx espeak-ng sox fonts-dejavu-core)
+  packages+=(python3-numpy python3-pil python3-skimage python3-onnx espeak-ng sox fonts-dejavu-core
+            python3-opencv)  # OpenCV 4.6: eval/opencv46_forward.py, lit-tests/legalize/opencv46*
 fi
 
 missing=()

@@ -3,10 +3,11 @@
 //
 // OpenCV DNN (4.12, 5.0 and Debian's 4.6) stops on constructs ONNX Runtime takes: ConstantOfShape
 // without `value`, ConstantOfShape + Concat used as channel padding, a Split of a constant, Conv
-// without kernel_shape (4.12), Clip with min/max inputs (4.6). Each has an equivalent form
-// (explicit value, Pad, folded initializers, kernel_shape from the weight, the opset-6 Clip
-// attributes). What has none is refused: dynamic input dims (run
-// set-input-shapes first), INT4/UINT4 tensors (no OpenCV reads them) and blocked
+// without kernel_shape (4.12), CastLike (4.12; upgrade-opset writes Clip bounds so), Clip with a
+// computed bound (4.12), Clip with min/max inputs (4.6). Each has an equivalent form (explicit
+// value, Pad, folded initializers, kernel_shape from the weight, the CastLike folded, Max/Min,
+// the opset-6 Clip attributes; see legalize_clip.cc). What has none is refused: dynamic input dims
+// (run set-input-shapes first), INT4/UINT4 tensors (no OpenCV reads them) and blocked
 // DequantizeLinear whose block size does not divide the axis (quantize with ragged=divisor).
 // runtime=ort only makes ConstantOfShape values explicit.
 //
@@ -28,7 +29,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "passes/core/pass.h"
+#include "passes/core/pattern_pass.h"
 #include "passes/core/rewrite.h"
 #include "passes/core/utils.h"
 #include "passes/legalize/legalize_rewrites.h"
@@ -38,7 +39,7 @@ namespace {
 
 bool IsFourBit(DataType t) { return t == DataType::kInt4 || t == DataType::kUint4; }
 
-class LegalizePass : public Pass {
+class LegalizePass : public PatternPass {
  public:
   std::string_view name() const override { return "legalize"; }
   std::string_view summary() const override {
@@ -50,17 +51,20 @@ class LegalizePass : public Pass {
            "of one repeated value (initializers, Constant, ConstantOfShape of a constant shape) "
            "becomes Pad (opset >= 11); a Split of constants is folded by the reference "
            "evaluator; Conv/ConvTranspose get kernel_shape from their weight (OpenCV 4.12 "
-           "reads only the attribute). For opencv-4.6 also: Clip with constant float32/float16 "
-           "min/max inputs "
+           "reads only the attribute); CastLike of a constant is folded to an initializer of "
+           "the witness' type; Clip with a computed min or max becomes Max(x, min) / Min(x, max) "
+           "(OpenCV 4.12 reads only constant bounds; for opencv-4.6, whose Max/Min do not "
+           "broadcast, Relu(x - min) + min and x - Relu(x - max)). For opencv-4.6 also: Clip "
+           "with constant "
+           "float32/float16 min/max inputs "
            "gets them as attributes (the opset-6 form OpenCV 4.6 reads; ONNX Runtime does not "
            "load it). Refused with one line naming the value or node and the runtime: dynamic "
            "input dims (use set-input-shapes), INT4/UINT4 tensors, blocked DequantizeLinear "
            "whose block_size does not divide the axis (use quantize-weights{ragged=divisor}), "
-           "Clip bounds that are not constant float scalars (opencv-4.6). Shape chains are not "
+           "Clip of a non-float input or with constant bounds that are not float scalars "
+           "(opencv-4.6). Shape chains are not "
            "folded here: run set-input-shapes and fold-constants (or simplify) first.";
   }
-  PassConvergence convergence() const override { return PassConvergence::kIdempotent; }
-
   absl::Status RunOnModel(Model& model) override {
     if (!model.graph) return absl::OkStatus();
     if (IsOpenCv()) {
@@ -84,13 +88,17 @@ class LegalizePass : public Pass {
     return Pass::RunOnModel(model);
   }
 
-  absl::Status RunOnGraph(Graph& graph, Model& model) override {
+ protected:
+  RewritePatterns Patterns(const Graph&, const Model& model) override {
     const int64_t opset = model.OpsetVersion("").value_or(1);
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
+    RewritePatterns patterns;
     patterns.push_back(legalize::MakeExplicitConstantOfShapeValue(values_made_explicit_));
     if (IsOpenCv()) {
       patterns.push_back(legalize::MakeConcatToPad(opset, concats_to_pad_));
       patterns.push_back(legalize::MakeFoldConstantSplit(opset, splits_folded_));
+      patterns.push_back(legalize::MakeFoldConstantCastLike(opset, casts_folded_));
+      patterns.push_back(
+          legalize::MakeComputedClipToMaxMin(runtime_.value() == "opencv-4.6", computed_clips_));
       for (const char* op : {"Conv", "ConvTranspose"}) {
         patterns.push_back(legalize::MakeExplicitKernelShape(op, kernel_shapes_));
       }
@@ -98,10 +106,7 @@ class LegalizePass : public Pass {
     if (runtime_.value() == "opencv-4.6") {
       patterns.push_back(legalize::MakeClipBoundsToAttributes(clips_to_attributes_));
     }
-    GreedyRewriteConfig config;
-    config.visit_subgraphs = false;  // the pass manager visits every graph
-    config.erase_dead_nodes = true;
-    return ApplyPatternsGreedily(graph, patterns, config).status();
+    return patterns;
   }
 
  private:
@@ -185,6 +190,9 @@ class LegalizePass : public Pass {
   PassStatistic concats_to_pad_{this, "concats-to-pad", "Concat with constant fill made Pad"};
   PassStatistic splits_folded_{this, "splits-folded", "Splits of constants folded"};
   PassStatistic kernel_shapes_{this, "kernel-shapes", "Conv/ConvTranspose given kernel_shape"};
+  PassStatistic casts_folded_{this, "cast-likes-folded", "CastLike of constants folded"};
+  PassStatistic computed_clips_{this, "computed-clips-to-max-min",
+                                "Clip with a computed bound made Max/Min"};
   PassStatistic clips_to_attributes_{this, "clips-to-attributes",
                                      "Clip min/max inputs made attributes (opencv-4.6)"};
 };

@@ -220,53 +220,7 @@ class ExplicitKernelShape : public RewritePattern {
   PassStatistic& count_;
 };
 
-bool IsFloatBoundType(DataType t) { return t == DataType::kFloat || t == DataType::kFloat16; }
-
-class ClipBoundsToAttributes : public RewritePattern {
- public:
-  explicit ClipBoundsToAttributes(PassStatistic& count) : count_(count) {}
-  std::string_view name() const override { return "clip-bounds-to-attributes"; }
-  std::string_view root_op_type() const override { return "Clip"; }
-  absl::StatusOr<bool> MatchAndRewrite(Node& node, Rewriter& rewriter) override {
-    if (!node.domain.empty() || node.inputs().size() < 2) return false;
-    if (!ClipAttributeBlocker(node).empty()) return false;
-    for (int i : {1, 2}) {
-      if (node.input(i) == nullptr) continue;
-      absl::StatusOr<std::vector<float>> bound = GetConstantTensor(node.input(i))->ToFloats();
-      if (!bound.ok() || bound->size() != 1) return false;
-      node.SetAttribute(Attribute::Float(i == 1 ? "min" : "max", (*bound)[0]));
-    }
-    while (node.inputs().size() > 1) node.RemoveInput(node.inputs().size() - 1);
-    rewriter.NotifyChanged(&node);
-    ++count_;
-    return true;
-  }
-
- private:
-  PassStatistic& count_;
-};
-
 }  // namespace
-
-std::string ClipAttributeBlocker(const Node& clip) {
-  const Value* x = clip.input(0);
-  if (x != nullptr && x->type.is_tensor() && x->type.elem_type != DataType::kUndefined &&
-      !IsFloatBoundType(x->type.elem_type)) {
-    return absl::StrCat("its input is ", std::string(DataTypeName(x->type.elem_type)),
-                        " (a float attribute holds only float32/float16 bounds exactly)");
-  }
-  for (int i : {1, 2}) {
-    const Value* bound = clip.input(i);
-    if (bound == nullptr) continue;
-    const char* what = i == 1 ? "min" : "max";
-    TensorPtr t = GetConstantTensor(bound);
-    if (t == nullptr) return absl::StrCat("its ", what, " '", bound->name(), "' is not a constant");
-    if (!IsFloatBoundType(t->type()) || t->num_elements() != 1) {
-      return absl::StrCat("its ", what, " '", bound->name(), "' is not a float32/float16 scalar");
-    }
-  }
-  return "";
-}
 
 std::unique_ptr<RewritePattern> MakeExplicitConstantOfShapeValue(PassStatistic& count) {
   return std::make_unique<ExplicitConstantOfShapeValue>(count);
@@ -279,9 +233,6 @@ std::unique_ptr<RewritePattern> MakeFoldConstantSplit(int64_t opset, PassStatist
 }
 std::unique_ptr<RewritePattern> MakeExplicitKernelShape(std::string op, PassStatistic& count) {
   return std::make_unique<ExplicitKernelShape>(std::move(op), count);
-}
-std::unique_ptr<RewritePattern> MakeClipBoundsToAttributes(PassStatistic& count) {
-  return std::make_unique<ClipBoundsToAttributes>(count);
 }
 
 }  // namespace onnx_opt::legalize

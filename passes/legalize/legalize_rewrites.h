@@ -29,7 +29,16 @@ std::unique_ptr<RewritePattern> MakeExplicitKernelShape(std::string op, PassStat
 // what OpenCV 4.6 reads). Exact: a float32 attribute holds every such bound.
 std::unique_ptr<RewritePattern> MakeClipBoundsToAttributes(PassStatistic& count);
 
-// Why the Clip cannot become the attribute form, or empty when it can.
+// Clip with a computed min or max -> Max(x, min) and/or Min(., max) (OpenCV 4.12 reads only
+// constant bounds); constant infinite bounds that clip nothing are dropped. relu_form (OpenCV
+// 4.6, whose Max/Min do not broadcast): Relu(x - min) + min and x - Relu(x - max) instead.
+std::unique_ptr<RewritePattern> MakeComputedClipToMaxMin(bool relu_form, PassStatistic& count);
+
+// CastLike(c, like) with c constant and like's element type known -> c cast, as an initializer.
+std::unique_ptr<RewritePattern> MakeFoldConstantCastLike(int64_t opset, PassStatistic& count);
+
+// Why the Clip cannot be made loadable by OpenCV 4.6 (the attribute form, or Max/Min for a
+// computed bound), or empty when it can.
 std::string ClipAttributeBlocker(const Node& clip);
 
 }  // namespace onnx_opt::legalize

@@ -11,9 +11,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
 #include "ir/strings.h"
 #include "passes/core/utils.h"
 #include "passes/quantize/calib_file_json.h"
+#include "passes/quantize/json.h"
 
 namespace onnx_opt {
 
@@ -29,16 +31,12 @@ struct CalibFile::Index {
   Struct root;
   int64_t data_start = 0;
   std::vector<Array> arrays;
-  std::map<std::string, const Struct*> weights;  // "<graph>\n<name>" -> entry
+  std::map<WeightKey, const Struct*> weights;  // -> the weight's entry
 };
 
 namespace {
 
 constexpr size_t kMagicSize = 8;
-
-std::string IndexKey(const std::string& graph, const std::string& name) {
-  return absl::StrCat(graph, "\n", name);
-}
 
 // Reads `count` values stored as float32 (`f32`) or float64 at `offset` into `values`.
 template <typename T>
@@ -147,9 +145,10 @@ absl::StatusOr<std::unique_ptr<CalibFile>> CalibFile::Open(const std::string& pa
   file->index_ = std::make_unique<Index>();
   Index& index = *file->index_;
   index.data_start = static_cast<int64_t>(sizeof(head) + length);
-  if (auto s = google::protobuf::util::JsonStringToMessage(text, &index.root); !s.ok()) {
-    return error("index is not valid JSON: ", OneLine(s.message()));
-  }
+  absl::StatusOr<JsonValue> root = ParseJsonValue(text, "index");
+  if (!root.ok()) return error(root.status().message());
+  if (!root->has_struct_value()) return error("index is not a JSON object");
+  index.root = std::move(*root->mutable_struct_value());
   if (StringField(index.root, "format") != kCalibFormat) {
     return error("\"format\" must be \"", kCalibFormat, "\"");
   }
@@ -173,18 +172,17 @@ absl::StatusOr<std::unique_ptr<CalibFile>> CalibFile::Open(const std::string& pa
   if (const JsonValue* weights = Field(index.root, "weights");
       weights && weights->has_list_value()) {
     for (const JsonValue& w : weights->list_value().values()) {
-      index.weights[IndexKey(StringField(w.struct_value(), "graph"),
-                             StringField(w.struct_value(), "name"))] = &w.struct_value();
+      index.weights[WeightKey{StringField(w.struct_value(), "graph"),
+                              StringField(w.struct_value(), "name")}] = &w.struct_value();
     }
   }
   return file;
 }
 
 absl::Status CalibFile::VerifyModel(Model& model) const {
-  std::map<std::string, const Value*> constants;  // key -> weight value in `model`
+  std::map<WeightKey, const Value*> constants;  // -> the weight's value in `model`
   model.WalkGraphs([&](Graph& graph) {
-    const std::string name = GraphDebugName(graph);
-    for (Value* v : GraphConstants(graph)) constants[IndexKey(name, v->name())] = v;
+    for (Value* v : GraphConstants(graph)) constants[KeyOf(graph, *v)] = v;
   });
   std::string first;
   int mismatches = 0;
@@ -215,8 +213,7 @@ absl::Status CalibFile::VerifyModel(Model& model) const {
 absl::StatusOr<std::optional<LayerHessians>> CalibFile::Hessians(const WeightKey& weight,
                                                                  const std::vector<WeightUse>& uses,
                                                                  std::string* why_not) const {
-  const std::string key = IndexKey(weight.graph, weight.weight);
-  auto it = index_->weights.find(key);
+  auto it = index_->weights.find(weight);
   if (it == index_->weights.end()) {
     *why_not = absl::StrCat("not in calibration file ", path_);
     return std::nullopt;
@@ -233,14 +230,14 @@ absl::StatusOr<std::optional<LayerHessians>> CalibFile::Hessians(const WeightKey
                             ", this run quantizes for ", absl::StrJoin(DescribeUses(uses), ", "));
     return std::nullopt;
   }
-  absl::StatusOr<std::optional<PackedLayerHessians>> stored = StoredHessians(key);
+  absl::StatusOr<std::optional<PackedLayerHessians>> stored = StoredHessians(weight);
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) return std::nullopt;
   return (*stored)->Unpack();
 }
 
 absl::StatusOr<std::optional<PackedLayerHessians>> CalibFile::StoredHessians(
-    const std::string& key) const {
+    const WeightKey& key) const {
   auto it = index_->weights.find(key);
   if (it == index_->weights.end()) return std::nullopt;
   const Struct& entry = *it->second;

@@ -130,10 +130,10 @@ class CalibFile {
                                                         const std::vector<WeightUse>& uses,
                                                         std::string* why_not) const;
 
-  // The Hessians stored under the index key `key` ("<graph>\n<name>", this file's own), whoever
-  // read the weight; nullopt when none are stored. Files whose arrays are F64 (written before
-  // the tool accumulated in float32) are read too, rounded to float32.
-  absl::StatusOr<std::optional<PackedLayerHessians>> StoredHessians(const std::string& key) const;
+  // The Hessians stored for the weight `key`, whoever read it; nullopt when none are stored.
+  // Files whose arrays are F64 (written before the tool summed in float32) are read too,
+  // rounded to float32.
+  absl::StatusOr<std::optional<PackedLayerHessians>> StoredHessians(const WeightKey& key) const;
 
   // The onnx-opt-sensitivity-1 document, or an error when the file was made without
   // --what sensitivity.

@@ -1,5 +1,6 @@
 // JSON helpers shared by the .calib reader and writer (calib_file.cc, calib_file_writer.cc):
-// protobuf's Struct/Value, which onnx-opt already uses for its JSON files.
+// protobuf's Struct/Value, which onnx-opt already uses for its JSON files (parsed and printed
+// through json.h).
 #pragma once
 
 #include <algorithm>
@@ -12,7 +13,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace onnx_opt::calib_json {
 
@@ -47,15 +47,6 @@ inline JsonValue List(const std::vector<T>& items) {
     } else {
       *list->add_values() = Number(static_cast<double>(item));
     }
-  }
-  return v;
-}
-
-inline absl::StatusOr<JsonValue> ParseJson(const std::string& text, const std::string& what) {
-  JsonValue v;
-  if (auto s = google::protobuf::util::JsonStringToMessage(text, &v); !s.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " is not valid JSON: ", OneLine(s.message())));
   }
   return v;
 }

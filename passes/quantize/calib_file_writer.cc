@@ -4,8 +4,10 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
 #include "passes/quantize/calib_file.h"
 #include "passes/quantize/calib_file_json.h"
+#include "passes/quantize/json.h"
 
 namespace onnx_opt {
 namespace {
@@ -167,7 +169,7 @@ absl::Status WriteCalibFile(const std::string& path, const CalibContents& c,
   inputs.mutable_list_value();
   (*model.mutable_fields())["inputs"] = std::move(inputs);
   *f["model"].mutable_struct_value() = std::move(model);
-  absl::StatusOr<JsonValue> samples = ParseJson(c.samples_json, "the samples description");
+  absl::StatusOr<JsonValue> samples = ParseJsonValue(c.samples_json, "the samples description");
   if (!samples.ok()) return error(samples.status().message());
   (*samples->mutable_struct_value()->mutable_fields())["count"] =
       Number(static_cast<double>(c.samples));
@@ -212,7 +214,7 @@ absl::Status WriteCalibFile(const std::string& path, const CalibContents& c,
   }
   f["tensors"] = std::move(tensors);
   if (!c.sensitivity_json.empty()) {
-    absl::StatusOr<JsonValue> s = ParseJson(c.sensitivity_json, "the sensitivity document");
+    absl::StatusOr<JsonValue> s = ParseJsonValue(c.sensitivity_json, "the sensitivity document");
     if (!s.ok()) return error(s.status().message());
     f["sensitivity"] = *std::move(s);
   }

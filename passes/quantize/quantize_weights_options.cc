@@ -32,6 +32,10 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
               ""),
       format_text(pass, "format", "Graph form of the quantized weight", "qdq",
                   {"qdq", "qdq-axis", "arith", "matmul-nbits"}),
+      runtime(pass, "runtime",
+              "Runtime the model is for: opencv-* default to bits=8 and ragged=divisor and "
+              "refuse what OpenCV cannot load",
+              "ort", {"ort", "opencv-4.12", "opencv-5", "opencv-4.6"}),
       report(pass, "report", "Write per-weight sizes and errors to this JSON file", ""),
       scale_search_text(pass, "scale-search",
                         "Per-block scale choice: min/max, squared-error grid search, or "
@@ -102,11 +106,17 @@ Granularity QuantizeWeightsOptions::granularity() const {
   return Granularity::kBlock;
 }
 
+int64_t QuantizeWeightsOptions::Bits() const {
+  return ForOpenCv() && !bits.is_set() ? 8 : bits.value();
+}
+
 RaggedPolicy QuantizeWeightsOptions::ragged() const {
   const std::string& r = ragged_text.value();
   if (r == "skip") return RaggedPolicy::kSkip;
-  // qdq-axis and arith cannot express a short last block; their default is the divisor rule.
-  if (r == "divisor" || format() == QuantFormat::kQdqAxis || format() == QuantFormat::kArith) {
+  // qdq-axis and arith cannot express a short last block, and OpenCV loads none (its
+  // broadcastBlockedMatrix needs a divisor): their default is the divisor rule.
+  if (r == "divisor" || format() == QuantFormat::kQdqAxis || format() == QuantFormat::kArith ||
+      ForOpenCv()) {
     return RaggedPolicy::kDivisor;
   }
   return RaggedPolicy::kAllow;
@@ -117,11 +127,11 @@ QuantSpec QuantizeWeightsOptions::spec() const {
   const quant::ScaleSearch search = s == "mse"   ? quant::ScaleSearch::kMse
                                     : s == "hqq" ? quant::ScaleSearch::kHqq
                                                  : quant::ScaleSearch::kMinMax;
-  return QuantSpec{static_cast<int>(bits.value()), is_signed.value(), symmetric.value(), search};
+  return QuantSpec{static_cast<int>(Bits()), is_signed.value(), symmetric.value(), search};
 }
 
 int64_t QuantizeWeightsOptions::BlockSizeFor(int level_bits) const {
-  if (level_bits == 8 && bits.value() != 8 && int8_block_size.value() > 0) {
+  if (level_bits == 8 && Bits() != 8 && int8_block_size.value() > 0) {
     return int8_block_size.value();
   }
   return block_size.value();
@@ -142,9 +152,9 @@ int64_t QuantizeWeightsOptions::MinElements() const {
 }
 
 std::vector<int> QuantizeWeightsOptions::MixedLevels() const {
-  std::vector<int> levels = {static_cast<int>(bits.value())};
+  std::vector<int> levels = {static_cast<int>(Bits())};
   // qdq-axis and arith cannot store int4, so int8 is the only step up for them too.
-  if (bits.value() < 8) levels.push_back(8);
+  if (Bits() < 8) levels.push_back(8);
   levels.push_back(0);
   return levels;
 }
@@ -177,15 +187,12 @@ std::unique_ptr<std::regex> QuantizeWeightsOptions::WeightsRegex() const {
 absl::Status QuantizeWeightsOptions::Validate() const {
   // The pipeline parser puts the pass name in front.
   auto error = [](auto&&... parts) { return absl::InvalidArgumentError(absl::StrCat(parts...)); };
-  const int64_t b = bits.value();
+  const int64_t b = Bits();
   if (b != 4 && b != 8 && b != 16) return error("bits must be 4, 8 or 16, got ", b);
   const QuantFormat f = format();
   const std::string& fname = format_text.value();
   if (f == QuantFormat::kQdqAxis && b != 8) {
     return error("format=qdq-axis stores int8/uint8 only; use bits=8 or format=qdq");
-  }
-  if (f == QuantFormat::kArith && b == 4) {
-    return error("format=arith cannot Cast int4 below opset 21; use bits=8 or format=qdq");
   }
   if ((f == QuantFormat::kQdqAxis || f == QuantFormat::kArith) && ragged_text.is_set() &&
       ragged_text.value() == "allow") {
@@ -209,6 +216,7 @@ absl::Status QuantizeWeightsOptions::Validate() const {
     }
   }
   if (int8_block_size.value() == 1) return error("int8-block-size must be 0 or at least 2");
+  if (absl::Status s = ValidateRuntime(); !s.ok()) return s;
   for (const PassOption<std::string>* pattern : {&exclude, &weights}) {
     if (pattern->value().empty()) continue;
     // std::regex reports a bad pattern only by throwing; contain it here.
@@ -242,6 +250,34 @@ absl::Status QuantizeWeightsOptions::Validate() const {
   return absl::OkStatus();
 }
 
+absl::Status QuantizeWeightsOptions::ValidateRuntime() const {
+  if (!ForOpenCv()) return absl::OkStatus();
+  const std::string& rt = runtime.value();
+  auto error = [&](auto&&... parts) {
+    return absl::InvalidArgumentError(absl::StrCat("runtime=", rt, " ", parts...));
+  };
+  if (rt == "opencv-4.6") {
+    return error(
+        "loads no form quantize-weights writes (OpenCV 4.6 takes no DequantizeLinear, with or "
+        "without a zero point, nor the arith form); quantize for opencv-4.12 or opencv-5");
+  }
+  if (Bits() != 8) {
+    return error("loads int8/uint8 weights only (no OpenCV reads int4 tensors); use bits=8");
+  }
+  if (ragged_text.is_set() && ragged_text.value() == "allow") {
+    return error(
+        "needs blocks that divide the reduction axis (broadcastBlockedMatrix); use "
+        "ragged=divisor or ragged=skip");
+  }
+  if (format() == QuantFormat::kMatMulNBits) {
+    return error("has no com.microsoft.MatMulNBits; use format=qdq");
+  }
+  if (int8_block_size.value() != 0) {
+    return error("takes no mixed int4/int8 blocks (int8-block-size)");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status QuantizeWeightsOptions::CheckOpset(int64_t opset) const {
   const QuantFormat f = format();
   int64_t needed = 1;
@@ -252,6 +288,9 @@ absl::Status QuantizeWeightsOptions::CheckOpset(int64_t opset) const {
   } else if (f == QuantFormat::kQdqAxis) {
     needed = 13;
     why = "per-axis DequantizeLinear-13";
+  } else if (f == QuantFormat::kArith && Bits() == 4) {
+    needed = 21;
+    why = "Cast-21 (the first Cast that reads int4/uint4)";
   } else if (f == QuantFormat::kArith) {
     needed = 6;
     why = "Cast-6 and Reshape-5";
@@ -260,13 +299,17 @@ absl::Status QuantizeWeightsOptions::CheckOpset(int64_t opset) const {
   std::string upgrade = MakeDefaultPassRegistry().Contains("upgrade-opset")
                             ? absl::StrCat("run upgrade-opset{target=", needed, "} first, or ")
                             : std::string();
-  return absl::FailedPreconditionError(absl::StrCat(
-      "format=", format_text.value(), " writes ", why, " but the model's default opset is ", opset,
-      "; ", upgrade, "use format=matmul-nbits (any opset) or format=arith (opset >= 6)"));
+  const std::string other =
+      f == QuantFormat::kArith ? "use bits=8 (Cast-6 reads int8) or format=matmul-nbits (any opset)"
+                               : "use format=matmul-nbits (any opset) or format=arith (opset >= 6)";
+  return absl::FailedPreconditionError(absl::StrCat("format=", format_text.value(), " writes ", why,
+                                                    " but the model's default opset is ", opset,
+                                                    "; ", upgrade, other));
 }
 
 bool QuantizeWeightsOptions::UsesOpset21Types(int64_t opset) const {
-  return format() == QuantFormat::kQdq || (format() == QuantFormat::kMatMulNBits && opset >= 21);
+  return format() == QuantFormat::kQdq || (format() == QuantFormat::kArith && Bits() == 4) ||
+         (format() == QuantFormat::kMatMulNBits && opset >= 21);
 }
 
 }  // namespace onnx_opt

@@ -21,12 +21,17 @@ class QuantizeWeightsOptions {
 
   // Rejects impossible combinations with one line naming the options involved.
   absl::Status Validate() const;
+  // runtime=opencv-*: rejects what that OpenCV cannot load (part of Validate).
+  absl::Status ValidateRuntime() const;
   // Rejects a model whose default opset cannot express the chosen format.
   absl::Status CheckOpset(int64_t opset) const;
   // True when the emitted nodes use opset-21 DequantizeLinear or int4 types (IR version 10).
   bool UsesOpset21Types(int64_t opset) const;
 
   QuantFormat format() const;
+  // bits, or 8 when a runtime=opencv-* run leaves it unset.
+  int64_t Bits() const;
+  bool ForOpenCv() const { return runtime.value() != "ort"; }
   Granularity granularity() const;
   RaggedPolicy ragged() const;
   QuantSpec spec() const;
@@ -58,6 +63,9 @@ class QuantizeWeightsOptions {
   PassOption<std::string> exclude;
   PassOption<std::string> weights;
   PassOption<std::string> format_text;
+  // The runtime the model is for: OpenCV changes the defaults (bits=8, ragged=divisor) and
+  // refuses what it cannot load (int4, int16, short last blocks, MatMulNBits; 4.6 any form here).
+  PassOption<std::string> runtime;
   PassOption<std::string> report;
   PassOption<std::string> scale_search_text;
   PassOption<double> target_size;

@@ -1,0 +1,54 @@
+// The nodes and initializers quantize-activations writes: QuantizeLinear/DequantizeLinear pairs
+// on activations, int8 (or uint8) per-channel weights behind a DequantizeLinear, int32 biases.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "ir/ir.h"
+#include "passes/integer/act_ranges.h"
+
+namespace onnx_opt {
+
+class QdqEmitter {
+ public:
+  // Records the order of `graph`'s nodes: new nodes go just before the first user of what they
+  // read, so the order stays topological.
+  explicit QdqEmitter(Graph& graph);
+
+  // value -> QuantizeLinear -> DequantizeLinear; every other user of `value` (graph outputs
+  // included) reads the DequantizeLinear, and a graph output keeps its name.
+  void InsertActivationQdq(Value* value, const QuantParams& params);
+
+  // Replaces constant input `input` of `node` by DequantizeLinear(q, scales, zero points,
+  // axis) of its per-channel quantized copy; returns the channel scales. A weight read by
+  // several quantized nodes is quantized once.
+  std::vector<float> QuantizeWeight(Node* node, int input, int64_t axis, int bits,
+                                    bool is_signed);
+
+  // Replaces constant bias input `input` of `node` by DequantizeLinear of its int32 copy with
+  // scales input_scale * weight_scales[c].
+  void QuantizeBias(Node* node, int input, float input_scale,
+                    const std::vector<float>& weight_scales);
+
+  // Removes the float initializers that nothing reads any more.
+  void EraseUnusedConstants();
+
+ private:
+  Node* FirstUser(const Value* value) const;  // null: only graph outputs read it
+  Value* Scalar(std::string_view hint, DataType type, int32_t value);
+  Node* Create(std::string_view op, std::vector<Value*> inputs, Node* before,
+               std::string_view hint, ValueType type);
+
+  Graph& graph_;
+  absl::flat_hash_map<const Node*, int64_t> position_;
+  struct WeightDq {
+    Value* output;
+    std::vector<float> scales;
+  };
+  absl::flat_hash_map<const Value*, WeightDq> weights_;
+  std::vector<Value*> replaced_constants_;
+};
+
+}  // namespace onnx_opt
