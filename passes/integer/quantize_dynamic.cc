@@ -102,7 +102,7 @@ class DynamicQuantizer {
         graph_.CreateNode(is_conv ? "ConvInteger" : "MatMulInteger",
                           {a.codes, w_codes, a.zero_point, w_zp}, 1, &node, "", {base + "_int32"});
     op->name = node.name;
-    CopyPlainAttributes(node, *op);  // ConvInteger takes Conv's; MatMul has none
+    integer::CopyPlainAttributes(node, *op);  // ConvInteger takes Conv's; MatMul has none
     Node* cast = graph_.CreateNode("Cast", {op->output(0)}, 1, &node, "", {base + "_float"});
     cast->SetAttribute(Attribute::Int("to", static_cast<int64_t>(DataType::kFloat)));
     Node* scale = graph_.CreateNode("Mul", {a.scale, w_scale}, 1, &node, "", {base + "_scale"});
