@@ -47,9 +47,11 @@ class FuseIntegerOpsPass : public Pass {
   std::string_view description() const override {
     return "ops=qlinear: DQ->Conv->Q => QLinearConv (bias re-quantized to int32 at x_scale * "
            "w_scale[c]), DQ->MatMul->Q => QLinearMatMul and, with contrib=true, the "
-           "com.microsoft QGemm (alpha = beta = 1), QLinearAdd, QLinearMul, QLinearSigmoid, QLinearGlobalAveragePool, "
+           "com.microsoft QGemm (alpha = beta = 1), QLinearAdd, QLinearMul, QLinearSigmoid, "
+           "QLinearGlobalAveragePool, "
            "QLinearAveragePool and QLinearConcat (a Relu before the output Q is folded when "
-           "that Q's zero point is its type's minimum): the QOperator model OpenCV's int8 engine reads. Activations "
+           "that Q's zero point is its type's minimum): the QOperator model OpenCV's int8 engine "
+           "reads. Activations "
            "per tensor, Conv weights per tensor or per output channel with one zero point, "
            "MatMul B per tensor or per column, uint8/int8 as ONNX Runtime's kernels take them "
            "(int8 activations need int8 weights). ops=nbits: MatMul whose B is an opset-21 "
@@ -107,21 +109,24 @@ class FuseIntegerOpsPass : public Pass {
   }
 
  private:
-  PassOption<std::string> ops_{this, "ops",
+  PassOption<std::string> ops_{this,
+                               "ops",
                                "Which fusions: qlinear (QOperator forms), nbits (MatMulNBits) "
                                "or all",
                                "all",
                                {"qlinear", "nbits", "all"}};
-  PassOption<bool> contrib_{this, "contrib",
-                            "With qlinear: also the com.microsoft QGemm and QLinearAdd/Mul/Sigmoid/"
-                            "GlobalAveragePool/AveragePool/Concat forms (ONNX Runtime and OpenCV read them)",
-                            true};
+  PassOption<bool> contrib_{
+      this, "contrib",
+      "With qlinear: also the com.microsoft QGemm and QLinearAdd/Mul/Sigmoid/"
+      "GlobalAveragePool/AveragePool/Concat forms (ONNX Runtime and OpenCV read them)",
+      true};
   PassStatistic conv_{this, "qlinear-conv", "Conv fused into QLinearConv"};
   PassStatistic matmul_{this, "qlinear-matmul", "MatMul fused into QLinearMatMul"};
   PassStatistic gemm_{this, "qgemm", "Gemm fused into com.microsoft.QGemm"};
   PassStatistic add_{this, "qlinear-add", "Add fused into com.microsoft.QLinearAdd"};
   PassStatistic mul_{this, "qlinear-mul", "Mul fused into com.microsoft.QLinearMul"};
-  PassStatistic sigmoid_{this, "qlinear-sigmoid", "Sigmoid fused into com.microsoft.QLinearSigmoid"};
+  PassStatistic sigmoid_{this, "qlinear-sigmoid",
+                         "Sigmoid fused into com.microsoft.QLinearSigmoid"};
   PassStatistic pool_{this, "qlinear-global-average-pool",
                       "GlobalAveragePool fused into com.microsoft.QLinearGlobalAveragePool"};
   PassStatistic avg_pool_{this, "qlinear-average-pool",

@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-
 #include "passes/core/utils.h"
 #include "passes/integer/qoperator.h"
 #include "passes/quantize/emitters.h"

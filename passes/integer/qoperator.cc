@@ -28,9 +28,8 @@ Value* ScalarInitializer(Graph& graph, std::string_view hint, DataType type, dou
     bytes.push_back(type == DataType::kInt8 ? static_cast<uint8_t>(static_cast<int8_t>(v))
                                             : static_cast<uint8_t>(v));
   }
-  return graph.AddInitializer(
-      hint, std::make_shared<Tensor>(type, std::vector<int64_t>{},
-                                     Buffer::FromVector(std::move(bytes))));
+  return graph.AddInitializer(hint, std::make_shared<Tensor>(type, std::vector<int64_t>{},
+                                                             Buffer::FromVector(std::move(bytes))));
 }
 
 std::string Hint(const QuantParams& p, std::string_view suffix) {
@@ -160,6 +159,22 @@ Value* WeightScale(Graph& graph, const QuantParams& p) {
 
 Value* WeightZeroPoint(Graph& graph, const QuantParams& p) {
   return p.per_tensor() ? ScalarZeroPoint(graph, p) : ZeroPointOrZeros(graph, p);
+}
+
+void CopyPlainAttributes(const Node& from, Node& to) {
+  for (const Attribute& a : from.attributes()) {
+    if (const auto* ints = std::get_if<std::vector<int64_t>>(&a.value)) {
+      to.SetAttribute(Attribute::Ints(a.name, *ints));
+    } else if (const auto* i = std::get_if<int64_t>(&a.value)) {
+      to.SetAttribute(Attribute::Int(a.name, *i));
+    } else if (const auto* f = std::get_if<float>(&a.value)) {
+      to.SetAttribute(Attribute::Float(a.name, *f));
+    } else if (const auto* fs = std::get_if<std::vector<float>>(&a.value)) {
+      to.SetAttribute(Attribute::Floats(a.name, *fs));
+    } else if (const auto* str = std::get_if<std::string>(&a.value)) {
+      to.SetAttribute(Attribute::String(a.name, *str));
+    }
+  }
 }
 
 absl::Status ReplaceQuantizedOutput(Rewriter& rewriter, const OutputQuantize& out, Node* float_op,

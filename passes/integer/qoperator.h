@@ -18,8 +18,8 @@ namespace onnx_opt::integer {
 // The constant parameters of one Q or DQ node.
 struct QuantParams {
   Node* node = nullptr;
-  Value* scale = nullptr;       // the constant scale input
-  Value* zero_point = nullptr;  // null when absent (zero)
+  Value* scale = nullptr;             // the constant scale input
+  Value* zero_point = nullptr;        // null when absent (zero)
   DataType qtype = DataType::kUint8;  // element type of the quantized side
   DataType scale_type = DataType::kFloat;
   std::vector<float> scales;
@@ -33,12 +33,12 @@ struct QuantParams {
 
 // Why a candidate (a float op whose float inputs all come from DequantizeLinear) was not fused.
 enum class Refusal {
-  kNotConstant,     // a scale or zero point is computed at run time
-  kParams,          // parameters the fused op cannot take (per-axis activations, float16 scales,
-                    // blocked weights where per-channel is needed, unequal weight zero points)
-  kTypes,           // element types the fused op or ONNX Runtime's kernel does not take
-  kShapes,          // ranks or dims the fused op does not take, or unknown where needed
-  kNotQuantized,    // the output does not go to exactly one QuantizeLinear
+  kNotConstant,   // a scale or zero point is computed at run time
+  kParams,        // parameters the fused op cannot take (per-axis activations, float16 scales,
+                  // blocked weights where per-channel is needed, unequal weight zero points)
+  kTypes,         // element types the fused op or ONNX Runtime's kernel does not take
+  kShapes,        // ranks or dims the fused op does not take, or unknown where needed
+  kNotQuantized,  // the output does not go to exactly one QuantizeLinear
   kCount,
 };
 // The fused forms, for the pass's statistics.
@@ -107,6 +107,10 @@ Value* ZeroPointOrZeros(Graph& graph, const QuantParams& p);
 // like the scale when the zero point is absent).
 Value* WeightScale(Graph& graph, const QuantParams& p);
 Value* WeightZeroPoint(Graph& graph, const QuantParams& p);
+
+// Copies `from`'s int, ints, float, floats and string attributes to `to` (all of Conv's and the
+// pooling ops').
+void CopyPlainAttributes(const Node& from, Node& to);
 
 // Replaces the output Q of `float_op` by `fused_out`, erasing the Q, the Relu between them (if
 // any) and the float op; `fused_out` takes the Q output's name and type.

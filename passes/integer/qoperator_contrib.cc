@@ -93,17 +93,12 @@ class ContribPattern : public RewritePattern {
     if (form_.float_op == "Concat") {
       fused->SetAttribute(Attribute::Int("axis", op.GetInt("axis").value_or(0)));
     } else if (form_.float_op == "GlobalAveragePool" || form_.float_op == "AveragePool") {
-      for (const char* name : {"kernel_shape", "strides", "pads", "dilations"}) {
-        if (auto v = op.GetInts(name)) fused->SetAttribute(Attribute::Ints(name, *v));
-      }
-      for (const char* name : {"ceil_mode", "count_include_pad"}) {
-        if (auto v = op.GetInt(name)) fused->SetAttribute(Attribute::Int(name, *v));
-      }
-      if (auto v = op.GetString("auto_pad")) fused->SetAttribute(Attribute::String("auto_pad", *v));
+      CopyPlainAttributes(op, *fused);
       fused->SetAttribute(Attribute::Int("channels_last", 0));
     }
     if (!model_.OpsetVersion("com.microsoft")) model_.SetOpsetVersion("com.microsoft", 1);
-    if (absl::Status s = ReplaceQuantizedOutput(rewriter, *target, &op, fused->output(0)); !s.ok()) {
+    if (absl::Status s = ReplaceQuantizedOutput(rewriter, *target, &op, fused->output(0));
+        !s.ok()) {
       return s;
     }
     log_.Fused(&op, form_.kind);

@@ -60,6 +60,25 @@ std::optional<Operands> ReadOperands(Node& op, Node& dq_x, Node& dq_w, Node& q, 
   return Operands{*std::move(x), *std::move(w), *std::move(y)};
 }
 
+// A Conv/MatMul/Gemm candidate: float inputs 0 and 1 from DequantizeLinear, the output to one
+// QuantizeLinear. Nullopt when the op is not one (nothing logged), or after logging why not.
+struct Candidate {
+  Node* dq_x;
+  Node* dq_w;
+  OutputQuantize out;
+  Operands p;
+};
+std::optional<Candidate> ReadCandidate(Node& op, FusionLog& log) {
+  Node* dq_x = DequantizeProducer(op.input(0));
+  Node* dq_w = DequantizeProducer(op.input(1));
+  if (!op.domain.empty() || dq_x == nullptr || dq_w == nullptr) return std::nullopt;
+  std::optional<OutputQuantize> out = FindOutputQuantize(op);
+  if (!out) return log.Refuse(op, Refusal::kNotQuantized), std::nullopt;
+  std::optional<Operands> p = ReadOperands(op, *dq_x, *dq_w, *out->q, log);
+  if (!p) return std::nullopt;
+  return Candidate{dq_x, dq_w, *out, *std::move(p)};
+}
+
 // The Conv bias as int32 codes at scale x_scale * w_scale[c]: from a float constant, or from a
 // DequantizeLinear of int32 codes (re-scaled only when its scales differ).
 std::optional<Value*> Int32Bias(Graph& graph, Value* bias, const Operands& p, int64_t m,
@@ -73,7 +92,8 @@ std::optional<Value*> Int32Bias(Graph& graph, Value* bias, const Operands& p, in
       return std::nullopt;
     }
     absl::StatusOr<std::vector<int64_t>> q = codes->ToInt64s();
-    if (!q.ok() || static_cast<int64_t>(q->size()) != m) return *why = Refusal::kShapes, std::nullopt;
+    if (!q.ok() || static_cast<int64_t>(q->size()) != m)
+      return *why = Refusal::kShapes, std::nullopt;
     values.resize(m);
     for (int64_t c = 0; c < m; ++c) {
       const size_t k = pb->scales.size() == 1 ? 0 : c;
@@ -81,7 +101,8 @@ std::optional<Value*> Int32Bias(Graph& graph, Value* bias, const Operands& p, in
     }
   } else if (TensorPtr t = GetConstantTensor(bias)) {
     absl::StatusOr<std::vector<float>> f = t->ToFloats();
-    if (!f.ok() || static_cast<int64_t>(f->size()) != m) return *why = Refusal::kShapes, std::nullopt;
+    if (!f.ok() || static_cast<int64_t>(f->size()) != m)
+      return *why = Refusal::kShapes, std::nullopt;
     values = *std::move(f);
   } else {
     *why = Refusal::kNotConstant;
@@ -89,7 +110,8 @@ std::optional<Value*> Int32Bias(Graph& graph, Value* bias, const Operands& p, in
   }
   std::vector<int32_t> codes(m);
   for (int64_t c = 0; c < m; ++c) {
-    const double s = static_cast<double>(p.x.scales[0]) * p.w.scales[p.w.scales.size() == 1 ? 0 : c];
+    const double s =
+        static_cast<double>(p.x.scales[0]) * p.w.scales[p.w.scales.size() == 1 ? 0 : c];
     const double r = std::nearbyint(values[c] / s);
     if (!(std::fabs(r) <= std::numeric_limits<int32_t>::max())) {
       *why = Refusal::kParams;
@@ -97,9 +119,9 @@ std::optional<Value*> Int32Bias(Graph& graph, Value* bias, const Operands& p, in
     }
     codes[c] = static_cast<int32_t>(r);
   }
-  return graph.AddInitializer(absl::StrCat(bias->name(), "_int32"),
-                              std::make_shared<Tensor>(Tensor::FromValues<int32_t>(
-                                  DataType::kInt32, {m}, codes)));
+  return graph.AddInitializer(
+      absl::StrCat(bias->name(), "_int32"),
+      std::make_shared<Tensor>(Tensor::FromValues<int32_t>(DataType::kInt32, {m}, codes)));
 }
 
 // Replaces `op` and its output QuantizeLinear (and Relu) by `op_type` with the QLinear input order
@@ -108,14 +130,15 @@ absl::StatusOr<Node*> ReplaceWithQLinear(Rewriter& rewriter, Node& op, Node& dq_
                                          const OutputQuantize& out, const Operands& p,
                                          std::string_view op_type, Value* bias) {
   Graph& graph = rewriter.graph();
-  std::vector<Value*> inputs = {dq_x.input(0),           ScalarScale(graph, p.x),
-                                ScalarZeroPoint(graph, p.x), dq_w.input(0),
-                                WeightScale(graph, p.w),  WeightZeroPoint(graph, p.w),
-                                ScalarScale(graph, p.y),  ScalarZeroPoint(graph, p.y)};
+  std::vector<Value*> inputs = {
+      dq_x.input(0),           ScalarScale(graph, p.x),    ScalarZeroPoint(graph, p.x),
+      dq_w.input(0),           WeightScale(graph, p.w),    WeightZeroPoint(graph, p.w),
+      ScalarScale(graph, p.y), ScalarZeroPoint(graph, p.y)};
   if (bias != nullptr) inputs.push_back(bias);
   Node* fused = rewriter.CreateNodeBefore(out.q, op_type, inputs, 1, "",
                                           {absl::StrCat(out.q->output(0)->name(), "_qlinear")});
   fused->name = op.name;
+  CopyPlainAttributes(op, *fused);  // QLinearConv takes Conv's; MatMul has none
   if (absl::Status s = ReplaceQuantizedOutput(rewriter, out, &op, fused->output(0)); !s.ok()) {
     return s;
   }
@@ -128,15 +151,11 @@ class QLinearConvPattern : public RewritePattern {
   std::string_view name() const override { return "qlinear-conv"; }
   std::string_view root_op_type() const override { return "Conv"; }
   absl::StatusOr<bool> MatchAndRewrite(Node& conv, Rewriter& rewriter) override {
-    Node* dq_x = DequantizeProducer(conv.input(0));
-    Node* dq_w = DequantizeProducer(conv.input(1));
-    if (!conv.domain.empty() || dq_x == nullptr || dq_w == nullptr) return false;
-    std::optional<OutputQuantize> out = FindOutputQuantize(conv);
-    if (!out) return log_.Refuse(conv, Refusal::kNotQuantized);
-    std::optional<Operands> p = ReadOperands(conv, *dq_x, *dq_w, *out->q, log_);
-    if (!p) return false;
-    const int64_t rank = RankOf(dq_w->input(0));
-    const int64_t m = DimOf(dq_w->input(0), 0);
+    std::optional<Candidate> c = ReadCandidate(conv, log_);
+    if (!c) return false;
+    const Operands* p = &c->p;
+    const int64_t rank = RankOf(c->dq_w->input(0));
+    const int64_t m = DimOf(c->dq_w->input(0), 0);
     if (rank < 3 || m <= 0) return log_.Refuse(conv, Refusal::kShapes);
     if (!p->w.per_tensor()) {
       const int64_t axis = p->w.axis < 0 ? p->w.axis + rank : p->w.axis;
@@ -155,22 +174,10 @@ class QLinearConvPattern : public RewritePattern {
       if (!b) return log_.Refuse(conv, why);
       bias = *b;
     }
-    // QLinearConv takes Conv's attributes (all ints, int lists or strings).
-    std::vector<Attribute> attributes;
-    for (const Attribute& a : conv.attributes()) {
-      Attribute copy;
-      copy.name = a.name;
-      copy.type = a.type;
-      if (const auto* ints = std::get_if<std::vector<int64_t>>(&a.value)) copy.value = *ints;
-      if (const auto* i = std::get_if<int64_t>(&a.value)) copy.value = *i;
-      if (const auto* s = std::get_if<std::string>(&a.value)) copy.value = *s;
-      attributes.push_back(std::move(copy));
-    }
     const Node* key = &conv;
     absl::StatusOr<Node*> fused =
-        ReplaceWithQLinear(rewriter, conv, *dq_x, *dq_w, *out, *p, "QLinearConv", bias);
+        ReplaceWithQLinear(rewriter, conv, *c->dq_x, *c->dq_w, c->out, *p, "QLinearConv", bias);
     if (!fused.ok()) return fused.status();
-    for (Attribute& a : attributes) (*fused)->SetAttribute(std::move(a));
     log_.Fused(key, Fusion::kQLinearConv);
     return true;
   }
@@ -185,25 +192,21 @@ class QLinearMatMulPattern : public RewritePattern {
   std::string_view name() const override { return "qlinear-matmul"; }
   std::string_view root_op_type() const override { return "MatMul"; }
   absl::StatusOr<bool> MatchAndRewrite(Node& matmul, Rewriter& rewriter) override {
-    Node* dq_a = DequantizeProducer(matmul.input(0));
-    Node* dq_b = DequantizeProducer(matmul.input(1));
-    if (!matmul.domain.empty() || dq_a == nullptr || dq_b == nullptr) return false;
-    std::optional<OutputQuantize> out = FindOutputQuantize(matmul);
-    if (!out) return log_.Refuse(matmul, Refusal::kNotQuantized);
-    std::optional<Operands> p = ReadOperands(matmul, *dq_a, *dq_b, *out->q, log_);
-    if (!p) return false;
+    std::optional<Candidate> c = ReadCandidate(matmul, log_);
+    if (!c) return false;
+    const Operands* p = &c->p;
     if (!p->w.per_tensor()) {
       // Per column of a 2-D B only: scales [N] on axis 1.
-      const int64_t rank = RankOf(dq_b->input(0));
+      const int64_t rank = RankOf(c->dq_w->input(0));
       const int64_t axis = p->w.axis < 0 ? p->w.axis + rank : p->w.axis;
       if (rank != 2) return log_.Refuse(matmul, Refusal::kShapes);
-      if (axis != 1 || static_cast<int64_t>(p->w.scales.size()) != DimOf(dq_b->input(0), 1)) {
+      if (axis != 1 || static_cast<int64_t>(p->w.scales.size()) != DimOf(c->dq_w->input(0), 1)) {
         return log_.Refuse(matmul, Refusal::kParams);
       }
     }
     const Node* key = &matmul;
-    absl::StatusOr<Node*> fused =
-        ReplaceWithQLinear(rewriter, matmul, *dq_a, *dq_b, *out, *p, "QLinearMatMul", nullptr);
+    absl::StatusOr<Node*> fused = ReplaceWithQLinear(rewriter, matmul, *c->dq_x, *c->dq_w, c->out,
+                                                     *p, "QLinearMatMul", nullptr);
     if (!fused.ok()) return fused.status();
     log_.Fused(key, Fusion::kQLinearMatMul);
     return true;
@@ -219,20 +222,16 @@ class QGemmPattern : public RewritePattern {
   std::string_view name() const override { return "qgemm"; }
   std::string_view root_op_type() const override { return "Gemm"; }
   absl::StatusOr<bool> MatchAndRewrite(Node& gemm, Rewriter& rewriter) override {
-    Node* dq_a = DequantizeProducer(gemm.input(0));
-    Node* dq_b = DequantizeProducer(gemm.input(1));
-    if (!gemm.domain.empty() || dq_a == nullptr || dq_b == nullptr) return false;
-    std::optional<OutputQuantize> out = FindOutputQuantize(gemm);
-    if (!out) return log_.Refuse(gemm, Refusal::kNotQuantized);
-    std::optional<Operands> p = ReadOperands(gemm, *dq_a, *dq_b, *out->q, log_);
-    if (!p) return false;
+    std::optional<Candidate> c = ReadCandidate(gemm, log_);
+    if (!c) return false;
+    const Operands* p = &c->p;
     if (gemm.GetFloat("alpha").value_or(1.0f) != 1.0f ||
         gemm.GetFloat("beta").value_or(1.0f) != 1.0f) {
       return log_.Refuse(gemm, Refusal::kParams);
     }
     const int64_t trans_b = gemm.GetInt("transB").value_or(0);
-    const int64_t n = DimOf(dq_b->input(0), trans_b != 0 ? 0 : 1);
-    if (RankOf(dq_b->input(0)) != 2 || n <= 0) return log_.Refuse(gemm, Refusal::kShapes);
+    const int64_t n = DimOf(c->dq_w->input(0), trans_b != 0 ? 0 : 1);
+    if (RankOf(c->dq_w->input(0)) != 2 || n <= 0) return log_.Refuse(gemm, Refusal::kShapes);
     if (!p->w.per_tensor()) {
       const int64_t axis = p->w.axis < 0 ? p->w.axis + 2 : p->w.axis;
       if (axis != (trans_b != 0 ? 0 : 1) || static_cast<int64_t>(p->w.scales.size()) != n) {
@@ -247,19 +246,24 @@ class QGemmPattern : public RewritePattern {
       if (!b) return log_.Refuse(gemm, why);
       bias = *b;
     }
-    std::vector<Value*> inputs = {dq_a->input(0),           ScalarScale(graph, p->x),
-                                  ScalarZeroPoint(graph, p->x), dq_b->input(0),
-                                  WeightScale(graph, p->w), WeightZeroPoint(graph, p->w),
-                                  bias,                      ScalarScale(graph, p->y),
+    std::vector<Value*> inputs = {c->dq_x->input(0),
+                                  ScalarScale(graph, p->x),
+                                  ScalarZeroPoint(graph, p->x),
+                                  c->dq_w->input(0),
+                                  WeightScale(graph, p->w),
+                                  WeightZeroPoint(graph, p->w),
+                                  bias,
+                                  ScalarScale(graph, p->y),
                                   ScalarZeroPoint(graph, p->y)};
-    Node* fused = rewriter.CreateNodeBefore(out->q, "QGemm", inputs, 1, "com.microsoft",
-                                            {absl::StrCat(out->q->output(0)->name(), "_qgemm")});
+    Node* fused = rewriter.CreateNodeBefore(c->out.q, "QGemm", inputs, 1, "com.microsoft",
+                                            {absl::StrCat(c->out.q->output(0)->name(), "_qgemm")});
     fused->name = gemm.name;
     for (const char* attr : {"transA", "transB"}) {
       if (auto v = gemm.GetInt(attr)) fused->SetAttribute(Attribute::Int(attr, *v));
     }
     const Node* key = &gemm;
-    if (absl::Status s = ReplaceQuantizedOutput(rewriter, *out, &gemm, fused->output(0)); !s.ok()) {
+    if (absl::Status s = ReplaceQuantizedOutput(rewriter, c->out, &gemm, fused->output(0));
+        !s.ok()) {
       return s;
     }
     if (!model_.OpsetVersion("com.microsoft")) model_.SetOpsetVersion("com.microsoft", 1);

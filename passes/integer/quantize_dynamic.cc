@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "passes/core/utils.h"
+#include "passes/integer/qoperator.h"
 #include "passes/simplify/shape_inference.h"
 #include "passes/simplify/simplify_utils.h"
 #include "quant/weight_quantizer.h"
@@ -83,8 +84,8 @@ class DynamicQuantizer {
 
     const std::string base = node.name.empty() ? node.output(0)->name() : node.name;
     const DataType wtype = options_.weights_signed ? DataType::kInt8 : DataType::kUint8;
-    Value* w_codes = BytesInitializer(graph_, base + "_w_quantized", wtype, w->dims,
-                                      std::move(q->data));
+    Value* w_codes =
+        BytesInitializer(graph_, base + "_w_quantized", wtype, w->dims, std::move(q->data));
     Value* w_zp = BytesInitializer(graph_, base + "_w_zero_point", wtype, {},
                                    {static_cast<uint8_t>(options_.weights_signed ? 0 : 128)});
     std::vector<int64_t> scale_dims;
@@ -97,23 +98,11 @@ class DynamicQuantizer {
     result_.weight_bytes_after += total + static_cast<int64_t>(q->scales.size()) * 4;
 
     const QuantizedActivation a = Activation(x, &node);
-    Node* op = graph_.CreateNode(is_conv ? "ConvInteger" : "MatMulInteger",
-                                 {a.codes, w_codes, a.zero_point, w_zp}, 1, &node, "",
-                                 {base + "_int32"});
+    Node* op =
+        graph_.CreateNode(is_conv ? "ConvInteger" : "MatMulInteger",
+                          {a.codes, w_codes, a.zero_point, w_zp}, 1, &node, "", {base + "_int32"});
     op->name = node.name;
-    if (is_conv) {
-      for (const char* attr : {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}) {
-        if (const Attribute* at = node.FindAttribute(attr)) {
-          if (const auto* ints = std::get_if<std::vector<int64_t>>(&at->value)) {
-            op->SetAttribute(Attribute::Ints(attr, *ints));
-          } else if (const auto* i = std::get_if<int64_t>(&at->value)) {
-            op->SetAttribute(Attribute::Int(attr, *i));
-          } else if (const auto* s = std::get_if<std::string>(&at->value)) {
-            op->SetAttribute(Attribute::String(attr, *s));
-          }
-        }
-      }
-    }
+    integer::CopyPlainAttributes(node, *op);  // ConvInteger takes Conv's; MatMul has none
     Node* cast = graph_.CreateNode("Cast", {op->output(0)}, 1, &node, "", {base + "_float"});
     cast->SetAttribute(Attribute::Int("to", static_cast<int64_t>(DataType::kFloat)));
     Node* scale = graph_.CreateNode("Mul", {a.scale, w_scale}, 1, &node, "", {base + "_scale"});
