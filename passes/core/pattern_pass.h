@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "passes/core/pass.h"
 #include "passes/core/rewrite.h"
 
@@ -15,16 +16,21 @@ namespace onnx_opt {
 
 using RewritePatterns = std::vector<std::unique_ptr<RewritePattern>>;
 
+// How a pass applies its patterns to one graph: to a fixpoint, this graph only (the pass manager
+// visits every graph), erasing the nodes left unused. Returns whether anything changed.
+inline absl::StatusOr<bool> ApplyPatternsToGraph(Graph& graph, const RewritePatterns& patterns) {
+  GreedyRewriteConfig config;
+  config.visit_subgraphs = false;
+  config.erase_dead_nodes = true;
+  return ApplyPatternsGreedily(graph, patterns, config);
+}
+
 class PatternPass : public Pass {
  public:
   PassConvergence convergence() const override { return PassConvergence::kIdempotent; }
 
   absl::Status RunOnGraph(Graph& graph, Model& model) override {
-    RewritePatterns patterns = Patterns(graph, model);
-    GreedyRewriteConfig config;
-    config.visit_subgraphs = false;  // the pass manager visits every graph
-    config.erase_dead_nodes = true;
-    return ApplyPatternsGreedily(graph, patterns, config).status();
+    return ApplyPatternsToGraph(graph, Patterns(graph, model)).status();
   }
 
  protected:
