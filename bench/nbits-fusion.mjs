@@ -138,4 +138,8 @@ for (let k = 0; k < files.length; k++) {
 const ratio = (a, b) => median(times[a].map((t, r) => t / times[b][r]));
 console.log(`speed-up ${names[2]} vs ${names[1]}: ${ratio(1, 2).toFixed(3)}x; ${names[2]} vs ${names[0]}: ` +
             `${ratio(0, 2).toFixed(3)}x; ${names[1]} vs ${names[0]}: ${ratio(0, 1).toFixed(3)}x`);
+// The fastest run of each: the least disturbed by other processes on a loaded machine.
+const best = times.map((t) => Math.min(...t));
+console.log(`fastest runs (ms): ${best.map((b) => b.toFixed(2)).join(' / ')}; ` +
+            `${names[2]} vs ${names[1]}: ${(best[1] / best[2]).toFixed(3)}x`);
 if (work) fs.rmSync(work, { recursive: true, force: true });

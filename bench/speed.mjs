@@ -9,10 +9,11 @@
 //
 //   node bench/speed.mjs [--targets ocr-cls,ocr-det,ocr-rec,wakeword,isnet] [--configs speed,int4]
 //                        [--config NAME=PIPELINE]... [--rounds R] [--limit N] [--work DIR]
-//                        [--out FILE.json] [--recalibrate]
+//                        [--out FILE.json] [--recalibrate] [--float-members oww-mel,...]
 //
 // Configs: speed = optimize-speed{calibration=@CALIBRATION@}, int4 = the same with weights=int4
-// (targets with MatMuls); --config adds one (@CALIBRATION@ = the member's .calib). Work files
+// (targets with MatMuls); --config adds one (@CALIBRATION@ = the member's .calib).
+// --float-members: those members of a multi-model target stay the fp32 file in every config. Work files
 // (calibrations, optimized models): --work, default <cache>/work/speed. Prints a Markdown table;
 // --out writes the JSON. Needs build/driver/onnx-opt (ONNX_OPT), eval/node_modules, the models
 // (scripts/fetch-models.sh, isnet-uint8 included) and inputs (eval/make-inputs.py).
@@ -34,7 +35,7 @@ const MATMUL_ONLY = new Set(['int4']);
 const BASELINES = { isnet: [{ name: 'imgly-uint8', members: ['isnet-uint8'] }] };
 
 function parseArgs(argv) {
-  const a = { targets: ['ocr-cls', 'ocr-det', 'ocr-rec', 'wakeword', 'isnet'], configs: ['speed', 'int4'], extra: {}, rounds: 7, limit: 0 };
+  const a = { targets: ['ocr-cls', 'ocr-det', 'ocr-rec', 'wakeword', 'isnet'], configs: ['speed', 'int4'], extra: {}, rounds: 7, limit: 0, floatMembers: null };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => { if (i + 1 >= argv.length) throw new Error(`${k} needs a value`); return argv[++i]; };
@@ -46,6 +47,7 @@ function parseArgs(argv) {
     else if (k === '--work') a.work = val();
     else if (k === '--out') a.out = val();
     else if (k === '--recalibrate') a.recalibrate = true;
+    else if (k === '--float-members') a.floatMembers = new Set(val().split(','));
     else if (k === '-h' || k === '--help') a.help = true;
     else throw new Error(`unknown argument ${k}`);
   }
@@ -86,6 +88,7 @@ function optimize(target, config, pipeline, calibDir, a) {
   const dir = path.join(a.work, config, target.id);
   fs.mkdirSync(dir, { recursive: true });
   return target.members.map((m) => {
+    if (a.floatMembers && a.floatMembers.has(m)) return path.join(modelCache(), `${m}.onnx`);
     const out = path.join(dir, `${m}.onnx`);
     const text = calibDir ? pipeline.replace(/@CALIBRATION@/g, JSON.stringify(path.join(calibDir, `${m}.calib`))) : pipeline;
     const t0 = Date.now();
@@ -159,7 +162,7 @@ async function benchTarget(target, a, sets, ctx) {
   live.forEach((v, i) => { v.latency_ms = r.medians[i] / 1e3; v.spread_ms = r.spread[i] / 1e3; v.ratio = r.medians[0] / r.medians[i]; });
   for (const v of live) { for (const s of v.sessions) await s.release?.(); delete v.sessions; }
   return variants.map((v) => ({
-    target: target.id, task: target.task, config: v.name, pipeline: v.pipeline || null, error: v.error || null,
+    target: target.id, task: target.task, config: v.name, float_members: a.floatMembers ? target.members.filter((m) => a.floatMembers.has(m)) : [], pipeline: v.pipeline || null, error: v.error || null,
     bytes: v.files ? v.files.reduce((s, f) => s + fs.statSync(f).size, 0) : null,
     latency_ms: v.latency_ms !== undefined ? +v.latency_ms.toFixed(3) : null,
     spread_ms: v.spread_ms !== undefined ? +v.spread_ms.toFixed(3) : null,

@@ -48,7 +48,7 @@ class FuseIntegerOpsPass : public Pass {
   std::string_view description() const override {
     return "ops=qlinear: DQ->Conv->Q => QLinearConv (bias re-quantized to int32 at x_scale * "
            "w_scale[c]), DQ->MatMul->Q => QLinearMatMul and, with contrib=true, the "
-           "com.microsoft QLinearAdd, QLinearMul, QLinearSigmoid, QLinearGlobalAveragePool, "
+           "com.microsoft QGemm (alpha = beta = 1), QLinearAdd, QLinearMul, QLinearSigmoid, QLinearGlobalAveragePool, "
            "QLinearAveragePool and QLinearConcat (a Relu before the output Q is folded when "
            "that Q's zero point is its type's minimum): the QOperator model OpenCV's int8 engine reads. Activations "
            "per tensor, Conv weights per tensor or per output channel with one zero point, "
@@ -64,12 +64,15 @@ class FuseIntegerOpsPass : public Pass {
   absl::Status RunOnGraph(Graph& graph, Model& model) override {
     FusionLog log;
     std::vector<std::unique_ptr<RewritePattern>> patterns;
+    // A function body has its own opset imports: only the default-domain forms go there.
+    const bool function_body = &graph != model.graph.get() && graph.parent_node() == nullptr;
     const bool qlinear = ops_.value() != "nbits";
-    const bool nbits = ops_.value() != "qlinear";
+    const bool nbits = ops_.value() != "qlinear" && !function_body;
     if (qlinear) {
       patterns.push_back(integer::CreateQLinearConvPattern(log));
       patterns.push_back(integer::CreateQLinearMatMulPattern(log));
-      if (contrib_.value()) {
+      if (contrib_.value() && !function_body) {
+        patterns.push_back(integer::CreateQGemmPattern(log, model));
         for (auto& p : integer::CreateContribPatterns(log, model)) patterns.push_back(std::move(p));
       }
     }
@@ -89,6 +92,7 @@ class FuseIntegerOpsPass : public Pass {
     }
     conv_ += log.fused(Fusion::kQLinearConv);
     matmul_ += log.fused(Fusion::kQLinearMatMul);
+    gemm_ += log.fused(Fusion::kQGemm);
     add_ += log.fused(Fusion::kQLinearAdd);
     mul_ += log.fused(Fusion::kQLinearMul);
     sigmoid_ += log.fused(Fusion::kQLinearSigmoid);
@@ -108,11 +112,12 @@ class FuseIntegerOpsPass : public Pass {
                                "all",
                                {"qlinear", "nbits", "all"}};
   PassOption<bool> contrib_{this, "contrib",
-                            "With qlinear: also the com.microsoft QLinearAdd/Mul/Sigmoid/"
+                            "With qlinear: also the com.microsoft QGemm and QLinearAdd/Mul/Sigmoid/"
                             "GlobalAveragePool/AveragePool/Concat forms (ONNX Runtime and OpenCV read them)",
                             true};
   PassStatistic conv_{this, "qlinear-conv", "Conv fused into QLinearConv"};
   PassStatistic matmul_{this, "qlinear-matmul", "MatMul fused into QLinearMatMul"};
+  PassStatistic gemm_{this, "qgemm", "Gemm fused into com.microsoft.QGemm"};
   PassStatistic add_{this, "qlinear-add", "Add fused into com.microsoft.QLinearAdd"};
   PassStatistic mul_{this, "qlinear-mul", "Mul fused into com.microsoft.QLinearMul"};
   PassStatistic sigmoid_{this, "qlinear-sigmoid", "Sigmoid fused into com.microsoft.QLinearSigmoid"};

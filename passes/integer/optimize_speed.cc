@@ -3,13 +3,14 @@
 //
 //   upgrade-opset{target=T}      only when the default-domain opset is below 13 (per-axis
 //                                DequantizeLinear, which int8 weights need, came with 13)
+//   float32-compute              a float16 model computes in float32 (interface kept)
 //   simplify                     folds BatchNormalization and affines into the convolutions, so
 //                                the graph quantized is the one that runs
 //   quantize-activations{...}    calibrated static QDQ with per-layer decisions (wt-qact)
-//   quantize-weights{bits=4,...} weights=int4 only: blockwise int4 MatMul weights, which ONNX
-//                                Runtime runs as MatMulNBits
+//   quantize-weights{bits=4,...} weights=int4 only: blockwise int4 MatMul weights written as
+//                                com.microsoft.MatMulNBits (any opset; ORT's int4 kernel)
 //
-// The first two steps are the preparation: `prepare-only=true` runs only them, and
+// The first three steps are the preparation: `prepare-only=true` runs only them, and
 // onnx-opt-calibrate --prepare speed runs exactly that, so the .calib names the tensors of the
 // graph that quantize-activations sees. ONNX Runtime fuses the QDQ form into its integer kernels
 // itself (QLinearConv, QLinearMatMul, QGemm, QLinearAdd...), so no fusion pass runs for it.
@@ -62,11 +63,14 @@ class OptimizeSpeedPass : public Pass {
   std::string_view description() const override {
     return "Runs a nested pipeline built from the options and the model: upgrade-opset{target="
            "opset} when the model's default-domain opset is below 13 (per-axis "
-           "DequantizeLinear needs 13), simplify, quantize-activations{calibration=FILE and the "
+           "DequantizeLinear needs 13), float32-compute (float16 compute runs in float32), "
+           "simplify, "
+           "quantize-activations{calibration=FILE and the "
            "method, prefer, min-sqnr, report, exclude-nodes and quantize-options given} and, "
            "with weights=int4, quantize-weights{bits=4,block-size=32,ops=MatMul} in front of it "
            "(ONNX Runtime runs those as MatMulNBits; quantize-activations then leaves MatMuls "
-           "alone). The first two steps are the preparation that `prepare-only=true` runs "
+           "alone). The steps before quantize-activations are the preparation that "
+           "`prepare-only=true` runs "
            "alone and that `onnx-opt-calibrate MODEL --samples DIR --prepare speed -o m.calib` "
            "applies before it measures, so the calibration names the tensors quantized here; a "
            "file measured on another graph is refused with that hint. The two-command workflow: "
@@ -94,6 +98,7 @@ class OptimizeSpeedPass : public Pass {
       preparation.push_back(absl::StrCat("upgrade-opset{target=", opset_.value(), "}"));
       ++upgraded_;
     }
+    preparation.push_back("float32-compute");
     preparation.push_back("simplify");
     if (absl::Status s = RunText(absl::StrJoin(preparation, ","), model); !s.ok()) return s;
     if (prepare_only_.value()) return absl::OkStatus();
@@ -132,7 +137,8 @@ class OptimizeSpeedPass : public Pass {
     if (!extra_.value().empty()) options.push_back(extra_.value());
     std::string text = absl::StrCat("quantize-activations{", absl::StrJoin(options, ","), "}");
     if (weights_.value() == "int4") {
-      text = absl::StrCat("quantize-weights{bits=4,block-size=32,ops=MatMul},", text);
+      text = absl::StrCat("quantize-weights{bits=4,block-size=32,ops=MatMul,format=matmul-nbits},",
+                          text);
     }
     return text;
   }
@@ -194,7 +200,7 @@ class OptimizeSpeedPass : public Pass {
       ""};
   PassOption<bool> prepare_only_{
       this, "prepare-only",
-      "Run only the preparation (opset upgrade where needed, simplify): what "
+      "Run only the preparation (opset upgrade where needed, float32-compute, simplify): what "
       "onnx-opt-calibrate --prepare speed measures",
       false};
   PassOption<int64_t> opset_{this, "opset",

@@ -154,6 +154,14 @@ Value* ZeroPointOrZeros(Graph& graph, const QuantParams& p) {
       std::make_shared<Tensor>(p.qtype, p.scale_dims, Buffer::FromVector(std::move(zeros))));
 }
 
+Value* WeightScale(Graph& graph, const QuantParams& p) {
+  return p.per_tensor() ? ScalarScale(graph, p) : p.scale;
+}
+
+Value* WeightZeroPoint(Graph& graph, const QuantParams& p) {
+  return p.per_tensor() ? ScalarZeroPoint(graph, p) : ZeroPointOrZeros(graph, p);
+}
+
 absl::Status ReplaceQuantizedOutput(Rewriter& rewriter, const OutputQuantize& out, Node* float_op,
                                     Value* fused_out) {
   Value* q_out = out.q->output(0);

@@ -45,6 +45,7 @@ enum class Refusal {
 enum class Fusion {
   kQLinearConv,
   kQLinearMatMul,
+  kQGemm,
   kQLinearAdd,
   kQLinearMul,
   kQLinearSigmoid,
@@ -102,6 +103,10 @@ Value* ScalarScale(Graph& graph, const QuantParams& p);
 Value* ScalarZeroPoint(Graph& graph, const QuantParams& p);
 // The zero point input, created as zeros of qtype shaped like the scale when absent.
 Value* ZeroPointOrZeros(Graph& graph, const QuantParams& p);
+// A weight's scale and zero point inputs: scalars when per tensor, else as stored (zeros shaped
+// like the scale when the zero point is absent).
+Value* WeightScale(Graph& graph, const QuantParams& p);
+Value* WeightZeroPoint(Graph& graph, const QuantParams& p);
 
 // Replaces the output Q of `float_op` by `fused_out`, erasing the Q, the Relu between them (if
 // any) and the float op; `fused_out` takes the Q output's name and type.
@@ -111,6 +116,7 @@ absl::Status ReplaceQuantizedOutput(Rewriter& rewriter, const OutputQuantize& ou
 // Pattern factories. `model` receives the com.microsoft opset import when a contrib op is made.
 std::unique_ptr<RewritePattern> CreateQLinearConvPattern(FusionLog& log);
 std::unique_ptr<RewritePattern> CreateQLinearMatMulPattern(FusionLog& log);
+std::unique_ptr<RewritePattern> CreateQGemmPattern(FusionLog& log, Model& model);
 // Add, Mul, Sigmoid, GlobalAveragePool, AveragePool, Concat.
 std::vector<std::unique_ptr<RewritePattern>> CreateContribPatterns(FusionLog& log, Model& model);
 std::unique_ptr<RewritePattern> CreateMatMulNBitsPattern(FusionLog& log, Model& model);

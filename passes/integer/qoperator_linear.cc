@@ -1,11 +1,14 @@
-// The ONNX QOperator forms of Conv and MatMul: DQ -> Conv -> Q => QLinearConv (bias as int32 at
-// scale x_scale * w_scale[c], zero point 0) and DQ -> MatMul -> Q => QLinearMatMul.
+// The QOperator forms of Conv, MatMul and Gemm: DQ -> Conv -> Q => QLinearConv (bias as int32 at
+// scale x_scale * w_scale[c], zero point 0), DQ -> MatMul -> Q => QLinearMatMul and
+// DQ -> Gemm -> Q => com.microsoft.QGemm (alpha = beta = 1; C as int32 like a Conv bias).
 //
 // Input order (ONNX QLinearConv-10): x, x_scale, x_zero_point, w, w_scale, w_zero_point,
 // y_scale, y_zero_point, B; QLinearMatMul-10: a, a_scale, a_zero_point, b, b_scale,
-// b_zero_point, y_scale, y_zero_point. Activations are per tensor; Conv weights per tensor or
+// b_zero_point, y_scale, y_zero_point; QGemm-1: A, a_scale, a_zero_point, B, b_scale,
+// b_zero_point, C, y_scale, y_zero_point. Activations are per tensor; Conv weights per tensor or
 // per output channel (axis 0) with one zero point for every channel (ONNX Runtime enforces it);
-// MatMul B per tensor or, when 2-D, per column (axis 1). ONNX Runtime has kernels for uint8 x
+// MatMul B per tensor or, when 2-D, per column (axis 1); Gemm B per tensor or per output column
+// (axis 0 with transB = 1, else 1). ONNX Runtime has kernels for uint8 x
 // with uint8 or int8 weights and for int8 x with int8 weights, the output typed like x.
 #include <cmath>
 #include <limits>
@@ -107,7 +110,7 @@ absl::StatusOr<Node*> ReplaceWithQLinear(Rewriter& rewriter, Node& op, Node& dq_
   Graph& graph = rewriter.graph();
   std::vector<Value*> inputs = {dq_x.input(0),           ScalarScale(graph, p.x),
                                 ScalarZeroPoint(graph, p.x), dq_w.input(0),
-                                p.w.scale,                ZeroPointOrZeros(graph, p.w),
+                                WeightScale(graph, p.w),  WeightZeroPoint(graph, p.w),
                                 ScalarScale(graph, p.y),  ScalarZeroPoint(graph, p.y)};
   if (bias != nullptr) inputs.push_back(bias);
   Node* fused = rewriter.CreateNodeBefore(out.q, op_type, inputs, 1, "",
@@ -210,6 +213,65 @@ class QLinearMatMulPattern : public RewritePattern {
   FusionLog& log_;
 };
 
+class QGemmPattern : public RewritePattern {
+ public:
+  QGemmPattern(FusionLog& log, Model& model) : log_(log), model_(model) {}
+  std::string_view name() const override { return "qgemm"; }
+  std::string_view root_op_type() const override { return "Gemm"; }
+  absl::StatusOr<bool> MatchAndRewrite(Node& gemm, Rewriter& rewriter) override {
+    Node* dq_a = DequantizeProducer(gemm.input(0));
+    Node* dq_b = DequantizeProducer(gemm.input(1));
+    if (!gemm.domain.empty() || dq_a == nullptr || dq_b == nullptr) return false;
+    std::optional<OutputQuantize> out = FindOutputQuantize(gemm);
+    if (!out) return log_.Refuse(gemm, Refusal::kNotQuantized);
+    std::optional<Operands> p = ReadOperands(gemm, *dq_a, *dq_b, *out->q, log_);
+    if (!p) return false;
+    if (gemm.GetFloat("alpha").value_or(1.0f) != 1.0f ||
+        gemm.GetFloat("beta").value_or(1.0f) != 1.0f) {
+      return log_.Refuse(gemm, Refusal::kParams);
+    }
+    const int64_t trans_b = gemm.GetInt("transB").value_or(0);
+    const int64_t n = DimOf(dq_b->input(0), trans_b != 0 ? 0 : 1);
+    if (RankOf(dq_b->input(0)) != 2 || n <= 0) return log_.Refuse(gemm, Refusal::kShapes);
+    if (!p->w.per_tensor()) {
+      const int64_t axis = p->w.axis < 0 ? p->w.axis + 2 : p->w.axis;
+      if (axis != (trans_b != 0 ? 0 : 1) || static_cast<int64_t>(p->w.scales.size()) != n) {
+        return log_.Refuse(gemm, Refusal::kParams);
+      }
+    }
+    Graph& graph = rewriter.graph();
+    Value* bias = nullptr;
+    if (gemm.input(2) != nullptr) {
+      Refusal why = Refusal::kParams;
+      std::optional<Value*> b = Int32Bias(graph, gemm.input(2), *p, n, &why);
+      if (!b) return log_.Refuse(gemm, why);
+      bias = *b;
+    }
+    std::vector<Value*> inputs = {dq_a->input(0),           ScalarScale(graph, p->x),
+                                  ScalarZeroPoint(graph, p->x), dq_b->input(0),
+                                  WeightScale(graph, p->w), WeightZeroPoint(graph, p->w),
+                                  bias,                      ScalarScale(graph, p->y),
+                                  ScalarZeroPoint(graph, p->y)};
+    Node* fused = rewriter.CreateNodeBefore(out->q, "QGemm", inputs, 1, "com.microsoft",
+                                            {absl::StrCat(out->q->output(0)->name(), "_qgemm")});
+    fused->name = gemm.name;
+    for (const char* attr : {"transA", "transB"}) {
+      if (auto v = gemm.GetInt(attr)) fused->SetAttribute(Attribute::Int(attr, *v));
+    }
+    const Node* key = &gemm;
+    if (absl::Status s = ReplaceQuantizedOutput(rewriter, *out, &gemm, fused->output(0)); !s.ok()) {
+      return s;
+    }
+    if (!model_.OpsetVersion("com.microsoft")) model_.SetOpsetVersion("com.microsoft", 1);
+    log_.Fused(key, Fusion::kQGemm);
+    return true;
+  }
+
+ private:
+  FusionLog& log_;
+  Model& model_;
+};
+
 }  // namespace
 
 std::unique_ptr<RewritePattern> CreateQLinearConvPattern(FusionLog& log) {
@@ -217,6 +279,9 @@ std::unique_ptr<RewritePattern> CreateQLinearConvPattern(FusionLog& log) {
 }
 std::unique_ptr<RewritePattern> CreateQLinearMatMulPattern(FusionLog& log) {
   return std::make_unique<QLinearMatMulPattern>(log);
+}
+std::unique_ptr<RewritePattern> CreateQGemmPattern(FusionLog& log, Model& model) {
+  return std::make_unique<QGemmPattern>(log, model);
 }
 
 }  // namespace onnx_opt::integer

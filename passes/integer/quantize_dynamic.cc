@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "passes/core/utils.h"
+#include "passes/simplify/shape_inference.h"
 #include "passes/simplify/simplify_utils.h"
 #include "quant/weight_quantizer.h"
 
@@ -48,11 +49,12 @@ class DynamicQuantizer {
     const bool is_conv = node.op_type == "Conv";
     Value* x = node.input(0);
     if (x == nullptr || node.input(1) == nullptr) return false;
-    if (x->type.elem_type != DataType::kFloat && x->type.elem_type != DataType::kUndefined) {
-      return false;  // DynamicQuantizeLinear takes float32 only
-    }
+    // DynamicQuantizeLinear takes float32: a float16 activation goes through a Cast, and so
+    // does the result on its way back. Untyped after inference: left alone.
+    const DataType act_type = x->type.elem_type;
+    if (act_type != DataType::kFloat && act_type != DataType::kFloat16) return false;
     std::optional<simplify::ConstantOperand> w = simplify::ReadConstant(node.input(1));
-    if (!w || w->type() != DataType::kFloat) return false;
+    if (!w || (w->type() != DataType::kFloat && w->type() != DataType::kFloat16)) return false;
     const int64_t rank = static_cast<int64_t>(w->dims.size());
     if (is_conv ? rank < 3 : rank != 2) return false;
     std::optional<simplify::ConstantOperand> bias;
@@ -123,6 +125,10 @@ class DynamicQuantizer {
       Value* b = FloatInitializer(graph_, base + "_bias", bias_dims, bias->values);
       out = graph_.CreateNode("Add", {out->output(0), b}, 1, &node, "", {base + "_biased"});
     }
+    if (act_type == DataType::kFloat16) {
+      out = graph_.CreateNode("Cast", {out->output(0)}, 1, &node, "", {base + "_half"});
+      out->SetAttribute(Attribute::Int("to", static_cast<int64_t>(DataType::kFloat16)));
+    }
     Value* old_out = node.output(0);
     Value* new_out = out->output(0);
     new_out->type = old_out->type;
@@ -143,7 +149,13 @@ class DynamicQuantizer {
     auto it = activations_.find(x);
     if (it != activations_.end()) return it->second;
     const std::string base = x->name();
-    Node* dql = graph_.CreateNode("DynamicQuantizeLinear", {x}, 3, user, "",
+    Value* input = x;
+    if (x->type.elem_type == DataType::kFloat16) {
+      Node* cast = graph_.CreateNode("Cast", {x}, 1, user, "", {base + "_float"});
+      cast->SetAttribute(Attribute::Int("to", static_cast<int64_t>(DataType::kFloat)));
+      input = cast->output(0);
+    }
+    Node* dql = graph_.CreateNode("DynamicQuantizeLinear", {input}, 3, user, "",
                                   {base + "_quantized", base + "_scale", base + "_zero_point"});
     ++result_.activations;
     QuantizedActivation a{dql->output(0), dql->output(1), dql->output(2)};
@@ -188,6 +200,9 @@ absl::StatusOr<DynamicQuantResult> QuantizeDynamic(Model& model,
         "opset is ",
         opset, "; run upgrade-opset{target=13} first"));
   }
+  // Activation types tell float32 from float16 (and from what the integer ops cannot take).
+  ShapeInferenceStats inferred;
+  if (absl::Status s = InferModelShapes(model, &inferred); !s.ok()) return s;
   DynamicQuantResult result;
   absl::Status status;
   model.WalkGraphs([&](Graph& graph) {

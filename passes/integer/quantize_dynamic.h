@@ -18,7 +18,9 @@
 // uint8 with zero point 128 (codes 1..255) by default, because ONNX Runtime's u8 x u8 kernels
 // do not saturate where its u8 x s8 ones do on AVX2 without VNNI; or int8 with zero point 0.
 // ONNX Runtime's ConvInteger takes a scalar weight zero point, so per-channel scales are applied
-// after the op and the zero point is one scalar either way.
+// after the op and the zero point is one scalar either way. In a float16 model the activation
+// is cast to float for DynamicQuantizeLinear and the result back to float16 (types come from
+// shape inference, run first; a still untyped activation is left alone).
 #pragma once
 
 #include <cstdint>
@@ -42,7 +44,7 @@ struct DynamicQuantResult {
   int64_t convs = 0;
   int64_t matmuls = 0;
   int64_t activations = 0;  // DynamicQuantizeLinear nodes added (one per float activation)
-  // Nodes of op_types left float: weight not constant float, activation not float32, or a
+  // Nodes of op_types left float: weight not constant float, activation not float32/float16, or a
   // shape the integer ops do not take (MatMul B not 2-D, Conv weight rank < 3).
   int64_t skipped = 0;
   int64_t weight_bytes_before = 0;
