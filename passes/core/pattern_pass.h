@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "passes/core/pass.h"
 #include "passes/core/rewrite.h"
 #include "passes/core/utils.h"
@@ -20,20 +21,26 @@ namespace onnx_opt {
 
 using RewritePatterns = std::vector<std::unique_ptr<RewritePattern>>;
 
+// How a pass applies its patterns to one graph: to a fixpoint, this graph only (the pass manager
+// visits every graph), erasing the nodes left unused. Returns whether anything changed.
+inline absl::StatusOr<bool> ApplyPatternsToGraph(Graph& graph, const RewritePatterns& patterns) {
+  GreedyRewriteConfig config;
+  config.visit_subgraphs = false;
+  config.erase_dead_nodes = true;
+  return ApplyPatternsGreedily(graph, patterns, config);
+}
+
 class PatternPass : public Pass {
  public:
   PassConvergence convergence() const override { return PassConvergence::kIdempotent; }
 
   absl::Status RunOnGraph(Graph& graph, Model& model) override {
     RewritePatterns patterns = Patterns(graph, model);
-    GreedyRewriteConfig config;
-    config.visit_subgraphs = false;  // the pass manager visits every graph
-    config.erase_dead_nodes = true;
     std::vector<Value*> used_initializers;
     for (Value* v : graph.initializers()) {
       if (IsValueUsed(v) && !v->is_graph_input()) used_initializers.push_back(v);
     }
-    if (absl::Status s = ApplyPatternsGreedily(graph, patterns, config).status(); !s.ok()) return s;
+    if (absl::Status s = ApplyPatternsToGraph(graph, patterns).status(); !s.ok()) return s;
     // Only those still in the graph: a pattern may have erased one itself.
     const absl::flat_hash_set<Value*> live(graph.initializers().begin(),
                                            graph.initializers().end());

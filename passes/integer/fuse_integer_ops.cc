@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "passes/core/pass.h"
+#include "passes/core/pattern_pass.h"
 #include "passes/core/rewrite.h"
 #include "passes/integer/qoperator.h"
 
@@ -83,10 +84,8 @@ class FuseIntegerOpsPass : public Pass {
     for (Value* v : graph.initializers()) {
       if (v->has_uses()) used_initializers.push_back(v);
     }
-    GreedyRewriteConfig config;
-    config.visit_subgraphs = false;  // the pass manager visits every graph
-    config.erase_dead_nodes = true;  // the Q/DQ nodes and float ops a fusion replaced
-    absl::StatusOr<bool> changed = ApplyPatternsGreedily(graph, patterns, config);
+    // Erases the Q/DQ nodes and float ops a fusion replaced.
+    absl::StatusOr<bool> changed = ApplyPatternsToGraph(graph, patterns);
     if (!changed.ok()) return changed.status();
     for (Value* v : used_initializers) {
       if (!v->has_uses() && !v->is_graph_output() && !v->is_graph_input()) {
