@@ -382,7 +382,7 @@ absl::StatusOr<std::unique_ptr<CalibFile>> CalibFile::Open(const std::string& pa
       weights && weights->has_list_value()) {
     for (const JsonValue& w : weights->list_value().values()) {
       index.weights[IndexKey(StringField(w.struct_value(), "graph"),
-                              StringField(w.struct_value(), "name"))] = &w.struct_value();
+                             StringField(w.struct_value(), "name"))] = &w.struct_value();
     }
   }
   return file;
@@ -420,8 +420,9 @@ absl::Status CalibFile::VerifyModel(Model& model) const {
       "; rerun onnx-opt-calibrate on this model"));
 }
 
-absl::StatusOr<std::optional<LayerHessians>> CalibFile::Hessians(
-    const WeightKey& weight, const std::vector<WeightUse>& uses, std::string* why_not) const {
+absl::StatusOr<std::optional<LayerHessians>> CalibFile::Hessians(const WeightKey& weight,
+                                                                 const std::vector<WeightUse>& uses,
+                                                                 std::string* why_not) const {
   const std::string key = IndexKey(weight.graph, weight.weight);
   auto it = index_->weights.find(key);
   if (it == index_->weights.end()) {
