@@ -4,6 +4,7 @@
 //
 //   onnx-opt-calibrate MODEL --samples DIR -o MODEL.calib [--what hessians,ranges,sensitivity]
 //                      [--max-samples N] [--seed S] [--probe PIPELINE]... [--sensitivity-samples N]
+//                      [--prepare PIPELINE|speed]
 //   onnx-opt-calibrate MODEL --images DIR --size HxW [--layout NCHW|NHWC] [--mean R,G,B]
 //                      [--std R,G,B] [--scale S] [--bgr] [--samples OUT] -o MODEL.calib ...
 //   onnx-opt-calibrate MODEL --wav DIR [--wav-scale S] [--samples OUT] -o MODEL.calib ...
@@ -20,8 +21,12 @@
 //   sensitivity  per weight, the output noise with only that weight quantized by each --probe
 //                (default int4 block 32 asymmetric), on the first --sensitivity-samples samples.
 // Default --what hessians,ranges. --max-samples N: N samples (after --seed S shuffles the sorted
-// files). Progress on stderr. Binaries: --onnx-opt / $ONNX_OPT / PATH, --helper /
-// $ONNX_OPT_CALIBRATE_HELPER / next to onnx-opt / PATH. The file format: docs/calibration.md.
+// files). --prepare PIPELINE: measure the model as `onnx-opt MODEL -p PIPELINE` leaves it, so the
+// statistics name the tensors of the graph a later pass quantizes; `--prepare speed` is the
+// preparation optimize-speed applies before quantize-activations (optimize-speed{prepare-only=
+// true}, so the two can never differ). The file records the pipeline. Progress on stderr.
+// Binaries: --onnx-opt / $ONNX_OPT / PATH, --helper / $ONNX_OPT_CALIBRATE_HELPER / next to
+// onnx-opt / PATH. The file format: docs/calibration.md.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -33,6 +38,7 @@ const { quoteOption, regexExact, withOptions, relativeNoise } = require('./lib/p
 
 const DEFAULT_PROBE = 'quantize-weights{bits=4,block-size=32,symmetric=false}';
 const STATISTICS = ['hessians', 'ranges', 'sensitivity'];
+const SPEED_PREPARATION = 'optimize-speed{prepare-only=true}';
 
 class UsageError extends Error {}
 const fail = (msg) => { throw new UsageError(msg); };
@@ -43,7 +49,7 @@ function parseArgs(argv) {
     '--samples': 'samples', '-o': 'output', '--output': 'output', '--what': 'what', '--max-samples': 'maxSamples',
     '--seed': 'seed', '--probe': 'probe', '--sensitivity-samples': 'sensitivitySamples', '--images': 'images',
     '--wav': 'wav', '--layout': 'layout', '--size': 'size', '--mean': 'mean', '--std': 'std', '--scale': 'scale',
-    '--wav-scale': 'wavScale', '--onnx-opt': 'onnxOpt', '--helper': 'helper',
+    '--wav-scale': 'wavScale', '--onnx-opt': 'onnxOpt', '--helper': 'helper', '--prepare': 'prepare',
   };
   const numbers = new Set(['maxSamples', 'seed', 'sensitivitySamples', 'scale', 'wavScale']);
   for (let i = 0; i < argv.length; i++) {
@@ -72,6 +78,10 @@ function parseArgs(argv) {
   a.whatList = a.what.split(',').map((s) => s.trim()).filter(Boolean);
   for (const w of a.whatList) if (!STATISTICS.includes(w)) fail(`--what: unknown statistic '${w}' (${STATISTICS.join(', ')})`);
   if (a.probes.length === 0) a.probes.push(DEFAULT_PROBE);
+  if (a.prepare !== undefined) {
+    a.prepare = a.prepare.trim() === 'speed' ? SPEED_PREPARATION : a.prepare.trim();
+    if (a.prepare === '') fail('--prepare needs a pipeline (or speed)');
+  }
   if (a.images) {
     const m = /^(\d+)x(\d+)$/.exec(a.size || '');
     if (!m) fail('--images needs --size HxW (e.g. 224x224)');
@@ -309,16 +319,23 @@ async function measureSensitivity(ort, a, bins, model, samples, refs, outputName
 
 async function calibrate(a) {
   const bins = findBinaries(a);
-  const model = path.resolve(a.pos[0]);
-  if (!fs.existsSync(model)) fail(`${model}: no such model file`);
+  const original = path.resolve(a.pos[0]);
+  if (!fs.existsSync(original)) fail(`${original}: no such model file`);
   const output = path.resolve(a.output);
-  if (output === model) fail('-o would overwrite the model');
+  if (output === original) fail('-o would overwrite the model');
   if (fs.existsSync(output) && !fs.statSync(output).isFile()) fail(`-o ${output}: exists and is not a regular file`);
   const ort = require('onnxruntime-node');
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-opt-calibrate-'));
   const t0 = Date.now();
   const childRef = {};
   try {
+    // The prepared graph replaces the model everywhere below (helper, exposed copy, probes).
+    let model = original;
+    if (a.prepare) {
+      model = path.join(scratch, 'prepared.onnx');
+      runOnnxOpt(bins.onnxOpt, original, a.prepare, model);
+      process.stderr.write(`onnx-opt-calibrate: ${path.basename(original)}: measuring the graph '${a.prepare}' leaves\n`);
+    }
     const exposedFile = path.join(scratch, 'exposed.onnx');
     const helperWhat = a.whatList.filter((w) => w !== 'sensitivity');
     const child = spawn(bins.helper, [model, '--exposed', exposedFile, '-o', output, '--what', helperWhat.join(',') || 'sensitivity'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -333,7 +350,7 @@ async function calibrate(a) {
     const planLine = await nextLine();
     if (planLine === null) await helperFailed();
     const plan = JSON.parse(planLine);
-    process.stderr.write(`onnx-opt-calibrate: ${path.basename(model)}: ${plan.weights_measured} of ${plan.weights} weights measurable, ${plan.exposed.length} values exposed\n`);
+    process.stderr.write(`onnx-opt-calibrate: ${path.basename(original)}: ${plan.weights_measured} of ${plan.weights} weights measurable, ${plan.exposed.length} values exposed\n`);
 
     // Samples: converted from media first when asked.
     let sampleDir = a.samples;
@@ -371,7 +388,7 @@ async function calibrate(a) {
     // The sample list as a digest, so the file's size does not grow with the sample count.
     const digest = require('crypto').createHash('sha256');
     for (const f of files) digest.update(`${path.basename(f)}\0${fs.statSync(f).size}\n`);
-    const samplesInfo = { dir: path.resolve(sampleDir), first: path.basename(files[0]), files_sha256: digest.digest('hex'), seed: a.seed, max_samples: a.maxSamples || null, sensitivity_samples: wantSensitivity ? sensSamples.length : null };
+    const samplesInfo = { dir: path.resolve(sampleDir), first: path.basename(files[0]), files_sha256: digest.digest('hex'), seed: a.seed, max_samples: a.maxSamples || null, sensitivity_samples: wantSensitivity ? sensSamples.length : null, prepare: a.prepare || null };
     await stream.finish(`${JSON.stringify(samplesInfo)}\n${sensitivity ? JSON.stringify(sensitivity) : ''}`);
     const summaryLine = await nextLine();
     const code = await exited;
@@ -388,7 +405,7 @@ async function calibrate(a) {
 }
 
 function usage() {
-  return fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 27).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
+  return fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 31).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
 }
 
 async function main(argv = process.argv.slice(2)) {

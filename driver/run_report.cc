@@ -88,7 +88,8 @@ std::optional<std::string> QuantizationWarning(const Pass& pass, const ModelSumm
   }
   if (!counts_weights) return std::nullopt;
   const int64_t quantized = Statistic(pass, "weights-quantized");
-  // The reason counts: why weights stayed float, most frequent first for the hint.
+  // The reason counts: why weights stayed float, the most frequent for the hint. Small weights
+  // stay float by design, so they explain the result only when no other reason occurs.
   std::vector<std::string> reasons;
   std::string top;
   int64_t top_count = 0;
@@ -96,7 +97,9 @@ std::optional<std::string> QuantizationWarning(const Pass& pass, const ModelSumm
     if (stat->value() > 0 &&
         (stat->name().starts_with("skipped-") || stat->name() == "mixed-kept-float")) {
       reasons.push_back(absl::StrCat(stat->name(), ": ", stat->value()));
-      if (stat->value() > top_count) {
+      const bool small = stat->name() == "skipped-small";
+      if ((top.empty() || top == "skipped-small") ? !small || stat->value() > top_count
+                                                  : !small && stat->value() > top_count) {
         top = stat->name();
         top_count = stat->value();
       }

@@ -5,6 +5,7 @@
 // `quantize-weights{...,calibration=FILE}` (data-aware rounding such as GPTQ).
 //
 //   node eval/activations.js TARGET [--inputs DIR] [--limit N] [--max-runs N] [--out-dir DIR]
+//                            [--prepare PIPELINE|speed] [--what STATISTICS]
 //
 // The target's task runs in ONNX Runtime on the calibration inputs (default <cache>/calib, from
 // `make-inputs.py --calibration`); every session run of a model is one sample, whose feeds are
@@ -16,7 +17,9 @@
 // samples are removed afterwards; <out-dir>/<model>.calib.json records what the file was made
 // from (model hash, items, runs). --limit N: first N calibration items; --max-runs N: at most N
 // runs per model (evenly spaced; the wake-word head runs once per 16-embedding window).
-// Default out-dir: <cache>/work/calibration/<target>. ONNX_OPT overrides the onnx-opt binary.
+// Default out-dir: <cache>/work/calibration/<target>. --prepare and --what go to
+// onnx-opt-calibrate (bench/speed.mjs: --prepare speed --what ranges, for optimize-speed).
+// ONNX_OPT overrides the onnx-opt binary.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -61,9 +64,10 @@ function feedArrays(feeds) {
 async function main() {
   const a = parseFlags(process.argv.slice(2), {
     '--inputs': ['inputs', String], '--limit': ['limit', Number], '--max-runs': ['maxRuns', Number],
-    '--out-dir': ['outDir', String],
+    '--out-dir': ['outDir', String], '--prepare': ['prepare', String], '--what': ['what', String],
   }, { limit: 0, maxRuns: 0 }, die);
-  usageUnlessOneTarget(a, __filename, 20);
+  usageUnlessOneTarget(a, __filename, 22);
+  const toolFlags = [...(a.prepare ? ['--prepare', a.prepare] : []), ...(a.what ? ['--what', a.what] : [])];
   const { runTask, session, cacheDir } = require('./run.js');
   const { writeNpz } = require('../calibrate/lib/npy.js');
   const { target, set, items, inputsDir, outDir, scratch } =
@@ -87,7 +91,7 @@ async function main() {
   for (const mm of members) {
     await mm.sess.release?.();
     const out = path.join(outDir, `${mm.id}.calib`);
-    const r = spawnSync(process.execPath, [TOOL, mm.file, '--samples', mm.dir, '-o', out, '--onnx-opt', process.env.ONNX_OPT || path.join(__dirname, '..', 'build', 'driver', 'onnx-opt')],
+    const r = spawnSync(process.execPath, [TOOL, mm.file, '--samples', mm.dir, '-o', out, ...toolFlags, '--onnx-opt', process.env.ONNX_OPT || path.join(__dirname, '..', 'build', 'driver', 'onnx-opt')],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
     if (r.status !== 0) die(`onnx-opt-calibrate on ${mm.id}: ${(r.stderr || '').trim().split('\n').pop()}`);
     process.stdout.write(r.stdout);
@@ -97,6 +101,8 @@ async function main() {
       source_sha256: crypto.createHash('sha256').update(fs.readFileSync(mm.file)).digest('hex'),
       inputs: { dir: inputsDir, items: items.map((it) => it.file) },
       runs: { total: mm.runs, written: mm.written, max_runs: a.maxRuns || null },
+      prepare: a.prepare || null,
+      what: a.what || null,
     };
     fs.writeFileSync(`${out}.json`, JSON.stringify(meta, null, 1) + '\n');
   }

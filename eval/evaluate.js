@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Driver of scripts/eval.sh: for every target model (eval/models.json) and every
-// configuration (eval/configs.json) run onnx-opt, then eval/run.js, and write a
-// Markdown table, a JSON file and one SVG plot (size vs SQNR) per target.
+// configuration (eval/configs.json) run onnx-opt, then eval/run.js, and write results.json,
+// the summary results.md, every row in results-sweep.md and one SVG plot per target
+// (eval/report.js, eval/plot.js).
 //
 //   node eval/evaluate.js [--quick] [--targets a,b] [--configs x,y] [--out-dir DIR]
 //                         [--latency-runs N] [--check] [--replot results.json [--merge new.json]]
@@ -12,11 +13,14 @@
 //          binary (default build/driver/onnx-opt). --replot A --merge B: B's rows replace
 //          A's rows of the same target and config (others are added in configs.json order);
 //          A's "notes" and "sections" (Markdown kept across re-renders) stay; written to A.
+//          A section {title, text, page} goes into results.md, or results-sweep.md when page
+//          is "sweep"; a full run into a folder with a results.json keeps its sections.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const os = require('os');
 const { spawnSync } = require('child_process');
+const { writePages, sweepMarkdown } = require('./report.js');
 
 const ROOT = path.resolve(__dirname, '..');
 const cache = process.env.ONNX_OPT_MODEL_CACHE || path.join(os.homedir(), '.cache', 'onnx-opt', 'models');
@@ -42,7 +46,8 @@ function parseArgs(argv) {
     else if (k === '--merge') a.merge = val();
     else if (k === '--limit') a.limit = parseInt(val(), 10);
     else if (k === '-h' || k === '--help') {
-      console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 16).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      const head = fs.readFileSync(__filename, 'utf8').split('\n');
+      console.log(head.slice(1, head.indexOf("'use strict';")).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
     } else die(`unknown argument ${k}`);
   }
@@ -163,138 +168,6 @@ function runEval(task, files, extra) {
   try { return JSON.parse(r.stdout); } catch (e) { return { error: `run.js printed no JSON: ${e.message}` }; }
 }
 
-// ------------------------------------------------------------------ SVG ----
-function esc(s) { return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'); }
-
-function svgPlot(target, rows) {
-  const W = 720, H = 440, L = 70, R = 30, T = 50, B = 60;
-  const pts = rows.filter((r) => !r.error && r.fidelity && r.fidelity.sqnr_db !== null).map((r) => ({
-    x: mb(r.bytes), y: r.fidelity.sqnr_db >= 90 ? null : r.fidelity.sqnr_db, label: r.config_label, ref: r.config === 'fp32',
-    top: r.fidelity.sqnr_db >= 999 ? 'exact' : `${Math.round(r.fidelity.sqnr_db)} dB`,
-  }));  // >= 90 dB: drawn on the top row (numerically identical for any task)
-  const nice = (span) => {
-    const raw = span / 6, p = 10 ** Math.floor(Math.log10(raw || 1)), f = raw / p;
-    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
-  };
-  const finite = pts.filter((p) => p.y !== null).map((p) => p.y);
-  const hi = finite.length ? Math.max(...finite) : 50;
-  const lo = finite.length ? Math.min(0, ...finite) : 0;
-  const yStep = nice(hi + 10 - lo);
-  const yMin = Math.floor(lo / yStep) * yStep;
-  const yMax = Math.ceil((hi + yStep) / yStep) * yStep; // top row: fp32 / exact
-  pts.forEach((p) => { if (p.y === null) { p.y = yMax; p.inf = true; } });
-  const xStep = nice(Math.max(...pts.map((p) => p.x), 0.001) * 1.05);
-  const xMax = Math.ceil((Math.max(...pts.map((p) => p.x), 0.001) * 1.05) / xStep) * xStep;
-  const sx = (x) => L + (x / xMax) * (W - L - R);
-  const sy = (y) => T + (1 - (y - yMin) / (yMax - yMin || 1)) * (H - T - B);
-  const o = [];
-  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">`);
-  o.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  o.push(`<text x="${W / 2}" y="24" text-anchor="middle" font-size="15">${esc(target)}: model size vs output SQNR (vs fp32)</text>`);
-  const dec = (v) => (v >= 10 || Number.isInteger(v) ? 0 : Math.min(3, Math.ceil(-Math.log10(v)) + 1));
-  for (let xv = 0; xv <= xMax + 1e-9; xv += xStep) {
-    const X = sx(xv);
-    o.push(`<line x1="${X}" y1="${T}" x2="${X}" y2="${H - B}" stroke="#eee"/>`);
-    o.push(`<text x="${X}" y="${H - B + 16}" text-anchor="middle">${xv.toFixed(dec(xStep))}</text>`);
-  }
-  for (let yv = yMin; yv <= yMax + 1e-9; yv += yStep) {
-    const Y = sy(yv);
-    o.push(`<line x1="${L}" y1="${Y}" x2="${W - R}" y2="${Y}" stroke="#eee"/>`);
-    o.push(`<text x="${L - 6}" y="${Y + 4}" text-anchor="end">${yv === yMax && pts.some((p) => p.inf) ? '≥ 90' : yv.toFixed(dec(yStep))}</text>`);
-  }
-  o.push(`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`);
-  o.push(`<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`);
-  o.push(`<text x="${(L + W - R) / 2}" y="${H - 18}" text-anchor="middle" font-size="12">model size (MB)</text>`);
-  o.push(`<text x="18" y="${(T + H - B) / 2}" text-anchor="middle" font-size="12" transform="rotate(-90 18 ${(T + H - B) / 2})">output SQNR vs fp32 (dB; top = identical)</text>`);
-  // Labels: first free spot among right/left, above/below, then further away with a leader line.
-  const boxes = pts.map((p) => ({ x0: sx(p.x) - 5, x1: sx(p.x) + 5, y0: sy(p.y) - 5, y1: sy(p.y) + 5 }));
-  const hit = (bx) => boxes.some((q) => bx.x0 < q.x1 && bx.x1 > q.x0 && bx.y0 < q.y1 && bx.y1 > q.y0);
-  pts.sort((p, q) => q.y - p.y || p.x - q.x).forEach((p) => {
-    const X = sx(p.x), Y = sy(p.y);
-    o.push(`<circle cx="${X.toFixed(1)}" cy="${Y.toFixed(1)}" r="4" fill="${p.ref || p.inf ? '#c0392b' : '#2266bb'}"/>`);
-    const text = `${p.label}${p.inf ? ` (${p.top})` : ''}`;
-    const w = text.length * 6.3;
-    let best = null;
-    for (let k = 0; k < 12 && !best; k++) {
-      for (const side of (X > W - R - w - 10 ? [-1, 1] : [1, -1])) {
-        for (const dy of k === 0 ? [-6, 10] : [-6 - 12 * k, 10 + 12 * k]) {
-          const tx = X + side * 7, ty = Y + dy;
-          const bx = side > 0 ? { x0: tx, x1: tx + w, y0: ty - 10, y1: ty + 2 } : { x0: tx - w, x1: tx, y0: ty - 10, y1: ty + 2 };
-          if (bx.x0 < 0 || bx.x1 > W || bx.y0 < T - 12 || bx.y1 > H - B + 2) continue;
-          if (!hit(bx)) { best = { tx, ty, bx, side, k }; break; }
-        }
-        if (best) break;
-      }
-    }
-    if (!best) best = { tx: X + 7, ty: Y - 6, side: 1, k: 0, bx: { x0: X + 7, x1: X + 7 + w, y0: Y - 16, y1: Y - 4 } };
-    boxes.push(best.bx);
-    if (best.k > 0) o.push(`<line x1="${X}" y1="${Y}" x2="${best.tx}" y2="${best.ty - 4}" stroke="#999" stroke-width="0.7"/>`);
-    o.push(`<text x="${best.tx.toFixed(1)}" y="${best.ty.toFixed(1)}" text-anchor="${best.side > 0 ? 'start' : 'end'}">${esc(text)}</text>`);
-  });
-  o.push('</svg>');
-  return o.join('\n') + '\n';
-}
-
-// -------------------------------------------------------------- report ----
-function metricCell(r) {
-  if (!r.metric) return '';
-  const m = r.metric;
-  let s = `${m.name} ${m.value}`;
-  if (m.summary) s += `, ${m.summary}`;
-  if (m.flips_vs_fp32 !== undefined) s += `, flips ${m.flips_vs_fp32}`;
-  if (r.fidelity_embeddings && r.config !== 'fp32') s += `; embeddings SQNR ${r.fidelity_embeddings.sqnr_db} dB`;
-  if (m.line_accuracy !== undefined) s += `, lines exact ${m.line_accuracy}`;
-  return s;
-}
-
-function markdown(cmd, rows, meta) {
-  const o = [];
-  o.push('# onnx-opt evaluation results', '');
-  o.push('Produced by:', '', '```', cmd, '```', '');
-  const bin = String(meta.onnxOpt).startsWith('..') ? path.resolve(ROOT, meta.onnxOpt) : meta.onnxOpt;
-  for (const n of meta.notes || []) o.push(n, '');
-  o.push(`Date: ${meta.date}. ONNX Runtime ${meta.ort} (onnxruntime-node), ${meta.cpus} CPU cores (shared machine: latency is indicative only). onnx-opt: \`${bin}\`.`, '');
-  if (meta.merged && meta.merged.length) {
-    o.push('Rows replaced or added by later runs (their own command, date and onnx-opt):', '');
-    for (const m of meta.merged) {
-      const mbin = String(m.onnxOpt).startsWith('..') ? path.resolve(ROOT, m.onnxOpt) : m.onnxOpt;
-      o.push(`- ${m.date}: \`${m.command}\` (onnx-opt \`${mbin}\`): ${m.rows.join(', ')}`);
-    }
-    o.push('');
-  }
-  o.push('Fidelity (SQNR, cosine, task metric) is measured at ORT graph optimization level `basic` against the fp32 model\'s outputs on the same real inputs; latency is the median of several runs at ORT\'s default level on one input. Size is the sum of the model files. "onnx-opt s" is the quantization run; the opset upgrade (when needed) is timed separately.', '');
-  const targets = [...new Set(rows.map((r) => r.target))];
-  for (const t of targets) {
-    const rs = rows.filter((r) => r.target === t);
-    o.push(`## ${t}`, '');
-    if (meta.descriptions[t]) o.push(meta.descriptions[t], '');
-    o.push(`![${t}](plots/${t}.svg)`, '');
-    o.push('| config | size MB | ratio | SQNR dB | cosine | task metric | ORT ms (median) | onnx-opt s | upgrade s |');
-    o.push('|---|---:|---:|---:|---:|---|---:|---:|---:|');
-    const errs = [];
-    for (const r of rs) {
-      if (r.error) {
-        let k = errs.indexOf(r.error);
-        if (k < 0) { errs.push(r.error); k = errs.length - 1; }
-        o.push(`| ${r.config} | | | | | error [${k + 1}] | | | |`);
-        continue;
-      }
-      const f = r.fidelity || {};
-      const sq = f.sqnr_db === 999 ? 'exact' : (f.sqnr_db ?? '');
-      o.push(`| ${r.config} | ${mb(r.bytes).toFixed(3)} | ${r.ratio.toFixed(3)} | ${sq} | ${f.cosine ?? ''} | ${metricCell(r)} | ${r.latency ? r.latency.median_ms.toFixed(2) : ''} | ${r.onnx_opt_s != null ? r.onnx_opt_s.toFixed(2) : ''} | ${r.upgrade_s != null ? r.upgrade_s.toFixed(2) : ''} |`);
-    }
-    if (errs.length) o.push('', ...errs.map((e, i) => `[${i + 1}] ${e.replace(/\|/g, '/')}`.replace(/^/, '')).flatMap((l) => [l, '']));
-    o.push('');
-  }
-  for (const sec of meta.sections || []) o.push(`## ${sec.title}`, '', sec.text, '');
-  if (meta.checks && meta.checks.length) {
-    o.push('## Threshold checks', '');
-    for (const c of meta.checks) o.push(`- ${c}`);
-    o.push('');
-  }
-  return o.join('\n');
-}
-
 // Every target/config of eval/thresholds.json (keys starting with "_" are notes) that the run
 // selected must have a row, and under --quick (complete) the run and the file must list the same
 // pairs: a configuration dropped from the quick set, or run without a threshold, fails instead of
@@ -373,9 +246,7 @@ function replot(file, outDir, mergeFile) {
   const byId = new Map(models.models.map((m) => [m.id, m]));
   const meta = { ...j, descriptions: Object.fromEntries(models.targets.map((t) => [t.id, t.description || t.members.map((m) => byId.get(m).description).join(' ')])) };
   outDir = path.resolve(outDir || path.dirname(file));
-  fs.mkdirSync(path.join(outDir, 'plots'), { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'results.md'), markdown(j.command, j.rows, meta));
-  for (const t of [...new Set(j.rows.map((r) => r.target))]) fs.writeFileSync(path.join(outDir, 'plots', `${t}.svg`), svgPlot(t, j.rows.filter((r) => r.target === t)));
+  writePages(outDir, j.command, j.rows, meta);
   console.log(`eval: re-plotted ${file} into ${outDir}`);
 }
 
@@ -430,12 +301,14 @@ function main() {
     descriptions: Object.fromEntries(models.targets.map((t) => [t.id, t.description || t.members.map((m) => byId.get(m).description).join(' ')])),
     checks: [],
   };
+  // The sections (Markdown studies kept across re-renders, e.g. "Integer inference") of the run
+  // this one replaces stay; its provenance notes describe other rows and do not.
+  const prev = path.join(outDir, 'results.json');
+  if (fs.existsSync(prev)) meta.sections = JSON.parse(fs.readFileSync(prev, 'utf8')).sections;
   // Written after every job (partial: true until the end), so an interrupted run keeps its rows.
   const writeAll = (partial) => {
-    fs.mkdirSync(path.join(outDir, 'plots'), { recursive: true });
-    fs.writeFileSync(path.join(outDir, 'results.md'), markdown(cmd, rows, meta) + (partial ? `\n_Partial: ${rows.length} of ${jobs.length} runs done._\n` : ''));
+    writePages(outDir, cmd, rows, meta, partial ? `\n_Partial: ${rows.length} of ${jobs.length} runs done._\n` : '');
     fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify({ command: cmd, ...meta, descriptions: undefined, partial, rows }, null, 1) + '\n');
-    for (const t of targets) fs.writeFileSync(path.join(outDir, 'plots', `${t.id}.svg`), svgPlot(t.id, rows.filter((r) => r.target === t.id)));
   };
 
   const durations = new Map();
@@ -546,4 +419,4 @@ function main() {
 
 if (require.main === module) main();
 
-module.exports = { mergeRows, markdown, checkThresholds };
+module.exports = { mergeRows, markdown: sweepMarkdown, checkThresholds };

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ir/strings.h"
+#include "ir/unaligned.h"
 #include "quant/float16.h"
 
 namespace onnx_opt::eval {
@@ -90,18 +91,6 @@ int ElementBytes(DataType t) {
 
 namespace {
 
-template <typename T>
-T Load(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
-
-template <typename T>
-void Store(uint8_t* p, T v) {
-  std::memcpy(p, &v, sizeof(T));
-}
-
 // double -> float with IEEE overflow to infinity (a plain cast of an out-of-range double is UB).
 float NarrowToFloat(double d) {
   constexpr double kOverflow = 3.4028235677973366e38;  // FLT_MAX + half an ulp
@@ -126,16 +115,16 @@ std::vector<double> ReadReals(const Tensor& t) {
   for (int64_t i = 0; i < n; ++i) {
     switch (type) {
       case DataType::kFloat:
-        out[i] = Load<float>(p + 4 * i);
+        out[i] = LoadUnaligned<float>(p + 4 * i);
         break;
       case DataType::kDouble:
-        out[i] = Load<double>(p + 8 * i);
+        out[i] = LoadUnaligned<double>(p + 8 * i);
         break;
       case DataType::kFloat16:
-        out[i] = quant::HalfToFloat(Load<uint16_t>(p + 2 * i));
+        out[i] = quant::HalfToFloat(LoadUnaligned<uint16_t>(p + 2 * i));
         break;
       default:
-        out[i] = quant::BFloat16ToFloat(Load<uint16_t>(p + 2 * i));
+        out[i] = quant::BFloat16ToFloat(LoadUnaligned<uint16_t>(p + 2 * i));
         break;
     }
   }
@@ -149,28 +138,28 @@ std::vector<int64_t> ReadInts(const Tensor& t) {
   for (int64_t i = 0; i < n; ++i) {
     switch (t.type()) {
       case DataType::kInt8:
-        out[i] = Load<int8_t>(p + i);
+        out[i] = LoadUnaligned<int8_t>(p + i);
         break;
       case DataType::kUint8:
-        out[i] = Load<uint8_t>(p + i);
+        out[i] = LoadUnaligned<uint8_t>(p + i);
         break;
       case DataType::kBool:
-        out[i] = Load<uint8_t>(p + i) != 0;
+        out[i] = LoadUnaligned<uint8_t>(p + i) != 0;
         break;
       case DataType::kInt16:
-        out[i] = Load<int16_t>(p + 2 * i);
+        out[i] = LoadUnaligned<int16_t>(p + 2 * i);
         break;
       case DataType::kUint16:
-        out[i] = Load<uint16_t>(p + 2 * i);
+        out[i] = LoadUnaligned<uint16_t>(p + 2 * i);
         break;
       case DataType::kInt32:
-        out[i] = Load<int32_t>(p + 4 * i);
+        out[i] = LoadUnaligned<int32_t>(p + 4 * i);
         break;
       case DataType::kUint32:
-        out[i] = Load<uint32_t>(p + 4 * i);
+        out[i] = LoadUnaligned<uint32_t>(p + 4 * i);
         break;
       default:
-        out[i] = Load<int64_t>(p + 8 * i);
+        out[i] = LoadUnaligned<int64_t>(p + 8 * i);
         break;  // int64 (and uint64 bit patterns)
     }
   }
@@ -197,16 +186,16 @@ TensorPtr MakeReal(DataType type, std::vector<int64_t> dims, std::span<const dou
     uint8_t* p = bytes.data() + i * size;
     switch (type) {
       case DataType::kFloat:
-        Store<float>(p, NarrowToFloat(values[i]));
+        StoreUnaligned<float>(p, NarrowToFloat(values[i]));
         break;
       case DataType::kDouble:
-        Store<double>(p, values[i]);
+        StoreUnaligned<double>(p, values[i]);
         break;
       case DataType::kFloat16:
-        Store(p, quant::FloatToHalf(NarrowToFloat(values[i])));
+        StoreUnaligned(p, quant::FloatToHalf(NarrowToFloat(values[i])));
         break;
       default:
-        Store(p, quant::FloatToBFloat16(NarrowToFloat(values[i])));
+        StoreUnaligned(p, quant::FloatToBFloat16(NarrowToFloat(values[i])));
         break;
     }
   }

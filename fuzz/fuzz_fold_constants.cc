@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz/fuzz_checks.h"
 #include "ir/text/text.h"
 #include "ir/verifier.h"
 #include "passes/core/pass_manager.h"
@@ -17,13 +18,7 @@
 
 namespace {
 
-void FailIfMultiLine(const absl::Status& status, const char* stage) {
-  if (status.message().find('\n') != std::string_view::npos) {
-    std::fprintf(stderr, "%s error spans several lines: %s\n", stage,
-                 std::string(status.message()).c_str());
-    std::abort();
-  }
-}
+using onnx_opt::fuzz::FailIfMultiLine;
 
 absl::Status Fold(onnx_opt::Model& model, const onnx_opt::PassRegistry& registry) {
   onnx_opt::PassManager pm;

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz/fuzz_checks.h"
 #include "passes/core/pipeline.h"
 #include "passes/core/registry.h"
 
@@ -26,11 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto passes = onnx_opt::ParsePipeline(text, Registry());
   if (!passes.ok()) {
-    if (passes.status().message().find('\n') != std::string_view::npos) {
-      std::fprintf(stderr, "pipeline error spans several lines: %s\n",
-                   std::string(passes.status().message()).c_str());
-      std::abort();
-    }
+    onnx_opt::fuzz::FailIfMultiLine(passes.status(), "pipeline");
     return 0;
   }
   std::string printed = onnx_opt::PrintPipeline(*passes);

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz/fuzz_checks.h"
 #include "ir/text/text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -17,11 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto model = onnx_opt::ParseModel(text, "fuzz.onnxtxt");
   if (!model.ok()) {
-    if (model.status().message().find('\n') != std::string_view::npos) {
-      std::fprintf(stderr, "parse error spans several lines: %s\n",
-                   std::string(model.status().message()).c_str());
-      std::abort();
-    }
+    onnx_opt::fuzz::FailIfMultiLine(model.status(), "parse");
     return 0;
   }
   std::string printed = onnx_opt::PrintModel(**model);

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "ir/strings.h"
+#include "ir/unaligned.h"
 #include "quant/float16.h"
 
 namespace onnx_opt {
@@ -234,9 +235,7 @@ template <typename T, typename Out>
 std::vector<Out> Widen(std::span<const uint8_t> bytes) {
   std::vector<Out> out(bytes.size() / sizeof(T));
   for (size_t i = 0; i < out.size(); ++i) {
-    T v;
-    std::memcpy(&v, bytes.data() + i * sizeof(T), sizeof(T));
-    out[i] = static_cast<Out>(v);
+    out[i] = static_cast<Out>(LoadUnaligned<T>(bytes.data() + i * sizeof(T)));
   }
   return out;
 }
@@ -254,18 +253,14 @@ absl::StatusOr<std::vector<float>> Tensor::ToFloats() const {
     case DataType::kFloat16: {
       std::vector<float> out(b.size() / 2);
       for (size_t i = 0; i < out.size(); ++i) {
-        uint16_t h;
-        std::memcpy(&h, b.data() + 2 * i, 2);
-        out[i] = quant::HalfToFloat(h);
+        out[i] = quant::HalfToFloat(LoadUnaligned<uint16_t>(b.data() + 2 * i));
       }
       return out;
     }
     case DataType::kBFloat16: {
       std::vector<float> out(b.size() / 2);
       for (size_t i = 0; i < out.size(); ++i) {
-        uint16_t h;
-        std::memcpy(&h, b.data() + 2 * i, 2);
-        out[i] = quant::BFloat16ToFloat(h);
+        out[i] = quant::BFloat16ToFloat(LoadUnaligned<uint16_t>(b.data() + 2 * i));
       }
       return out;
     }

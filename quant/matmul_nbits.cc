@@ -11,21 +11,91 @@ namespace {
 using internal::BlockConfig;
 using internal::ErrorAccumulator;
 
+// Code `code` at position kk of a block's blob: 4-bit codes two per byte, even kk low nibble.
+template <int kBits>
+inline void StoreCode(uint8_t* blob, int64_t kk, uint8_t code) {
+  if constexpr (kBits == 4) {
+    blob[kk >> 1] |= static_cast<uint8_t>(code << ((kk & 1) * 4));
+  } else {
+    blob[kk] = code;
+  }
+}
+
+// Completes `w` once its codes are in w.b: the tail of a ragged last block gets the block's zero
+// point code (dequantizes to 0), and the parameters ([k_blocks, N]) are transposed to [N, k_blocks]
+// (zero points packed, and only when `store_zero_points`).
+template <int kBits>
+void FinishPackingTyped(MatMulNBitsWeight& w, const std::vector<float>& scales,
+                        const std::vector<int32_t>& zps, bool store_zero_points) {
+  const int64_t kb = w.k_blocks;
+  const int64_t n = w.n;
+  const int64_t block = w.block_size;
+  const int64_t tail = w.k - (kb - 1) * block;
+  if (tail < block) {
+    for (int64_t j = 0; j < n; ++j) {
+      uint8_t* dst = w.b.data() + (j * kb + kb - 1) * w.blob_size;
+      const uint8_t code = static_cast<uint8_t>(zps[(kb - 1) * n + j]);
+      for (int64_t kk = tail; kk < block; ++kk) StoreCode<kBits>(dst, kk, code);
+    }
+  }
+  w.scales.resize(n * kb);
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t blk = 0; blk < kb; ++blk) w.scales[j * kb + blk] = scales[blk * n + j];
+  }
+  if (!store_zero_points) return;
+  const int64_t row_bytes = w.zero_point_row_bytes();
+  w.zero_points.assign(n * row_bytes, 0);
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t blk = 0; blk < kb; ++blk) {
+      StoreCode<kBits>(w.zero_points.data() + j * row_bytes, blk,
+                       static_cast<uint8_t>(zps[blk * n + j]));
+    }
+  }
+}
+
+void FinishPacking(MatMulNBitsWeight& w, const std::vector<float>& scales,
+                   const std::vector<int32_t>& zps, bool store_zero_points) {
+  if (w.bits == 4) {
+    FinishPackingTyped<4>(w, scales, zps, store_zero_points);
+  } else {
+    FinishPackingTyped<8>(w, scales, zps, store_zero_points);
+  }
+}
+
+MatMulNBitsWeight EmptyWeight(int bits, int64_t block_size, int64_t k, int64_t n) {
+  MatMulNBitsWeight w;
+  w.k = k;
+  w.n = n;
+  w.bits = bits;
+  w.block_size = block_size;
+  w.k_blocks = (k + block_size - 1) / block_size;
+  w.blob_size = block_size * bits / 8;
+  w.b.assign(n * w.k_blocks * w.blob_size, 0);
+  return w;
+}
+
+absl::Status CheckGeometry(int bits, int64_t block_size, int64_t k, int64_t n) {
+  if (bits != 4 && bits != 8) {
+    return absl::InvalidArgumentError(absl::StrCat("MatMulNBits bits must be 4 or 8, got ", bits));
+  }
+  if (block_size < 16 || (block_size & (block_size - 1)) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("MatMulNBits block_size must be a power of two >= 16, got ", block_size));
+  }
+  if (k <= 0 || n <= 0 || k > (int64_t{1} << 40) / n) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid MatMulNBits shape K=", k, " N=", n));
+  }
+  return absl::OkStatus();
+}
+
 template <QType Q>
 absl::StatusOr<MatMulNBitsWeight> QuantizeTyped(internal::FloatSource b, int64_t k, int64_t n,
                                                 const MatMulNBitsOptions& options) {
   constexpr int kBits = QTypeBits(Q);
-  MatMulNBitsWeight w;
-  w.k = k;
-  w.n = n;
-  w.bits = kBits;
-  w.block_size = options.block_size;
-  w.k_blocks = (k + options.block_size - 1) / options.block_size;
-  w.blob_size = options.block_size * kBits / 8;
+  MatMulNBitsWeight w = EmptyWeight(kBits, options.block_size, k, n);
   const int64_t kb = w.k_blocks;
   const int64_t blob = w.blob_size;
   const int64_t block = w.block_size;
-  w.b.assign(n * kb * blob, 0);
 
   // B [K, N] blocked along K: outer 1, axis K, inner N. Parameters come out as [k_blocks, N].
   const BlockLayout layout{1, k, n, block};
@@ -40,13 +110,7 @@ absl::StatusOr<MatMulNBitsWeight> QuantizeTyped(internal::FloatSource b, int64_t
     for (int64_t j = 0; j < width; ++j) {
       uint8_t* dst = out + ((j0 + j) * kb + blk) * blob;
       for (int64_t r = 0; r < rows; ++r) {
-        const int64_t kk = k0 + r;
-        const uint8_t code = static_cast<uint8_t>(codes[r * width + j]);
-        if constexpr (kBits == 4) {
-          dst[kk >> 1] |= static_cast<uint8_t>(code << ((kk & 1) * 4));
-        } else {
-          dst[kk] = code;
-        }
+        StoreCode<kBits>(dst, k0 + r, static_cast<uint8_t>(codes[r * width + j]));
       }
     }
   };
@@ -58,41 +122,7 @@ absl::StatusOr<MatMulNBitsWeight> QuantizeTyped(internal::FloatSource b, int64_t
     return absl::InvalidArgumentError("weight contains NaN or infinite values");
   }
 
-  // Padding past K in the last block: the block's zero point code, which dequantizes to 0.
-  const int64_t tail = k - (kb - 1) * block;
-  if (tail < block) {
-    for (int64_t j = 0; j < n; ++j) {
-      uint8_t* dst = out + (j * kb + kb - 1) * blob;
-      const uint8_t code = static_cast<uint8_t>(zps[(kb - 1) * n + j]);
-      for (int64_t kk = tail; kk < block; ++kk) {
-        if constexpr (kBits == 4) {
-          dst[kk >> 1] |= static_cast<uint8_t>(code << ((kk & 1) * 4));
-        } else {
-          dst[kk] = code;
-        }
-      }
-    }
-  }
-
-  // Parameters transposed to [N, k_blocks].
-  w.scales.resize(n * kb);
-  for (int64_t j = 0; j < n; ++j) {
-    for (int64_t blk = 0; blk < kb; ++blk) w.scales[j * kb + blk] = scales[blk * n + j];
-  }
-  if (!options.symmetric) {
-    const int64_t row_bytes = w.zero_point_row_bytes();
-    w.zero_points.assign(n * row_bytes, 0);
-    for (int64_t j = 0; j < n; ++j) {
-      for (int64_t blk = 0; blk < kb; ++blk) {
-        const uint8_t z = static_cast<uint8_t>(zps[blk * n + j]);
-        if constexpr (kBits == 4) {
-          w.zero_points[j * row_bytes + (blk >> 1)] |= static_cast<uint8_t>(z << ((blk & 1) * 4));
-        } else {
-          w.zero_points[j * row_bytes + blk] = z;
-        }
-      }
-    }
-  }
+  FinishPacking(w, scales, zps, !options.symmetric);
   w.stats.sum_squared_error = acc.sse;
   w.stats.sum_squared_signal = acc.signal;
   w.stats.max_abs_error = acc.max_abs;
@@ -114,18 +144,7 @@ absl::StatusOr<MatMulNBitsWeight> QuantizeMatMulNBitsBytes(FloatType type,
                                                            absl::Span<const uint8_t> b, int64_t k,
                                                            int64_t n,
                                                            const MatMulNBitsOptions& options) {
-  if (options.bits != 4 && options.bits != 8) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("MatMulNBits bits must be 4 or 8, got ", options.bits));
-  }
-  const int64_t bs = options.block_size;
-  if (bs < 16 || (bs & (bs - 1)) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("MatMulNBits block_size must be a power of two >= 16, got ", bs));
-  }
-  if (k <= 0 || n <= 0 || k > (int64_t{1} << 40) / n) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid MatMulNBits shape K=", k, " N=", n));
-  }
+  if (absl::Status s = CheckGeometry(options.bits, options.block_size, k, n); !s.ok()) return s;
   const size_t width = FloatTypeBytes(type);
   if (b.size() % width != 0 || static_cast<int64_t>(b.size() / width) != k * n) {
     return absl::InvalidArgumentError(
@@ -135,6 +154,45 @@ absl::StatusOr<MatMulNBitsWeight> QuantizeMatMulNBitsBytes(FloatType type,
   const internal::FloatSource source{b.data(), type};
   if (options.bits == 4) return QuantizeTyped<QType::kUint4>(source, k, n, options);
   return QuantizeTyped<QType::kUint8>(source, k, n, options);
+}
+
+absl::StatusOr<MatMulNBitsWeight> PackMatMulNBits(int bits, int64_t block_size, int64_t k,
+                                                  int64_t n, absl::Span<const uint8_t> codes,
+                                                  absl::Span<const float> scales,
+                                                  absl::Span<const int32_t> zero_points,
+                                                  bool store_zero_points) {
+  if (absl::Status s = CheckGeometry(bits, block_size, k, n); !s.ok()) return s;
+  MatMulNBitsWeight w = EmptyWeight(bits, block_size, k, n);
+  const int64_t params = w.k_blocks * n;
+  if (static_cast<int64_t>(codes.size()) != k * n ||
+      static_cast<int64_t>(scales.size()) != params ||
+      static_cast<int64_t>(zero_points.size()) != params) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "MatMulNBits packing expects ", k * n, " codes and ", params, " scales and zero points"));
+  }
+  const int max_code = (1 << bits) - 1;
+  for (uint8_t c : codes) {
+    if (c > max_code) return absl::InvalidArgumentError("code out of range for the bit width");
+  }
+  for (int32_t z : zero_points) {
+    if (z < 0 || z > max_code) return absl::InvalidArgumentError("zero point out of range");
+  }
+  for (int64_t kk = 0; kk < k; ++kk) {
+    const int64_t blk = kk / block_size;
+    const int64_t pos = kk - blk * block_size;
+    for (int64_t j = 0; j < n; ++j) {
+      uint8_t* dst = w.b.data() + (j * w.k_blocks + blk) * w.blob_size;
+      if (bits == 4) {
+        StoreCode<4>(dst, pos, codes[kk * n + j]);
+      } else {
+        StoreCode<8>(dst, pos, codes[kk * n + j]);
+      }
+    }
+  }
+  FinishPacking(w, std::vector<float>(scales.begin(), scales.end()),
+                std::vector<int32_t>(zero_points.begin(), zero_points.end()), store_zero_points);
+  w.stats.count = k * n;
+  return w;
 }
 
 absl::StatusOr<std::vector<float>> DequantizeMatMulNBits(const MatMulNBitsWeight& w) {

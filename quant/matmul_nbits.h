@@ -69,6 +69,17 @@ absl::StatusOr<MatMulNBitsWeight> QuantizeMatMulNBitsBytes(FloatType type,
                                                            int64_t n,
                                                            const MatMulNBitsOptions& options);
 
+// Packs a B that is already quantized (DequantizeLinear codes blocked along K): `codes` [k, n]
+// row-major, unsigned (0 .. 2^bits - 1); `scales` and `zero_points` [k_blocks, n], the zero
+// points unsigned codes too. They are stored only when `store_zero_points` (else ORT's default
+// 2^(bits-1) must be every block's). Shares the layout code of QuantizeMatMulNBits; `stats` stay
+// zero but for the count.
+absl::StatusOr<MatMulNBitsWeight> PackMatMulNBits(int bits, int64_t block_size, int64_t k,
+                                                  int64_t n, absl::Span<const uint8_t> codes,
+                                                  absl::Span<const float> scales,
+                                                  absl::Span<const int32_t> zero_points,
+                                                  bool store_zero_points);
+
 // The float32 B [k, n] that MatMulNBits computes with (zero point 2^(bits-1) when absent).
 absl::StatusOr<std::vector<float>> DequantizeMatMulNBits(const MatMulNBitsWeight& w);
 

@@ -142,6 +142,52 @@ TEST(MatMulNBits, MatchesGenericBlockedQuantizerTransposed) {
   }
 }
 
+// PackMatMulNBits (pre-quantized codes, as a blocked DequantizeLinear holds them) packs what
+// DequantizeMatMulNBits reads back as (code - zero point) * scale, for 4 and 8 bits, a ragged K
+// (40 = 32 + 8: the tail of the last block holds its zero point) and stored or default zero
+// points; and QuantizeMatMulNBits' own output packs back to the same bytes from its codes.
+TEST(MatMulNBits, PackPrequantizedCodes) {
+  for (int bits : {4, 8}) {
+    for (bool store_zp : {true, false}) {
+      const int64_t K = 40, N = 3, block = 32, kb = 2;
+      std::mt19937 rng(bits * 7 + store_zp);
+      std::uniform_int_distribution<int> code(0, (1 << bits) - 1);
+      std::vector<uint8_t> codes(K * N);
+      for (uint8_t& c : codes) c = static_cast<uint8_t>(code(rng));
+      std::vector<float> scales(kb * N);
+      std::vector<int32_t> zps(kb * N, 1 << (bits - 1));
+      for (int64_t i = 0; i < kb * N; ++i) {
+        scales[i] = 0.01f * static_cast<float>(i + 1);
+        if (store_zp) zps[i] = code(rng);
+      }
+      absl::StatusOr<MatMulNBitsWeight> w =
+          PackMatMulNBits(bits, block, K, N, codes, scales, zps, store_zp);
+      ASSERT_TRUE(w.ok()) << w.status();
+      EXPECT_EQ(w->zero_points.empty(), !store_zp);
+      absl::StatusOr<std::vector<float>> deq = DequantizeMatMulNBits(*w);
+      ASSERT_TRUE(deq.ok());
+      for (int64_t k = 0; k < K; ++k) {
+        for (int64_t n = 0; n < N; ++n) {
+          const int64_t p = (k / block) * N + n;
+          EXPECT_FLOAT_EQ((*deq)[k * N + n], (codes[k * N + n] - zps[p]) * scales[p])
+              << "bits " << bits << " k " << k << " n " << n;
+        }
+      }
+      // Padding past K in the last block is that block's zero point code.
+      const uint8_t* last = w->b.data() + (0 * kb + 1) * w->blob_size;
+      const int32_t pad = bits == 4 ? (last[5] & 0xF) : last[10];  // position 10 of the block
+      EXPECT_EQ(pad, zps[1 * N + 0]);
+    }
+  }
+  std::vector<uint8_t> too_big(32 * 2, 16);
+  EXPECT_FALSE(PackMatMulNBits(4, 32, 32, 2, too_big, std::vector<float>(2, 1.0f),
+                               std::vector<int32_t>(2, 8), false)
+                   .ok());
+  EXPECT_FALSE(PackMatMulNBits(4, 8, 32, 2, std::vector<uint8_t>(64, 1),
+                               std::vector<float>(8, 1.0f), std::vector<int32_t>(8, 8), false)
+                   .ok());
+}
+
 TEST(MatMulNBits, RejectsBadOptions) {
   const std::vector<float> b(64, 1.0f);
   EXPECT_FALSE(QuantizeMatMulNBits(b, 16, 4, {3, 16, true}).ok());

@@ -15,7 +15,8 @@
 # Per job and binary: the model (from the harness cache) is upgraded first when the configuration
 # has upgrade=true and the model's opset is below configs.json's upgrade.below_opset (with that
 # binary, so the upgrade is compared too), then the configuration's pipeline runs with --stats.
-# Compared: the output model bytes, and the statistics printed on standard error.
+# Compared: the output model bytes, and the statistics printed on standard error. Each job's line
+# ends with the SHA-256 of the new binary's output model (for the record of a proof).
 # @SENSITIVITY@ / @CALIBRATION@ are the files evaluate.js uses (<cache>/work/sensitivity/...,
 # <cache>/work/calibration/...); a missing one is made with eval/sensitivity.js /
 # eval/activations.js and BASELINE_BIN (slow: minutes per target), once, and reused after.
@@ -174,7 +175,9 @@ while IFS=$'\t' read -r target member config up pipe; do
     [[ -e "$fa" || -e "$fb" ]] || continue
     if ! cmp -s "$fa" "$fb"; then result="DIFFERENT ($ext)"; fi
   done
-  printf 'compare-outputs: %-11s %-28s %s (%ds)\n' "$member" "$config" "$result" $((SECONDS - t0))
+  sha="$(sha256sum < "$work/b/$config/$member.onnx" | cut -d' ' -f1)"  # of the new binary's output
+  printf 'compare-outputs: %-11s %-28s %s (%ds) sha256 %s\n' "$member" "$config" "$result" \
+    $((SECONDS - t0)) "$sha"
   if [[ "$result" == same ]]; then
     same=$((same + 1))
     rm -f "$work"/[ab]/"$config/$member".{onnx,stats,report.json}  # keep the disk small

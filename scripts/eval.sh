@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Evaluate onnx-opt on real models: every target x configuration -> docs/results.md,
-# docs/results.json and docs/plots/<target>.svg (see eval/evaluate.js for options).
+# Evaluate onnx-opt on real models: every target x configuration -> docs/results.json, the
+# summary docs/results.md, every row in docs/results-sweep.md and docs/plots/<target>.svg (see
+# eval/evaluate.js for options).
 #
 #   scripts/eval.sh                 full run (all targets, all configurations)
 #   scripts/eval.sh --quick         3 small targets (one float16) x configs.json's "quick" configurations

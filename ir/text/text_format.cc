@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "ir/strings.h"
 #include "ir/text/text_internal.h"
+#include "ir/unaligned.h"
 #include "onnx/onnx_pb.h"
 #include "quant/float16.h"
 
@@ -175,17 +176,6 @@ std::string HexBytes(std::span<const uint8_t> bytes) {
   return out + "\"";
 }
 
-namespace {
-
-template <typename T>
-T Load(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
-
-}  // namespace
-
 // Decimal element texts for a tensor, or nullopt when only hex keeps its bytes exactly
 // (non-canonical NaNs, bool bytes other than 0/1, a used padding nibble, float8/complex types).
 std::optional<std::vector<std::string>> DecimalElements(const Tensor& t) {
@@ -195,12 +185,14 @@ std::optional<std::vector<std::string>> DecimalElements(const Tensor& t) {
   std::vector<std::string> out;
   out.reserve(static_cast<size_t>(n));
   auto integers = [&]<typename T>(T*) {
-    for (int64_t i = 0; i < n; ++i) out.push_back(absl::StrCat(Load<T>(p + i * sizeof(T))));
+    for (int64_t i = 0; i < n; ++i) {
+      out.push_back(absl::StrCat(LoadUnaligned<T>(p + i * sizeof(T))));
+    }
   };
   switch (t.type()) {
     case DataType::kFloat:
       for (int64_t i = 0; i < n; ++i) {
-        uint32_t bits = Load<uint32_t>(p + i * 4);
+        uint32_t bits = LoadUnaligned<uint32_t>(p + i * 4);
         float f = std::bit_cast<float>(bits);
         if (std::isnan(f) && (bits & 0x7FFFFFFF) != 0x7FC00000) return std::nullopt;
         out.push_back(FormatFloat(f));
@@ -208,7 +200,7 @@ std::optional<std::vector<std::string>> DecimalElements(const Tensor& t) {
       return out;
     case DataType::kDouble:
       for (int64_t i = 0; i < n; ++i) {
-        uint64_t bits = Load<uint64_t>(p + i * 8);
+        uint64_t bits = LoadUnaligned<uint64_t>(p + i * 8);
         double d = std::bit_cast<double>(bits);
         if (std::isnan(d) && (bits & 0x7FFFFFFFFFFFFFFFULL) != 0x7FF8000000000000ULL) {
           return std::nullopt;
@@ -220,7 +212,7 @@ std::optional<std::vector<std::string>> DecimalElements(const Tensor& t) {
     case DataType::kBFloat16: {
       bool half = t.type() == DataType::kFloat16;
       for (int64_t i = 0; i < n; ++i) {
-        uint16_t bits = Load<uint16_t>(p + i * 2);
+        uint16_t bits = LoadUnaligned<uint16_t>(p + i * 2);
         float f = half ? quant::HalfToFloat(bits) : quant::BFloat16ToFloat(bits);
         if (std::isnan(f) && (bits & 0x7FFF) != (half ? 0x7E00 : 0x7FC0)) return std::nullopt;
         out.push_back(FormatFloat(f));

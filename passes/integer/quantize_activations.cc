@@ -36,9 +36,13 @@
 #include "passes/core/pass.h"
 #include "passes/core/utils.h"
 #include "passes/integer/act_ranges.h"
+#include "passes/integer/layer_decisions.h"
 #include "passes/integer/quantize_activations_emit.h"
+#include "passes/integer/quantize_activations_fold.h"
 #include "passes/integer/quantize_activations_plan.h"
 #include "passes/integer/quantize_activations_report.h"
+#include "passes/integer/quantize_activations_tensors.h"
+#include "passes/integer/quantize_dynamic.h"
 #include "passes/simplify/shape_inference.h"
 
 namespace onnx_opt {
@@ -52,6 +56,7 @@ class QuantizeActivationsPass : public Pass {
  public:
   QuantizeActivationsPass() {
     percentile_.Range(50, 100);
+    min_sqnr_.Range(0, 200);
     weight_bits_.Range(2, 8);
   }
   std::string_view name() const override { return "quantize-activations"; }
@@ -66,9 +71,17 @@ class QuantizeActivationsPass : public Pass {
            "its only user, which ORT folds into the QuantizeLinear) get QuantizeLinear + "
            "DequantizeLinear; Conv/Gemm/MatMul constant weights become int8 per output channel "
            "behind a DequantizeLinear with `axis`, biases int32 with scale s_x * s_w[c]. Binary "
-           "and pooling ops are quantized only when every float operand is an activation. Needs "
-           "opset >= 13 (per-axis DequantizeLinear): run upgrade-opset first. Only the main "
-           "graph; nodes inside subgraphs are counted as skipped.";
+           "and pooling ops are quantized only when every float operand is an activation. "
+           "Per layer, a node stays float where the ORT latency table (built in, or "
+           "latency-table=) predicts int8 no faster (depthwise and small convs, uint8 Resize on "
+           "AVX2), where a tensor's histogram-predicted SQNR is below min-sqnr=, or where its "
+           "neighbours all stay float; a float Conv/Gemm between Q/DQ gets a per-channel "
+           "DequantizeLinear so ORT does not quantize it itself. Scalar Mul/Div/Add/Sub chains "
+           "before a quantized tensor fold into its QuantizeLinear, those after a "
+           "DequantizeLinear into its parameters; unused Q/DQ go. report= lists every node's "
+           "decision with its figures. Needs opset >= 13 (per-axis DequantizeLinear): run "
+           "upgrade-opset first. Only the main graph; nodes inside subgraphs are counted as "
+           "skipped.";
   }
   PassConvergence convergence() const override { return PassConvergence::kIdempotent; }
 
@@ -82,11 +95,7 @@ class QuantizeActivationsPass : public Pass {
   }
 
   absl::Status RunOnModel(Model& model) override {
-    if (mode_.value() == "dynamic") {
-      // mode=dynamic (DynamicQuantizeLinear + MatMulInteger/ConvInteger) needs no calibration;
-      // it is wired here to passes/integer/quantize_dynamic.h (wt-qfuse).
-      return absl::UnimplementedError("mode=dynamic is not available yet");
-    }
+    if (mode_.value() == "dynamic") return RunDynamic(model);
     if (!model.graph) return absl::OkStatus();
     if (model.OpsetVersion("").value_or(0) < 13) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -113,74 +122,68 @@ class QuantizeActivationsPass : public Pass {
     selection.only_nodes.insert(nodes_.value().begin(), nodes_.value().end());
     selection.exclude_nodes.insert(exclude_nodes_.value().begin(), exclude_nodes_.value().end());
     QuantizationPlan plan = PlanQuantization(graph, selection);
-    // A tensor still untyped after inference and without a range is taken for a non-float one
-    // (the file holds every float tensor the runtime typed).
-    std::erase_if(plan.quantized, [&](const QuantizedNode& q) {
-      std::vector<Value*> values = {QuantizedOutput(*q.node)};
-      for (int i : q.activation_inputs) values.push_back(q.node->input(i));
-      for (Value* v : values) {
-        if (v->type.is_tensor() && v->type.elem_type != DataType::kUndefined) continue;
-        if (stats.contains(v->name())) continue;
-        plan.kept_float.push_back(
-            {q.node, absl::StrCat("tensor '", v->name(), "' has no type and no range")});
-        return true;
-      }
-      return false;
-    });
-
-    // Every tensor to quantize, once, in plan order, with the node that needs it.
-    std::vector<std::pair<Value*, const Node*>> tensors;
-    absl::flat_hash_map<const Value*, QuantParams> params;
+    DropUntypedWithoutRange(plan, stats);
     QuantizeActivationsReport report;
-    const bool is_signed = activations_.value() == "int8";
-    const RangeMethod method = *ParseRangeMethod(method_.value());
-    auto add = [&](Value* v, const Node* node, std::string_view role) -> absl::Status {
-      if (params.contains(v)) return absl::OkStatus();
-      auto it = stats.find(v->name());
-      if (it == stats.end() || it->second->count == 0) {
-        return absl::NotFoundError(absl::StrCat(
-            "calibration file ", calibration_.value(),
-            " has no range for tensor '", v->name(), "' (", ToAbsl(role), " of ", node->DebugName(),
-            "); measure the file on the graph this pass quantizes (onnx-opt-calibrate)"));
-      }
-      const CalibTensorStats& s = *it->second;
-      FloatRange range = ChooseRange(s, method, percentile_.value(), is_signed);
-      QuantParams p = ActivationParams(range, is_signed);
-      params[v] = p;
-      tensors.emplace_back(v, node);
-      report.tensors.push_back({v->name(), s.min, s.max, range, p, HistogramSqnrDb(s, p)});
-      return absl::OkStatus();
-    };
-    for (const QuantizedNode& q : plan.quantized) {
-      for (int i : q.activation_inputs) {
-        if (absl::Status s = add(q.node->input(i), q.node, "input"); !s.ok()) return s;
-      }
-      if (absl::Status s = add(QuantizedOutput(*q.node), q.node, "output"); !s.ok()) return s;
-    }
+    RangeOptions ranges;
+    ranges.method = *ParseRangeMethod(method_.value());
+    ranges.percentile = percentile_.value();
+    ranges.is_signed = activations_.value() == "int8";
+    ranges.calibration = calibration_.value();
+    if (absl::Status s = CheckRanges(plan, stats, ranges.calibration); !s.ok()) return s;
+    absl::StatusOr<DecisionOptions> decisions = MakeDecisionOptions(
+        prefer_.value() == "accuracy",
+        min_sqnr_.is_set() ? std::optional<double>(min_sqnr_.value()) : std::nullopt,
+        latency_table_.value(), &loaded_table_);
+    if (!decisions.ok()) return decisions.status();
+    DecideLayers(plan, stats, ranges, *decisions);
+    absl::StatusOr<TensorPlan> tensors = PlanTensors(plan, stats, ranges, &report.tensors);
+    if (!tensors.ok()) return tensors.status();
 
     QdqEmitter emitter(graph);
     const bool weights_signed = weights_signed_.value();
     const int bits = static_cast<int>(weight_bits_.value());
     for (const QuantizedNode& q : plan.quantized) {
-      report.nodes.push_back({SelectionName(*q.node), q.node->op_type, true, ""});
+      report.nodes.push_back({SelectionName(*q.node), q.node->op_type, true, "", q.detail});
       ++nodes_quantized_;
       if (q.weight_input < 0) continue;
       std::vector<float> scales =
           emitter.QuantizeWeight(q.node, q.weight_input, q.weight_axis, bits, weights_signed);
       ++weights_quantized_;
       if (q.bias_input < 0) continue;
-      emitter.QuantizeBias(q.node, q.bias_input, params[q.node->input(0)].scale, scales);
+      emitter.QuantizeBias(q.node, q.bias_input, tensors->params.at(q.node->input(0)).scale,
+                           scales);
       ++biases_quantized_;
     }
     for (const FloatNode& f : plan.kept_float) {
-      report.nodes.push_back({SelectionName(*f.node), f.node->op_type, false, f.reason});
+      report.nodes.push_back(
+          {SelectionName(*f.node), f.node->op_type, false, f.reason, f.detail});
       ++nodes_kept_float_;
     }
-    for (const auto& [value, node] : tensors) {
-      emitter.InsertActivationQdq(value, params[value]);
+    for (const PlannedTensor& t : tensors->tensors) {
+      emitter.InsertActivationQdq(t.value, t.params, t.quantize_input, t.quantize_params);
       ++tensors_quantized_;
+      for (Node* node : t.folded) {  // dead now, value's producer first
+        std::vector<Value*> inputs = node->inputs();
+        if (absl::Status s = graph.EraseNode(node); !s.ok()) return s;
+        ++chain_ops_folded_;
+        for (Value* in : inputs) EraseIfUnusedConstant(graph, in);
+      }
     }
     emitter.EraseUnusedConstants();
+    for (int64_t n = 1; n > 0;) {
+      n = FoldScalarAffines(graph);
+      scalars_folded_ += n;
+    }
+    requantize_removed_ += RemoveRequantizePairs(graph);
+    float_nodes_shielded_ += ShieldFloatWeightedNodes(graph);
+    dead_qdq_removed_ += RemoveDeadQdq(graph);
+    // The new values keep their types in value_info, as inference records the original ones:
+    // a second run then changes nothing.
+    for (const auto& node : graph.nodes()) {
+      if (!node->Is("QuantizeLinear") && !node->Is("DequantizeLinear")) continue;
+      Value* out = node->output(0);
+      if (out->type.is_tensor() && !out->is_graph_output()) out->in_value_info = true;
+    }
     if (report_.value().empty()) return absl::OkStatus();
     report.calibration = calibration_.value();
     report.method = method_.value();
@@ -191,10 +194,31 @@ class QuantizeActivationsPass : public Pass {
   }
 
  private:
+  // mode=dynamic (passes/integer/quantize_dynamic.h): the selected Conv and MatMul nodes; uint8
+  // weights unless weights-signed is given (u8 x u8 does not saturate on AVX2 without VNNI).
+  absl::Status RunDynamic(Model& model) {
+    DynamicQuantOptions options;
+    options.weights_signed = weights_signed_.is_set() && weights_signed_.value();
+    options.op_types.clear();
+    for (const std::string& op : op_types_.value()) {
+      if (op == "Conv" || op == "MatMul") options.op_types.push_back(op);
+    }
+    options.nodes = nodes_.value();
+    options.exclude_nodes = exclude_nodes_.value();
+    absl::StatusOr<DynamicQuantResult> r = QuantizeDynamic(model, options);
+    if (!r.ok()) return r.status();
+    nodes_quantized_ += r->convs + r->matmuls;
+    weights_quantized_ += r->convs + r->matmuls;
+    tensors_quantized_ += r->activations;
+    nodes_kept_float_ += r->skipped;
+    return absl::OkStatus();
+  }
 
   PassOption<std::string> mode_{this, "mode",
                                 "static: ranges from a .calib file; dynamic: computed at run time "
-                                "(DynamicQuantizeLinear, no calibration)",
+                                "(DynamicQuantizeLinear + ConvInteger/MatMulInteger on the "
+                                "selected Conv and MatMul, no calibration; 8-bit weights per "
+                                "output channel, uint8 unless weights-signed is given)",
                                 "static", {"static", "dynamic"}};
   PassOption<std::string> calibration_{
       this, "calibration", "The .calib file (onnx-opt-calibrate, `ranges`) measured on this graph",
@@ -226,6 +250,21 @@ class QuantizeActivationsPass : public Pass {
       this, "nodes", "Only these nodes (names; an unnamed node by its first output)", {}};
   PassOption<std::vector<std::string>> exclude_nodes_{
       this, "exclude-nodes", "Keep these nodes float (names, as for nodes)", {}};
+  PassOption<std::string> prefer_{
+      this, "prefer",
+      "speed: quantize a layer where the latency table predicts int8 faster; accuracy: only "
+      "where it predicts >= 1.25x, and min-sqnr defaults to 30 dB",
+      "speed", {"speed", "accuracy"}};
+  PassOption<double> min_sqnr_{this, "min-sqnr",
+                               "Keep float a layer with a tensor whose histogram-predicted SQNR "
+                               "is below this (dB; 0: no noise rule)",
+                               0.0};
+  PassOption<std::string> latency_table_{
+      this, "latency-table",
+      "ORT op-latency JSON (bench/op-latency.mjs); empty: the built-in "
+      "passes/integer/ort_latency.json; none: no latency rule",
+      ""};
+  std::unique_ptr<LatencyTable> loaded_table_;
   PassOption<std::string> report_{
       this, "report", "Write every node's decision and every tensor's range to this JSON file",
       ""};
@@ -236,6 +275,17 @@ class QuantizeActivationsPass : public Pass {
                                    "Activations given QuantizeLinear/DequantizeLinear"};
   PassStatistic weights_quantized_{this, "weights-per-channel", "Weights quantized per output channel"};
   PassStatistic biases_quantized_{this, "biases-quantized", "int32 biases"};
+  PassStatistic chain_ops_folded_{
+      this, "chain-ops-folded",
+      "Scalar Mul/Div/Add/Sub before a quantized tensor folded into its QuantizeLinear"};
+  PassStatistic scalars_folded_{this, "scalar-ops-folded",
+                                "Scalar Mul/Div/Add/Sub after a DequantizeLinear folded into its parameters"};
+  PassStatistic requantize_removed_{this, "requantize-removed",
+                                    "QuantizeLinear of dequantized values dropped"};
+  PassStatistic float_nodes_shielded_{
+      this, "float-nodes-shielded",
+      "Float Conv/Gemm between Q/DQ given a per-channel DequantizeLinear ORT leaves float"};
+  PassStatistic dead_qdq_removed_{this, "dead-qdq-removed", "Unused Q/DQ nodes removed"};
   PassStatistic nodes_in_subgraphs_{this, "nodes-in-subgraphs-skipped",
                                     "Nodes inside subgraphs or functions (not quantized)"};
 };

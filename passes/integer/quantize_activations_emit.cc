@@ -5,6 +5,8 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "ir/strings.h"
@@ -68,27 +70,36 @@ Node* QdqEmitter::Create(std::string_view op, std::vector<Value*> inputs, Node* 
   return node;
 }
 
-void QdqEmitter::InsertActivationQdq(Value* value, const QuantParams& params) {
+void QdqEmitter::InsertActivationQdq(Value* value, const QuantParams& dq_params,
+                                     Value* quantize_input, const QuantParams& q_params) {
   const std::string name = value->name();
   Node* before = FirstUser(value);
-  const DataType qtype = params.is_signed ? DataType::kInt8 : DataType::kUint8;
-  Value* scale = graph_.AddInitializer(absl::StrCat(ToAbsl(name), "_scale"),
-                                       MakeTensor<float>(DataType::kFloat, {}, {params.scale}));
-  Value* zero = Scalar(absl::StrCat(ToAbsl(name), "_zero_point"), qtype, params.zero_point);
+  const DataType qtype = dq_params.is_signed ? DataType::kInt8 : DataType::kUint8;
+  auto params = [&](const QuantParams& p, const std::string& hint) -> std::pair<Value*, Value*> {
+    Value* scale = graph_.AddInitializer(absl::StrCat(hint, "_scale"),
+                                         MakeTensor<float>(DataType::kFloat, {}, {p.scale}));
+    return {scale, Scalar(absl::StrCat(hint, "_zero_point"), qtype, p.zero_point)};
+  };
+  auto [dq_scale, dq_zero] = params(dq_params, name);
+  auto [q_scale, q_zero] = std::pair(dq_scale, dq_zero);
+  if (quantize_input != value) {
+    std::tie(q_scale, q_zero) = params(q_params, quantize_input->name());
+  }
   ValueType float_type = value->type;
   if (!float_type.is_tensor()) float_type = ValueType::Tensor(DataType::kFloat);
   float_type.elem_type = DataType::kFloat;
   ValueType qtype_full = float_type;
   qtype_full.elem_type = qtype;
-  Node* q = Create("QuantizeLinear", {value, scale, zero}, before,
+  Node* q = Create("QuantizeLinear", {quantize_input, q_scale, q_zero}, before,
                    absl::StrCat(ToAbsl(name), "_quantized"), qtype_full);
-  Node* dq = Create("DequantizeLinear", {q->output(0), scale, zero}, before,
+  Node* dq = Create("DequantizeLinear", {q->output(0), dq_scale, dq_zero}, before,
                     absl::StrCat(ToAbsl(name), "_dequantized"), float_type);
   // Every user but the new Q reads the DQ: swap the Q's input back after the replacement.
   value->ReplaceAllUsesWith(dq->output(0));
-  q->SetInput(0, value);
+  q->SetInput(0, quantize_input);
   if (dq->output(0)->is_graph_output()) {
     value->set_name(graph_.UniqueName(absl::StrCat(ToAbsl(name), "_float")));
+    value->in_value_info = value->type.is_tensor();  // no longer a graph output
     dq->output(0)->set_name(name);
   }
 }
@@ -150,15 +161,17 @@ void QdqEmitter::QuantizeBias(Node* node, int input, float input_scale,
   }
 }
 
-void QdqEmitter::EraseUnusedConstants() {
-  for (Value* v : replaced_constants_) {
-    if (v->has_uses() || v->is_graph_output()) continue;
-    if (Node* producer = v->producer()) {
-      (void)graph_.EraseNode(producer);  // a Constant node
-    } else if (v->is_initializer() && !v->is_graph_input()) {
-      (void)graph_.EraseValue(v);
-    }
+void EraseIfUnusedConstant(Graph& graph, Value* v) {
+  if (v == nullptr || v->graph() != &graph || IsValueUsed(v) || v->is_graph_input()) return;
+  if (Node* producer = v->producer()) {
+    if (IsConstantNode(*producer)) (void)graph.EraseNode(producer);
+  } else if (v->is_initializer()) {
+    (void)graph.EraseValue(v);
   }
+}
+
+void QdqEmitter::EraseUnusedConstants() {
+  for (Value* v : replaced_constants_) EraseIfUnusedConstant(graph_, v);
   replaced_constants_.clear();
 }
 

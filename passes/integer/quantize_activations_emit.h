@@ -11,15 +11,20 @@
 
 namespace onnx_opt {
 
+// Erases `v` when it is an initializer or Constant output of `graph` that nothing reads.
+void EraseIfUnusedConstant(Graph& graph, Value* v);
+
 class QdqEmitter {
  public:
   // Records the order of `graph`'s nodes: new nodes go just before the first user of what they
   // read, so the order stays topological.
   explicit QdqEmitter(Graph& graph);
 
-  // value -> QuantizeLinear -> DequantizeLinear; every other user of `value` (graph outputs
-  // included) reads the DequantizeLinear, and a graph output keeps its name.
-  void InsertActivationQdq(Value* value, const QuantParams& params);
+  // QuantizeLinear(quantize_input, q) -> DequantizeLinear(dq); every user of `value` but the
+  // new QuantizeLinear (graph outputs included) reads the DequantizeLinear, and a graph output
+  // keeps its name. quantize_input is `value` itself, or the start of a folded scalar chain.
+  void InsertActivationQdq(Value* value, const QuantParams& dq, Value* quantize_input,
+                           const QuantParams& q);
 
   // Replaces constant input `input` of `node` by DequantizeLinear(q, scales, zero points,
   // axis) of its per-channel quantized copy; returns the channel scales. A weight read by

@@ -45,7 +45,7 @@ std::string Classify(Node& node, QuantizedNode& q) {
   if (!IsFloat32(node.output(0))) return "output is not float32";
   const bool weighted = node.Is("Conv") || node.Is("Gemm") || node.Is("MatMul");
   if (node.Is("Conv")) {
-    if (!TakeWeight(node, 1, q)) return "weight is not a float32 constant";
+    if (!TakeWeight(node, 1, q)) return "weight is not a float32 constant (already quantized?)";
     if (node.input(2) != nullptr && !TakeBias(node, 2, q)) return "bias is not a 1-D constant";
     q.activation_inputs = {0};
   } else if (node.Is("Gemm")) {
@@ -75,7 +75,11 @@ std::string Classify(Node& node, QuantizedNode& q) {
     if (q.activation_inputs.empty()) return "no float32 activation input";
   }
   for (int i : q.activation_inputs) {
-    if (!IsFloat32(node.input(i))) return "an activation input is not float32";
+    const Value* in = node.input(i);
+    if (!IsFloat32(in)) return "an activation input is not float32";
+    if (in->producer() != nullptr && in->producer()->Is("DequantizeLinear")) {
+      return "already quantized";
+    }
   }
   return "";
 }

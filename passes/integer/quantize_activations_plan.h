@@ -27,11 +27,13 @@ struct QuantizedNode {
   int weight_input = -1;               // constant weight, per channel along weight_axis
   int64_t weight_axis = 0;
   int bias_input = -1;                 // constant bias, int32 with scale s_x * s_w[c]
+  std::string detail;                  // figures behind the decision (layer_decisions.h)
 };
 
 struct FloatNode {
   Node* node = nullptr;
   std::string reason;
+  std::string detail;
 };
 
 struct QuantizationPlan {

@@ -18,7 +18,7 @@ std::string QuantizeActivationsReportJson(const QuantizeActivationsReport& r) {
     absl::StrAppend(&out, i ? ",\n" : "\n", "    {\"name\": ", JsonString(n.name),
                     ", \"op\": ", JsonString(n.op_type), ", \"decision\": ",
                     n.quantized ? "\"integer\"" : "\"float\"", ", \"reason\": ",
-                    JsonString(n.reason), "}");
+                    JsonString(n.reason), ", \"detail\": ", JsonString(n.detail), "}");
   }
   absl::StrAppend(&out, r.nodes.empty() ? "" : "\n  ", "],\n  \"tensors\": [");
   for (size_t i = 0; i < r.tensors.size(); ++i) {
@@ -29,7 +29,8 @@ std::string QuantizeActivationsReportJson(const QuantizeActivationsReport& r) {
                     ", \"type\": ", t.params.is_signed ? "\"int8\"" : "\"uint8\"",
                     ", \"scale\": ", JsonNumber(t.params.scale),
                     ", \"zero_point\": ", t.params.zero_point,
-                    ", \"sqnr_db\": ", JsonNumber(t.sqnr_db), "}");
+                    ", \"sqnr_db\": ", JsonNumber(t.sqnr_db), ", \"folded\": ",
+                    JsonString(t.folded_ops), "}");
   }
   absl::StrAppend(&out, r.tensors.empty() ? "" : "\n  ", "]\n}\n");
   return out;

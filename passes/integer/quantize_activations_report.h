@@ -16,6 +16,7 @@ struct NodeDecision {
   std::string op_type;
   bool quantized = false;
   std::string reason;  // why it stays float (empty when quantized)
+  std::string detail;  // latency estimate and predicted SQNR
 };
 
 struct TensorDecision {
@@ -24,6 +25,7 @@ struct TensorDecision {
   FloatRange range;         // chosen
   QuantParams params;
   double sqnr_db = 0;  // predicted from the histogram
+  std::string folded_ops;  // scalar ops folded into its QuantizeLinear ("Mul,Add"), or empty
 };
 
 struct QuantizeActivationsReport {

@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "passes/core/pass.h"
+#include "passes/core/pattern_pass.h"
 #include "passes/core/rewrite.h"
 #include "passes/core/utils.h"
 #include "passes/legalize/legalize_rewrites.h"
@@ -39,7 +39,7 @@ namespace {
 
 bool IsFourBit(DataType t) { return t == DataType::kInt4 || t == DataType::kUint4; }
 
-class LegalizePass : public Pass {
+class LegalizePass : public PatternPass {
  public:
   std::string_view name() const override { return "legalize"; }
   std::string_view summary() const override {
@@ -65,8 +65,6 @@ class LegalizePass : public Pass {
            "(opencv-4.6). Shape chains are not "
            "folded here: run set-input-shapes and fold-constants (or simplify) first.";
   }
-  PassConvergence convergence() const override { return PassConvergence::kIdempotent; }
-
   absl::Status RunOnModel(Model& model) override {
     if (!model.graph) return absl::OkStatus();
     if (IsOpenCv()) {
@@ -90,9 +88,10 @@ class LegalizePass : public Pass {
     return Pass::RunOnModel(model);
   }
 
-  absl::Status RunOnGraph(Graph& graph, Model& model) override {
+ protected:
+  RewritePatterns Patterns(const Graph&, const Model& model) override {
     const int64_t opset = model.OpsetVersion("").value_or(1);
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
+    RewritePatterns patterns;
     patterns.push_back(legalize::MakeExplicitConstantOfShapeValue(values_made_explicit_));
     if (IsOpenCv()) {
       patterns.push_back(legalize::MakeConcatToPad(opset, concats_to_pad_));
@@ -107,10 +106,7 @@ class LegalizePass : public Pass {
     if (runtime_.value() == "opencv-4.6") {
       patterns.push_back(legalize::MakeClipBoundsToAttributes(clips_to_attributes_));
     }
-    GreedyRewriteConfig config;
-    config.visit_subgraphs = false;  // the pass manager visits every graph
-    config.erase_dead_nodes = true;
-    return ApplyPatternsGreedily(graph, patterns, config).status();
+    return patterns;
   }
 
  private:

@@ -15,6 +15,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "ir/strings.h"
 #include "passes/core/utils.h"
+#include "passes/quantize/json.h"
 
 namespace onnx_opt {
 
@@ -31,7 +32,7 @@ struct CalibFile::Index {
   Struct root;
   int64_t data_start = 0;
   std::vector<Array> arrays;
-  std::map<std::string, const Struct*> weights;  // "<graph>\n<name>" -> entry
+  std::map<WeightKey, const Struct*> weights;  // -> the weight's entry
 };
 
 namespace {
@@ -43,10 +44,6 @@ std::string OneLine(const Text& text) {
   std::string s(text.data(), text.size());
   std::replace(s.begin(), s.end(), '\n', ' ');
   return s;
-}
-
-std::string IndexKey(const std::string& graph, const std::string& name) {
-  return absl::StrCat(graph, "\n", name);
 }
 
 JsonValue Text(const std::string& s) {
@@ -128,15 +125,6 @@ JsonValue HessianEntry(const LayerHessians& h, ArrayTable& arrays) {
   f["input_mean"] = List(means);
   JsonValue v;
   *v.mutable_struct_value() = std::move(e);
-  return v;
-}
-
-absl::StatusOr<JsonValue> ParseJson(const std::string& text, const std::string& what) {
-  JsonValue v;
-  if (auto s = google::protobuf::util::JsonStringToMessage(text, &v); !s.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " is not valid JSON: ", OneLine(s.message())));
-  }
   return v;
 }
 
@@ -230,7 +218,7 @@ absl::Status WriteCalibFile(const std::string& path, const CalibContents& c) {
   inputs.mutable_list_value();
   (*model.mutable_fields())["inputs"] = std::move(inputs);
   *f["model"].mutable_struct_value() = std::move(model);
-  absl::StatusOr<JsonValue> samples = ParseJson(c.samples_json, "the samples description");
+  absl::StatusOr<JsonValue> samples = ParseJsonValue(c.samples_json, "the samples description");
   if (!samples.ok()) return error(samples.status().message());
   (*samples->mutable_struct_value()->mutable_fields())["count"] =
       Number(static_cast<double>(c.samples));
@@ -276,7 +264,7 @@ absl::Status WriteCalibFile(const std::string& path, const CalibContents& c) {
   }
   f["tensors"] = std::move(tensors);
   if (!c.sensitivity_json.empty()) {
-    absl::StatusOr<JsonValue> s = ParseJson(c.sensitivity_json, "the sensitivity document");
+    absl::StatusOr<JsonValue> s = ParseJsonValue(c.sensitivity_json, "the sensitivity document");
     if (!s.ok()) return error(s.status().message());
     f["sensitivity"] = *std::move(s);
   }
@@ -357,9 +345,10 @@ absl::StatusOr<std::unique_ptr<CalibFile>> CalibFile::Open(const std::string& pa
   file->index_ = std::make_unique<Index>();
   Index& index = *file->index_;
   index.data_start = static_cast<int64_t>(sizeof(head) + length);
-  if (auto s = google::protobuf::util::JsonStringToMessage(text, &index.root); !s.ok()) {
-    return error("index is not valid JSON: ", OneLine(s.message()));
-  }
+  absl::StatusOr<JsonValue> root = ParseJsonValue(text, "index");
+  if (!root.ok()) return error(root.status().message());
+  if (!root->has_struct_value()) return error("index is not a JSON object");
+  index.root = std::move(*root->mutable_struct_value());
   if (StringField(index.root, "format") != kCalibFormat) {
     return error("\"format\" must be \"", kCalibFormat, "\"");
   }
@@ -381,18 +370,17 @@ absl::StatusOr<std::unique_ptr<CalibFile>> CalibFile::Open(const std::string& pa
   if (const JsonValue* weights = Field(index.root, "weights");
       weights && weights->has_list_value()) {
     for (const JsonValue& w : weights->list_value().values()) {
-      index.weights[IndexKey(StringField(w.struct_value(), "graph"),
-                             StringField(w.struct_value(), "name"))] = &w.struct_value();
+      index.weights[WeightKey{StringField(w.struct_value(), "graph"),
+                              StringField(w.struct_value(), "name")}] = &w.struct_value();
     }
   }
   return file;
 }
 
 absl::Status CalibFile::VerifyModel(Model& model) const {
-  std::map<std::string, const Value*> constants;  // key -> weight value in `model`
+  std::map<WeightKey, const Value*> constants;  // -> the weight's value in `model`
   model.WalkGraphs([&](Graph& graph) {
-    const std::string name = GraphDebugName(graph);
-    for (Value* v : GraphConstants(graph)) constants[IndexKey(name, v->name())] = v;
+    for (Value* v : GraphConstants(graph)) constants[KeyOf(graph, *v)] = v;
   });
   std::string first;
   int mismatches = 0;
@@ -420,11 +408,9 @@ absl::Status CalibFile::VerifyModel(Model& model) const {
       "; rerun onnx-opt-calibrate on this model"));
 }
 
-absl::StatusOr<std::optional<LayerHessians>> CalibFile::Hessians(const WeightKey& weight,
-                                                                 const std::vector<WeightUse>& uses,
-                                                                 std::string* why_not) const {
-  const std::string key = IndexKey(weight.graph, weight.weight);
-  auto it = index_->weights.find(key);
+absl::StatusOr<std::optional<LayerHessians>> CalibFile::Hessians(
+    const WeightKey& weight, const std::vector<WeightUse>& uses, std::string* why_not) const {
+  auto it = index_->weights.find(weight);
   if (it == index_->weights.end()) {
     *why_not = absl::StrCat("not in calibration file ", path_);
     return std::nullopt;
@@ -441,11 +427,10 @@ absl::StatusOr<std::optional<LayerHessians>> CalibFile::Hessians(const WeightKey
                             ", this run quantizes for ", absl::StrJoin(DescribeUses(uses), ", "));
     return std::nullopt;
   }
-  return StoredHessians(key);
+  return StoredHessians(weight);
 }
 
-absl::StatusOr<std::optional<LayerHessians>> CalibFile::StoredHessians(
-    const std::string& key) const {
+absl::StatusOr<std::optional<LayerHessians>> CalibFile::StoredHessians(const WeightKey& key) const {
   auto it = index_->weights.find(key);
   if (it == index_->weights.end()) return std::nullopt;
   const Struct& entry = *it->second;

@@ -107,9 +107,8 @@ class CalibFile {
                                                         const std::vector<WeightUse>& uses,
                                                         std::string* why_not) const;
 
-  // The Hessians stored under the index key `key` ("<graph>\n<name>", this file's own), whoever
-  // read the weight; nullopt when none are stored.
-  absl::StatusOr<std::optional<LayerHessians>> StoredHessians(const std::string& key) const;
+  // The Hessians stored for the weight `key`, whoever read it; nullopt when none are stored.
+  absl::StatusOr<std::optional<LayerHessians>> StoredHessians(const WeightKey& key) const;
 
   // The onnx-opt-sensitivity-1 document, or an error when the file was made without
   // --what sensitivity.

@@ -20,18 +20,38 @@ absl::StatusOr<google::protobuf::Struct> ReadJsonFile(const std::string& path,
   return ParseJson(*text, path, what);
 }
 
+namespace {
+
+// protobuf's JSON parser error, on one line.
+template <typename Status>
+std::string OneLine(const Status& s) {
+  std::string why(s.message().data(), s.message().size());
+  for (char& c : why) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return why;
+}
+
+}  // namespace
+
 absl::StatusOr<google::protobuf::Struct> ParseJson(std::string_view json, const std::string& path,
                                                    std::string_view what) {
   google::protobuf::Struct root;
   if (auto s = google::protobuf::util::JsonStringToMessage(std::string(json), &root); !s.ok()) {
-    std::string why(s.message().data(), s.message().size());
-    for (char& c : why) {
-      if (c == '\n' || c == '\r') c = ' ';
-    }
     return absl::InvalidArgumentError(
-        absl::StrCat(ToAbsl(what), " ", path, ": not valid JSON: ", why));
+        absl::StrCat(ToAbsl(what), " ", path, ": not valid JSON: ", OneLine(s)));
   }
   return root;
+}
+
+absl::StatusOr<google::protobuf::Value> ParseJsonValue(std::string_view json,
+                                                       std::string_view what) {
+  google::protobuf::Value value;
+  if (auto s = google::protobuf::util::JsonStringToMessage(std::string(json), &value); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ToAbsl(what), " is not valid JSON: ", OneLine(s)));
+  }
+  return value;
 }
 
 std::string JsonString(std::string_view text) {

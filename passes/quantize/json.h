@@ -18,6 +18,11 @@ absl::StatusOr<google::protobuf::Struct> ReadJsonFile(const std::string& path,
 absl::StatusOr<google::protobuf::Struct> ParseJson(std::string_view json, const std::string& path,
                                                    std::string_view what);
 
+// Any JSON value (object, array, number...) in memory; the error is one line, "<what> is not
+// valid JSON: <message>".
+absl::StatusOr<google::protobuf::Value> ParseJsonValue(std::string_view json,
+                                                       std::string_view what);
+
 // `text` as a JSON string literal, quotes included.
 std::string JsonString(std::string_view text);
 // A finite number with 6 significant digits; null for infinity and NaN (JSON has neither).

@@ -2,6 +2,7 @@
 // files (sensitivity, calibration cache, mixed-precision plan) and the nodes reading it.
 #pragma once
 
+#include <compare>
 #include <string>
 #include <utility>
 
@@ -16,6 +17,7 @@ struct WeightKey {
   std::string weight;
 
   friend bool operator==(const WeightKey&, const WeightKey&) = default;
+  friend auto operator<=>(const WeightKey&, const WeightKey&) = default;  // graph, then weight
   template <typename H>
   friend H AbslHashValue(H h, const WeightKey& key) {
     return H::combine(std::move(h), key.graph, key.weight);

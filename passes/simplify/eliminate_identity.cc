@@ -26,7 +26,7 @@
 #include <optional>
 #include <vector>
 
-#include "passes/core/pass.h"
+#include "passes/core/pattern_pass.h"
 #include "passes/core/rewrite.h"
 #include "passes/core/utils.h"
 #include "passes/opset/adapters/adapter.h"
@@ -209,7 +209,7 @@ class DropUnusedOutputs : public RewritePattern {
   PassStatistic& count_;
 };
 
-class EliminateIdentityPass : public Pass {
+class EliminateIdentityPass : public PatternPass {
  public:
   std::string_view name() const override { return "eliminate-identity"; }
   std::string_view summary() const override {
@@ -223,23 +223,24 @@ class EliminateIdentityPass : public Pass {
            "input's static shape is known and equals the target. Dead nodes, such as a "
            "DequantizeLinear nothing reads, are erased.";
   }
-  PassConvergence convergence() const override { return PassConvergence::kIdempotent; }
 
-  absl::Status RunOnGraph(Graph& graph, Model&) override {
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
+  absl::Status RunOnGraph(Graph& graph, Model& model) override {
+    const int64_t before = static_cast<int64_t>(graph.num_nodes());
+    absl::Status status = PatternPass::RunOnGraph(graph, model);
+    nodes_removed_ += before - static_cast<int64_t>(graph.num_nodes());
+    return status;
+  }
+
+ protected:
+  RewritePatterns Patterns(const Graph&, const Model&) override {
+    RewritePatterns patterns;
     for (const char* op : {"Identity", "Dropout", "Cast", "Transpose", "Reshape"}) {
       patterns.push_back(std::make_unique<RemoveNoOp>(op, removed_));
     }
     patterns.push_back(std::make_unique<MergeTransposes>(merged_));
     patterns.push_back(std::make_unique<MergeReshapes>(merged_));
     patterns.push_back(std::make_unique<DropUnusedOutputs>(outputs_dropped_));
-    GreedyRewriteConfig config;
-    config.visit_subgraphs = false;  // the pass manager visits every graph
-    config.erase_dead_nodes = true;
-    const int64_t before = static_cast<int64_t>(graph.num_nodes());
-    absl::Status status = ApplyPatternsGreedily(graph, patterns, config).status();
-    nodes_removed_ += before - static_cast<int64_t>(graph.num_nodes());
-    return status;
+    return patterns;
   }
 
  private:

@@ -30,7 +30,7 @@
 #include <optional>
 #include <vector>
 
-#include "passes/core/pass.h"
+#include "passes/core/pattern_pass.h"
 #include "passes/core/rewrite.h"
 #include "passes/core/utils.h"
 #include "passes/simplify/activation_match.h"
@@ -202,18 +202,18 @@ class FuseClip : public ActivationPattern {
   std::string root_;
 };
 
-class FuseActivationsPass : public Pass {
+class FuseActivationsPass : public PatternPass {
  public:
   std::string_view name() const override { return "fuse-activations"; }
   std::string_view summary() const override {
     return "Rewrite HardSwish, Gelu and Relu6/Clip forms spelled out in elementary ops into one "
            "op where the opset has it";
   }
-  PassConvergence convergence() const override { return PassConvergence::kIdempotent; }
 
-  absl::Status RunOnGraph(Graph& graph, Model& model) override {
+ protected:
+  RewritePatterns Patterns(const Graph&, const Model& model) override {
     const int64_t opset = model.OpsetVersion("").value_or(0);
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
+    RewritePatterns patterns;
     for (const char* root : {"Div", "Mul"}) {
       patterns.push_back(std::make_unique<FuseHardSwish>(root, opset, hardswish_));
     }
@@ -221,10 +221,7 @@ class FuseActivationsPass : public Pass {
     for (const char* root : {"Min", "Max", "Clip"}) {
       patterns.push_back(std::make_unique<FuseClip>(root, opset, clip_));
     }
-    GreedyRewriteConfig config;
-    config.visit_subgraphs = false;  // the pass manager visits every graph
-    config.erase_dead_nodes = true;
-    return ApplyPatternsGreedily(graph, patterns, config).status();
+    return patterns;
   }
 
  private:

@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "passes/core/pass.h"
+#include "passes/core/pattern_pass.h"
 #include "passes/core/rewrite.h"
 #include "passes/simplify/affine_fold.h"
 #include "passes/simplify/affine_target.h"
@@ -209,7 +209,7 @@ class FoldAffineBefore : public RewritePattern {
   PassStatistic& count_;
 };
 
-class FuseAffinePass : public Pass {
+class FuseAffinePass : public PatternPass {
  public:
   std::string_view name() const override { return "fuse-affine"; }
   std::string_view summary() const override {
@@ -224,10 +224,10 @@ class FuseAffinePass : public Pass {
            "shape. float16 weights (also behind a Cast to float) stay float16, computed in "
            "float32. Division is folded as multiplication by the reciprocal (not bit-exact).";
   }
-  PassConvergence convergence() const override { return PassConvergence::kIdempotent; }
 
-  absl::Status RunOnGraph(Graph& graph, Model&) override {
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
+ protected:
+  RewritePatterns Patterns(const Graph&, const Model&) override {
+    RewritePatterns patterns;
     patterns.push_back(std::make_unique<FoldBatchNorm>(batchnorms_));
     for (const char* op : {"Mul", "Add", "Sub", "Div"}) {
       patterns.push_back(std::make_unique<FoldAffineAfter>(op, after_));
@@ -237,10 +237,7 @@ class FuseAffinePass : public Pass {
         patterns.push_back(std::make_unique<FoldAffineBefore>(op, before_count_));
       }
     }
-    GreedyRewriteConfig config;
-    config.visit_subgraphs = false;  // the pass manager visits every graph
-    config.erase_dead_nodes = true;  // replaced constants and Casts
-    return ApplyPatternsGreedily(graph, patterns, config).status();
+    return patterns;
   }
 
  private:

@@ -1,0 +1,173 @@
+#include "passes/integer/layer_decisions.h"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "passes/core/utils.h"
+
+namespace onnx_opt {
+namespace {
+
+std::optional<std::vector<int64_t>> Dims(const Value* v) {
+  if (v == nullptr || !v->type.is_tensor()) return std::nullopt;
+  return v->type.static_dims();
+}
+
+double Product(const std::vector<int64_t>& dims) {
+  double p = 1;
+  for (int64_t d : dims) p *= static_cast<double>(d);
+  return p;
+}
+
+std::string ConvKind(const Node& node, const std::vector<int64_t>& in,
+                     const std::vector<int64_t>& w) {
+  const int64_t group = node.GetInt("group").value_or(1);
+  if (group > 1 && group == in[1]) return "conv-depthwise";
+  if (group > 1) return "conv-grouped";
+  bool pointwise = true;
+  for (size_t d = 2; d < w.size(); ++d) pointwise = pointwise && w[d] == 1;
+  return pointwise ? "conv-pointwise" : "conv";
+}
+
+// An unweighted node (Add, pooling...) whose neighbours all stay float would only add a
+// QuantizeLinear/DequantizeLinear pair around itself: it stays float too, to a fixpoint.
+void DropIsolated(QuantizationPlan& plan) {
+  for (bool changed = true; changed;) {
+    changed = false;
+    absl::flat_hash_set<const Node*> quantized;
+    for (const QuantizedNode& q : plan.quantized) quantized.insert(q.node);
+    std::vector<QuantizedNode> kept;
+    for (QuantizedNode& q : plan.quantized) {
+      bool linked = q.weight_input >= 0;
+      for (int i : q.activation_inputs) {
+        linked = linked || quantized.contains(q.node->input(i)->producer());
+      }
+      for (const Use& use : QuantizedOutput(*q.node)->uses()) {
+        linked = linked || quantized.contains(use.node);
+      }
+      if (linked) {
+        kept.push_back(std::move(q));
+        continue;
+      }
+      plan.kept_float.push_back(
+          {q.node, "its neighbours stay float (a Q/DQ pair around it alone costs time)",
+           q.detail});
+      changed = true;
+    }
+    plan.quantized = std::move(kept);
+  }
+}
+
+}  // namespace
+
+std::optional<LayerShape> DescribeLayer(const Node& node) {
+  std::optional<std::vector<int64_t>> out = Dims(node.output(0));
+  std::optional<std::vector<int64_t>> in = Dims(node.input(0));
+  if (!out || !in) return std::nullopt;
+  if (node.Is("Conv")) {
+    std::optional<std::vector<int64_t>> w = Dims(node.input(1));
+    if (!w || w->size() < 3 || in->size() < 2) return std::nullopt;
+    // Cout * spatial out (batch included) * Cin/g * kernel.
+    return LayerShape{ConvKind(node, *in, *w), Product(*out) * Product(*w) / (*w)[0]};
+  }
+  if (node.Is("MatMul") || node.Is("Gemm")) {
+    if (in->empty()) return std::nullopt;
+    const int64_t k = node.Is("Gemm") && node.GetInt("transA").value_or(0) ? in->front()
+                                                                            : in->back();
+    std::string kind = node.Is("Gemm") ? "gemm" : "matmul";
+    if (node.Is("MatMul") && GetConstantTensor(node.input(1)) == nullptr) {
+      kind = "matmul-activations";
+    }
+    return LayerShape{kind, Product(*out) * static_cast<double>(k)};
+  }
+  static const std::vector<std::pair<std::string_view, std::string_view>> kElementwise = {
+      {"Add", "add"},         {"Mul", "mul"},         {"Concat", "concat"},
+      {"Sigmoid", "sigmoid"}, {"LeakyRelu", "leaky-relu"}, {"Resize", "resize"},
+      {"Transpose", "transpose"}, {"MaxPool", "max-pool"}, {"AveragePool", "average-pool"}};
+  if (node.Is("GlobalAveragePool")) return LayerShape{"global-average-pool", Product(*in)};
+  for (const auto& [op, kind] : kElementwise) {
+    if (node.Is(op)) return LayerShape{std::string(kind), Product(*out)};
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<DecisionOptions> MakeDecisionOptions(bool prefer_accuracy,
+                                                    std::optional<double> min_sqnr,
+                                                    const std::string& table,
+                                                    std::unique_ptr<LatencyTable>* storage) {
+  DecisionOptions d;
+  d.max_ratio = prefer_accuracy ? 0.8 : 1.0;
+  d.min_sqnr_db = min_sqnr.value_or(prefer_accuracy ? 30.0 : 0.0);
+  if (table == "none") return d;
+  if (table.empty()) {
+    absl::StatusOr<const LatencyTable*> builtin = LatencyTable::Builtin();
+    if (!builtin.ok()) return builtin.status();
+    d.table = *builtin;
+    return d;
+  }
+  absl::StatusOr<LatencyTable> loaded = LatencyTable::Load(table);
+  if (!loaded.ok()) return loaded.status();
+  *storage = std::make_unique<LatencyTable>(*std::move(loaded));
+  d.table = storage->get();
+  return d;
+}
+
+void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats,
+                  const RangeOptions& ranges, const DecisionOptions& options) {
+  std::vector<QuantizedNode> kept;
+  for (QuantizedNode& q : plan.quantized) {
+    std::string why_float;
+    std::optional<LayerShape> shape = DescribeLayer(*q.node);
+    if (options.table != nullptr) {
+      std::optional<double> ratio =
+          shape ? options.table->Ratio(shape->kind, shape->macs) : std::nullopt;
+      if (!shape) {
+        why_float = "no static shape to look its latency up";
+      } else if (!ratio) {
+        why_float = absl::StrCat("the latency table has no kind '", shape->kind, "'");
+      } else {
+        q.detail = absl::StrFormat("%s, %.0f MACs: int8/fp32 time %.2f", shape->kind,
+                                   shape->macs, *ratio);
+        if (*ratio >= options.max_ratio) {
+          why_float = absl::StrFormat("int8 not faster (%s >= %.2f)", q.detail,
+                                      options.max_ratio);
+        }
+      }
+    } else if (shape) {
+      q.detail = absl::StrFormat("%s, %.0f MACs", shape->kind, shape->macs);
+    }
+    // The lowest predicted SQNR of the tensors the node would quantize.
+    double sqnr = std::numeric_limits<double>::infinity();
+    std::vector<const Value*> values = {QuantizedOutput(*q.node)};
+    for (int i : q.activation_inputs) values.push_back(q.node->input(i));
+    for (const Value* v : values) {
+      auto it = stats.find(v->name());
+      if (it == stats.end() || it->second->count == 0) continue;  // PlanTensors reports it
+      const CalibTensorStats& s = *it->second;
+      QuantParams p = ActivationParams(
+          ChooseRange(s, ranges.method, ranges.percentile, ranges.is_signed), ranges.is_signed);
+      sqnr = std::min(sqnr, HistogramSqnrDb(s, p));
+    }
+    if (std::isfinite(sqnr)) {
+      absl::StrAppend(&q.detail, q.detail.empty() ? "" : "; ",
+                      absl::StrFormat("predicted SQNR %.1f dB", sqnr));
+    }
+    if (why_float.empty() && options.min_sqnr_db > 0 && sqnr < options.min_sqnr_db) {
+      why_float = absl::StrFormat("predicted SQNR %.1f dB < min-sqnr %.1f", sqnr,
+                                  options.min_sqnr_db);
+    }
+    if (why_float.empty()) {
+      kept.push_back(std::move(q));
+    } else {
+      plan.kept_float.push_back({q.node, std::move(why_float), q.detail});
+    }
+  }
+  plan.quantized = std::move(kept);
+  if (options.table != nullptr) DropIsolated(plan);
+}
+
+}  // namespace onnx_opt

@@ -1,0 +1,45 @@
+// Per-layer decisions of quantize-activations: a planned node stays float when the ORT latency
+// table predicts its int8 kernel slower than fp32 (depthwise and small convolutions on AVX2,
+// uint8 Resize), or when a tensor it would quantize has a predicted SQNR (from its .calib
+// histogram and the chosen range) below the budget. Each node's reason names the figures.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ir/ir.h"
+#include "passes/integer/layer_decisions_latency.h"
+#include "passes/integer/quantize_activations_plan.h"
+#include "passes/integer/quantize_activations_tensors.h"
+
+namespace onnx_opt {
+
+struct LayerShape {
+  std::string kind;  // the latency table's kind: conv, conv-depthwise, matmul, add, ...
+  double macs = 0;   // multiply-adds (weighted ops) or elements, as bench/op-latency.mjs counts
+};
+
+// The kind and size of `node` from its (inferred) types; nullopt when a shape is not static or
+// the op has no kind.
+std::optional<LayerShape> DescribeLayer(const Node& node);
+
+struct DecisionOptions {
+  const LatencyTable* table = nullptr;  // null: no latency rule
+  double max_ratio = 1.0;               // quantize when int8_us / fp32_us is below this
+  double min_sqnr_db = 0;               // keep float below this predicted SQNR (0: no rule)
+};
+
+// prefer=speed: int8 where the table predicts it faster; prefer=accuracy: only where it
+// predicts >= 1.25x, and min-sqnr defaults to 30 dB. `table`: empty for the built-in one,
+// "none" for no latency rule, else a file (kept in *storage).
+absl::StatusOr<DecisionOptions> MakeDecisionOptions(bool prefer_accuracy,
+                                                    std::optional<double> min_sqnr,
+                                                    const std::string& table,
+                                                    std::unique_ptr<LatencyTable>* storage);
+
+// Moves nodes of plan.quantized to plan.kept_float by the rules; sets every node's `detail`.
+void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats,
+                  const RangeOptions& ranges, const DecisionOptions& options);
+
+}  // namespace onnx_opt
