@@ -3,8 +3,8 @@
 // onnx-opt's quantize-weights{calibration=FILE} (GPTQ) and {sensitivity=FILE} (mixed precision).
 //
 //   onnx-opt-calibrate MODEL --samples DIR -o MODEL.calib [--what hessians,ranges,sensitivity]
-//                      [--max-samples N] [--seed S] [--probe PIPELINE]... [--sensitivity-samples N]
-//                      [--prepare PIPELINE|speed]
+//                      [--max-samples N] [--seed S] [--batch N] [--max-hessian-mb M]
+//                      [--probe PIPELINE]... [--sensitivity-samples N] [--prepare PIPELINE|speed]
 //   onnx-opt-calibrate MODEL --images DIR --size HxW [--layout NCHW|NHWC] [--mean R,G,B]
 //                      [--std R,G,B] [--scale S] [--bgr] [--samples OUT] -o MODEL.calib ...
 //   onnx-opt-calibrate MODEL --wav DIR [--wav-scale S] [--samples OUT] -o MODEL.calib ...
@@ -14,14 +14,17 @@
 // .npy file per sample for a one-input model. --images/--wav first convert photos (PNG/JPEG:
 // bilinear resize to HxW, value = (pixel * scale - mean) / std, default scale 1/255) or 16 kHz
 // recordings ([1, n] float32, times --wav-scale) into .npz samples (kept in --samples OUT when
-// given). Samples run one at a time in ONNX Runtime (level basic) on the model with its layer
-// inputs exposed as outputs; the statistics stream to the C++ helper, which holds only them:
+// given). Samples run in ONNX Runtime (level basic) on the model with its layer inputs exposed
+// as outputs, up to --batch N (default 8) samples of equal shapes per run when every input's
+// first dimension is symbolic; the statistics stream to the C++ helper, which holds only them:
 //   hessians     per weight of every Conv/MatMul/Gemm, H = sum x x^T of its inputs (GPTQ),
 //   ranges       per float tensor, min/max and a 2048-bin histogram,
 //   sensitivity  per weight, the output noise with only that weight quantized by each --probe
 //                (default int4 block 32 asymmetric), on the first --sensitivity-samples samples.
 // Default --what hessians,ranges. --max-samples N: N samples (after --seed S shuffles the sorted
-// files). --prepare PIPELINE: measure the model as `onnx-opt MODEL -p PIPELINE` leaves it, so the
+// files); --batch 1: one sample per run. --max-hessian-mb M (default 1024): weights whose
+// Hessians take more are measured in several passes over the samples, M at a time.
+// --prepare PIPELINE: measure the model as `onnx-opt MODEL -p PIPELINE` leaves it, so the
 // statistics name the tensors of the graph a later pass quantizes; `--prepare speed` is the
 // preparation optimize-speed applies before quantize-activations (optimize-speed{prepare-only=
 // true}, so the two can never differ). The file records the pipeline. Progress on stderr.
@@ -35,6 +38,7 @@ const { spawn, spawnSync } = require('child_process');
 const { readNpz, readNpy } = require('./lib/npy.js');
 const { convertMedia } = require('./lib/media.js');
 const { quoteOption, regexExact, withOptions, relativeNoise } = require('./lib/probe.js');
+const { batchable, runSamples } = require('./lib/batch.js');
 
 const DEFAULT_PROBE = 'quantize-weights{bits=4,block-size=32,symmetric=false}';
 const STATISTICS = ['hessians', 'ranges', 'sensitivity'];
@@ -44,14 +48,15 @@ class UsageError extends Error {}
 const fail = (msg) => { throw new UsageError(msg); };
 
 function parseArgs(argv) {
-  const a = { what: 'hessians,ranges', probes: [], maxSamples: 0, seed: null, layout: 'NCHW', scale: 1 / 255, wavScale: 1, sensitivitySamples: 16, pos: [] };
+  const a = { what: 'hessians,ranges', probes: [], maxSamples: 0, seed: null, batch: 8, maxHessianMb: 1024, layout: 'NCHW', scale: 1 / 255, wavScale: 1, sensitivitySamples: 16, pos: [] };
   const takes = {
     '--samples': 'samples', '-o': 'output', '--output': 'output', '--what': 'what', '--max-samples': 'maxSamples',
     '--seed': 'seed', '--probe': 'probe', '--sensitivity-samples': 'sensitivitySamples', '--images': 'images',
     '--wav': 'wav', '--layout': 'layout', '--size': 'size', '--mean': 'mean', '--std': 'std', '--scale': 'scale',
     '--wav-scale': 'wavScale', '--onnx-opt': 'onnxOpt', '--helper': 'helper', '--prepare': 'prepare',
+    '--batch': 'batch', '--max-hessian-mb': 'maxHessianMb',
   };
-  const numbers = new Set(['maxSamples', 'seed', 'sensitivitySamples', 'scale', 'wavScale']);
+  const numbers = new Set(['maxSamples', 'seed', 'sensitivitySamples', 'scale', 'wavScale', 'batch', 'maxHessianMb']);
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '-h' || k === '--help') a.help = true;
@@ -77,6 +82,8 @@ function parseArgs(argv) {
   if (a.images && a.wav) fail('--images and --wav exclude each other');
   a.whatList = a.what.split(',').map((s) => s.trim()).filter(Boolean);
   for (const w of a.whatList) if (!STATISTICS.includes(w)) fail(`--what: unknown statistic '${w}' (${STATISTICS.join(', ')})`);
+  if (!Number.isInteger(a.batch) || a.batch < 1) fail('--batch needs a whole number >= 1');
+  if (!(a.maxHessianMb > 0)) fail('--max-hessian-mb needs a positive number');
   if (a.probes.length === 0) a.probes.push(DEFAULT_PROBE);
   if (a.prepare !== undefined) {
     a.prepare = a.prepare.trim() === 'speed' ? SPEED_PREPARATION : a.prepare.trim();
@@ -238,6 +245,7 @@ class HelperStream {
     await this.write(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   }
   async endSample() { const b = Buffer.alloc(4); b.writeUInt32LE(2); await this.write(b); }
+  async endPass() { const b = Buffer.alloc(4); b.writeUInt32LE(4); await this.write(b); }
   async finish(text) {
     const body = Buffer.from(text, 'utf8');
     const b = Buffer.alloc(12);
@@ -338,7 +346,7 @@ async function calibrate(a) {
     }
     const exposedFile = path.join(scratch, 'exposed.onnx');
     const helperWhat = a.whatList.filter((w) => w !== 'sensitivity');
-    const child = spawn(bins.helper, [model, '--exposed', exposedFile, '-o', output, '--what', helperWhat.join(',') || 'sensitivity'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(bins.helper, [model, '--exposed', exposedFile, '-o', output, '--what', helperWhat.join(',') || 'sensitivity', '--max-hessian-bytes', String(Math.max(1, Math.round(a.maxHessianMb * 1048576)))], { stdio: ['pipe', 'pipe', 'pipe'] });
     childRef.child = child;
     let helperErr = '';
     child.stderr.on('data', (d) => { helperErr += d; });
@@ -363,25 +371,41 @@ async function calibrate(a) {
     }
     const files = listSamples(sampleDir, a);
     const sess = await ort.InferenceSession.create(exposedFile, { graphOptimizationLevel: 'basic', logSeverityLevel: 3 });
-    const fetch = [...new Set([...plan.outputs, ...plan.exposed])];
     const stream = new HelperStream(child);
     const wantSensitivity = a.whatList.includes('sensitivity');
     const sensSamples = [], refs = [];
-    const tick = progress('statistics', files.length);
-    for (const [k, file] of files.entries()) {
-      const feeds = loadFeeds(ort, file, plan.inputs);
-      const res = await sess.run(feeds, fetch);
-      for (const [name, t] of Object.entries({ ...feeds, ...res })) {
-        if (ELEM[t.type] && child.exitCode === null) await stream.tensor(name, t);
-      }
-      await stream.endSample();
-      if (child.exitCode !== null) await helperFailed();
-      if (wantSensitivity && sensSamples.length < a.sensitivitySamples) {
-        sensSamples.push(feeds);
-        refs.push(floatOutputs(res, plan.outputs));
-      }
-      tick(k + 1);
+    const warn = (msg) => process.stderr.write(`onnx-opt-calibrate: note: ${msg}\n`);
+    // One pass over the samples per group of weights (the helper's --max-hessian-mb); the first
+    // also gives the ranges and the sensitivity references, the others fetch only the
+    // activations their weights read.
+    const passes = plan.passes && plan.passes.length ? plan.passes : [plan.exposed];
+    const graphOutputs = new Set([...plan.outputs, ...plan.exposed]);
+    let runs = 0, largest = 0;
+    for (const [p, needs] of passes.entries()) {
+      const everything = passes.length === 1 || (p === 0 && a.whatList.includes('ranges'));
+      const wanted = everything ? null : new Set(needs);
+      const fetch = everything ? [...graphOutputs] : [...new Set([...plan.outputs, ...needs.filter((n) => graphOutputs.has(n))])];
+      const tick = progress(passes.length > 1 ? `statistics (pass ${p + 1}/${passes.length})` : 'statistics', files.length);
+      let done = 0;
+      const onSample = async (feeds, res) => {
+        for (const [name, t] of Object.entries({ ...feeds, ...res })) {
+          if (ELEM[t.type] && (!wanted || wanted.has(name)) && child.exitCode === null) await stream.tensor(name, t);
+        }
+        await stream.endSample();
+        if (child.exitCode !== null) await helperFailed();
+        if (p === 0 && wantSensitivity && sensSamples.length < a.sensitivitySamples) {
+          sensSamples.push(feeds);
+          refs.push(floatOutputs(res, plan.outputs));
+        }
+        tick(++done);
+      };
+      const r = await runSamples(ort, sess, files, fetch,
+        { inputs: plan.inputs, batch: a.batch, load: (file) => loadFeeds(ort, file, plan.inputs), onSample, warn });
+      runs += r.runs;
+      largest = Math.max(largest, r.largest);
+      await stream.endPass();
     }
+    process.stderr.write(`onnx-opt-calibrate: ${files.length} samples in ${runs} runs (at most ${largest} per run${batchable(plan.inputs) ? '' : '; the inputs have a fixed first dimension'}${passes.length > 1 ? `; ${passes.length} passes, Hessians of at most ${a.maxHessianMb} MB each` : ''})\n`);
     await sess.release?.();
     let sensitivity = null;
     if (wantSensitivity) sensitivity = await measureSensitivity(ort, a, bins, model, sensSamples, refs, plan.outputs, scratch);
@@ -405,7 +429,8 @@ async function calibrate(a) {
 }
 
 function usage() {
-  return fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 31).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
+  const lines = fs.readFileSync(__filename, 'utf8').split('\n');
+  return lines.slice(1, lines.indexOf("'use strict';")).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
 }
 
 async function main(argv = process.argv.slice(2)) {

@@ -1,6 +1,8 @@
 // Fuzz target: the calibration files quantize-weights{calibration=FILE} reads - the JSON
 // manifest (ActivationManifest::Load, passes/quantize/calibration_data.h) and the .npy
-// arrays it lists (ParseNpy, passes/quantize/npy.cc).
+// arrays it lists (ParseNpy, passes/quantize/npy.cc), and the .calib file onnx-opt-calibrate
+// writes (CalibFile, passes/quantize/calib_file.h: a manifest opening with its magic, whose
+// every Hessian and histogram is read too).
 //
 // The first byte picks the reader: even -> the rest is a .npy file, odd -> the rest is a manifest,
 // written to a scratch folder that also holds a.npy and b.npy (so listed files can exist).
@@ -17,8 +19,9 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "passes/quantize/npy.h"
+#include "passes/quantize/calib_file.h"
 #include "passes/quantize/calibration_data.h"
+#include "passes/quantize/npy.h"
 
 namespace {
 
@@ -27,10 +30,10 @@ const std::string& ScratchFolder() {
     std::string pattern = (std::filesystem::temp_directory_path() / "fuzz_calib.XXXXXX").string();
     auto* path = new std::string(::mkdtemp(pattern.data()));
     for (const char* name : {"a.npy", "b.npy"}) {
-      std::ofstream(*path + "/" + name, std::ios::binary)
-          << std::string("\x93NUMPY\x01\x00\x3a\x00{'descr': '<f4', 'fortran_order': False, "
-                         "'shape': (1,), }\n\x00\x00\x80\x3f",
-                         72);
+      std::ofstream(*path + "/" + name, std::ios::binary) << std::string(
+          "\x93NUMPY\x01\x00\x3a\x00{'descr': '<f4', 'fortran_order': False, "
+          "'shape': (1,), }\n\x00\x00\x80\x3f",
+          72);
     }
     return path;
   }();
@@ -75,5 +78,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::ofstream(manifest, std::ios::binary | std::ios::trunc) << rest;
   auto loaded = onnx_opt::ActivationManifest::Load(manifest);
   if (!loaded.ok()) CheckOneLine(loaded.status(), ScratchFolder());
+  if (onnx_opt::IsCalibFile(manifest)) {
+    auto file = onnx_opt::CalibFile::Open(manifest);
+    if (!file.ok()) {
+      CheckOneLine(file.status(), ScratchFolder());
+      return 0;
+    }
+    auto all = (*file)->ReadAll();
+    if (!all.ok()) CheckOneLine(all.status(), ScratchFolder());
+  }
   return 0;
 }

@@ -1,16 +1,20 @@
 // onnx-opt-calibrate-helper: the numeric half of onnx-opt-calibrate (calibrate/calibrate.js).
 //
 //   onnx-opt-calibrate-helper MODEL --exposed OUT.onnx -o FILE.calib [--what hessians,ranges]
-//                             [--bins N]
+//                             [--bins N] [--max-hessian-bytes N]
 //
 // Writes OUT.onnx: MODEL with the activation of every weighted Conv/ConvTranspose/MatMul/Gemm
 // (expose-activations{min-elements=0}) and, with ranges, every other float node output of the
 // main graph as extra graph outputs. Prints one JSON line on stdout: the model's inputs, its
-// original outputs and the exposed values. Then reads frames on stdin (all integers
-// little-endian):
+// original outputs, the exposed values and the passes: the weights are measured in groups whose
+// Hessians take at most --max-hessian-bytes (default 1 GiB; float32, held-out half included), one
+// pass over the samples per group, so memory stays bounded for models like ISNet (2.8 GB of
+// Hessians); "passes" lists per pass the activations it needs (the first pass also takes the
+// ranges). Then reads frames on stdin (all integers little-endian):
 //   u32 1, u32 name length, name, u32 ONNX element type, u32 rank, i64 dims[rank], u64 bytes,
 //          data                       one tensor of the current sample
 //   u32 2                             end of sample
+//   u32 4                             end of pass (its weights' Hessians go to a spill file)
 //   u32 3, u64 length, JSON           end: {"samples": {...}, "sensitivity": {...} or null}
 // and accumulates per weight its GPTQ Hessians (HessianAccumulator; odd-numbered samples form
 // the held-out half) and per float tensor its range and histogram (RangeStats), holding only
@@ -21,6 +25,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,12 +80,33 @@ struct WeightState {
   CalibWeight record;
   std::vector<WeightUse> uses;
   std::optional<HessianAccumulator> accumulator;
+  int pass = 0;  // the pass over the samples that measures it
 };
+
+// Assigns each measured weight a pass: consecutive weights whose Hessians (float32 lower
+// triangles, total and held-out) fit in `budget` bytes share one. Returns the number of passes.
+int AssignPasses(std::vector<WeightState>& weights, int64_t budget) {
+  int pass = 0;
+  int64_t used = 0;
+  for (WeightState& w : weights) {
+    if (!w.accumulator) continue;
+    const int64_t k = w.accumulator->reduce();
+    const int64_t bytes = 2 * w.accumulator->groups() * (k * (k + 1) / 2) * 4;
+    if (used > 0 && used + bytes > budget) {
+      ++pass;
+      used = 0;
+    }
+    used += bytes;
+    w.pass = pass;
+  }
+  return pass + 1;
+}
 
 struct Options {
   std::string model, exposed, output;
   bool hessians = true, ranges = true;
   int64_t bins = 2048;
+  int64_t max_hessian_bytes = int64_t{1024} << 20;
 };
 
 absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
@@ -91,12 +117,14 @@ absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
       if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat(a, " needs a value"));
       return std::string(argv[++i]);
     };
-    if (a == "--exposed" || a == "-o" || a == "--what" || a == "--bins") {
+    if (a == "--exposed" || a == "-o" || a == "--what" || a == "--bins" ||
+        a == "--max-hessian-bytes") {
       absl::StatusOr<std::string> v = value();
       if (!v.ok()) return v.status();
       if (a == "--exposed") o.exposed = *v;
       if (a == "-o") o.output = *v;
       if (a == "--bins") o.bins = std::atoll(v->c_str());
+      if (a == "--max-hessian-bytes") o.max_hessian_bytes = std::atoll(v->c_str());
       if (a == "--what") {
         o.hessians = o.ranges = false;
         for (const std::string& w : std::vector<std::string>(absl::StrSplit(*v, ','))) {
@@ -119,6 +147,7 @@ absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
     return absl::InvalidArgumentError("usage: MODEL --exposed OUT.onnx -o FILE.calib");
   }
   if (o.bins < 2 || o.bins > (1 << 20)) return absl::InvalidArgumentError("--bins: 2..1048576");
+  if (o.max_hessian_bytes < 1) return absl::InvalidArgumentError("--max-hessian-bytes: at least 1");
   return o;
 }
 
@@ -246,6 +275,7 @@ absl::Status Run(const Options& o) {
   if (absl::Status s = SaveModelFile(**exposed, o.exposed); !s.ok()) return s;
 
   std::vector<WeightState> weights = FindWeights(**model, o.hessians);
+  const int passes = AssignPasses(weights, o.max_hessian_bytes);
   // Activation name -> (weight, use) pairs fed by it.
   std::map<std::string, std::vector<std::pair<size_t, size_t>>> consumers;
   for (size_t w = 0; w < weights.size(); ++w) {
@@ -288,21 +318,68 @@ absl::Status Run(const Options& o) {
   }
   int64_t with_accumulator = 0;
   for (const WeightState& w : weights) with_accumulator += w.accumulator.has_value();
+  std::vector<std::vector<std::string>> pass_inputs(passes);
+  for (const auto& [name, users] : consumers) {
+    std::set<int> of;
+    for (const auto& [w, u] : users) of.insert(weights[w].pass);
+    for (int p : of) pass_inputs[p].push_back(name);
+  }
   absl::StrAppend(&line, "],\"outputs\":[", names(original_outputs), "],\"exposed\":[",
                   names(extra), "],\"weights\":", weights.size(),
-                  ",\"weights_measured\":", with_accumulator, "}\n");
+                  ",\"weights_measured\":", with_accumulator, ",\"passes\":[",
+                  absl::StrJoin(pass_inputs, ",",
+                                [&](std::string* out, const std::vector<std::string>& p) {
+                                  absl::StrAppend(out, "[", names(p), "]");
+                                }),
+                  "]}\n");
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
 
   std::map<std::string, RangeStats> ranges;
   FrameReader in(stdin);
-  int64_t sample = 0;
+  int64_t sample = 0, samples = -1;  // samples: of the first pass
+  int pass = 0;
   std::string finish_json;
+  std::unique_ptr<CalibSpill> spill;
+  // The end of a pass: its weights' Hessians are final; with more passes they leave memory.
+  auto finish_pass = [&](int p) -> absl::Status {
+    if (passes > 1 && spill == nullptr) {
+      absl::StatusOr<std::unique_ptr<CalibSpill>> created =
+          CalibSpill::Create(absl::StrCat(o.output, ".spill"));
+      if (!created.ok()) return created.status();
+      spill = *std::move(created);
+    }
+    for (WeightState& w : weights) {
+      if (!w.accumulator || w.pass != p) continue;
+      PackedLayerHessians h = std::move(*w.accumulator).FinishPacked();
+      w.accumulator.reset();
+      if (h.samples == 0) {
+        w.record.no_data = "its activation never arrived (not exposed by the runtime)";
+        continue;
+      }
+      w.record.hessians = std::move(h);
+      if (spill != nullptr) {
+        if (absl::Status s = spill->Spill(w.record); !s.ok()) return s;
+      }
+    }
+    return absl::OkStatus();
+  };
   while (true) {
     uint32_t kind = 0;
     if (!in.Int(kind)) return absl::DataLossError("standard input ended before the end frame");
     if (kind == 2) {
       ++sample;
+      continue;
+    }
+    if (kind == 4) {
+      if (pass >= passes) return absl::DataLossError("more passes than announced");
+      if (samples >= 0 && sample != samples) {
+        return absl::DataLossError(
+            absl::StrCat("pass ", pass + 1, " had ", sample, " samples, the first ", samples));
+      }
+      if (samples < 0) samples = sample;
+      if (absl::Status s = finish_pass(pass++); !s.ok()) return s;
+      sample = 0;
       continue;
     }
     if (kind == 3) {
@@ -328,13 +405,14 @@ absl::Status Run(const Options& o) {
     std::vector<char> data(bytes);
     if (!in.Read(data.data(), bytes)) return absl::DataLossError("truncated tensor data");
     auto users = consumers.find(name);
-    const bool want_range = o.ranges;
+    const bool want_range = o.ranges && pass == 0;
     if (users == consumers.end() && !want_range) continue;
     if (!IsFloat(static_cast<DataType>(elem_type))) continue;  // ranges: float tensors only
     absl::StatusOr<NpyArray> x = ToFloats(elem_type, dims, data, name);
     if (!x.ok()) return x.status();
     if (users != consumers.end()) {
       for (const auto& [w, u] : users->second) {
+        if (weights[w].pass != pass) continue;
         if (absl::Status s = weights[w].accumulator->Add(u, *x, sample % 2 == 1,
                                                          absl::StrCat("sample ", sample));
             !s.ok()) {
@@ -355,7 +433,14 @@ absl::Status Run(const Options& o) {
       it->second.Add(x->values, x->shape);
     }
   }
-  contents.samples = sample;
+  // A tool that sends no end-of-pass frames measures everything in one pass.
+  if (pass == 0 && passes > 1) return absl::DataLossError("no end-of-pass frames for the passes");
+  if (pass == 0) {
+    samples = sample;
+    if (absl::Status s = finish_pass(0); !s.ok()) return s;
+  }
+  sample = samples;
+  contents.samples = samples;
   // The end frame: {"samples": {...}, "sensitivity": {...} | null}; split without a JSON parser
   // here: calibrate.js sends the two members as separate keys we pass on verbatim.
   const size_t split = finish_json.find("\n");
@@ -365,15 +450,8 @@ absl::Status Run(const Options& o) {
   int64_t measured = 0;
   std::string missing;
   for (WeightState& w : weights) {
-    if (w.accumulator) {
-      LayerHessians h = std::move(*w.accumulator).Finish();
-      if (h.samples == 0) {
-        w.record.no_data = "its activation never arrived (not exposed by the runtime)";
-      } else {
-        w.record.hessians = std::move(h);
-        ++measured;
-      }
-    }
+    if (w.accumulator) return absl::DataLossError("fewer passes than announced");
+    if (w.record.hessians) ++measured;
     if (!w.record.hessians) {
       absl::StrAppend(&missing, missing.empty() ? "" : ",",
                       "{\"weight\":", JsonString(w.record.name),
@@ -386,7 +464,7 @@ absl::Status Run(const Options& o) {
     if (s.count == 0) s.min = s.max = 0;
     contents.tensors.push_back(std::move(s));
   }
-  if (absl::Status s = WriteCalibFile(o.output, contents); !s.ok()) return s;
+  if (absl::Status s = WriteCalibFile(o.output, contents, spill.get()); !s.ok()) return s;
   const std::string summary = absl::StrCat(
       "{\"file\":", JsonString(o.output), ",\"samples\":", sample,
       ",\"weights\":", contents.weights.size(), ",\"weights_with_hessians\":", measured,

@@ -4,6 +4,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const assert = require('node:assert');
 const { spawnSync } = require('child_process');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -35,7 +36,8 @@ function runTool(args) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-// {index, array(id) -> Float64Array, hessian(id) -> K x K nested arrays} of a .calib file.
+// {index, array(id) -> Float32Array or Float64Array (by dtype), hessian(id) -> K x K nested
+// arrays} of a .calib file.
 function readCalib(file) {
   const buf = fs.readFileSync(file);
   if (buf.toString('latin1', 0, 8) !== 'OOCALIB1') throw new Error(`${file}: no magic`);
@@ -45,6 +47,9 @@ function readCalib(file) {
   const array = (id) => {
     const a = index.arrays[id];
     const copy = Buffer.from(buf.subarray(start + a.offset, start + a.offset + a.bytes));
+    if (a.offset % 8 !== 0) throw new Error(`${file}: array ${id} starts at ${a.offset}, not a multiple of 8`);
+    if (a.dtype === 'F32') return new Float32Array(copy.buffer, copy.byteOffset, a.bytes / 4);
+    if (a.dtype !== 'F64') throw new Error(`${file}: array ${id} has dtype ${a.dtype}`);
     return new Float64Array(copy.buffer, copy.byteOffset, a.bytes / 8);
   };
   const hessian = (id) => {
@@ -58,4 +63,36 @@ function readCalib(file) {
   return { index, array, hessian, weight: (name) => index.weights.find((w) => w.name === name), tensor: (name) => index.tensors.find((t) => t.name === name) };
 }
 
-module.exports = { ROOT, ONNX_OPT, TOOL, scratch, onnxOpt, smallModel, runTool, readCalib };
+const maxRelative = (x, y) => {
+  let scale = 0, err = 0;
+  for (let i = 0; i < x.length; i++) { scale = Math.max(scale, Math.abs(y[i])); err = Math.max(err, Math.abs(x[i] - y[i])); }
+  return scale > 0 ? err / scale : err;
+};
+
+// Every statistic of `a` equals that of `b` (arrays to float32 rounding).
+function assertSameStatistics(a, b) {
+  assert.strictEqual(a.index.samples.count, b.index.samples.count);
+  assert.strictEqual(a.index.weights.length, b.index.weights.length);
+  for (const wa of a.index.weights) {
+    const wb = b.weight(wa.name);
+    assert.ok(wa.hessians && wb.hessians, `${wa.name} has Hessians`);
+    for (const key of ['groups', 'k', 'samples', 'positions']) assert.strictEqual(wa.hessians[key], wb.hessians[key], `${wa.name} ${key}`);
+    for (const list of ['hessian', 'held_out', 'input_mean']) {
+      assert.strictEqual(wa.hessians[list].length, wb.hessians[list].length, `${wa.name} ${list}`);
+      wa.hessians[list].forEach((id, g) => {
+        const d = maxRelative(a.array(id), b.array(wb.hessians[list][g]));
+        assert.ok(d < 1e-6, `${wa.name} ${list}[${g}]: relative difference ${d}`);
+      });
+    }
+  }
+  assert.deepStrictEqual(a.index.tensors.map((t) => t.name).sort(), b.index.tensors.map((t) => t.name).sort());
+  for (const ta of a.index.tensors) {
+    const tb = b.tensor(ta.name);
+    assert.strictEqual(ta.count, tb.count, ta.name);
+    assert.deepStrictEqual(ta.shape, tb.shape, `${ta.name}: the shape of one sample`);
+    assert.ok(Math.abs(ta.min - tb.min) <= 1e-6 && Math.abs(ta.max - tb.max) <= 1e-6, `${ta.name} range`);
+    assert.deepStrictEqual(Array.from(a.array(ta.histogram.array)), Array.from(b.array(tb.histogram.array)), `${ta.name} histogram`);
+  }
+}
+
+module.exports = { ROOT, ONNX_OPT, TOOL, scratch, onnxOpt, smallModel, runTool, readCalib, assertSameStatistics };

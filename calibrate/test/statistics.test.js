@@ -8,7 +8,7 @@ const assert = require('node:assert');
 const fs = require('fs');
 const path = require('path');
 const { writeNpz, writeNpy } = require('../lib/npy.js');
-const { scratch, onnxOpt, smallModel, runTool, readCalib } = require('./helpers.js');
+const { scratch, onnxOpt, smallModel, runTool, readCalib, assertSameStatistics } = require('./helpers.js');
 
 const ort = require('onnxruntime-node');
 
@@ -101,6 +101,9 @@ test('Hessians and ranges match a direct computation; quantize-weights reads the
     }
   }
   const wc = c.weight('wc');
+  // Hessians are float32 lower triangles (a quarter of dense float64), means float64.
+  assert.deepStrictEqual([c.index.arrays[wc.hessians.hessian[0]].dtype, c.index.arrays[wc.hessians.hessian[0]].bytes], ['F32', (36 * 37 / 2) * 4]);
+  assert.strictEqual(c.index.arrays[wc.hessians.input_mean[0]].dtype, 'F64');
   assert.strictEqual(wc.hessians.samples, 5);
   assert.strictEqual(wc.hessians.positions, 5 * 36);
   assertClose(c.hessian(wc.hessians.hessian[0]), H.wc, 'Conv wc');
@@ -201,8 +204,11 @@ test('64 samples give a file no larger than 16; --max-samples and --seed pick th
     return fs.statSync(f).size;
   };
   const s16 = size(16), s64 = size(64);
-  // Only the digits of the counts in the index may differ.
+  // Only the digits of the counts in the index may differ (docs/calibration.md); the data
+  // section (Hessians, histograms) is the same size.
   assert.ok(s64 <= s16 + 16, `64 samples: ${s64} bytes, 16 samples: ${s16} bytes`);
+  const dataBytes = (n) => { const c = readCalib(path.join(dir, `${n}.calib`)); return c.index.arrays.reduce((t, a) => t + a.bytes, 0); };
+  assert.strictEqual(dataBytes(64), dataBytes(16));
   // --seed 5 shuffles: the first sample is not the first file.
   assert.notStrictEqual(readCalib(path.join(dir, '16.calib')).index.samples.first, 's000.npz');
   assert.match(readCalib(path.join(dir, '16.calib')).index.samples.files_sha256, /^[0-9a-f]{64}$/);
@@ -255,4 +261,20 @@ test('weights read inside If/Loop bodies: keyed by the graph owning them, no Hes
   const rows = JSON.parse(fs.readFileSync(report, 'utf8')).weights;
   assert.strictEqual(rows.length, 3);
   for (const row of rows) assert.match(row.rounding_note, /no calibration data: read inside a subgraph/);
+});
+
+test('--max-hessian-mb: weights measured in several passes give the statistics of one', () => {
+  const dir = scratch();
+  const model = smallModel(dir);
+  writeSamples(path.join(dir, 'samples'), 4);
+  const one = path.join(dir, 'one.calib'), many = path.join(dir, 'many.calib');
+  assert.strictEqual(runTool([model, '--samples', path.join(dir, 'samples'), '-o', one]).status, 0);
+  // 10.5 KB: wc (5.3 KB of float32 Hessians with the held-out half), wg (4 groups, 5.5 KB), wm
+  // and wgemm (21 KB each) take a pass each.
+  const r = runTool([model, '--samples', path.join(dir, 'samples'), '-o', many, '--max-hessian-mb', '0.01']);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stderr, /statistics \(pass 4\/4\)/);
+  assert.match(r.stderr, /4 samples in 16 runs .*; 4 passes, Hessians of at most 0\.01 MB each/);
+  assertSameStatistics(readCalib(many), readCalib(one));
+  assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => f.includes('spill')), [], 'the spill file is removed');
 });

@@ -191,7 +191,8 @@ ChannelQuantized QuantizePerChannel(const std::vector<float>& weights,
     for (int64_t c = 0; c < channels; ++c) {
       for (int64_t i = 0; i < inner; ++i) {
         int64_t k = index(o, c, i);
-        double q = std::clamp(std::nearbyint(static_cast<double>(weights[k]) / out.scales[c]), -qmax, qmax);
+        double q = std::clamp(std::nearbyint(static_cast<double>(weights[k]) / out.scales[c]),
+                              -qmax, qmax);
         out.values[k] = static_cast<int32_t>(q) + zero_point;
       }
     }

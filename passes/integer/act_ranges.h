@@ -48,7 +48,7 @@ FloatRange RepresentedRange(const QuantParams& params);
 // Weights quantized symmetrically per slice along `axis` to integers in [-qmax, qmax] with
 // qmax = 2^(bits-1) - 1; `zero_point` is added to every value (0 for int8, 128 for uint8).
 struct ChannelQuantized {
-  std::vector<float> scales;   // one per slice
+  std::vector<float> scales;    // one per slice
   std::vector<int32_t> values;  // same layout as the weights, zero point included
 };
 ChannelQuantized QuantizePerChannel(const std::vector<float>& weights,

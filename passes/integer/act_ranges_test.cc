@@ -118,7 +118,8 @@ TEST(ActRanges, PerChannelWeightsUseTheReducedRange) {
   EXPECT_EQ(q8.values[0], 127 + 128);
   EXPECT_EQ(q8.values[4], -76 + 128);  // -0.3 / (0.5 / 127) = -76.2
   // Axis 1 of [3, 2] (MatMul B): the channels are the columns.
-  ChannelQuantized cols = QuantizePerChannel({1.0f, 4.0f, -2.0f, 1.0f, 0.0f, 0.0f}, {3, 2}, 1, 8, 0);
+  ChannelQuantized cols =
+      QuantizePerChannel({1.0f, 4.0f, -2.0f, 1.0f, 0.0f, 0.0f}, {3, 2}, 1, 8, 0);
   EXPECT_FLOAT_EQ(cols.scales[0], 2.0f / 127);
   EXPECT_FLOAT_EQ(cols.scales[1], 4.0f / 127);
   // An all-zero channel gets scale 1, not 0 (DequantizeLinear needs a finite scale).

@@ -12,11 +12,6 @@
 namespace onnx_opt {
 namespace {
 
-std::optional<std::vector<int64_t>> Dims(const Value* v) {
-  if (v == nullptr || !v->type.is_tensor()) return std::nullopt;
-  return v->type.static_dims();
-}
-
 double Product(const std::vector<int64_t>& dims) {
   double p = 1;
   for (int64_t d : dims) p *= static_cast<double>(d);
@@ -54,8 +49,7 @@ void DropIsolated(QuantizationPlan& plan) {
         continue;
       }
       plan.kept_float.push_back(
-          {q.node, "its neighbours stay float (a Q/DQ pair around it alone costs time)",
-           q.detail});
+          {q.node, "its neighbours stay float (a Q/DQ pair around it alone costs time)", q.detail});
       changed = true;
     }
     plan.quantized = std::move(kept);
@@ -64,20 +58,20 @@ void DropIsolated(QuantizationPlan& plan) {
 
 }  // namespace
 
-std::optional<LayerShape> DescribeLayer(const Node& node) {
-  std::optional<std::vector<int64_t>> out = Dims(node.output(0));
-  std::optional<std::vector<int64_t>> in = Dims(node.input(0));
+std::optional<LayerShape> DescribeLayer(const Node& node, const ShapeOf& shape_of) {
+  std::optional<std::vector<int64_t>> out = shape_of(node.output(0));
+  std::optional<std::vector<int64_t>> in = shape_of(node.input(0));
   if (!out || !in) return std::nullopt;
   if (node.Is("Conv")) {
-    std::optional<std::vector<int64_t>> w = Dims(node.input(1));
+    std::optional<std::vector<int64_t>> w = shape_of(node.input(1));
     if (!w || w->size() < 3 || in->size() < 2) return std::nullopt;
     // Cout * spatial out (batch included) * Cin/g * kernel.
     return LayerShape{ConvKind(node, *in, *w), Product(*out) * Product(*w) / (*w)[0]};
   }
   if (node.Is("MatMul") || node.Is("Gemm")) {
     if (in->empty()) return std::nullopt;
-    const int64_t k = node.Is("Gemm") && node.GetInt("transA").value_or(0) ? in->front()
-                                                                            : in->back();
+    const int64_t k =
+        node.Is("Gemm") && node.GetInt("transA").value_or(0) ? in->front() : in->back();
     std::string kind = node.Is("Gemm") ? "gemm" : "matmul";
     if (node.Is("MatMul") && GetConstantTensor(node.input(1)) == nullptr) {
       kind = "matmul-activations";
@@ -85,9 +79,15 @@ std::optional<LayerShape> DescribeLayer(const Node& node) {
     return LayerShape{kind, Product(*out) * static_cast<double>(k)};
   }
   static const std::vector<std::pair<std::string_view, std::string_view>> kElementwise = {
-      {"Add", "add"},         {"Mul", "mul"},         {"Concat", "concat"},
-      {"Sigmoid", "sigmoid"}, {"LeakyRelu", "leaky-relu"}, {"Resize", "resize"},
-      {"Transpose", "transpose"}, {"MaxPool", "max-pool"}, {"AveragePool", "average-pool"}};
+      {"Add", "add"},
+      {"Mul", "mul"},
+      {"Concat", "concat"},
+      {"Sigmoid", "sigmoid"},
+      {"LeakyRelu", "leaky-relu"},
+      {"Resize", "resize"},
+      {"Transpose", "transpose"},
+      {"MaxPool", "max-pool"},
+      {"AveragePool", "average-pool"}};
   if (node.Is("GlobalAveragePool")) return LayerShape{"global-average-pool", Product(*in)};
   for (const auto& [op, kind] : kElementwise) {
     if (node.Is(op)) return LayerShape{std::string(kind), Product(*out)};
@@ -116,24 +116,46 @@ absl::StatusOr<DecisionOptions> MakeDecisionOptions(bool prefer_accuracy,
   return d;
 }
 
-void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats,
-                  const RangeOptions& ranges, const DecisionOptions& options) {
+void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats, const RangeOptions& ranges,
+                  const DecisionOptions& options) {
+  ShapeOf shape_of = [&](const Value* v) -> std::optional<std::vector<int64_t>> {
+    if (v == nullptr) return std::nullopt;
+    if (TensorPtr t = GetConstantTensor(v)) return t->dims();
+    if (v->type.is_tensor()) {
+      if (std::optional<std::vector<int64_t>> dims = v->type.static_dims()) return dims;
+    }
+    auto it = stats.find(v->name());
+    if (it == stats.end() || it->second->shape.empty()) return std::nullopt;
+    return it->second->shape;
+  };
   std::vector<QuantizedNode> kept;
   for (QuantizedNode& q : plan.quantized) {
     std::string why_float;
-    std::optional<LayerShape> shape = DescribeLayer(*q.node);
+    std::optional<LayerShape> shape = DescribeLayer(*q.node, shape_of);
     if (options.table != nullptr) {
-      std::optional<double> ratio =
-          shape ? options.table->Ratio(shape->kind, shape->macs) : std::nullopt;
+      std::optional<std::pair<double, double>> times =
+          shape ? options.table->Times(shape->kind, shape->macs) : std::nullopt;
       if (!shape) {
-        why_float = "no static shape to look its latency up";
-      } else if (!ratio) {
+        why_float = "no shape to look its latency up (neither static nor in the .calib file)";
+      } else if (!times) {
         why_float = absl::StrCat("the latency table has no kind '", shape->kind, "'");
       } else {
-        q.detail = absl::StrFormat("%s, %.0f MACs: int8/fp32 time %.2f", shape->kind,
-                                   shape->macs, *ratio);
-        if (*ratio >= options.max_ratio) {
-          why_float = absl::StrFormat("int8 not faster (%s >= %.2f)", q.detail,
+        // Kept float, the node costs its fp32 time plus a DequantizeLinear of each input and a
+        // QuantizeLinear of its output, where its neighbours are integer.
+        double boundary = 0;
+        auto elements = [&](const Value* v) {
+          std::optional<std::vector<int64_t>> dims = shape_of(v);
+          return dims ? Product(*dims) : 0.0;
+        };
+        for (int i : q.activation_inputs) {
+          boundary += options.table->DequantizeUs(elements(q.node->input(i)));
+        }
+        boundary += options.table->QuantizeUs(elements(QuantizedOutput(*q.node)));
+        const auto [fp32, int8] = *times;
+        q.detail = absl::StrFormat("%s, %.0f MACs: int8 %.1f us, fp32 %.1f + Q/DQ %.1f us",
+                                   shape->kind, shape->macs, int8, fp32, boundary);
+        if (int8 >= options.max_ratio * (fp32 + boundary)) {
+          why_float = absl::StrFormat("int8 not faster (%s; int8 must be below %.2fx)", q.detail,
                                       options.max_ratio);
         }
       }
@@ -157,8 +179,8 @@ void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats,
                       absl::StrFormat("predicted SQNR %.1f dB", sqnr));
     }
     if (why_float.empty() && options.min_sqnr_db > 0 && sqnr < options.min_sqnr_db) {
-      why_float = absl::StrFormat("predicted SQNR %.1f dB < min-sqnr %.1f", sqnr,
-                                  options.min_sqnr_db);
+      why_float =
+          absl::StrFormat("predicted SQNR %.1f dB < min-sqnr %.1f", sqnr, options.min_sqnr_db);
     }
     if (why_float.empty()) {
       kept.push_back(std::move(q));

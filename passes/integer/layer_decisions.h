@@ -4,9 +4,12 @@
 // histogram and the chosen range) below the budget. Each node's reason names the figures.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ir/ir.h"
 #include "passes/integer/layer_decisions_latency.h"
@@ -20,9 +23,12 @@ struct LayerShape {
   double macs = 0;   // multiply-adds (weighted ops) or elements, as bench/op-latency.mjs counts
 };
 
-// The kind and size of `node` from its (inferred) types; nullopt when a shape is not static or
-// the op has no kind.
-std::optional<LayerShape> DescribeLayer(const Node& node);
+// A value's dims: static ones from its type, else those the .calib file recorded (its last
+// sample's), else nullopt.
+using ShapeOf = std::function<std::optional<std::vector<int64_t>>(const Value*)>;
+
+// The kind and size of `node`; nullopt when a shape is unknown or the op has no kind.
+std::optional<LayerShape> DescribeLayer(const Node& node, const ShapeOf& shape_of);
 
 struct DecisionOptions {
   const LatencyTable* table = nullptr;  // null: no latency rule
@@ -39,7 +45,7 @@ absl::StatusOr<DecisionOptions> MakeDecisionOptions(bool prefer_accuracy,
                                                     std::unique_ptr<LatencyTable>* storage);
 
 // Moves nodes of plan.quantized to plan.kept_float by the rules; sets every node's `detail`.
-void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats,
-                  const RangeOptions& ranges, const DecisionOptions& options);
+void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats, const RangeOptions& ranges,
+                  const DecisionOptions& options);
 
 }  // namespace onnx_opt

@@ -41,11 +41,30 @@ absl::StatusOr<LatencyTable> LatencyTable::Parse(std::string_view json, const st
     }
     ++index;
     if (!(*macs > 0 && *fp32 > 0 && *int8 > 0)) continue;  // too fast to measure
-    table.points_[kind->second.string_value()].emplace_back(std::log(*macs),
-                                                            std::log(*int8 / *fp32));
+    const std::string& k = kind->second.string_value();
+    table.ratio_[k].emplace_back(std::log(*macs), std::log(*int8 / *fp32));
+    table.fp32_[k].emplace_back(std::log(*macs), std::log(*fp32));
+    table.int8_[k].emplace_back(std::log(*macs), std::log(*int8));
     ++table.entries_;
   }
-  for (auto& [kind, points] : table.points_) std::sort(points.begin(), points.end());
+  if (auto b = fields.find("boundaries"); b != fields.end() && b->second.has_list_value()) {
+    for (const auto& e : b->second.list_value().values()) {
+      const auto& f = e.struct_value().fields();
+      auto get = [&](const char* key) {
+        auto it = f.find(key);
+        return it != f.end() && it->second.has_number_value() ? it->second.number_value() : 0.0;
+      };
+      const double n = get("elements"), q = get("quantize_us"), dq = get("dequantize_us");
+      if (!(n > 0 && q > 0 && dq > 0)) continue;
+      table.quantize_.emplace_back(std::log(n), std::log(q));
+      table.dequantize_.emplace_back(std::log(n), std::log(dq));
+    }
+  }
+  for (auto* curves : {&table.ratio_, &table.fp32_, &table.int8_}) {
+    for (auto& [kind, curve] : *curves) std::sort(curve.begin(), curve.end());
+  }
+  std::sort(table.quantize_.begin(), table.quantize_.end());
+  std::sort(table.dequantize_.begin(), table.dequantize_.end());
   return table;
 }
 
@@ -65,17 +84,29 @@ absl::StatusOr<const LatencyTable*> LatencyTable::Builtin() {
   return &**table;
 }
 
-std::optional<double> LatencyTable::Ratio(std::string_view kind, double macs) const {
-  auto it = points_.find(std::string(kind));
-  if (it == points_.end() || it->second.empty() || !(macs > 0)) return std::nullopt;
-  const auto& p = it->second;
-  const double x = std::log(macs);
+double LatencyTable::Interpolate(const Curve& p, double x_linear) {
+  if (p.empty() || !(x_linear > 0)) return 0;
+  const double x = std::log(x_linear);
   if (x <= p.front().first) return std::exp(p.front().second);
   if (x >= p.back().first) return std::exp(p.back().second);
   auto hi = std::lower_bound(p.begin(), p.end(), std::make_pair(x, -1e300));
   auto lo = hi - 1;
   const double t = hi->first > lo->first ? (x - lo->first) / (hi->first - lo->first) : 0;
   return std::exp(lo->second + t * (hi->second - lo->second));
+}
+
+std::optional<double> LatencyTable::Ratio(std::string_view kind, double macs) const {
+  auto it = ratio_.find(std::string(kind));
+  if (it == ratio_.end() || !(macs > 0)) return std::nullopt;
+  return Interpolate(it->second, macs);
+}
+
+std::optional<std::pair<double, double>> LatencyTable::Times(std::string_view kind,
+                                                             double macs) const {
+  auto fp32 = fp32_.find(std::string(kind));
+  if (fp32 == fp32_.end() || !(macs > 0)) return std::nullopt;
+  return std::make_pair(Interpolate(fp32->second, macs),
+                        Interpolate(int8_.at(std::string(kind)), macs));
 }
 
 }  // namespace onnx_opt

@@ -10,7 +10,9 @@ namespace {
 constexpr char kTable[] = R"({"format": "onnx-opt-op-latency-1", "entries": [
   {"kind": "conv", "macs": 1000, "fp32_us": 10, "int8_us": 40},
   {"kind": "conv", "macs": 100000, "fp32_us": 100, "int8_us": 25},
-  {"kind": "add", "macs": 10, "fp32_us": 0, "int8_us": 1}]})";
+  {"kind": "add", "macs": 10, "fp32_us": 0, "int8_us": 1}],
+  "boundaries": [{"elements": 100, "quantize_us": 1, "dequantize_us": 2},
+                 {"elements": 10000, "quantize_us": 100, "dequantize_us": 20}]})";
 
 TEST(LatencyTable, InterpolatesLogRatioOverLogMacs) {
   absl::StatusOr<LatencyTable> t = LatencyTable::Parse(kTable, "test");
@@ -27,8 +29,24 @@ TEST(LatencyTable, InterpolatesLogRatioOverLogMacs) {
   EXPECT_FALSE(t->Ratio("resize", 10).has_value());
 }
 
+TEST(LatencyTable, TimesAndBoundaries) {
+  absl::StatusOr<LatencyTable> t = LatencyTable::Parse(kTable, "test");
+  ASSERT_TRUE(t.ok()) << t.status();
+  auto [fp32, int8] = *t->Times("conv", 10000);
+  EXPECT_NEAR(fp32, std::sqrt(10.0 * 100), 1e-9);  // log-log half way
+  EXPECT_NEAR(int8, std::sqrt(40.0 * 25), 1e-9);
+  EXPECT_NEAR(t->QuantizeUs(1000), 10.0, 1e-9);
+  EXPECT_NEAR(t->DequantizeUs(1000), std::sqrt(2.0 * 20), 1e-9);
+  EXPECT_NEAR(t->QuantizeUs(1e6), 100.0, 1e-9);
+  absl::StatusOr<LatencyTable> none =
+      LatencyTable::Parse(R"({"format": "onnx-opt-op-latency-1", "entries": []})", "empty");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->QuantizeUs(1000), 0.0);
+}
+
 TEST(LatencyTable, RejectsOtherFormats) {
-  absl::StatusOr<LatencyTable> t = LatencyTable::Parse(R"({"format": "x", "entries": []})", "f.json");
+  absl::StatusOr<LatencyTable> t =
+      LatencyTable::Parse(R"({"format": "x", "entries": []})", "f.json");
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().message(), "latency table f.json: format is not onnx-opt-op-latency-1");
   t = LatencyTable::Parse(R"({"format": "onnx-opt-op-latency-1", "entries": [{"kind": "conv"}]})",

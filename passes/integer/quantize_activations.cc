@@ -49,7 +49,7 @@ namespace onnx_opt {
 namespace {
 
 const std::vector<std::string> kOpTypeChoices = {
-    "Conv",    "Gemm",    "MatMul",  "Add",     "Mul",       "Concat",  "GlobalAveragePool",
+    "Conv",        "Gemm",    "MatMul",  "Add",       "Mul",    "Concat",    "GlobalAveragePool",
     "AveragePool", "MaxPool", "Sigmoid", "LeakyRelu", "Resize", "Transpose", "Reshape"};
 
 class QuantizeActivationsPass : public Pass {
@@ -91,7 +91,7 @@ class QuantizeActivationsPass : public Pass {
           "option 'calibration' is required with mode=static (a .calib "
           "file from onnx-opt-calibrate)");
     }
-        return absl::OkStatus();
+    return absl::OkStatus();
   }
 
   absl::Status RunOnModel(Model& model) override {
@@ -155,8 +155,7 @@ class QuantizeActivationsPass : public Pass {
       ++biases_quantized_;
     }
     for (const FloatNode& f : plan.kept_float) {
-      report.nodes.push_back(
-          {SelectionName(*f.node), f.node->op_type, false, f.reason, f.detail});
+      report.nodes.push_back({SelectionName(*f.node), f.node->op_type, false, f.reason, f.detail});
       ++nodes_kept_float_;
     }
     for (const PlannedTensor& t : tensors->tensors) {
@@ -214,33 +213,38 @@ class QuantizeActivationsPass : public Pass {
     return absl::OkStatus();
   }
 
-  PassOption<std::string> mode_{this, "mode",
+  PassOption<std::string> mode_{this,
+                                "mode",
                                 "static: ranges from a .calib file; dynamic: computed at run time "
                                 "(DynamicQuantizeLinear + ConvInteger/MatMulInteger on the "
                                 "selected Conv and MatMul, no calibration; 8-bit weights per "
                                 "output channel, uint8 unless weights-signed is given)",
-                                "static", {"static", "dynamic"}};
+                                "static",
+                                {"static", "dynamic"}};
   PassOption<std::string> calibration_{
       this, "calibration", "The .calib file (onnx-opt-calibrate, `ranges`) measured on this graph",
       ""};
-  PassOption<std::string> method_{
-      this, "method", "How an activation range is chosen from its histogram", "percentile",
-      {"minmax", "percentile", "entropy", "mse"}};
+  PassOption<std::string> method_{this,
+                                  "method",
+                                  "How an activation range is chosen from its histogram",
+                                  "percentile",
+                                  {"minmax", "percentile", "entropy", "mse"}};
   PassOption<double> percentile_{this, "percentile",
                                  "method=percentile: keep values between the (100 - p) and p "
                                  "percentiles",
                                  99.99};
-  PassOption<std::string> activations_{
-      this, "activations", "uint8 asymmetric or int8 symmetric per-tensor activations", "uint8",
-      {"uint8", "int8"}};
+  PassOption<std::string> activations_{this,
+                                       "activations",
+                                       "uint8 asymmetric or int8 symmetric per-tensor activations",
+                                       "uint8",
+                                       {"uint8", "int8"}};
   PassOption<int64_t> weight_bits_{
       this, "weight-bits",
       "Bits of the per-channel weight range: 7 by default because AVX2 without VNNI sums "
       "uint8 x int8 products in saturating int16 (8-bit weights overflow on the real kernels)",
       7};
-  PassOption<bool> weights_signed_{this, "weights-signed",
-                                   "int8 weights (zero point 0); false: uint8 (zero point 128)",
-                                   true};
+  PassOption<bool> weights_signed_{
+      this, "weights-signed", "int8 weights (zero point 0); false: uint8 (zero point 128)", true};
   PassOption<std::vector<std::string>> op_types_{
       this, "op-types", "Op types to quantize",
       std::vector<std::string>{"Conv", "Gemm", "MatMul", "Add", "Mul", "Concat",
@@ -251,10 +255,12 @@ class QuantizeActivationsPass : public Pass {
   PassOption<std::vector<std::string>> exclude_nodes_{
       this, "exclude-nodes", "Keep these nodes float (names, as for nodes)", {}};
   PassOption<std::string> prefer_{
-      this, "prefer",
+      this,
+      "prefer",
       "speed: quantize a layer where the latency table predicts int8 faster; accuracy: only "
       "where it predicts >= 1.25x, and min-sqnr defaults to 30 dB",
-      "speed", {"speed", "accuracy"}};
+      "speed",
+      {"speed", "accuracy"}};
   PassOption<double> min_sqnr_{this, "min-sqnr",
                                "Keep float a layer with a tensor whose histogram-predicted SQNR "
                                "is below this (dB; 0: no noise rule)",
@@ -266,20 +272,21 @@ class QuantizeActivationsPass : public Pass {
       ""};
   std::unique_ptr<LatencyTable> loaded_table_;
   PassOption<std::string> report_{
-      this, "report", "Write every node's decision and every tensor's range to this JSON file",
-      ""};
+      this, "report", "Write every node's decision and every tensor's range to this JSON file", ""};
   PassStatistic nodes_quantized_{this, "nodes-quantized", "Nodes given quantized inputs/output"};
   PassStatistic nodes_kept_float_{this, "nodes-kept-float",
                                   "Nodes of the selected op types left float"};
   PassStatistic tensors_quantized_{this, "tensors-quantized",
                                    "Activations given QuantizeLinear/DequantizeLinear"};
-  PassStatistic weights_quantized_{this, "weights-per-channel", "Weights quantized per output channel"};
+  PassStatistic weights_quantized_{this, "weights-per-channel",
+                                   "Weights quantized per output channel"};
   PassStatistic biases_quantized_{this, "biases-quantized", "int32 biases"};
   PassStatistic chain_ops_folded_{
       this, "chain-ops-folded",
       "Scalar Mul/Div/Add/Sub before a quantized tensor folded into its QuantizeLinear"};
-  PassStatistic scalars_folded_{this, "scalar-ops-folded",
-                                "Scalar Mul/Div/Add/Sub after a DequantizeLinear folded into its parameters"};
+  PassStatistic scalars_folded_{
+      this, "scalar-ops-folded",
+      "Scalar Mul/Div/Add/Sub after a DequantizeLinear folded into its parameters"};
   PassStatistic requantize_removed_{this, "requantize-removed",
                                     "QuantizeLinear of dequantized values dropped"};
   PassStatistic float_nodes_shielded_{

@@ -138,8 +138,8 @@ void QdqEmitter::QuantizeBias(Node* node, int input, float input_scale,
                               const std::vector<float>& weight_scales) {
   Value* bias = node->input(input);
   TensorPtr tensor = GetConstantTensor(bias);
-  std::vector<int32_t> q = onnx_opt::QuantizeBias(tensor->CopyValues<float>(), input_scale,
-                                                  weight_scales);
+  std::vector<int32_t> q =
+      onnx_opt::QuantizeBias(tensor->CopyValues<float>(), input_scale, weight_scales);
   std::vector<float> scales(weight_scales.size());
   for (size_t c = 0; c < scales.size(); ++c) scales[c] = input_scale * weight_scales[c];
   const auto channels = static_cast<int64_t>(scales.size());

@@ -29,8 +29,7 @@ class QdqEmitter {
   // Replaces constant input `input` of `node` by DequantizeLinear(q, scales, zero points,
   // axis) of its per-channel quantized copy; returns the channel scales. A weight read by
   // several quantized nodes is quantized once.
-  std::vector<float> QuantizeWeight(Node* node, int input, int64_t axis, int bits,
-                                    bool is_signed);
+  std::vector<float> QuantizeWeight(Node* node, int input, int64_t axis, int bits, bool is_signed);
 
   // Replaces constant bias input `input` of `node` by DequantizeLinear of its int32 copy with
   // scales input_scale * weight_scales[c].
@@ -43,8 +42,8 @@ class QdqEmitter {
  private:
   Node* FirstUser(const Value* value) const;  // null: only graph outputs read it
   Value* Scalar(std::string_view hint, DataType type, int32_t value);
-  Node* Create(std::string_view op, std::vector<Value*> inputs, Node* before,
-               std::string_view hint, ValueType type);
+  Node* Create(std::string_view op, std::vector<Value*> inputs, Node* before, std::string_view hint,
+               ValueType type);
 
   Graph& graph_;
   absl::flat_hash_map<const Node*, int64_t> position_;

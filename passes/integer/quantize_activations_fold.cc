@@ -117,8 +117,7 @@ int64_t FoldScalarAffines(Graph& graph) {
         continue;
       }
       Value* out = node->output(0);
-      Value* replacement =
-          NewDq(graph, *dq, scale, static_cast<int32_t>(zero_point), node, out);
+      Value* replacement = NewDq(graph, *dq, scale, static_cast<int32_t>(zero_point), node, out);
       ReplaceKeepingName(graph, out, replacement);
       (void)graph.EraseNode(node);
       ++folded;
@@ -208,14 +207,13 @@ int64_t ShieldFloatWeightedNodes(Graph& graph) {
     const std::string hint = absl::StrCat(ToAbsl(data->name()), "_per_channel");
     std::vector<float> scales(*channels, dq->scale);
     std::vector<uint8_t> zeros(*channels, static_cast<uint8_t>(dq->zero_point));
-    Value* s = graph.AddInitializer(
-        absl::StrCat(hint, "_scale"),
-        std::make_shared<Tensor>(Tensor::FromValues<float>(DataType::kFloat, {*channels},
-                                                           std::span<const float>(scales))));
-    Value* z = graph.AddInitializer(
-        absl::StrCat(hint, "_zero_point"),
-        std::make_shared<Tensor>(Tensor::FromValues<uint8_t>(dq->type, {*channels},
-                                                             std::span<const uint8_t>(zeros))));
+    Value* s =
+        graph.AddInitializer(absl::StrCat(hint, "_scale"),
+                             std::make_shared<Tensor>(Tensor::FromValues<float>(
+                                 DataType::kFloat, {*channels}, std::span<const float>(scales))));
+    Value* z = graph.AddInitializer(absl::StrCat(hint, "_zero_point"),
+                                    std::make_shared<Tensor>(Tensor::FromValues<uint8_t>(
+                                        dq->type, {*channels}, std::span<const uint8_t>(zeros))));
     Node* per_channel =
         graph.CreateNode("DequantizeLinear", {dq->integers, s, z}, 1, node, "", {hint});
     per_channel->name = per_channel->output(0)->name();

@@ -13,7 +13,7 @@
 namespace onnx_opt {
 
 struct NodeSelection {
-  std::vector<std::string> op_types;  // default-domain op types considered
+  std::vector<std::string> op_types;            // default-domain op types considered
   absl::flat_hash_set<std::string> only_nodes;  // empty: every node of those types
   absl::flat_hash_set<std::string> exclude_nodes;
 };
@@ -26,8 +26,8 @@ struct QuantizedNode {
   std::vector<int> activation_inputs;  // float inputs quantized as activations
   int weight_input = -1;               // constant weight, per channel along weight_axis
   int64_t weight_axis = 0;
-  int bias_input = -1;                 // constant bias, int32 with scale s_x * s_w[c]
-  std::string detail;                  // figures behind the decision (layer_decisions.h)
+  int bias_input = -1;  // constant bias, int32 with scale s_x * s_w[c]
+  std::string detail;   // figures behind the decision (layer_decisions.h)
 };
 
 struct FloatNode {

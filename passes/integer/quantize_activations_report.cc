@@ -10,27 +10,26 @@ std::string QuantizeActivationsReportJson(const QuantizeActivationsReport& r) {
   std::string out = absl::StrCat(
       "{\n  \"format\": \"onnx-opt-quantize-activations-report-1\",\n  \"calibration\": ",
       JsonString(r.calibration), ",\n  \"method\": ", JsonString(r.method),
-      ",\n  \"activations\": ", JsonString(r.activations), ",\n  \"weight_bits\": ",
-      r.weight_bits, ",\n  \"weights_signed\": ", r.weights_signed ? "true" : "false",
-      ",\n  \"nodes\": [");
+      ",\n  \"activations\": ", JsonString(r.activations), ",\n  \"weight_bits\": ", r.weight_bits,
+      ",\n  \"weights_signed\": ", r.weights_signed ? "true" : "false", ",\n  \"nodes\": [");
   for (size_t i = 0; i < r.nodes.size(); ++i) {
     const NodeDecision& n = r.nodes[i];
     absl::StrAppend(&out, i ? ",\n" : "\n", "    {\"name\": ", JsonString(n.name),
-                    ", \"op\": ", JsonString(n.op_type), ", \"decision\": ",
-                    n.quantized ? "\"integer\"" : "\"float\"", ", \"reason\": ",
-                    JsonString(n.reason), ", \"detail\": ", JsonString(n.detail), "}");
+                    ", \"op\": ", JsonString(n.op_type),
+                    ", \"decision\": ", n.quantized ? "\"integer\"" : "\"float\"",
+                    ", \"reason\": ", JsonString(n.reason), ", \"detail\": ", JsonString(n.detail),
+                    "}");
   }
   absl::StrAppend(&out, r.nodes.empty() ? "" : "\n  ", "],\n  \"tensors\": [");
   for (size_t i = 0; i < r.tensors.size(); ++i) {
     const TensorDecision& t = r.tensors[i];
-    absl::StrAppend(&out, i ? ",\n" : "\n", "    {\"name\": ", JsonString(t.name),
-                    ", \"min\": ", JsonNumber(t.min), ", \"max\": ", JsonNumber(t.max),
-                    ", \"lo\": ", JsonNumber(t.range.lo), ", \"hi\": ", JsonNumber(t.range.hi),
-                    ", \"type\": ", t.params.is_signed ? "\"int8\"" : "\"uint8\"",
-                    ", \"scale\": ", JsonNumber(t.params.scale),
-                    ", \"zero_point\": ", t.params.zero_point,
-                    ", \"sqnr_db\": ", JsonNumber(t.sqnr_db), ", \"folded\": ",
-                    JsonString(t.folded_ops), "}");
+    absl::StrAppend(
+        &out, i ? ",\n" : "\n", "    {\"name\": ", JsonString(t.name),
+        ", \"min\": ", JsonNumber(t.min), ", \"max\": ", JsonNumber(t.max),
+        ", \"lo\": ", JsonNumber(t.range.lo), ", \"hi\": ", JsonNumber(t.range.hi),
+        ", \"type\": ", t.params.is_signed ? "\"int8\"" : "\"uint8\"",
+        ", \"scale\": ", JsonNumber(t.params.scale), ", \"zero_point\": ", t.params.zero_point,
+        ", \"sqnr_db\": ", JsonNumber(t.sqnr_db), ", \"folded\": ", JsonString(t.folded_ops), "}");
   }
   absl::StrAppend(&out, r.tensors.empty() ? "" : "\n  ", "]\n}\n");
   return out;

@@ -24,7 +24,7 @@ struct TensorDecision {
   double min = 0, max = 0;  // measured
   FloatRange range;         // chosen
   QuantParams params;
-  double sqnr_db = 0;  // predicted from the histogram
+  double sqnr_db = 0;      // predicted from the histogram
   std::string folded_ops;  // scalar ops folded into its QuantizeLinear ("Mul,Add"), or empty
 };
 

@@ -37,7 +37,8 @@ std::optional<AffineChain> FindAffineChain(Value* value) {
   Value* v = value;
   while (Node* p = v->producer()) {
     if (v != value && (v->uses().size() != 1 || v->is_graph_output())) break;
-    if (!(p->Is("Mul") || p->Is("Div") || p->Is("Add") || p->Is("Sub")) || p->inputs().size() != 2) {
+    if (!(p->Is("Mul") || p->Is("Div") || p->Is("Add") || p->Is("Sub")) ||
+        p->inputs().size() != 2) {
       break;
     }
     int data = -1;
@@ -72,10 +73,10 @@ bool HasRange(const TensorStatsMap& stats, const Value* v) {
 
 absl::Status NoRange(const Value* v, const Node* node, std::string_view role,
                      const std::string& calibration) {
-  return absl::NotFoundError(absl::StrCat(
-      "calibration file ", calibration, " has no range for tensor '", v->name(), "' (",
-      ToAbsl(role), " of ", node->DebugName(),
-      "); measure the file on the graph this pass quantizes (onnx-opt-calibrate)"));
+  return absl::NotFoundError(
+      absl::StrCat("calibration file ", calibration, " has no range for tensor '", v->name(), "' (",
+                   ToAbsl(role), " of ", node->DebugName(),
+                   "); measure the file on the graph this pass quantizes (onnx-opt-calibrate)"));
 }
 
 }  // namespace

@@ -26,8 +26,8 @@ struct RangeOptions {
 };
 
 struct PlannedTensor {
-  Value* value = nullptr;  // its users read the DequantizeLinear
-  QuantParams params;      // of the DequantizeLinear: the value's own range
+  Value* value = nullptr;           // its users read the DequantizeLinear
+  QuantParams params;               // of the DequantizeLinear: the value's own range
   Value* quantize_input = nullptr;  // what the QuantizeLinear reads (value, or a chain's x)
   QuantParams quantize_params;
   std::vector<Node*> folded;  // the chain's nodes, from value's producer back

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,9 +50,30 @@ struct CalibWeight {
   std::string type;
   std::vector<int64_t> shape;
   std::string sha256;
-  std::vector<std::string> uses;          // DescribeUses
-  std::optional<LayerHessians> hessians;  // absent: `no_data` says why
+  std::vector<std::string> uses;                // DescribeUses
+  std::optional<PackedLayerHessians> hessians;  // absent: `no_data` says why
   std::string no_data;
+  // >= 0: the Hessians' float32 arrays (total, then held-out, per group) were written ahead at
+  // this offset of the spill file (CalibSpill) and their `lower` vectors freed.
+  int64_t spill_offset = -1;
+};
+
+// A scratch file the Hessians of finished weights go to before the .calib file is written, so
+// onnx-opt-calibrate holds only the weights it is measuring (one group per pass over the
+// samples). Removed when destroyed.
+class CalibSpill {
+ public:
+  static absl::StatusOr<std::unique_ptr<CalibSpill>> Create(const std::string& path);
+  ~CalibSpill();
+  // Appends the arrays of `w.hessians` and frees them (sets w.spill_offset).
+  absl::Status Spill(CalibWeight& w);
+  const std::string& path() const { return path_; }
+
+ private:
+  CalibSpill() = default;
+  std::string path_;
+  std::ofstream out_;
+  int64_t bytes_ = 0;
 };
 
 // Range and histogram of one tensor over all samples. The histogram has `histogram.size()`
@@ -88,8 +110,9 @@ absl::Status VerifyCalibFileModel(const std::string& path, Model& model);
 absl::StatusOr<SensitivityTable> LoadSensitivityTable(const std::string& path);
 
 // Writes `contents` to `path` through a temporary file renamed into place; refuses to replace
-// anything but a regular file.
-absl::Status WriteCalibFile(const std::string& path, const CalibContents& contents);
+// anything but a regular file. Weights with a spill_offset take their arrays from `spill`.
+absl::Status WriteCalibFile(const std::string& path, const CalibContents& contents,
+                            const CalibSpill* spill = nullptr);
 
 class CalibFile {
  public:
@@ -108,7 +131,9 @@ class CalibFile {
                                                         std::string* why_not) const;
 
   // The Hessians stored for the weight `key`, whoever read it; nullopt when none are stored.
-  absl::StatusOr<std::optional<LayerHessians>> StoredHessians(const WeightKey& key) const;
+  // Files whose arrays are F64 (written before the tool summed in float32) are read too,
+  // rounded to float32.
+  absl::StatusOr<std::optional<PackedLayerHessians>> StoredHessians(const WeightKey& key) const;
 
   // The onnx-opt-sensitivity-1 document, or an error when the file was made without
   // --what sensitivity.

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <random>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ir/text/text.h"
@@ -72,7 +73,7 @@ class CalibFileTest : public ::testing::Test {
             t->dims(),
             TensorSha256(*t),
             DescribeUses(uses),
-            std::move(*acc).Finish(),
+            std::move(*acc).FinishPacked(),
             ""};
   }
   // The pass's weight key: "<graph>\n<name>".
@@ -105,7 +106,7 @@ TEST_F(CalibFileTest, HessiansRoundTripExactly) {
     ASSERT_TRUE(h.ok()) << h.status();
     ASSERT_TRUE(h->has_value()) << why;
     const LayerHessians& got = **h;
-    const LayerHessians& want = *w.hessians;
+    const LayerHessians want = w.hessians->Unpack();
     ASSERT_EQ(got.hessians.size(), want.hessians.size());
     for (size_t g = 0; g < want.hessians.size(); ++g) {
       EXPECT_EQ(got.hessians[g].values, want.hessians[g].values) << w.name << " group " << g;
@@ -122,6 +123,49 @@ TEST_F(CalibFileTest, HessiansRoundTripExactly) {
   ASSERT_EQ(all->tensors.size(), 1u);
   EXPECT_EQ(all->tensors[0].histogram, (std::vector<double>{10, 20, 30, 40}));
   EXPECT_EQ(all->tensors[0].min, -1);
+}
+
+// Files written before the tool summed in float32 hold F64 Hessians: still read.
+TEST_F(CalibFileTest, ReadsFloat64HessiansOfOlderFiles) {
+  const Value* v = model_->graph->FindValue("wm");
+  TensorPtr t = GetConstantTensor(v);
+  std::vector<double> packed(8 * 9 / 2), mean(8);
+  for (size_t i = 0; i < packed.size(); ++i) packed[i] = 1.0 + 1.0 / 3.0 * static_cast<double>(i);
+  for (size_t i = 0; i < mean.size(); ++i) mean[i] = 0.25 * static_cast<double>(i);
+  const std::string index = absl::StrCat(
+      R"({"format":"onnx-opt-calib-1","weights":[{"graph":")", GraphDebugName(*model_->graph),
+      R"(","name":"wm","type":"float","shape":[8,2],"sha256":")", TensorSha256(*t),
+      R"(","uses":["m#1"],"hessians":{"groups":1,"k":8,"samples":2,"positions":6,"hessian":[0],)",
+      R"("held_out":[],"input_mean":[1]}}],"arrays":[{"dtype":"F64","layout":"symmetric-packed-)",
+      R"(lower","shape":[8,8],"offset":0,"bytes":288},{"dtype":"F64","layout":"dense","shape":[8],)",
+      R"("offset":288,"bytes":64}]})");
+  std::string padded = index;
+  padded.append((8 - padded.size() % 8) % 8, ' ');
+  std::string file = kCalibMagic;
+  for (int i = 0; i < 8; ++i) file.push_back(static_cast<char>(padded.size() >> (8 * i)));
+  file += padded;
+  file.append(reinterpret_cast<const char*>(packed.data()), packed.size() * 8);
+  file.append(reinterpret_cast<const char*>(mean.data()), mean.size() * 8);
+  const std::string path = (dir_ / "old.calib").string();
+  std::ofstream(path, std::ios::binary) << file;
+  absl::StatusOr<std::unique_ptr<CalibFile>> opened = CalibFile::Open(path);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::string why;
+  absl::StatusOr<std::optional<LayerHessians>> h =
+      (*opened)->Hessians(Key("wm"), UsesOf(*model_, "wm"), &why);
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_TRUE(h->has_value()) << why;
+  const quant::Hessian& got = (*h)->hessians.at(0);
+  size_t at = 0;
+  for (int64_t i = 0; i < 8; ++i) {
+    for (int64_t j = 0; j <= i; ++j, ++at) {
+      // Rounded to float32, as the tool now sums.
+      EXPECT_EQ(got.at(i, j), static_cast<double>(static_cast<float>(packed[at])));
+      EXPECT_EQ(got.at(j, i), got.at(i, j));
+    }
+  }
+  EXPECT_EQ((*h)->input_means.at(0), mean);
+  EXPECT_TRUE((*h)->held_out.empty());
 }
 
 TEST_F(CalibFileTest, AnotherModelIsRefusedNamingTheWeight) {
@@ -166,6 +210,23 @@ TEST_F(CalibFileTest, WeightsWithoutDataSayWhy) {
   EXPECT_THAT((*file)->SensitivityJson().status().message(), HasSubstr("holds no sensitivities"));
 }
 
+// `file` (a .calib file's bytes) with `from` replaced by `to` in its index; the data section
+// stays as it is.
+std::string WithIndexText(const std::string& file, const std::string& from, const std::string& to) {
+  uint64_t length = 0;
+  for (int i = 7; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(file[8 + i]);
+  std::string index = file.substr(16, length);
+  const size_t at = index.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at == std::string::npos) return file;
+  index.replace(at, from.size(), to);
+  while (!index.empty() && index.back() == ' ') index.pop_back();
+  index.append((8 - index.size() % 8) % 8, ' ');
+  std::string out = file.substr(0, 8);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(index.size() >> (8 * i)));
+  return out + index + file.substr(16 + length);
+}
+
 TEST_F(CalibFileTest, DamagedFilesGiveOneLineErrors) {
   CalibContents c;
   c.weights.push_back(Measured(*model_, "wm"));
@@ -188,6 +249,26 @@ TEST_F(CalibFileTest, DamagedFilesGiveOneLineErrors) {
   wrong.replace(wrong.find("onnx-opt-calib-1"), 16, "onnx-opt-calib-9");
   EXPECT_THAT(open(wrong).message(), HasSubstr("\"format\" must be \"onnx-opt-calib-1\""));
   EXPECT_FALSE(IsCalibFile((dir_ / "none").string()));
+  // Numbers in the index that are not integers (or not finite) where integers belong are errors,
+  // not truncated or undefined conversions.
+  auto hessians = [&](const std::string& content) {
+    const std::string p = (dir_ / "bad.calib").string();
+    std::ofstream(p, std::ios::binary) << content;
+    absl::StatusOr<std::unique_ptr<CalibFile>> file = CalibFile::Open(p);
+    if (!file.ok()) return file.status();
+    std::string why;
+    return (*file)->Hessians(Key("wm"), UsesOf(*model_, "wm"), &why).status();
+  };
+  ASSERT_TRUE(hessians(bytes).ok());
+  for (const char* k : {"8.5", "1e300", "-8"}) {
+    EXPECT_THAT(hessians(WithIndexText(bytes, "\"k\":8", absl::StrCat("\"k\":", k))).message(),
+                HasSubstr("\"k\" must be an integer"))
+        << k;
+  }
+  EXPECT_THAT(open(WithIndexText(bytes, "\"offset\":0", "\"offset\":0.5")).message(),
+              HasSubstr("array 0 is not F32 or F64 or lies outside the file"));
+  EXPECT_THAT(hessians(WithIndexText(bytes, "\"hessian\":[0]", "\"hessian\":[0.5]")).message(),
+              HasSubstr("bad array -1"));
   // Never replaces a folder.
   fs::create_directories(dir_ / "folder.calib");
   EXPECT_THAT(WriteCalibFile((dir_ / "folder.calib").string(), c).message(),

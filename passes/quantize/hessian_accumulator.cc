@@ -21,16 +21,25 @@ std::vector<int64_t> SamplePositions(int64_t total) {
   return positions;
 }
 
-// H += scale * X^T X in double (X: positions x K, float).
-void AddGram(const FloatMatrix& x, double scale, quant::Hessian& h) {
+// H += scale * X^T X (X: positions x K, float), into the packed lower triangle. The product is
+// formed in float32 by Eigen, a panel of kPanel rows of the lower triangle at a time
+// (X[:, rows]^T X[:, 0..last row]), so no K x K temporary is needed (340 MB for ISNet's K = 9216).
+void AddGram(const FloatMatrix& x, double scale, PackedHessian& h) {
+  constexpr int64_t kPanel = 128;
   const int64_t k = x.cols();
-  Eigen::MatrixXf gram = Eigen::MatrixXf::Zero(k, k);
-  gram.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose());
-  for (int64_t i = 0; i < k; ++i) {
-    for (int64_t j = 0; j <= i; ++j) {
-      const double v = scale * static_cast<double>(gram(i, j));
-      h.values[i * k + j] += v;
-      if (j != i) h.values[j * k + i] += v;
+  const auto s = static_cast<float>(scale);
+  FloatMatrix panel;
+  for (int64_t i0 = 0; i0 < k; i0 += kPanel) {
+    const int64_t rows = std::min(kPanel, k - i0);
+    const int64_t cols = i0 + rows;
+    panel.resize(rows, cols);
+    panel.noalias() = x.middleCols(i0, rows).transpose() * x.leftCols(cols);
+    float* row = h.lower.data() + i0 * (i0 + 1) / 2;
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t i = i0 + r;
+      const float* from = panel.data() + r * cols;
+      for (int64_t j = 0; j <= i; ++j) row[j] += s * from[j];
+      row += i + 1;
     }
   }
 }
@@ -38,7 +47,7 @@ void AddGram(const FloatMatrix& x, double scale, quant::Hessian& h) {
 // The running sums of one Hessian's data: H, the sum of the vectors x and their count (each
 // sampled vector stands for `scale` vectors).
 struct InputAccumulator {
-  quant::Hessian* hessian;
+  PackedHessian* hessian;
   std::vector<double>* sums;
   double* count;
 
@@ -200,8 +209,6 @@ std::optional<HessianAccumulator> HessianAccumulator::Create(const std::vector<i
     *why_not = uses.empty() ? "no uses" : "group < 1";
     return std::nullopt;
   }
-  a.fitted_.assign(a.groups_, quant::Hessian::Zero(a.reduce_));
-  a.held_out_.assign(a.groups_, quant::Hessian::Zero(a.reduce_));
   a.sums_.assign(a.groups_, std::vector<double>(a.reduce_, 0.0));
   a.counts_.assign(a.groups_, 0.0);
   return a;
@@ -219,6 +226,10 @@ absl::Status HessianAccumulator::Add(size_t use, const NpyArray& x, bool held_ou
         "' of shape ", FormatDims(x.shape), " does not fit ", node.DebugName(), " with weight ",
         FormatDims(w), ": ", parts...));
   };
+  // Allocated at the first sample: onnx-opt-calibrate creates every weight's accumulator up
+  // front but measures them in passes.
+  if (fitted_.empty()) fitted_.assign(groups_, PackedHessian::Zero(k));
+  if (held_out && held_out_.empty()) held_out_.assign(groups_, PackedHessian::Zero(k));
   std::vector<InputAccumulator> accumulators;
   for (int64_t g = 0; g < groups_; ++g) {
     accumulators.push_back({held_out ? &held_out_[g] : &fitted_[g], &sums_[g], &counts_[g]});
@@ -229,29 +240,33 @@ absl::Status HessianAccumulator::Add(size_t use, const NpyArray& x, bool held_ou
     }
     absl::StatusOr<ConvParams> p = ConvParamsOf(node, w, x.shape);
     if (!p.ok()) return mismatch(p.status().message());
-    result_.positions += AccumulateConv(x, *p, w[1], accumulators);
+    positions_ += AccumulateConv(x, *p, w[1], accumulators);
   } else if (node.Is("MatMul")) {
     if (x.shape.empty() || x.shape.back() != k) return mismatch("last axis must be ", k);
-    result_.positions += AccumulateRows(x, k, false, accumulators[0]);
+    positions_ += AccumulateRows(x, k, false, accumulators[0]);
   } else {
     const bool trans_a = node.GetInt("transA").value_or(0) != 0;
     if (x.shape.size() != 2 || x.shape[trans_a ? 0 : 1] != k) {
       return mismatch("A must be 2-D with ", k, " on axis ", trans_a ? 0 : 1);
     }
-    result_.positions += AccumulateRows(x, k, trans_a, accumulators[0]);
+    positions_ += AccumulateRows(x, k, trans_a, accumulators[0]);
   }
-  ++result_.samples;
+  ++samples_;
   if (held_out) ++held_out_samples_;
   return absl::OkStatus();
 }
 
-LayerHessians HessianAccumulator::Finish() && {
-  LayerHessians result = std::move(result_);
+PackedLayerHessians HessianAccumulator::FinishPacked() && {
+  if (fitted_.empty()) fitted_.assign(groups_, PackedHessian::Zero(reduce_));
+  PackedLayerHessians result;
+  result.samples = samples_;
+  result.positions = positions_;
   for (int64_t g = 0; g < groups_; ++g) {
     for (double& v : sums_[g]) v /= std::max(counts_[g], 1.0);
-    for (size_t i = 0; i < held_out_[g].values.size(); ++i) {
-      fitted_[g].values[i] += held_out_[g].values[i];
-    }
+    if (held_out_.empty()) continue;
+    std::vector<float>& total = fitted_[g].lower;
+    const std::vector<float>& part = held_out_[g].lower;
+    for (size_t i = 0; i < part.size(); ++i) total[i] += part[i];
   }
   result.input_means = std::move(sums_);
   result.hessians = std::move(fitted_);
@@ -264,6 +279,27 @@ LayerHessians HessianAccumulator::Finish() && {
     }
   }
   return result;
+}
+
+quant::Hessian PackedHessian::Unpack() const {
+  quant::Hessian h = quant::Hessian::Zero(dim);
+  const float* row = lower.data();
+  for (int64_t i = 0; i < dim; ++i) {
+    for (int64_t j = 0; j <= i; ++j) h.values[i * dim + j] = h.values[j * dim + i] = row[j];
+    row += i + 1;
+  }
+  return h;
+}
+
+LayerHessians PackedLayerHessians::Unpack() const {
+  LayerHessians out;
+  for (const PackedHessian& h : hessians) out.hessians.push_back(h.Unpack());
+  for (const PackedHessian& h : held_out) out.held_out.push_back(h.Unpack());
+  out.row_hessian = row_hessian;
+  out.samples = samples;
+  out.positions = positions;
+  out.input_means = input_means;
+  return out;
 }
 
 }  // namespace onnx_opt

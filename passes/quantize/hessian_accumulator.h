@@ -28,6 +28,22 @@
 
 namespace onnx_opt {
 
+// A symmetric K x K matrix as its lower triangle, row by row (K (K + 1) / 2 values), in
+// float32: how the accumulator sums H and the .calib file stores it. A quarter of a dense double
+// matrix, so ISNet's 119 weights (K up to 9216) fit: each per-sample Gram matrix is a float32
+// product already, and summing those in float32 changes GPTQ's result by less than ONNX Runtime's
+// own kernel differences (docs/calibration.md).
+struct PackedHessian {
+  int64_t dim = 0;
+  std::vector<float> lower;
+
+  static PackedHessian Zero(int64_t dim) {
+    return {dim, std::vector<float>(dim * (dim + 1) / 2, 0.0f)};
+  }
+  // The full matrix in double (GPTQ's working precision).
+  quant::Hessian Unpack() const;
+};
+
 // The Hessians of one weight, as quant::QuantizeWeightGptq takes them.
 struct LayerHessians {
   std::vector<quant::Hessian> hessians;
@@ -39,6 +55,18 @@ struct LayerHessians {
   // Per Hessian: the part of H from the held-out samples (gptq-validate fits on the rest and
   // measures on these); empty with fewer than 2 samples.
   std::vector<quant::Hessian> held_out;
+};
+
+// The same, packed (HessianAccumulator::FinishPacked, the .calib file's arrays).
+struct PackedLayerHessians {
+  std::vector<PackedHessian> hessians;  // total = fitted + held-out, per group
+  std::vector<PackedHessian> held_out;  // per group; empty with fewer than 2 samples
+  std::vector<int32_t> row_hessian;
+  int64_t samples = 0;
+  int64_t positions = 0;
+  std::vector<std::vector<double>> input_means;
+
+  LayerHessians Unpack() const;
 };
 
 class HessianAccumulator {
@@ -62,7 +90,8 @@ class HessianAccumulator {
   absl::Status Add(size_t use, const NpyArray& x, bool held_out, std::string_view source);
 
   // The Hessians (total = fitted + held-out), the mean inputs and the counts.
-  LayerHessians Finish() &&;
+  LayerHessians Finish() && { return std::move(*this).FinishPacked().Unpack(); }
+  PackedLayerHessians FinishPacked() &&;
 
  private:
   HessianAccumulator() = default;
@@ -72,10 +101,12 @@ class HessianAccumulator {
   int64_t reduce_ = 0;
   int64_t groups_ = 1;
   int64_t held_out_samples_ = 0;
-  std::vector<quant::Hessian> fitted_, held_out_;
+  // Allocated at the first sample (fitted_) and the first held-out sample (held_out_: one
+  // sample needs half the memory).
+  std::vector<PackedHessian> fitted_, held_out_;
   std::vector<std::vector<double>> sums_;
   std::vector<double> counts_;  // per group: all positions of every sample, sampled or not
-  LayerHessians result_;
+  int64_t samples_ = 0, positions_ = 0;
 };
 
 }  // namespace onnx_opt
