@@ -210,6 +210,8 @@ std::string ClipAttributeBlocker(const Node& clip) {
   }
   for (int i : {1, 2}) {
     const Value* bound = clip.input(i);
+    // A foldable CastLike is checked through its constant input (it is folded first).
+    if (bound != nullptr && IsFoldableCastLike(bound)) bound = bound->producer()->input(0);
     if (bound != nullptr && !ScalarBound(bound)) {
       return absl::StrCat("its ", i == 1 ? "min" : "max", " '", bound->name(),
                           "' is not a float32/float16 scalar");

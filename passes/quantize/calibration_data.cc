@@ -41,9 +41,8 @@ absl::StatusOr<std::unique_ptr<ActivationManifest>> ActivationManifest::Load(
     const std::string& path) {
   // Names and paths from the manifest are quoted with control characters escaped (one line).
   auto error = [&](auto&&... parts) {
-    return absl::InvalidArgumentError(
-        EscapeString(absl::StrCat("calibration manifest ", path, ": ", parts...),
-                     EscapeStyle::kControl));
+    return absl::InvalidArgumentError(EscapeString(
+        absl::StrCat("calibration manifest ", path, ": ", parts...), EscapeStyle::kControl));
   };
   absl::StatusOr<google::protobuf::Struct> root = ReadJsonFile(path, "calibration manifest");
   if (!root.ok()) return root.status();

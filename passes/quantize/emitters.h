@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "ir/ir.h"
@@ -27,6 +28,14 @@ using WeightEmitter = absl::StatusOr<Value*> (*)(QuantizedWeight& weight, const 
 absl::StatusOr<Value*> EmitQdq(QuantizedWeight& weight, const EmitSite& site, int64_t* bytes);
 absl::StatusOr<Value*> EmitQdqAxis(QuantizedWeight& weight, const EmitSite& site, int64_t* bytes);
 absl::StatusOr<Value*> EmitArith(QuantizedWeight& weight, const EmitSite& site, int64_t* bytes);
+
+// format=post-scale: Cast(w_q) becomes input 1 of every user (Conv or MatMul), whose output is
+// multiplied by the per-output-channel scales (and a Conv's bias added after that).
+absl::Status EmitPostScale(QuantizedWeight& weight, const EmitSite& site,
+                           const std::vector<Node*>& users, int64_t* bytes);
+// Whether post-scale can rewrite this use: input 1 of MatMul (rank-2 weight) or of Conv with no
+// bias or a constant one.
+bool PostScaleHandles(const Node& node, int input_index, int64_t weight_rank);
 
 // The emitter of a format that rebuilds the float weight (qdq, qdq-axis, arith). MatMulNBits
 // replaces the node instead (below).

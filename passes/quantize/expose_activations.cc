@@ -128,8 +128,7 @@ class ExposeActivationsPass : public Pass {
       std::vector<std::string>{"Conv", "ConvTranspose", "MatMul", "Gemm"}};
   PassOption<int64_t> min_elements_{
       this, "min-elements",
-      "Only nodes whose weight has at least this many elements (quantize-weights' default)",
-      1024};
+      "Only nodes whose weight has at least this many elements (quantize-weights' default)", 1024};
   PassStatistic nodes_matched_{this, "nodes-matched", "Nodes with a quantizable constant weight"};
   PassStatistic values_exposed_{this, "values-exposed", "Activation values made graph outputs"};
   PassStatistic already_outputs_{this, "values-already-outputs",

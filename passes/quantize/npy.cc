@@ -48,8 +48,8 @@ absl::StatusOr<NpyArray> ReadNpy(const std::string& path) {
 absl::StatusOr<NpyArray> ParseNpy(std::string_view bytes, const std::string& path) {
   // Header text is quoted in errors with control characters escaped: one line whatever it holds.
   auto error = [&](auto&&... parts) {
-    return absl::InvalidArgumentError(
-        EscapeString(absl::StrCat("calibration file ", path, ": ", parts...), EscapeStyle::kControl));
+    return absl::InvalidArgumentError(EscapeString(
+        absl::StrCat("calibration file ", path, ": ", parts...), EscapeStyle::kControl));
   };
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) {
     return error("not a .npy file (no \\x93NUMPY magic)");

@@ -292,6 +292,12 @@ absl::Status QuantizeWeightsPass::Emit(const SelectedWeight& weight, RoundedWeig
     // Emitting moves the payload out: decode first for bias correction.
     const std::vector<float> dequantized =
         options_.bias_correction.value() ? DequantizedValues(quantized) : std::vector<float>();
+    if (weight.uses.generic_format == QuantFormat::kPostScale) {
+      std::vector<Node*> users;
+      for (const WeightUse& use : weight.uses.generic) users.push_back(use.node);
+      outcome.error = quantized.q.stats;
+      return EmitPostScale(quantized, site, users, &outcome.bytes_after);
+    }
     absl::StatusOr<Value*> value =
         GenericEmitter(weight.uses.generic_format)(quantized, site, &outcome.bytes_after);
     if (!value.ok()) return value.status();

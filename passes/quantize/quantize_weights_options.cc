@@ -31,7 +31,7 @@ QuantizeWeightsOptions::QuantizeWeightsOptions(Pass* pass)
               "Regular expression (ECMAScript, searched) of weight names to quantize (empty: all)",
               ""),
       format_text(pass, "format", "Graph form of the quantized weight", "qdq",
-                  {"qdq", "qdq-axis", "arith", "matmul-nbits"}),
+                  {"qdq", "qdq-axis", "arith", "matmul-nbits", "post-scale"}),
       runtime(pass, "runtime",
               "Runtime the model is for: opencv-* default to bits=8 and ragged=divisor and "
               "refuse what OpenCV cannot load",
@@ -96,6 +96,9 @@ QuantFormat QuantizeWeightsOptions::format() const {
   if (f == "qdq-axis") return QuantFormat::kQdqAxis;
   if (f == "arith") return QuantFormat::kArith;
   if (f == "matmul-nbits") return QuantFormat::kMatMulNBits;
+  if (f == "post-scale" || (!format_text.is_set() && runtime.value() == "opencv-4.6")) {
+    return QuantFormat::kPostScale;
+  }
   return QuantFormat::kQdq;
 }
 
@@ -103,11 +106,14 @@ Granularity QuantizeWeightsOptions::granularity() const {
   const std::string& g = granularity_text.value();
   if (g == "channel") return Granularity::kChannel;
   if (g == "tensor") return Granularity::kTensor;
+  // post-scale scales output channels: its default granularity.
+  if (!granularity_text.is_set() && format() == QuantFormat::kPostScale)
+    return Granularity::kChannel;
   return Granularity::kBlock;
 }
 
 int64_t QuantizeWeightsOptions::Bits() const {
-  return ForOpenCv() && !bits.is_set() ? 8 : bits.value();
+  return (ForOpenCv() || format() == QuantFormat::kPostScale) && !bits.is_set() ? 8 : bits.value();
 }
 
 RaggedPolicy QuantizeWeightsOptions::ragged() const {
@@ -191,6 +197,13 @@ absl::Status QuantizeWeightsOptions::Validate() const {
   if (b != 4 && b != 8 && b != 16) return error("bits must be 4, 8 or 16, got ", b);
   const QuantFormat f = format();
   const std::string& fname = format_text.value();
+  if (f == QuantFormat::kPostScale) {
+    if (b != 8) return error("format=post-scale stores int8 only; use bits=8");
+    if (!symmetric.value()) return error("format=post-scale has no zero point; use symmetric=true");
+    if (granularity() != Granularity::kChannel) {
+      return error("format=post-scale scales output channels; use granularity=channel");
+    }
+  }
   if (f == QuantFormat::kQdqAxis && b != 8) {
     return error("format=qdq-axis stores int8/uint8 only; use bits=8 or format=qdq");
   }
@@ -256,10 +269,10 @@ absl::Status QuantizeWeightsOptions::ValidateRuntime() const {
   auto error = [&](auto&&... parts) {
     return absl::InvalidArgumentError(absl::StrCat("runtime=", rt, " ", parts...));
   };
-  if (rt == "opencv-4.6") {
+  if (rt == "opencv-4.6" && format() != QuantFormat::kPostScale) {
     return error(
-        "loads no form quantize-weights writes (OpenCV 4.6 takes no DequantizeLinear, with or "
-        "without a zero point, nor the arith form); quantize for opencv-4.12 or opencv-5");
+        "loads only format=post-scale (OpenCV 4.6 takes no DequantizeLinear, with or "
+        "without a zero point, nor the arith form)");
   }
   if (Bits() != 8) {
     return error("loads int8/uint8 weights only (no OpenCV reads int4 tensors); use bits=8");
@@ -288,6 +301,9 @@ absl::Status QuantizeWeightsOptions::CheckOpset(int64_t opset) const {
   } else if (f == QuantFormat::kQdqAxis) {
     needed = 13;
     why = "per-axis DequantizeLinear-13";
+  } else if (f == QuantFormat::kPostScale) {
+    needed = 6;
+    why = "Cast-6";
   } else if (f == QuantFormat::kArith && Bits() == 4) {
     needed = 21;
     why = "Cast-21 (the first Cast that reads int4/uint4)";

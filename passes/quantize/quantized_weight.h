@@ -14,7 +14,7 @@
 namespace onnx_opt {
 
 // The graph forms a quantized weight is written in (emitters.h).
-enum class QuantFormat { kQdq, kQdqAxis, kArith, kMatMulNBits };
+enum class QuantFormat { kQdq, kQdqAxis, kArith, kMatMulNBits, kPostScale };
 
 struct QuantSpec {
   int bits = 4;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "passes/core/utils.h"
+#include "passes/quantize/emitters.h"
 
 namespace onnx_opt {
 
@@ -37,6 +38,17 @@ WeightUses SelectWeightUses(const Value& weight, const Tensor& tensor,
     }
     out.role = r;
     out.all.push_back({use.node, use.input_index});
+  }
+  if (options.format() == QuantFormat::kPostScale) {
+    out.generic_format = QuantFormat::kPostScale;
+    for (const WeightUse& use : out.all) {
+      if (PostScaleHandles(*use.node, use.input_index, tensor.rank())) {
+        out.generic.push_back(use);
+      } else {
+        ++out.format_refused;  // Gemm, ConvTranspose, a computed Conv bias
+      }
+    }
+    return out;
   }
   for (const WeightUse& use : out.all) {
     const bool nbits = options.format() == QuantFormat::kMatMulNBits && use.node->Is("MatMul") &&
