@@ -12,6 +12,7 @@
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 #include "onnx/shape_inference/implementation.h"
+#include "passes/simplify/libonnx_guards.h"
 
 namespace onnx_opt {
 namespace {
@@ -177,6 +178,7 @@ void ApplyInferred(Graph& graph, const onnx::GraphProto& proto, ShapeInferenceSt
 }
 
 bool RunLibOnnx(onnx::ModelProto& proto, bool data_propagation) {
+  InstallLibOnnxGuards();
   try {
     onnx::ShapeInferenceOptions options(/*check_type_val=*/false, /*strict_mode_val=*/0,
                                         data_propagation);
