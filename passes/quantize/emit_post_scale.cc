@@ -7,6 +7,7 @@
 //   y_unscaled = Conv (x, w_int)          y_unscaled = MatMul (x, w_int)
 //   y_scaled = Mul (y_unscaled, s[1,O,1,1]) y = Mul (y_unscaled, s[N])
 //   y = Add (y_scaled, b[1,O,1,1])
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -45,7 +46,8 @@ bool PostScaleHandles(const Node& node, int input_index, int64_t weight_rank) {
 }
 
 absl::Status EmitPostScale(QuantizedWeight& w, const EmitSite& site,
-                           const std::vector<Node*>& users, int64_t* bytes) {
+                           const std::vector<Node*>& users, int64_t* bytes,
+                           std::vector<Value*>* detached_biases) {
   if (w.granularity != Granularity::kChannel || !w.q.zero_points.empty()) {
     return absl::InternalError("format=post-scale needs symmetric per-channel codes");
   }
@@ -75,8 +77,9 @@ absl::Status EmitPostScale(QuantizedWeight& w, const EmitSite& site,
       Value* old_bias = node->input(2);
       node->RemoveInput(2);
       AppendAfter(site.graph, *mul, "Add", bias_value, type);
-      if (old_bias->uses().empty() && !old_bias->is_graph_output()) {
-        if (absl::Status s = site.graph.EraseValue(old_bias); !s.ok()) return s;
+      if (std::find(detached_biases->begin(), detached_biases->end(), old_bias) ==
+          detached_biases->end()) {
+        detached_biases->push_back(old_bias);  // a bias shared by two Convs is listed once
       }
     }
   }

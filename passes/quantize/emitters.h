@@ -30,9 +30,12 @@ absl::StatusOr<Value*> EmitQdqAxis(QuantizedWeight& weight, const EmitSite& site
 absl::StatusOr<Value*> EmitArith(QuantizedWeight& weight, const EmitSite& site, int64_t* bytes);
 
 // format=post-scale: Cast(w_q) becomes input 1 of every user (Conv or MatMul), whose output is
-// multiplied by the per-output-channel scales (and a Conv's bias added after that).
+// multiplied by the per-output-channel scales (and a Conv's bias added after that). A Conv bias
+// it detaches goes to `detached_biases`, not erased here: the caller still walks a list of the
+// graph's constants that may hold it.
 absl::Status EmitPostScale(QuantizedWeight& weight, const EmitSite& site,
-                           const std::vector<Node*>& users, int64_t* bytes);
+                           const std::vector<Node*>& users, int64_t* bytes,
+                           std::vector<Value*>* detached_biases);
 // Whether post-scale can rewrite this use: input 1 of MatMul (rank-2 weight) or of Conv with no
 // bias or a constant one.
 bool PostScaleHandles(const Node& node, int input_index, int64_t weight_rank);

@@ -114,7 +114,7 @@ class QuantizeWeightsPass final : public Pass {
   std::unique_ptr<std::regex> weights_;
   std::unique_ptr<RoundingStrategy> rounding_;
   PrecisionPlan plan_{options_};
-  std::vector<Value*> replaced_biases_;  // bias-correction: old biases, erased after the walk
+  std::vector<Value*> replaced_biases_;  // old biases (bias correction, post-scale), erased later
   std::vector<WeightReportRow> rows_;
 };
 
@@ -296,7 +296,7 @@ absl::Status QuantizeWeightsPass::Emit(const SelectedWeight& weight, RoundedWeig
       std::vector<Node*> users;
       for (const WeightUse& use : weight.uses.generic) users.push_back(use.node);
       outcome.error = quantized.q.stats;
-      return EmitPostScale(quantized, site, users, &outcome.bytes_after);
+      return EmitPostScale(quantized, site, users, &outcome.bytes_after, &replaced_biases_);
     }
     absl::StatusOr<Value*> value =
         GenericEmitter(weight.uses.generic_format)(quantized, site, &outcome.bytes_after);
