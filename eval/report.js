@@ -10,7 +10,6 @@
 const fs = require('fs');
 const path = require('path');
 
-const ROOT = path.resolve(__dirname, '..');
 const SUMMARY = 'results.md';
 const SWEEP = 'results-sweep.md';
 const mb = (b) => b / 1e6;
@@ -155,14 +154,15 @@ function sweepMarkdown(cmd, rows, meta) {
   const o = [];
   o.push('# onnx-opt evaluation: every configuration', '');
   o.push(`The full sweep behind [${SUMMARY}](${SUMMARY}) (the summary of what to run), written by`, '`scripts/eval.sh` with it. Produced by:', '', '```', cmd, '```', '');
-  const bin = String(meta.onnxOpt).startsWith('..') ? path.resolve(ROOT, meta.onnxOpt) : meta.onnxOpt;
+  // The binary as recorded (relative to the repository when relative): resolving it here would put
+  // the checkout's own location into the page, so another clone would render a different page.
+  const bin = meta.onnxOpt;
   for (const n of meta.notes || []) o.push(n, '');
   o.push(`Date: ${meta.date}. ONNX Runtime ${meta.ort} (onnxruntime-node), ${meta.cpus} CPU cores (shared machine: latency is indicative only). onnx-opt: \`${bin}\`.`, '');
   if (meta.merged && meta.merged.length) {
     o.push('Rows replaced or added by later runs (their own command, date and onnx-opt):', '');
     for (const m of meta.merged) {
-      const mbin = String(m.onnxOpt).startsWith('..') ? path.resolve(ROOT, m.onnxOpt) : m.onnxOpt;
-      o.push(`- ${m.date}: \`${m.command}\` (onnx-opt \`${mbin}\`): ${m.rows.join(', ')}`);
+      o.push(`- ${m.date}: \`${m.command}\` (onnx-opt \`${m.onnxOpt}\`): ${m.rows.join(', ')}`);
     }
     o.push('');
   }

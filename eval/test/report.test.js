@@ -127,3 +127,10 @@ test('bench/latency.mjs refuses fewer than 7 rounds and a missing baseline, nami
   assert.strictEqual(missing.status, 2);
   assert.match(missing.stderr, /^latency: error: \/nonexistent\/a\.onnx: no such file\n$/);
 });
+
+test('the pages do not depend on where the checkout is (CI renders them from another directory)', () => {
+  const meta = { ...results, onnxOpt: '../../tmp/x/onnx-opt', merged: [{ date: 'd', command: 'c', onnxOpt: '../y/onnx-opt', rows: ['r'] }] };
+  const sweep = sweepMarkdown(results.command, results.rows, meta);
+  assert.ok(sweep.includes('onnx-opt: `../../tmp/x/onnx-opt`') && sweep.includes('(onnx-opt `../y/onnx-opt`)'), 'recorded paths kept as recorded');
+  assert.ok(!sweep.includes(path.resolve(__dirname, '..', '..')), 'the checkout directory leaked into the page');
+});
