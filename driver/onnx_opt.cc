@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -87,6 +88,9 @@ namespace {
 // `--emit=text -o x.onnx` output, a renamed .onnxtxt), the error says so and how to read it.
 absl::Status WithTextHint(const absl::Status& status, const std::string& path) {
   if (status.code() != absl::StatusCode::kInvalidArgument) return status;
+  // Only a regular file is read again: a FIFO or device would block or never end.
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) return status;
   std::ifstream in(path, std::ios::binary);
   std::string head(4096, '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
