@@ -1,7 +1,10 @@
 #include "driver/onnx_opt.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -81,6 +84,26 @@ absl::StatusOr<std::unique_ptr<Model>> LoadModelFromBytes(std::string_view bytes
 
 namespace {
 
+// A `.onnx` file the protobuf reader refused: when its first bytes are the text syntax (an
+// `--emit=text -o x.onnx` output, a renamed .onnxtxt), the error says so and how to read it.
+absl::Status WithTextHint(const absl::Status& status, const std::string& path) {
+  if (status.code() != absl::StatusCode::kInvalidArgument) return status;
+  // Only a regular file is read again: a FIFO or device would block or never end.
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) return status;
+  std::ifstream in(path, std::ios::binary);
+  std::string head(4096, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  const bool blank =
+      std::all_of(head.begin(), head.end(), [](unsigned char c) { return std::isspace(c) != 0; });
+  if (blank || SniffFormat(head) != ModelFormat::kText) return status;
+  return absl::Status(status.code(),
+                      absl::StrCat(status.message(),
+                                   "; the file holds ONNX text: rename it to .onnxtxt "
+                                   "(the extension picks the reader)"));
+}
+
 absl::StatusOr<std::unique_ptr<Model>> LoadUnverified(const std::string& path,
                                                       const LoadModelFileOptions& options) {
   ModelFormat format = options.format;
@@ -90,7 +113,7 @@ absl::StatusOr<std::unique_ptr<Model>> LoadUnverified(const std::string& path,
     LoadOptions load_options;
     load_options.verify = false;
     absl::StatusOr<std::unique_ptr<Model>> model = LoadModel(path, load_options);
-    if (!model.ok()) return Prefixed(model.status(), path);
+    if (!model.ok()) return Prefixed(WithTextHint(model.status(), path), path);
     return model;
   }
   absl::StatusOr<std::string> bytes = ReadInputFile(path);

@@ -19,6 +19,14 @@ def half(t):
     return numpy_helper.from_array(numpy_helper.to_array(t).astype(numpy.float16), t.name)
 
 
+def rename(name_lists, old, new):
+    """Every `old` in the given repeated name fields (node inputs or outputs) becomes `new`."""
+    for names in name_lists:
+        for k, name in enumerate(names):
+            if name == old:
+                names[k] = new
+
+
 def main(src, dst):
     model = onnx.load(src)
     g = model.graph
@@ -37,19 +45,13 @@ def main(src, dst):
     for inp in g.input:
         if inp.type.tensor_type.elem_type != F:
             continue
-        for node in g.node:
-            for k, name in enumerate(node.input):
-                if name == inp.name:
-                    node.input[k] = inp.name + "_fp16"
+        rename((node.input for node in g.node), inp.name, inp.name + "_fp16")
         head.append(helper.make_node("Cast", [inp.name], [inp.name + "_fp16"], to=H,
                                      name=inp.name + "_to_fp16"))
     for out in g.output:
         if out.type.tensor_type.elem_type != F:
             continue
-        for node in g.node:
-            for k, name in enumerate(node.output):
-                if name == out.name:
-                    node.output[k] = out.name + "_fp16"
+        rename((node.output for node in g.node), out.name, out.name + "_fp16")
         tail.append(helper.make_node("Cast", [out.name + "_fp16"], [out.name], to=F,
                                      name=out.name + "_to_fp32"))
     nodes = head + list(g.node) + tail

@@ -82,7 +82,7 @@ default_probe='quantize-weights{bits=4,block-size=32,symmetric=false}'
 quoted() { node -e 'process.stdout.write(JSON.stringify(process.argv[1]))' "$1"; }
 
 calibration_file() {  # target member
-  local f="$cache/work/calibration/$1/$2/manifest.json"
+  local f="$cache/work/calibration/$1/$2.calib"  # as eval/evaluate.js names it
   if [[ ! -f "$f" ]]; then
     [[ $generate -eq 1 ]] || return 1
     echo "compare-outputs: dumping calibration activations of $1 (eval/activations.js)" >&2

@@ -20,7 +20,7 @@
 //   round    rounding.h          one strategy per algorithm: PlainRounding, GptqRounding
 //   emit     emitters.h          one emitter per format: qdq, qdq-axis, arith, matmul-nbits
 //   bias     bias_correction.h   the rounding's mean output shift added back to the bias
-//   report   weight_report.h     the report row and the statistics
+//   report   weight_report.h     the report row (statistics: quantize_weights_stats.h)
 // With target-size or max-error, a first walk over the model only collects (measures every
 // selected weight at each candidate precision) and the plan chooses before the quantizing walk.
 #include <algorithm>
@@ -37,6 +37,7 @@
 #include "passes/quantize/emitters.h"
 #include "passes/quantize/precision_plan.h"
 #include "passes/quantize/quantize_weights_options.h"
+#include "passes/quantize/quantize_weights_stats.h"
 #include "passes/quantize/rounding.h"
 #include "passes/quantize/select_uses.h"
 #include "passes/quantize/weight_report.h"
@@ -71,7 +72,6 @@ class QuantizeWeightsPass final : public Pass {
   absl::Status CollectCandidates(Model& model);
   // The stages for one weight, in the quantizing walk.
   absl::Status QuantizeValue(Value* value, Graph& graph);
-  void CountSelection(const WeightSelection& selection);
   // Mixed precision chose float: the weight stays, with its report row.
   void KeepFloat(const SelectedWeight& weight, const PrecisionChoice& choice);
   absl::Status Emit(const SelectedWeight& weight, RoundedWeight& rounded, Graph& graph,
@@ -81,33 +81,7 @@ class QuantizeWeightsPass final : public Pass {
   WeightOutcome OutcomeOf(const SelectedWeight& weight, const PrecisionChoice& choice) const;
 
   QuantizeWeightsOptions options_{this};
-  PassStatistic quantized_{this, "weights-quantized", "Weights stored quantized"};
-  PassStatistic skipped_small_{this, "skipped-small", "Weights below min-elements"};
-  PassStatistic skipped_not_float_{this, "skipped-not-float",
-                                   "Weights not float32, float16 or bfloat16"};
-  PassStatistic skipped_not_finite_{this, "skipped-not-finite", "Weights holding NaN or infinity"};
-  PassStatistic skipped_ragged_{this, "skipped-ragged",
-                                "Weights whose reduction axis the ragged policy rejects"};
-  PassStatistic skipped_excluded_{this, "skipped-excluded", "Uses by nodes matching exclude"};
-  PassStatistic skipped_quantized_{this, "skipped-already-quantized",
-                                   "Weight inputs already fed by DequantizeLinear"};
-  PassStatistic skipped_format_{this, "skipped-format",
-                                "Uses the chosen format cannot express at this opset"};
-  PassStatistic skipped_layout_{this, "skipped-layout-conflict",
-                                "Uses of a shared weight needing another reduction axis"};
-  PassStatistic bytes_before_{this, "bytes-before", "Bytes of the weights quantized"};
-  PassStatistic bytes_after_{this, "bytes-after", "Bytes of their quantized replacements"};
-  PassStatistic mixed_lowest_{this, "mixed-lowest",
-                              "Mixed precision: weights left at the configured bits"};
-  PassStatistic mixed_int8_{this, "mixed-promoted-int8",
-                            "Mixed precision: weights promoted to int8"};
-  PassStatistic mixed_float_{this, "mixed-kept-float", "Mixed precision: weights kept float"};
-  PassStatistic gptq_{this, "gptq-weights", "calibration=: weights rounded with GPTQ"};
-  PassStatistic gptq_fallback_{this, "gptq-fallback-rtn",
-                               "calibration=: weights plainly rounded (no data, op unsupported)"};
-  PassStatistic bias_corrected_{this, "bias-corrected", "bias-correction: biases corrected"};
-  PassStatistic bias_skipped_{this, "bias-correction-skipped",
-                              "bias-correction: weights without data, shared, or no float bias"};
+  QuantizeWeightsStatistics stats_{this};
 
   WeightFilter filter_;
   std::unique_ptr<std::regex> exclude_;
@@ -136,7 +110,7 @@ absl::Status QuantizeWeightsPass::RunOnModel(Model& model) {
     if (absl::Status s = plan_.Choose(model_bytes); !s.ok()) return s;
   }
   if (absl::Status s = Pass::RunOnModel(model); !s.ok()) return s;
-  if (quantized_.value() > 0) {
+  if (stats_.quantized.value() > 0) {
     // int4/uint4 and DequantizeLinear-21 need IR version 10; MatMulNBits needs its domain.
     if (options_.UsesOpset21Types(opset) && model.ir_version < 10) model.ir_version = 10;
     if (options_.format() == QuantFormat::kMatMulNBits && !model.OpsetVersion("com.microsoft")) {
@@ -163,7 +137,7 @@ absl::Status QuantizeWeightsPass::RunOnGraph(Graph& graph, Model& model) {
   for (const auto& node : graph.nodes()) {
     if (!options_.HandlesOp(*node)) continue;
     for (size_t i = 0; i < node->inputs().size(); ++i) {
-      if (IsDequantizedWeight(*node, static_cast<int>(i))) ++skipped_quantized_;
+      if (IsDequantizedWeight(*node, static_cast<int>(i))) ++stats_.skipped_quantized;
     }
   }
   replaced_biases_.clear();
@@ -179,29 +153,10 @@ absl::Status QuantizeWeightsPass::RunOnGraph(Graph& graph, Model& model) {
   return absl::OkStatus();
 }
 
-void QuantizeWeightsPass::CountSelection(const WeightSelection& selection) {
-  skipped_excluded_ += selection.excluded;
-  skipped_layout_ += selection.layout_conflict;
-  skipped_format_ += selection.format_refused;
-  switch (selection.skip) {
-    case WeightSkip::kNotFloat:
-      ++skipped_not_float_;
-      break;
-    case WeightSkip::kSmall:
-      ++skipped_small_;
-      break;
-    case WeightSkip::kRagged:
-      ++skipped_ragged_;
-      break;
-    case WeightSkip::kNone:
-      break;
-  }
-}
-
 absl::Status QuantizeWeightsPass::QuantizeValue(Value* value, Graph& graph) {
   // select
   const WeightSelection selection = SelectWeight(value, graph, options_, filter_);
-  CountSelection(selection);
+  stats_.CountSelection(selection);
   if (!selection.weight) return absl::OkStatus();
   const SelectedWeight& weight = *selection.weight;
   // plan
@@ -211,26 +166,22 @@ absl::Status QuantizeWeightsPass::QuantizeValue(Value* value, Graph& graph) {
     return absl::OkStatus();
   }
   if (choice.plan != nullptr)
-    ++(choice.spec.bits == options_.spec().bits ? mixed_lowest_ : mixed_int8_);
+    ++(choice.spec.bits == options_.spec().bits ? stats_.mixed_lowest : stats_.mixed_int8);
   // round: first, so a weight the kernels reject (NaN, infinity) is skipped untouched
   absl::StatusOr<std::optional<RoundedWeight>> rounded =
       RoundWeight(weight, choice.geometry, choice.spec, *rounding_);
   if (!rounded.ok()) return rounded.status();
   if (!rounded->has_value()) {
-    ++skipped_not_finite_;
+    ++stats_.skipped_not_finite;
     return absl::OkStatus();
   }
   // emit (and bias correction, which needs the rounded values before emitting moves them)
   WeightOutcome outcome = OutcomeOf(weight, choice);
   if (absl::Status s = Emit(weight, **rounded, graph, outcome); !s.ok()) return s;
   // report
-  ++quantized_;
-  bytes_before_ += static_cast<int64_t>(weight.tensor->bytes().size());
-  bytes_after_ += outcome.bytes_after;
-  if (rounding_->data_aware()) {
-    ++((*rounded)->rounding.gptq ? gptq_ : gptq_fallback_);
-    outcome.rounding = &(*rounded)->rounding;
-  }
+  stats_.CountQuantized(static_cast<int64_t>(weight.tensor->bytes().size()), outcome.bytes_after,
+                        rounding_->data_aware(), (*rounded)->rounding);
+  if (rounding_->data_aware()) outcome.rounding = &(*rounded)->rounding;
   rows_.push_back(ReportRow(outcome));
 
   // The float weight goes away when nothing reads it any more; so do its pages when mapped
@@ -258,7 +209,7 @@ WeightOutcome QuantizeWeightsPass::OutcomeOf(const SelectedWeight& weight,
 }
 
 void QuantizeWeightsPass::KeepFloat(const SelectedWeight& weight, const PrecisionChoice& choice) {
-  ++mixed_float_;
+  ++stats_.mixed_float;
   const Tensor& tensor = *weight.tensor;
   WeightOutcome outcome = OutcomeOf(weight, choice);
   outcome.format = "float";
@@ -318,7 +269,7 @@ absl::Status QuantizeWeightsPass::CorrectBiasOf(const SelectedWeight& weight,
                                                           dequantized, rounding.input_means)
                                             : BiasCorrection{};
   if (!bias.ok()) return bias.status();
-  ++(bias->applied ? bias_corrected_ : bias_skipped_);
+  ++(bias->applied ? stats_.bias_corrected : stats_.bias_skipped);
   if (bias->replaced != nullptr && std::find(replaced_biases_.begin(), replaced_biases_.end(),
                                              bias->replaced) == replaced_biases_.end()) {
     replaced_biases_.push_back(bias->replaced);  // a shared bias is listed once

@@ -1,4 +1,5 @@
-// Options of quantize-weights: declaration, validation of combinations and typed accessors.
+// Options of quantize-weights: declaration and typed accessors (quantize_weights_options.cc),
+// validation of combinations and of the opset (quantize_weights_validate.cc).
 #pragma once
 
 #include <cstdint>

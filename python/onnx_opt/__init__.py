@@ -25,7 +25,10 @@ from . import _onnx_opt
 
 Error = _onnx_opt.Error
 __version__ = _onnx_opt.__version__
-__all__ = ["Error", "Result", "optimize", "run", "optimize_file", "list_passes", "__version__"]
+# The public names (what `from onnx_opt import *` gives); python/tests/test_onnx_opt.py checks that
+# every class and function the package defines is listed and documented.
+__all__ = ["Error", "QuantizationWarning", "Result", "optimize", "run", "optimize_file",
+           "list_passes", "__version__"]
 
 
 class QuantizationWarning(UserWarning):

@@ -140,3 +140,20 @@ def test_command_line(tmp_path):
 def test_list_passes():
     passes = onnx_opt.list_passes()
     assert "quantize-weights" in passes and "dce" in passes
+
+
+def test_star_import_gives_exactly_the_documented_public_names():
+    namespace = {}
+    exec("from onnx_opt import *", namespace)  # pylint: disable=exec-used
+    namespace.pop("__builtins__")
+    assert sorted(namespace) == sorted(onnx_opt.__all__)
+    assert len(set(onnx_opt.__all__)) == len(onnx_opt.__all__)
+    # Every class and function the package defines is listed (imported helpers are not).
+    defined = {name for name, value in vars(onnx_opt).items()
+               if not name.startswith("_") and getattr(value, "__module__", None) == "onnx_opt"}
+    assert defined == set(onnx_opt.__all__) - {"__version__"}
+    for name in defined:
+        doc = getattr(onnx_opt, name).__doc__
+        assert doc and doc.strip(), f"onnx_opt.{name} has no docstring"
+    # __version__ is a string: the module's docstring need not explain it, the CLI agrees with it.
+    assert isinstance(onnx_opt.__version__, str) and onnx_opt.__version__[0].isdigit()
