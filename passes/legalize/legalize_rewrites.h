@@ -37,6 +37,14 @@ std::unique_ptr<RewritePattern> MakeComputedClipToMaxMin(bool relu_form, PassSta
 // CastLike(c, like) with c constant and like's element type known -> c cast, as an initializer.
 std::unique_ptr<RewritePattern> MakeFoldConstantCastLike(int64_t opset, PassStatistic& count);
 
+// If whose branches are node lists (no nested subgraphs) with outputs of one type and static
+// shape -> both branches inlined and Where(cond, then_out, else_out) per output (OpenCV 4.12 and
+// 4.6 read no subgraphs). Exact: Where selects the taken branch's values.
+std::unique_ptr<RewritePattern> MakeIfToWhere(PassStatistic& count);
+
+// Why MakeIfToWhere cannot rewrite the If, or empty when it can.
+std::string IfToWhereBlocker(const Node& node);
+
 // Why the Clip cannot be made loadable by OpenCV 4.6 (the attribute form, or Max/Min for a
 // computed bound), or empty when it can.
 std::string ClipAttributeBlocker(const Node& clip);
