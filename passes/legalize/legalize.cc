@@ -4,7 +4,8 @@
 // OpenCV DNN (4.12, 5.0 and Debian's 4.6) stops on constructs ONNX Runtime takes: ConstantOfShape
 // without `value`, ConstantOfShape + Concat used as channel padding, a Split of a constant, Conv
 // without kernel_shape (4.12), CastLike (4.12; upgrade-opset writes Clip bounds so), Clip with a
-// computed bound (4.12), Clip with min/max inputs (4.6), If (4.12 and 4.6 read no subgraphs).
+// computed bound (4.12), Clip with min/max inputs (4.6), a constant vector along the last axis
+// of a Mul/Add/Sub/Div (4.6, see legalize_last_axis.cc), If (4.12 and 4.6 read no subgraphs).
 // Each has an equivalent form (explicit value, Pad, folded initializers, kernel_shape from the
 // weight, the CastLike folded, Max/Min, the opset-6 Clip attributes, see legalize_clip.cc; both
 // branches inlined and Where, see legalize_if.cc). What has none is refused: dynamic input dims
@@ -60,7 +61,10 @@ class LegalizePass : public PatternPass {
            "with constant "
            "float32/float16 min/max inputs "
            "gets them as attributes (the opset-6 form OpenCV 4.6 reads; ONNX Runtime does not "
-           "load it). For opencv-4.12 and opencv-4.6 (no subgraphs): an If whose branches "
+           "load it), and Mul/Add/Sub/Div by a constant vector along the last axis of a tensor of "
+           "rank >= 3 runs between two Transposes that make that axis 1 (OpenCV 4.6 broadcasts "
+           "such a vector along axis 1 only). For opencv-4.12 and opencv-4.6 (no subgraphs): an If "
+           "whose branches "
            "have outputs of one static shape becomes both branches inlined and a Where per "
            "output. Refused with one line naming the value or node and the runtime: dynamic "
            "input dims (use set-input-shapes), INT4/UINT4 tensors, blocked DequantizeLinear "
@@ -124,6 +128,7 @@ class LegalizePass : public PatternPass {
     if (!ReadsSubgraphs()) patterns.push_back(legalize::MakeIfToWhere(ifs_to_where_));
     if (runtime_.value() == "opencv-4.6") {
       patterns.push_back(legalize::MakeClipBoundsToAttributes(clips_to_attributes_));
+      patterns.push_back(legalize::MakeLastAxisConstantToChannel(last_axis_constants_));
     }
     return patterns;
   }
@@ -217,6 +222,9 @@ class LegalizePass : public PatternPass {
   PassStatistic computed_clips_{this, "computed-clips-to-max-min",
                                 "Clip with a computed bound made Max/Min"};
   PassStatistic ifs_to_where_{this, "ifs-to-where", "If nodes inlined as Where (opencv-4.12/4.6)"};
+  PassStatistic last_axis_constants_{this, "last-axis-constants",
+                                     "Mul/Add/Sub/Div by a last-axis vector moved to axis 1 "
+                                     "(opencv-4.6)"};
   PassStatistic clips_to_attributes_{this, "clips-to-attributes",
                                      "Clip min/max inputs made attributes (opencv-4.6)"};
 };

@@ -42,6 +42,11 @@ std::unique_ptr<RewritePattern> MakeFoldConstantCastLike(int64_t opset, PassStat
 // 4.6 read no subgraphs). Exact: Where selects the taken branch's values.
 std::unique_ptr<RewritePattern> MakeIfToWhere(PassStatistic& count);
 
+// Mul/Add/Sub/Div(x, c) with c a constant vector along the last axis of x (rank >= 3, static)
+// -> the op between two Transposes swapping axis 1 and the last, c as [1, C, 1, ...] (OpenCV
+// 4.6 broadcasts a constant vector along axis 1 only). Exact.
+std::unique_ptr<RewritePattern> MakeLastAxisConstantToChannel(PassStatistic& count);
+
 // Why MakeIfToWhere cannot rewrite the If, or empty when it can.
 std::string IfToWhereBlocker(const Node& node);
 
