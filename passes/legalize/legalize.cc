@@ -5,14 +5,14 @@
 // without `value`, ConstantOfShape + Concat used as channel padding, a Split of a constant, Conv
 // without kernel_shape (4.12), CastLike (4.12; upgrade-opset writes Clip bounds so), Clip with a
 // computed bound (4.12), Clip with min/max inputs (4.6), a constant vector along the last axis
-// of a Mul/Add/Sub/Div (4.6, see legalize_last_axis.cc), If (4.12 and 4.6 read no subgraphs).
-// Each has an equivalent form (explicit value, Pad, folded initializers, kernel_shape from the
-// weight, the CastLike folded, Max/Min, the opset-6 Clip attributes, see legalize_clip.cc; both
-// branches inlined and Where, see legalize_if.cc). What has none is refused: dynamic input dims
-// (run set-input-shapes first), INT4/UINT4 tensors (no OpenCV reads them) and blocked
-// DequantizeLinear whose block size does not divide the axis (quantize with ragged=divisor),
-// a node with a subgraph left after the rewrites (4.12, 4.6).
-// runtime=ort only makes ConstantOfShape values explicit.
+// of a Mul/Add/Sub/Div (4.6, see legalize_last_axis.cc), Max/Min of a constant (4.6), If (4.12
+// and 4.6 read no subgraphs). Each has an equivalent form (explicit value, Pad, folded
+// initializers, kernel_shape from the weight, the CastLike folded, Max/Min, the opset-6 Clip
+// attributes, see legalize_clip.cc; both branches inlined and Where, see legalize_if.cc). What has
+// none is refused: dynamic input dims (run set-input-shapes first), INT4/UINT4 tensors (no OpenCV
+// reads them) and blocked DequantizeLinear whose block size does not divide the axis (quantize with
+// ragged=divisor), a node with a subgraph left after the rewrites (4.12, 4.6). runtime=ort only
+// makes ConstantOfShape values explicit.
 //
 // Before (runtime=opencv-4.12):
 //   main (float[1,2,4,4] x) => (float[1,4,4,4] y)
@@ -63,7 +63,10 @@ class LegalizePass : public PatternPass {
            "gets them as attributes (the opset-6 form OpenCV 4.6 reads; ONNX Runtime does not "
            "load it), and Mul/Add/Sub/Div by a constant vector along the last axis of a tensor of "
            "rank >= 3 runs between two Transposes that make that axis 1 (OpenCV 4.6 broadcasts "
-           "such a vector along axis 1 only). For opencv-4.12 and opencv-4.6 (no subgraphs): an If "
+           "such a vector along axis 1 only), and Max/Min with a constant float scalar becomes "
+           "Clip "
+           "with that bound as attribute (its Max/Min take no constant operand). For opencv-4.12 "
+           "and opencv-4.6 (no subgraphs): an If "
            "whose branches "
            "have outputs of one static shape becomes both branches inlined and a Where per "
            "output. Refused with one line naming the value or node and the runtime: dynamic "
@@ -129,6 +132,7 @@ class LegalizePass : public PatternPass {
     if (runtime_.value() == "opencv-4.6") {
       patterns.push_back(legalize::MakeClipBoundsToAttributes(clips_to_attributes_));
       patterns.push_back(legalize::MakeLastAxisConstantToChannel(last_axis_constants_));
+      patterns.push_back(legalize::MakeConstantMaxMinToClip(max_min_to_clip_));
     }
     return patterns;
   }
@@ -225,6 +229,8 @@ class LegalizePass : public PatternPass {
   PassStatistic last_axis_constants_{this, "last-axis-constants",
                                      "Mul/Add/Sub/Div by a last-axis vector moved to axis 1 "
                                      "(opencv-4.6)"};
+  PassStatistic max_min_to_clip_{this, "max-min-to-clip",
+                                 "Max/Min with a constant scalar made Clip (opencv-4.6)"};
   PassStatistic clips_to_attributes_{this, "clips-to-attributes",
                                      "Clip min/max inputs made attributes (opencv-4.6)"};
 };

@@ -29,6 +29,10 @@ std::unique_ptr<RewritePattern> MakeExplicitKernelShape(std::string op, PassStat
 // what OpenCV 4.6 reads). Exact: a float32 attribute holds every such bound.
 std::unique_ptr<RewritePattern> MakeClipBoundsToAttributes(PassStatistic& count);
 
+// Max/Min(x, c) with c a constant float scalar -> Clip <min|max = c> (x), the opset-6 form
+// (OpenCV 4.6's Max/Min take no constant operand). Exact.
+std::unique_ptr<RewritePattern> MakeConstantMaxMinToClip(PassStatistic& count);
+
 // Clip with a computed min or max -> Max(x, min) and/or Min(., max) (OpenCV 4.12 reads only
 // constant bounds); constant infinite bounds that clip nothing are dropped. relu_form (OpenCV
 // 4.6, whose Max/Min do not broadcast): Relu(x - min) + min and x - Relu(x - max) instead.
