@@ -12,7 +12,9 @@
 #         (runtime=opencv-V: int8, blocks of 32 or the largest divisor of the axis below it;
 #         for 4.6 format=post-scale, int8 per output channel)
 #   qop:  optimize-speed{prepare-only=true},quantize-activations{calibration=CALIB_DIR/<id>.calib,
-#         latency-table=none},fuse-integer-ops,<the fp32 pipeline> (the QOperator model of
+#         latency-table=none},set-input-shapes{...},fold-constants,dce,fuse-integer-ops,
+#         legalize{runtime=opencv-V} (shapes fixed on the QDQ graph, whose ops shape inference
+#         knows, so Shape chains fold before the com.microsoft ops; the QOperator model of
 #         fuse-integer-ops, every layer quantized; CALIB_DIR from eval/activations.js ID --prepare
 #         speed --what ranges, as bench/speed.mjs makes it), for OpenCV's int8 engine
 # then eval/opencv-run.js runs it in OpenCV V on the evaluation's real input (eval/make-inputs.py;
@@ -83,7 +85,7 @@ for id in $models; do
       [[ $config == int8 ]] &&
         pipeline="upgrade-opset{target=21},quantize-weights{runtime=opencv-$v},$pipeline"
       [[ $config == qop ]] &&
-        pipeline="optimize-speed{prepare-only=true},quantize-activations{calibration=${CALIB_DIR:?qop needs CALIB_DIR}/$id.calib,latency-table=none},fuse-integer-ops,$pipeline"
+        pipeline="optimize-speed{prepare-only=true},quantize-activations{calibration=${CALIB_DIR:?qop needs CALIB_DIR}/$id.calib,latency-table=none},$base,fuse-integer-ops,legalize{runtime=opencv-$v}"
       row="| $id | $config | $v |"
       if ! refusal=$(prepare "$src" "$pipeline" "$out"); then
         echo "$row $refusal | | | | |"
