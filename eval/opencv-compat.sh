@@ -3,13 +3,20 @@
 # (Debian's python3-opencv) beside ONNX Runtime: loads/runs, fidelity and latency.
 #
 #   bash eval/opencv-compat.sh [ONNX_OPT] > table.md
-#   (RUNS=7 by default; MODELS="ocr-cls ..." and VERSIONS="4.12 5 4.6" select rows)
+#   (RUNS=7 by default; MODELS="ocr-cls ..." and VERSIONS="4.12 5 4.6" select rows, CONFIGS="fp32
+#   int8 qop" the configurations: qop needs CALIB_DIR)
 #
 # For each model (cached by scripts/fetch-models.sh), configuration and OpenCV version V:
 #   fp32: set-input-shapes{...},fold-constants,dce,legalize{runtime=opencv-V}
 #   int8: upgrade-opset{target=21},quantize-weights{runtime=opencv-V},<the fp32 pipeline>
 #         (runtime=opencv-V: int8, blocks of 32 or the largest divisor of the axis below it;
 #         for 4.6 format=post-scale, int8 per output channel)
+#   qop:  optimize-speed{prepare-only=true},quantize-activations{calibration=CALIB_DIR/<id>.calib,
+#         latency-table=none},set-input-shapes{...},fold-constants,dce,fuse-integer-ops,
+#         legalize{runtime=opencv-V} (shapes fixed on the QDQ graph, whose ops shape inference
+#         knows, so Shape chains fold before the com.microsoft ops; the QOperator model of
+#         fuse-integer-ops, every layer quantized; CALIB_DIR from eval/activations.js ID --prepare
+#         speed --what ranges, as bench/speed.mjs makes it), for OpenCV's int8 engine
 # then eval/opencv-run.js runs it in OpenCV V on the evaluation's real input (eval/make-inputs.py;
 # oww-embed and oww-jarvis, whose inputs are features, on seeded random ones) and reports each
 # output's SQNR against ONNX Runtime (level basic) on the same file (>= 60 dB passes), against
@@ -42,6 +49,7 @@ declare -A feeds=(
 )
 models=${MODELS:-ocr-det ocr-rec ocr-cls oww-mel oww-embed oww-jarvis isnet}
 versions=${VERSIONS:-4.12 5 4.6}
+configs=${CONFIGS:-fp32 int8}
 
 sqnr() { { grep -o "sqnr=[^ ]* dB vs $1" <<<"$2" || true; } | sed "s/sqnr=\([^ ]*\) dB.*/\1/" | paste -sd/ -; }
 
@@ -71,11 +79,13 @@ for id in $models; do
   fi
   for v in $versions; do
     fp32=$work/$id.fp32.$v.onnx
-    for config in fp32 int8; do
+    for config in $configs; do
       out=$work/$id.$config.$v.onnx
       pipeline="$base,legalize{runtime=opencv-$v}"
       [[ $config == int8 ]] &&
         pipeline="upgrade-opset{target=21},quantize-weights{runtime=opencv-$v},$pipeline"
+      [[ $config == qop ]] &&
+        pipeline="optimize-speed{prepare-only=true},quantize-activations{calibration=${CALIB_DIR:?qop needs CALIB_DIR}/$id.calib,latency-table=none},$base,fuse-integer-ops,legalize{runtime=opencv-$v}"
       row="| $id | $config | $v |"
       if ! refusal=$(prepare "$src" "$pipeline" "$out"); then
         echo "$row $refusal | | | | |"
@@ -87,7 +97,7 @@ for id in $models; do
         prepare "$src" "${pipeline%legalize*}legalize{runtime=opencv-5}" "$ref" >/dev/null
       fi
       args=(--opencv "$v" --ref "$ref" "${feed[@]}" --runs "$r")
-      [[ $config == int8 ]] && args+=(--also-ref "$ortref" --baseline "$fp32")
+      [[ $config != fp32 ]] && args+=(--also-ref "$ortref" --baseline "$fp32")
       rc=0
       res=$(node "$here/opencv-run.js" "$out" "${args[@]}" 2>&1 | grep -v 'W:onnxruntime') || rc=$?
       case $rc in
@@ -99,12 +109,12 @@ for id in $models; do
       esac
       same=$(sqnr ORT "$res")
       vsfp32=$same
-      [[ $config == int8 ]] && vsfp32=$(sqnr also-ref "$res")
+      [[ $config != fp32 ]] && vsfp32=$(sqnr also-ref "$res")
       [[ $config == fp32 && $v != 4.6 ]] && vsfp32=$same
       vscv=$(sqnr baseline "$res")
       [[ $config == fp32 ]] && vscv="(itself)"
       lat=$(sed -n 's/^latency: OpenCV [^ ]* median \([^ ]*\) ms over [0-9]* runs\(, baseline [^ ]* ms, ratio \(.*\)\)\{0,1\}$/\1 ms \3/p' <<<"$res")
-      [[ -n $lat && $config == int8 ]] && lat="${lat%% *} ms (${lat##* })"
+      [[ -n $lat && $config != fp32 ]] && lat="${lat%% *} ms (${lat##* })"
       [[ -n $lat && $config == fp32 ]] && lat="${lat%% *} ms"
       [[ -z $lat ]] && lat="(not timed)"
       echo "$row $verdict | $same | $vsfp32 | $vscv | $lat |"

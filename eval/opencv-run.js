@@ -284,4 +284,7 @@ async function main() {
   console.log(`opencv-run: PASS: OpenCV ${a.opencv} loads and runs ${a.file}, ${n} outputs >= ${a.minSqnr} dB vs ORT`);
 }
 
-main().catch((e) => fail(e && e.message ? e.message : e));
+if (require.main === module) main().catch((e) => fail(e && e.message ? e.message : e));
+
+// eval/opencv-task.js runs the harness' tasks through these.
+module.exports = { loadOpenCv, cvMessage, toBlob };

@@ -4,12 +4,15 @@
 // OpenCV DNN (4.12, 5.0 and Debian's 4.6) stops on constructs ONNX Runtime takes: ConstantOfShape
 // without `value`, ConstantOfShape + Concat used as channel padding, a Split of a constant, Conv
 // without kernel_shape (4.12), CastLike (4.12; upgrade-opset writes Clip bounds so), Clip with a
-// computed bound (4.12), Clip with min/max inputs (4.6). Each has an equivalent form (explicit
-// value, Pad, folded initializers, kernel_shape from the weight, the CastLike folded, Max/Min,
-// the opset-6 Clip attributes; see legalize_clip.cc). What has none is refused: dynamic input dims
-// (run set-input-shapes first), INT4/UINT4 tensors (no OpenCV reads them) and blocked
-// DequantizeLinear whose block size does not divide the axis (quantize with ragged=divisor).
-// runtime=ort only makes ConstantOfShape values explicit.
+// computed bound (4.12), Clip with min/max inputs (4.6), a constant vector along the last axis
+// of a Mul/Add/Sub/Div (4.6, see legalize_last_axis.cc), Max/Min of a constant (4.6), If (4.12
+// and 4.6 read no subgraphs). Each has an equivalent form (explicit value, Pad, folded
+// initializers, kernel_shape from the weight, the CastLike folded, Max/Min, the opset-6 Clip
+// attributes, see legalize_clip.cc; both branches inlined and Where, see legalize_if.cc). What has
+// none is refused: dynamic input dims (run set-input-shapes first), INT4/UINT4 tensors (no OpenCV
+// reads them) and blocked DequantizeLinear whose block size does not divide the axis (quantize with
+// ragged=divisor), a node with a subgraph left after the rewrites (4.12, 4.6). runtime=ort only
+// makes ConstantOfShape values explicit.
 //
 // Before (runtime=opencv-4.12):
 //   main (float[1,2,4,4] x) => (float[1,4,4,4] y)
@@ -58,11 +61,20 @@ class LegalizePass : public PatternPass {
            "with constant "
            "float32/float16 min/max inputs "
            "gets them as attributes (the opset-6 form OpenCV 4.6 reads; ONNX Runtime does not "
-           "load it). Refused with one line naming the value or node and the runtime: dynamic "
+           "load it), and Mul/Add/Sub/Div by a constant vector along the last axis of a tensor of "
+           "rank >= 3 runs between two Transposes that make that axis 1 (OpenCV 4.6 broadcasts "
+           "such a vector along axis 1 only), and Max/Min with a constant float scalar becomes "
+           "Clip "
+           "with that bound as attribute (its Max/Min take no constant operand). For opencv-4.12 "
+           "and opencv-4.6 (no subgraphs): an If "
+           "whose branches "
+           "have outputs of one static shape becomes both branches inlined and a Where per "
+           "output. Refused with one line naming the value or node and the runtime: dynamic "
            "input dims (use set-input-shapes), INT4/UINT4 tensors, blocked DequantizeLinear "
            "whose block_size does not divide the axis (use quantize-weights{ragged=divisor}), "
            "Clip of a non-float input or with constant bounds that are not float scalars "
-           "(opencv-4.6). Shape chains are not "
+           "(opencv-4.6), a node with a subgraph that remains (opencv-4.12, opencv-4.6). Shape "
+           "chains are not "
            "folded here: run set-input-shapes and fold-constants (or simplify) first.";
   }
   absl::Status RunOnModel(Model& model) override {
@@ -85,7 +97,20 @@ class LegalizePass : public PatternPass {
       if (status.ok()) status = Check(graph);
     });
     if (!status.ok()) return status;
-    return Pass::RunOnModel(model);
+    if (absl::Status s = Pass::RunOnModel(model); !s.ok()) return s;
+    if (!ReadsSubgraphs()) {
+      model.WalkGraphs([&](Graph& graph) {
+        for (const auto& node : graph.nodes()) {
+          if (!status.ok() || node->subgraphs().empty()) continue;
+          std::string why = node->Is("If") ? legalize::IfToWhereBlocker(*node) : "";
+          status = Refuse(
+              absl::StrCat(node->DebugName(), " holds a subgraph, which OpenCV ",
+                           runtime_.value().substr(7), " does not read",
+                           why.empty() ? "" : absl::StrCat(", and cannot become Where: ", why)));
+        }
+      });
+    }
+    return status;
   }
 
  protected:
@@ -103,14 +128,21 @@ class LegalizePass : public PatternPass {
         patterns.push_back(legalize::MakeExplicitKernelShape(op, kernel_shapes_));
       }
     }
+    if (!ReadsSubgraphs()) patterns.push_back(legalize::MakeIfToWhere(ifs_to_where_));
     if (runtime_.value() == "opencv-4.6") {
       patterns.push_back(legalize::MakeClipBoundsToAttributes(clips_to_attributes_));
+      patterns.push_back(legalize::MakeLastAxisConstantToChannel(last_axis_constants_));
+      patterns.push_back(legalize::MakeConstantMaxMinToClip(max_min_to_clip_));
     }
     return patterns;
   }
 
  private:
   bool IsOpenCv() const { return runtime_.value() != "ort"; }
+  // OpenCV 5's new engine reads If/Loop bodies; 4.12 and 4.6 read no graph attribute.
+  bool ReadsSubgraphs() const {
+    return runtime_.value() == "ort" || runtime_.value() == "opencv-5";
+  }
 
   absl::Status Refuse(std::string_view what) const {
     return absl::FailedPreconditionError(
@@ -193,6 +225,12 @@ class LegalizePass : public PatternPass {
   PassStatistic casts_folded_{this, "cast-likes-folded", "CastLike of constants folded"};
   PassStatistic computed_clips_{this, "computed-clips-to-max-min",
                                 "Clip with a computed bound made Max/Min"};
+  PassStatistic ifs_to_where_{this, "ifs-to-where", "If nodes inlined as Where (opencv-4.12/4.6)"};
+  PassStatistic last_axis_constants_{this, "last-axis-constants",
+                                     "Mul/Add/Sub/Div by a last-axis vector moved to axis 1 "
+                                     "(opencv-4.6)"};
+  PassStatistic max_min_to_clip_{this, "max-min-to-clip",
+                                 "Max/Min with a constant scalar made Clip (opencv-4.6)"};
   PassStatistic clips_to_attributes_{this, "clips-to-attributes",
                                      "Clip min/max inputs made attributes (opencv-4.6)"};
 };

@@ -191,6 +191,41 @@ class FoldConstantCastLike : public RewritePattern {
   PassStatistic& count_;
 };
 
+// Max(x, c) / Min(x, c) with c a constant float scalar (either operand) -> Clip <min = c> (x) /
+// Clip <max = c> (x): OpenCV 4.6's Max/Min take no constant operand (eltwise_layer.cpp
+// `inputs.size() >= 2`; openWakeWord's embedding model clamps at -0.4 this way). Exact: Clip's
+// bound is the same comparison.
+class ConstantMaxMinToClip : public RewritePattern {
+ public:
+  explicit ConstantMaxMinToClip(PassStatistic& count) : count_(count) {}
+  std::string_view name() const override { return "constant-max-min-to-clip"; }
+  absl::StatusOr<bool> MatchAndRewrite(Node& node, Rewriter& rewriter) override {
+    const bool is_max = node.Is("Max");
+    if ((!is_max && !node.Is("Min")) || node.inputs().size() != 2 || node.output(0) == nullptr) {
+      return false;
+    }
+    for (int k : {1, 0}) {
+      Value* x = node.input(1 - k);
+      const Value* c = node.input(k);
+      std::optional<float> bound = ScalarBound(c);
+      if (x == nullptr || !bound || GetConstantTensor(x) != nullptr || IsKnownNonFloat(x)) continue;
+      const std::optional<std::vector<int64_t>> dims = x->type.static_dims();
+      if (!dims || GetConstantTensor(c)->rank() > static_cast<int64_t>(dims->size())) continue;
+      node.op_type = "Clip";
+      node.SetAttribute(Attribute::Float(is_max ? "min" : "max", *bound));
+      if (k == 0) node.SetInput(0, x);
+      node.RemoveInput(1);
+      rewriter.NotifyChanged(&node);
+      ++count_;
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  PassStatistic& count_;
+};
+
 }  // namespace
 
 std::string ClipAttributeBlocker(const Node& clip) {
@@ -225,6 +260,9 @@ std::unique_ptr<RewritePattern> MakeClipBoundsToAttributes(PassStatistic& count)
 }
 std::unique_ptr<RewritePattern> MakeComputedClipToMaxMin(bool relu_form, PassStatistic& count) {
   return std::make_unique<ComputedClipToMaxMin>(relu_form, count);
+}
+std::unique_ptr<RewritePattern> MakeConstantMaxMinToClip(PassStatistic& count) {
+  return std::make_unique<ConstantMaxMinToClip>(count);
 }
 std::unique_ptr<RewritePattern> MakeFoldConstantCastLike(int64_t opset, PassStatistic& count) {
   return std::make_unique<FoldConstantCastLike>(opset, count);
