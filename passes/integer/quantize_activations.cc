@@ -111,7 +111,8 @@ class QuantizeActivationsPass : public Pass {
     });
     absl::StatusOr<std::unique_ptr<CalibFile>> file = CalibFile::Open(calibration_.value());
     if (!file.ok()) return file.status();
-    absl::StatusOr<CalibContents> contents = (*file)->ReadAll();
+    // Ranges and histograms only: the file's Hessians (GPTQ) are not read.
+    absl::StatusOr<CalibContents> contents = (*file)->ReadTensors();
     if (!contents.ok()) return contents.status();
     absl::flat_hash_map<std::string, const CalibTensorStats*> stats;
     for (const CalibTensorStats& t : contents->tensors) stats[t.name] = &t;

@@ -142,6 +142,11 @@ class CalibFile {
   // Everything, arrays included (tests, inspection).
   absl::StatusOr<CalibContents> ReadAll() const;
 
+  // Everything but the weights: the header, the tensors' ranges with their histograms and the
+  // sensitivities. `weights` stays empty and no Hessian array is read (they are most of a file:
+  // 2.8 GB on ISNet), so quantize-activations holds only what it uses.
+  absl::StatusOr<CalibContents> ReadTensors() const;
+
   const std::string& path() const { return path_; }
 
  private:
