@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -364,6 +365,23 @@ absl::StatusOr<CalibContents> CalibFile::ReadTensors() const {
         }
       }
       c.tensors.push_back(std::move(s));
+    }
+  }
+  if (const JsonValue* n = Field(root, "layer_noise"); n && n->has_struct_value()) {
+    if (const JsonValue* l = Field(n->struct_value(), "layers"); l && l->has_list_value()) {
+      for (const JsonValue& v : l->list_value().values()) {
+        CalibLayerNoise row{StringField(v.struct_value(), "node"),
+                            StringField(v.struct_value(), "op"),
+                            NumberField(v.struct_value(), "output_noise")};
+        const JsonValue* noise = Field(v.struct_value(), "output_noise");
+        if (row.node.empty() || noise == nullptr || !noise->has_number_value() ||
+            !std::isfinite(row.output_noise) || row.output_noise < 0) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("calibration file ", path_, ": layer_noise of node '", row.node,
+                           "': needs a node name and a finite output_noise >= 0"));
+        }
+        c.layer_noise.push_back(std::move(row));
+      }
     }
   }
   if (absl::StatusOr<std::string> s = SensitivityJson(); s.ok()) c.sensitivity_json = *s;
