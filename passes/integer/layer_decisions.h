@@ -42,6 +42,8 @@ struct DecisionOptions {
   // kept integer is within 10^(-min_output_sqnr_db / 10) (first-order estimate of the model's).
   const absl::flat_hash_map<std::string, double>* layer_noise = nullptr;
   double min_output_sqnr_db = 0;
+  // Which layers go float first: the most noise per microsecond saved (true), or the noisiest.
+  bool budget_by_saving = false;
 };
 
 // prefer=speed: int8 where the table predicts it faster; prefer=accuracy: only where it

@@ -78,7 +78,8 @@ class QuantizeActivationsPass : public Pass {
            "AVX2), where a tensor's histogram-predicted SQNR is below min-sqnr=, where the "
            "output noise measured with the node alone quantized (the .calib file's layer_noise, "
            "onnx-opt-calibrate --what ranges,layer-noise) does not fit min-output-sqnr= (the "
-           "noisiest go float until the sum over the integer layers fits), or where its "
+           "noisiest, or with budget-order=saving those with the most noise per microsecond "
+           "saved, go float until the sum over the integer layers fits), or where its "
            "neighbours all stay float; a float Conv/Gemm between Q/DQ gets a per-channel "
            "DequantizeLinear so ORT does not quantize it itself. Scalar Mul/Div/Add/Sub chains "
            "before a quantized tensor fold into its QuantizeLinear, those after a "
@@ -151,6 +152,7 @@ class QuantizeActivationsPass : public Pass {
     if (!layer_noise.empty()) {
       decisions->layer_noise = &layer_noise;
       decisions->min_output_sqnr_db = min_output_sqnr_.value();
+      decisions->budget_by_saving = budget_order_.value() == "saving";
     }
     const size_t float_before = plan.kept_float.size();
     DecideLayers(plan, stats, ranges, *decisions);
@@ -292,6 +294,14 @@ class QuantizeActivationsPass : public Pass {
       "measured output noise until the sum over the integer ones is below the noise of this "
       "SQNR (dB; 0: no budget; set without those statistics: an error)",
       20.0};
+  PassOption<std::string> budget_order_{
+      this,
+      "budget-order",
+      "Which layers min-output-sqnr keeps float first: noise = the noisiest; saving = the most "
+      "measured noise per microsecond the latency table says int8 saves (not faster on ocr-det "
+      "at the load measured, docs/results.md)",
+      "noise",
+      {"noise", "saving"}};
   PassOption<std::string> latency_table_{
       this, "latency-table",
       "ORT op-latency JSON (bench/op-latency.mjs); empty: the built-in "
