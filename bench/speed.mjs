@@ -10,7 +10,10 @@
 //   node bench/speed.mjs [--targets ocr-cls,ocr-det,ocr-rec,wakeword,isnet] [--configs speed,int4]
 //                        [--config NAME=PIPELINE]... [--rounds R] [--limit N] [--work DIR]
 //                        [--out FILE.json] [--recalibrate] [--float-members oww-mel,...]
+//                        [--calibration-what ranges|ranges,layer-noise]
 //
+// --calibration-what: the statistics the calibration measures (default ranges; ranges,layer-noise
+// adds the per-layer output noise quantize-activations' min-output-sqnr budget spends).
 // Configs: speed = optimize-speed{calibration=@CALIBRATION@}, int4 = the same with weights=int4
 // (targets with MatMuls); --config adds one (@CALIBRATION@ = the member's .calib).
 // --float-members: those members of a multi-model target stay the fp32 file in every config. Work files
@@ -35,7 +38,7 @@ const MATMUL_ONLY = new Set(['int4']);
 const BASELINES = { isnet: [{ name: 'imgly-uint8', members: ['isnet-uint8'] }] };
 
 function parseArgs(argv) {
-  const a = { targets: ['ocr-cls', 'ocr-det', 'ocr-rec', 'wakeword', 'isnet'], configs: ['speed', 'int4'], extra: {}, rounds: 7, limit: 0, floatMembers: null };
+  const a = { targets: ['ocr-cls', 'ocr-det', 'ocr-rec', 'wakeword', 'isnet'], configs: ['speed', 'int4'], extra: {}, rounds: 7, limit: 0, floatMembers: null, calibrationWhat: 'ranges' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => { if (i + 1 >= argv.length) throw new Error(`${k} needs a value`); return argv[++i]; };
@@ -47,6 +50,7 @@ function parseArgs(argv) {
     else if (k === '--work') a.work = val();
     else if (k === '--out') a.out = val();
     else if (k === '--recalibrate') a.recalibrate = true;
+    else if (k === '--calibration-what') a.calibrationWhat = val();
     else if (k === '--float-members') a.floatMembers = new Set(val().split(','));
     else if (k === '-h' || k === '--help') a.help = true;
     else throw new Error(`unknown argument ${k}`);
@@ -74,10 +78,10 @@ function calibrate(target, a) {
     fs.rmSync(out);
     return h;
   });
-  const want = { prepared };
+  const want = a.calibrationWhat === 'ranges' ? { prepared } : { prepared, what: a.calibrationWhat };
   if (!a.recalibrate && fs.existsSync(stamp) && JSON.stringify(readJson(stamp)) === JSON.stringify(want)) return dir;
-  console.error(`speed: calibrating ${target.id} (eval/activations.js --prepare speed --what ranges)`);
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'eval', 'activations.js'), target.id, '--prepare', 'speed', '--what', 'ranges', '--out-dir', dir],
+  console.error(`speed: calibrating ${target.id} (eval/activations.js --prepare speed --what ${a.calibrationWhat})`);
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'eval', 'activations.js'), target.id, '--prepare', 'speed', '--what', a.calibrationWhat, '--out-dir', dir],
     { encoding: 'utf8', env: { ...process.env, ONNX_OPT: onnxOptBin() }, maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`activations.js ${target.id}: ${(r.stderr || '').trim().split('\n').pop()}`);
   fs.writeFileSync(stamp, JSON.stringify(want));

@@ -2,9 +2,11 @@
 // onnx-opt-calibrate: calibration statistics of an ONNX model on the user's own samples, for
 // onnx-opt's quantize-weights{calibration=FILE} (GPTQ) and {sensitivity=FILE} (mixed precision).
 //
-//   onnx-opt-calibrate MODEL --samples DIR -o MODEL.calib [--what hessians,ranges,sensitivity]
+//   onnx-opt-calibrate MODEL --samples DIR -o MODEL.calib
+//                      [--what hessians,ranges,sensitivity,layer-noise]
 //                      [--max-samples N] [--seed S] [--batch N] [--max-hessian-mb M]
-//                      [--probe PIPELINE]... [--sensitivity-samples N] [--prepare PIPELINE|speed]
+//                      [--probe PIPELINE]... [--sensitivity-samples N] [--noise-samples N]
+//                      [--prepare PIPELINE|speed]
 //   onnx-opt-calibrate MODEL --images DIR --size HxW [--layout NCHW|NHWC] [--mean R,G,B]
 //                      [--std R,G,B] [--scale S] [--bgr] [--samples OUT] -o MODEL.calib ...
 //   onnx-opt-calibrate MODEL --wav DIR [--wav-scale S] [--samples OUT] -o MODEL.calib ...
@@ -20,7 +22,11 @@
 //   hessians     per weight of every Conv/MatMul/Gemm, H = sum x x^T of its inputs (GPTQ),
 //   ranges       per float tensor, min/max and a 2048-bin histogram,
 //   sensitivity  per weight, the output noise with only that weight quantized by each --probe
-//                (default int4 block 32 asymmetric), on the first --sensitivity-samples samples.
+//                (default int4 block 32 asymmetric), on the first --sensitivity-samples samples,
+//   layer-noise  (with ranges) per node quantize-activations would make integer, the output
+//                noise with only that node quantized, on ORT's integer kernels, on the first
+//                --noise-samples (default 4) samples (lib/layer-noise.js; quantize-activations'
+//                min-output-sqnr budget reads it).
 // Default --what hessians,ranges. --max-samples N: N samples (after --seed S shuffles the sorted
 // files); --batch 1: one sample per run. --max-hessian-mb M (default 1024): weights whose
 // Hessians take more are measured in several passes over the samples, M at a time.
@@ -39,24 +45,25 @@ const { readNpz, readNpy } = require('./lib/npy.js');
 const { convertMedia } = require('./lib/media.js');
 const { quoteOption, regexExact, withOptions, relativeNoise } = require('./lib/probe.js');
 const { batchable, runSamples } = require('./lib/batch.js');
+const { floatOutputs, measureLayerNoise, addToIndex } = require('./lib/layer-noise.js');
 
 const DEFAULT_PROBE = 'quantize-weights{bits=4,block-size=32,symmetric=false}';
-const STATISTICS = ['hessians', 'ranges', 'sensitivity'];
+const STATISTICS = ['hessians', 'ranges', 'sensitivity', 'layer-noise'];
 const SPEED_PREPARATION = 'optimize-speed{prepare-only=true}';
 
 class UsageError extends Error {}
 const fail = (msg) => { throw new UsageError(msg); };
 
 function parseArgs(argv) {
-  const a = { what: 'hessians,ranges', probes: [], maxSamples: 0, seed: null, batch: 8, maxHessianMb: 1024, layout: 'NCHW', scale: 1 / 255, wavScale: 1, sensitivitySamples: 16, pos: [] };
+  const a = { what: 'hessians,ranges', probes: [], maxSamples: 0, seed: null, batch: 8, maxHessianMb: 1024, layout: 'NCHW', scale: 1 / 255, wavScale: 1, sensitivitySamples: 16, noiseSamples: 4, pos: [] };
   const takes = {
     '--samples': 'samples', '-o': 'output', '--output': 'output', '--what': 'what', '--max-samples': 'maxSamples',
-    '--seed': 'seed', '--probe': 'probe', '--sensitivity-samples': 'sensitivitySamples', '--images': 'images',
+    '--seed': 'seed', '--probe': 'probe', '--sensitivity-samples': 'sensitivitySamples', '--noise-samples': 'noiseSamples', '--images': 'images',
     '--wav': 'wav', '--layout': 'layout', '--size': 'size', '--mean': 'mean', '--std': 'std', '--scale': 'scale',
     '--wav-scale': 'wavScale', '--onnx-opt': 'onnxOpt', '--helper': 'helper', '--prepare': 'prepare',
     '--batch': 'batch', '--max-hessian-mb': 'maxHessianMb',
   };
-  const numbers = new Set(['maxSamples', 'seed', 'sensitivitySamples', 'scale', 'wavScale', 'batch', 'maxHessianMb']);
+  const numbers = new Set(['maxSamples', 'seed', 'sensitivitySamples', 'noiseSamples', 'scale', 'wavScale', 'batch', 'maxHessianMb']);
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '-h' || k === '--help') a.help = true;
@@ -83,6 +90,8 @@ function parseArgs(argv) {
   a.whatList = a.what.split(',').map((s) => s.trim()).filter(Boolean);
   for (const w of a.whatList) if (!STATISTICS.includes(w)) fail(`--what: unknown statistic '${w}' (${STATISTICS.join(', ')})`);
   if (!Number.isInteger(a.batch) || a.batch < 1) fail('--batch needs a whole number >= 1');
+  if (a.whatList.includes('layer-noise') && !a.whatList.includes('ranges')) fail('--what layer-noise needs ranges too (the probes quantize with them)');
+  if (!Number.isInteger(a.noiseSamples) || a.noiseSamples < 1) fail('--noise-samples needs a whole number >= 1');
   if (!(a.maxHessianMb > 0)) fail('--max-hessian-mb needs a positive number');
   if (a.probes.length === 0) a.probes.push(DEFAULT_PROBE);
   if (a.prepare !== undefined) {
@@ -282,16 +291,6 @@ function runOnnxOpt(bin, input, pipeline, output) {
   if (r.status !== 0) fail(`onnx-opt -p '${pipeline}' on ${input}: ${(r.stderr || '').trim().split('\n').pop()}`);
 }
 
-// Floats of the graph outputs of one run (references for sensitivity).
-function floatOutputs(res, names) {
-  const out = {};
-  for (const n of names) {
-    const t = res[n];
-    if (t && (t.type === 'float32')) out[n] = Float32Array.from(t.data);
-  }
-  return out;
-}
-
 // --what sensitivity: per weight and probe, the relative output noise with that weight alone
 // quantized (an onnx-opt-sensitivity-1 document; the first probe's rows at the top level).
 async function measureSensitivity(ort, a, bins, model, samples, refs, outputNames, scratch) {
@@ -345,7 +344,7 @@ async function calibrate(a) {
       process.stderr.write(`onnx-opt-calibrate: ${path.basename(original)}: measuring the graph '${a.prepare}' leaves\n`);
     }
     const exposedFile = path.join(scratch, 'exposed.onnx');
-    const helperWhat = a.whatList.filter((w) => w !== 'sensitivity');
+    const helperWhat = a.whatList.filter((w) => w !== 'sensitivity' && w !== 'layer-noise');
     const child = spawn(bins.helper, [model, '--exposed', exposedFile, '-o', output, '--what', helperWhat.join(',') || 'sensitivity', '--max-hessian-bytes', String(Math.max(1, Math.round(a.maxHessianMb * 1048576)))], { stdio: ['pipe', 'pipe', 'pipe'] });
     childRef.child = child;
     let helperErr = '';
@@ -373,7 +372,8 @@ async function calibrate(a) {
     const sess = await ort.InferenceSession.create(exposedFile, { graphOptimizationLevel: 'basic', logSeverityLevel: 3 });
     const stream = new HelperStream(child);
     const wantSensitivity = a.whatList.includes('sensitivity');
-    const sensSamples = [], refs = [];
+    const wantNoise = a.whatList.includes('layer-noise');
+    const sensSamples = [], refs = [], noiseSamples = [], noiseRefs = [];
     const warn = (msg) => process.stderr.write(`onnx-opt-calibrate: note: ${msg}\n`);
     // One pass over the samples per group of weights (the helper's --max-hessian-mb); the first
     // also gives the ranges and the sensitivity references, the others fetch only the
@@ -397,6 +397,10 @@ async function calibrate(a) {
           sensSamples.push(feeds);
           refs.push(floatOutputs(res, plan.outputs));
         }
+        if (p === 0 && wantNoise && noiseSamples.length < a.noiseSamples) {
+          noiseSamples.push(feeds);
+          noiseRefs.push(floatOutputs(res, plan.outputs));
+        }
         tick(++done);
       };
       const r = await runSamples(ort, sess, files, fetch,
@@ -418,9 +422,17 @@ async function calibrate(a) {
     const code = await exited;
     if (code !== 0 || summaryLine === null) await helperFailed();
     const summary = JSON.parse(summaryLine);
+    let layerNoise = null;
+    if (wantNoise) {
+      layerNoise = await measureLayerNoise(ort, {
+        runOnnxOpt: (input, pipeline, out) => runOnnxOpt(bins.onnxOpt, input, pipeline, out),
+        model, calib: output, samples: noiseSamples, refs: noiseRefs, outputNames: plan.outputs, scratch, progress,
+      });
+      addToIndex(output, 'layer_noise', layerNoise);
+    }
     for (const w of summary.without_data) process.stderr.write(`onnx-opt-calibrate: note: weight '${w.weight}': no Hessian: ${w.why}\n`);
     const bytes = fs.statSync(output).size;
-    console.log(`onnx-opt-calibrate: ${output}: ${summary.samples} samples, Hessians of ${summary.weights_with_hessians}/${summary.weights} weights, ranges of ${summary.tensors_with_ranges} tensors${sensitivity ? `, sensitivity of ${sensitivity.weights.length} weights` : ''}, ${(bytes / 1e6).toFixed(1)} MB, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`onnx-opt-calibrate: ${output}: ${summary.samples} samples, Hessians of ${summary.weights_with_hessians}/${summary.weights} weights, ranges of ${summary.tensors_with_ranges} tensors${sensitivity ? `, sensitivity of ${sensitivity.weights.length} weights` : ''}${layerNoise ? `, output noise of ${layerNoise.layers.length} layers` : ''}, ${(bytes / 1e6).toFixed(1)} MB, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return summary;
   } finally {
     if (childRef.child && childRef.child.exitCode === null) childRef.child.kill();

@@ -1,9 +1,12 @@
 #include "passes/integer/layer_decisions.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -54,6 +57,61 @@ void DropIsolated(QuantizationPlan& plan) {
     }
     plan.quantized = std::move(kept);
   }
+}
+
+double Db(double noise) { return noise > 0 ? -10 * std::log10(noise) : 999.0; }
+
+// The measured output noise of each layer alone, summed over the layers kept integer, estimates
+// the model's to first order (bench/results/ocr-det-layer-noise.json: 12.5-19.6 dB summed where
+// 12.9-20.3 dB were measured): layers go float until the sum fits the budget, the noisiest
+// first, or (budget_by_saving, with a table) those with the most noise per microsecond int8
+// saves by the latency table's figures.
+void SpendNoiseBudget(QuantizationPlan& plan, const DecisionOptions& options,
+                      const absl::flat_hash_map<const Node*, double>& saving_us) {
+  const double budget = std::pow(10.0, -options.min_output_sqnr_db / 10);
+  std::vector<double> noise, cost;  // cost: noise per microsecond saved, or the noise
+  double total = 0;
+  for (QuantizedNode& q : plan.quantized) {
+    auto it = options.layer_noise->find(SelectionName(*q.node));
+    noise.push_back(it == options.layer_noise->end() ? 0.0 : it->second);
+    auto saving = saving_us.find(q.node);
+    cost.push_back(options.budget_by_saving && saving != saving_us.end() && saving->second > 0
+                       ? noise.back() / saving->second
+                       : noise.back());
+    total += noise.back();
+    absl::StrAppend(&q.detail, q.detail.empty() ? "" : "; ",
+                    it == options.layer_noise->end()
+                        ? std::string("no measured output noise in the .calib file")
+                        : absl::StrFormat("measured output noise %.3g (%.1f dB) alone",
+                                          noise.back(), Db(noise.back())));
+  }
+  std::vector<size_t> order(noise.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return cost[a] > cost[b]; });
+  std::vector<std::string> why(noise.size());
+  for (size_t i : order) {
+    if (total <= budget) break;
+    if (noise[i] <= 0) continue;
+    auto saving = saving_us.find(plan.quantized[i].node);
+    why[i] = absl::StrFormat(
+        "measured output noise %.3g alone%s; the integer layers' sum %.3g (%.1f dB) is over "
+        "min-output-sqnr %.1f dB",
+        noise[i],
+        saving == saving_us.end() ? "" : absl::StrFormat(" for %.1f us saved", saving->second),
+        total, Db(total), options.min_output_sqnr_db);
+    total -= noise[i];
+  }
+  std::vector<QuantizedNode> kept;
+  for (size_t i = 0; i < plan.quantized.size(); ++i) {
+    QuantizedNode& q = plan.quantized[i];
+    if (why[i].empty()) {
+      kept.push_back(std::move(q));
+    } else {
+      plan.kept_float.push_back({q.node, std::move(why[i]), q.detail});
+    }
+  }
+  plan.quantized = std::move(kept);
 }
 
 }  // namespace
@@ -129,6 +187,7 @@ void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats, const Ran
     return it->second->shape;
   };
   std::vector<QuantizedNode> kept;
+  absl::flat_hash_map<const Node*, double> saving_us;  // fp32 + Q/DQ - int8, from the table
   for (QuantizedNode& q : plan.quantized) {
     std::string why_float;
     std::optional<LayerShape> shape = DescribeLayer(*q.node, shape_of);
@@ -152,6 +211,7 @@ void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats, const Ran
         }
         boundary += options.table->QuantizeUs(elements(QuantizedOutput(*q.node)));
         const auto [fp32, int8] = *times;
+        saving_us[q.node] = fp32 + boundary - int8;
         q.detail = absl::StrFormat("%s, %.0f MACs: int8 %.1f us, fp32 %.1f + Q/DQ %.1f us",
                                    shape->kind, shape->macs, int8, fp32, boundary);
         if (int8 >= options.max_ratio * (fp32 + boundary)) {
@@ -190,6 +250,10 @@ void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats, const Ran
   }
   plan.quantized = std::move(kept);
   if (options.table != nullptr) DropIsolated(plan);
+  if (options.layer_noise != nullptr && options.min_output_sqnr_db > 0) {
+    SpendNoiseBudget(plan, options, saving_us);
+    if (options.table != nullptr) DropIsolated(plan);
+  }
 }
 
 }  // namespace onnx_opt

@@ -66,8 +66,8 @@ class OptimizeSpeedPass : public Pass {
            "DequantizeLinear needs 13), float32-compute (float16 compute runs in float32), "
            "simplify, "
            "quantize-activations{calibration=FILE and the "
-           "method, prefer, min-sqnr, latency-table, report, exclude-nodes and quantize-options "
-           "given} and, "
+           "method, prefer, min-sqnr, min-output-sqnr, latency-table, report, exclude-nodes and "
+           "quantize-options given} and, "
            "with weights=int4, quantize-weights{bits=4,block-size=32,ops=MatMul} in front of it "
            "(ONNX Runtime runs those as MatMulNBits; quantize-activations then leaves MatMuls "
            "alone). The steps before quantize-activations are the preparation that "
@@ -121,6 +121,7 @@ class OptimizeSpeedPass : public Pass {
     for (const PassOptionBase* o : {static_cast<const PassOptionBase*>(&method_),
                                     static_cast<const PassOptionBase*>(&prefer_),
                                     static_cast<const PassOptionBase*>(&min_sqnr_),
+                                    static_cast<const PassOptionBase*>(&min_output_sqnr_),
                                     static_cast<const PassOptionBase*>(&latency_table_),
                                     static_cast<const PassOptionBase*>(&report_)}) {
       if (o->is_set())
@@ -191,6 +192,12 @@ class OptimizeSpeedPass : public Pass {
       {"speed", "accuracy"}};
   PassOption<double> min_sqnr_{
       this, "min-sqnr", "Passed to quantize-activations when set: per-layer SQNR floor in dB", 0};
+  PassOption<double> min_output_sqnr_{
+      this, "min-output-sqnr",
+      "Passed to quantize-activations when set: the model's output-noise budget in dB, spent on "
+      "the layer noise a .calib file made with --what ranges,layer-noise holds (quantize-"
+      "activations applies its default, 20 dB, whenever the file holds it)",
+      20};
   PassOption<std::string> latency_table_{
       this, "latency-table",
       "Passed to quantize-activations when set: the ORT op-latency JSON (none: no latency rule)",

@@ -57,6 +57,7 @@ class QuantizeActivationsPass : public Pass {
   QuantizeActivationsPass() {
     percentile_.Range(50, 100);
     min_sqnr_.Range(0, 200);
+    min_output_sqnr_.Range(0, 200);
     weight_bits_.Range(2, 8);
   }
   std::string_view name() const override { return "quantize-activations"; }
@@ -74,7 +75,11 @@ class QuantizeActivationsPass : public Pass {
            "and pooling ops are quantized only when every float operand is an activation. "
            "Per layer, a node stays float where the ORT latency table (built in, or "
            "latency-table=) predicts int8 no faster (depthwise and small convs, uint8 Resize on "
-           "AVX2), where a tensor's histogram-predicted SQNR is below min-sqnr=, or where its "
+           "AVX2), where a tensor's histogram-predicted SQNR is below min-sqnr=, where the "
+           "output noise measured with the node alone quantized (the .calib file's layer_noise, "
+           "onnx-opt-calibrate --what ranges,layer-noise) does not fit min-output-sqnr= (the "
+           "noisiest, or with budget-order=saving those with the most noise per microsecond "
+           "saved, go float until the sum over the integer layers fits), or where its "
            "neighbours all stay float; a float Conv/Gemm between Q/DQ gets a per-channel "
            "DequantizeLinear so ORT does not quantize it itself. Scalar Mul/Div/Add/Sub chains "
            "before a quantized tensor fold into its QuantizeLinear, those after a "
@@ -111,7 +116,8 @@ class QuantizeActivationsPass : public Pass {
     });
     absl::StatusOr<std::unique_ptr<CalibFile>> file = CalibFile::Open(calibration_.value());
     if (!file.ok()) return file.status();
-    absl::StatusOr<CalibContents> contents = (*file)->ReadAll();
+    // Ranges and histograms only: the file's Hessians (GPTQ) are not read.
+    absl::StatusOr<CalibContents> contents = (*file)->ReadTensors();
     if (!contents.ok()) return contents.status();
     absl::flat_hash_map<std::string, const CalibTensorStats*> stats;
     for (const CalibTensorStats& t : contents->tensors) stats[t.name] = &t;
@@ -135,7 +141,24 @@ class QuantizeActivationsPass : public Pass {
         min_sqnr_.is_set() ? std::optional<double>(min_sqnr_.value()) : std::nullopt,
         latency_table_.value(), &loaded_table_);
     if (!decisions.ok()) return decisions.status();
+    absl::flat_hash_map<std::string, double> layer_noise;
+    for (const CalibLayerNoise& n : contents->layer_noise) layer_noise[n.node] = n.output_noise;
+    if (min_output_sqnr_.is_set() && min_output_sqnr_.value() > 0 && layer_noise.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "min-output-sqnr needs the layer-noise statistics, which calibration file ",
+          calibration_.value(),
+          " does not hold (make it with onnx-opt-calibrate --what ranges,layer-noise)"));
+    }
+    if (!layer_noise.empty()) {
+      decisions->layer_noise = &layer_noise;
+      decisions->min_output_sqnr_db = min_output_sqnr_.value();
+      decisions->budget_by_saving = budget_order_.value() == "saving";
+    }
+    const size_t float_before = plan.kept_float.size();
     DecideLayers(plan, stats, ranges, *decisions);
+    for (size_t i = float_before; i < plan.kept_float.size(); ++i) {
+      if (plan.kept_float[i].reason.find("min-output-sqnr") != std::string::npos) ++noise_kept_;
+    }
     absl::StatusOr<TensorPlan> tensors = PlanTensors(plan, stats, ranges, &report.tensors);
     if (!tensors.ok()) return tensors.status();
 
@@ -265,6 +288,20 @@ class QuantizeActivationsPass : public Pass {
                                "Keep float a layer with a tensor whose histogram-predicted SQNR "
                                "is below this (dB; 0: no noise rule)",
                                0.0};
+  PassOption<double> min_output_sqnr_{
+      this, "min-output-sqnr",
+      "When the .calib file holds layer-noise statistics: keep float the layers of largest "
+      "measured output noise until the sum over the integer ones is below the noise of this "
+      "SQNR (dB; 0: no budget; set without those statistics: an error)",
+      20.0};
+  PassOption<std::string> budget_order_{
+      this,
+      "budget-order",
+      "Which layers min-output-sqnr keeps float first: noise = the noisiest; saving = the most "
+      "measured noise per microsecond the latency table says int8 saves (not faster on ocr-det "
+      "at the load measured, docs/results.md)",
+      "noise",
+      {"noise", "saving"}};
   PassOption<std::string> latency_table_{
       this, "latency-table",
       "ORT op-latency JSON (bench/op-latency.mjs); empty: the built-in "
@@ -276,6 +313,8 @@ class QuantizeActivationsPass : public Pass {
   PassStatistic nodes_quantized_{this, "nodes-quantized", "Nodes given quantized inputs/output"};
   PassStatistic nodes_kept_float_{this, "nodes-kept-float",
                                   "Nodes of the selected op types left float"};
+  PassStatistic noise_kept_{this, "nodes-kept-float-for-noise",
+                            "Nodes kept float to fit the measured output-noise budget"};
   PassStatistic tensors_quantized_{this, "tensors-quantized",
                                    "Activations given QuantizeLinear/DequantizeLinear"};
   PassStatistic weights_quantized_{this, "weights-per-channel",

@@ -214,6 +214,21 @@ absl::StatusOr<DynamicQuantResult> QuantizeDynamic(Model& model,
     }
   });
   if (!status.ok()) return status;
+  // The values the rewrite made get their types recorded as the inference above recorded the
+  // others', so a second run (which infers them) changes nothing.
+  // (The rewritten nodes' outputs keep their names and types but are new values.)
+  if (result.convs + result.matmuls > 0) {
+    if (absl::Status s = InferModelShapes(model, &inferred); !s.ok()) return s;
+    model.WalkGraphs([](Graph& graph) {
+      for (const auto& node : graph.nodes()) {
+        for (Value* out : node->outputs()) {
+          if (out != nullptr && out->type.is_tensor() && !out->is_graph_output()) {
+            out->in_value_info = true;
+          }
+        }
+      }
+    });
+  }
   return result;
 }
 

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -319,7 +320,7 @@ absl::StatusOr<std::string> CalibFile::SensitivityJson() const {
   return text;
 }
 
-absl::StatusOr<CalibContents> CalibFile::ReadAll() const {
+absl::StatusOr<CalibContents> CalibFile::ReadTensors() const {
   CalibContents c;
   const Struct& root = index_->root;
   c.producer = StringField(root, "producer");
@@ -338,20 +339,6 @@ absl::StatusOr<CalibContents> CalibFile::ReadAll() const {
     c.samples = static_cast<int64_t>(NumberField(s->struct_value(), "count"));
   }
   std::ifstream in(path_, std::ios::binary);
-  for (const auto& [key, entry] : index_->weights) {
-    CalibWeight w;
-    w.graph = StringField(*entry, "graph");
-    w.name = StringField(*entry, "name");
-    w.type = StringField(*entry, "type");
-    w.shape = ListField<int64_t>(*entry, "shape");
-    w.sha256 = StringField(*entry, "sha256");
-    w.uses = ListField<std::string>(*entry, "uses");
-    w.no_data = StringField(*entry, "no_data");
-    absl::StatusOr<std::optional<PackedLayerHessians>> h = StoredHessians(key);
-    if (!h.ok()) return h.status();
-    w.hessians = *std::move(h);
-    c.weights.push_back(std::move(w));
-  }
   if (const JsonValue* t = Field(root, "tensors"); t && t->has_list_value()) {
     for (const JsonValue& v : t->list_value().values()) {
       const Struct& e = v.struct_value();
@@ -380,7 +367,44 @@ absl::StatusOr<CalibContents> CalibFile::ReadAll() const {
       c.tensors.push_back(std::move(s));
     }
   }
+  if (const JsonValue* n = Field(root, "layer_noise"); n && n->has_struct_value()) {
+    if (const JsonValue* l = Field(n->struct_value(), "layers"); l && l->has_list_value()) {
+      for (const JsonValue& v : l->list_value().values()) {
+        CalibLayerNoise row{StringField(v.struct_value(), "node"),
+                            StringField(v.struct_value(), "op"),
+                            NumberField(v.struct_value(), "output_noise")};
+        const JsonValue* noise = Field(v.struct_value(), "output_noise");
+        if (row.node.empty() || noise == nullptr || !noise->has_number_value() ||
+            !std::isfinite(row.output_noise) || row.output_noise < 0) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("calibration file ", path_, ": layer_noise of node '", row.node,
+                           "': needs a node name and a finite output_noise >= 0"));
+        }
+        c.layer_noise.push_back(std::move(row));
+      }
+    }
+  }
   if (absl::StatusOr<std::string> s = SensitivityJson(); s.ok()) c.sensitivity_json = *s;
+  return c;
+}
+
+absl::StatusOr<CalibContents> CalibFile::ReadAll() const {
+  absl::StatusOr<CalibContents> c = ReadTensors();
+  if (!c.ok()) return c.status();
+  for (const auto& [key, entry] : index_->weights) {
+    CalibWeight w;
+    w.graph = StringField(*entry, "graph");
+    w.name = StringField(*entry, "name");
+    w.type = StringField(*entry, "type");
+    w.shape = ListField<int64_t>(*entry, "shape");
+    w.sha256 = StringField(*entry, "sha256");
+    w.uses = ListField<std::string>(*entry, "uses");
+    w.no_data = StringField(*entry, "no_data");
+    absl::StatusOr<std::optional<PackedLayerHessians>> h = StoredHessians(key);
+    if (!h.ok()) return h.status();
+    w.hessians = *std::move(h);
+    c->weights.push_back(std::move(w));
+  }
   return c;
 }
 

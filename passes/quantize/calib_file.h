@@ -90,6 +90,16 @@ struct CalibTensorStats {
   std::vector<double> histogram;
 };
 
+// One row of the "layer_noise" statistics (onnx-opt-calibrate --what layer-noise): the relative
+// output noise sum ||y - y_fp32||^2 / ||y_fp32||^2 with only this node quantized by
+// quantize-activations on ONNX Runtime's integer kernels. Not written by WriteCalibFile: the
+// tool adds it to the index after the helper wrote the file.
+struct CalibLayerNoise {
+  std::string node;  // as quantize-activations' nodes= names it
+  std::string op;
+  double output_noise = 0;
+};
+
 struct CalibContents {
   std::string producer;                 // "onnx-opt-calibrate 0.1.0"
   std::string model;                    // the model file as given to the tool
@@ -99,7 +109,8 @@ struct CalibContents {
   std::string samples_json = "{}";  // how the samples were chosen (JSON object)
   std::vector<CalibWeight> weights;
   std::vector<CalibTensorStats> tensors;
-  std::string sensitivity_json;  // onnx-opt-sensitivity-1 document, or empty
+  std::string sensitivity_json;              // onnx-opt-sensitivity-1 document, or empty
+  std::vector<CalibLayerNoise> layer_noise;  // empty when not measured (ReadTensors, ReadAll)
 };
 
 // For an option naming a .calib file (sensitivity=): CalibFile::VerifyModel; OK for an empty
@@ -141,6 +152,11 @@ class CalibFile {
 
   // Everything, arrays included (tests, inspection).
   absl::StatusOr<CalibContents> ReadAll() const;
+
+  // Everything but the weights: the header, the tensors' ranges with their histograms, the
+  // layer noise and the sensitivities. `weights` stays empty and no Hessian array is read (they are
+  // most of a file: 2.8 GB on ISNet), so quantize-activations holds only what it uses.
+  absl::StatusOr<CalibContents> ReadTensors() const;
 
   const std::string& path() const { return path_; }
 

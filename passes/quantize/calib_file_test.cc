@@ -227,6 +227,64 @@ std::string WithIndexText(const std::string& file, const std::string& from, cons
   return out + index + file.substr(16 + length);
 }
 
+// quantize-activations reads only the tensors: the same ranges and histograms as ReadAll, no
+// weight (so no Hessian) in the result, and a file whose Hessian entries are damaged (an array
+// id past the list, a k that does not match the array) still reads, while ReadAll refuses it.
+TEST_F(CalibFileTest, TensorsOnlyReadSkipsHessians) {
+  CalibContents c;
+  c.producer = "test";
+  c.samples = 3;
+  c.weights.push_back(Measured(*model_, "wm"));
+  c.tensors.push_back({"x", "float", {1, 4, 5, 5}, -1, 2, 100, 0, 2, {10, 20, 30, 40}});
+  c.tensors.push_back({"a", "float", {3, 8}, -0.5, 0.75, 24, 1, 1, {1, 2, 3, 4, 5, 6, 7, 8}});
+  const std::string path = Write(c);
+  absl::StatusOr<std::unique_ptr<CalibFile>> file = CalibFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  absl::StatusOr<CalibContents> all = (*file)->ReadAll();
+  absl::StatusOr<CalibContents> tensors = (*file)->ReadTensors();
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_TRUE(tensors.ok()) << tensors.status();
+  ASSERT_EQ(all->weights.size(), 1u);
+  ASSERT_TRUE(all->weights[0].hessians.has_value());
+  EXPECT_TRUE(tensors->weights.empty());
+  EXPECT_EQ(tensors->producer, "test");
+  EXPECT_EQ(tensors->samples, 3);
+  ASSERT_EQ(tensors->tensors.size(), all->tensors.size());
+  ASSERT_EQ(tensors->tensors.size(), 2u);
+  for (size_t i = 0; i < all->tensors.size(); ++i) {
+    const CalibTensorStats& want = all->tensors[i];
+    const CalibTensorStats& got = tensors->tensors[i];
+    EXPECT_EQ(got.name, want.name);
+    EXPECT_EQ(got.shape, want.shape);
+    EXPECT_EQ(got.min, want.min);
+    EXPECT_EQ(got.max, want.max);
+    EXPECT_EQ(got.count, want.count);
+    EXPECT_EQ(got.non_finite, want.non_finite);
+    EXPECT_EQ(got.histogram_range, want.histogram_range);
+    EXPECT_EQ(got.histogram, want.histogram);
+  }
+  EXPECT_EQ(tensors->tensors[1].histogram, (std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(tensors->tensors[1].max, 0.75);
+
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"\"hessian\":[0]", "\"hessian\":[99]"}, {"\"k\":8", "\"k\":7"}}) {
+    const std::string p = (dir_ / "damaged.calib").string();
+    std::ofstream(p, std::ios::binary) << WithIndexText(bytes, from, to);
+    absl::StatusOr<std::unique_ptr<CalibFile>> damaged = CalibFile::Open(p);
+    ASSERT_TRUE(damaged.ok()) << damaged.status();
+    EXPECT_FALSE((*damaged)->ReadAll().ok()) << to;
+    absl::StatusOr<CalibContents> read = (*damaged)->ReadTensors();
+    ASSERT_TRUE(read.ok()) << to << ": " << read.status();
+    ASSERT_EQ(read->tensors.size(), 2u);
+    EXPECT_EQ(read->tensors[0].histogram, (std::vector<double>{10, 20, 30, 40}));
+  }
+}
+
 TEST_F(CalibFileTest, DamagedFilesGiveOneLineErrors) {
   CalibContents c;
   c.weights.push_back(Measured(*model_, "wm"));
