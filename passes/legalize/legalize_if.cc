@@ -11,8 +11,7 @@
 // After:
 //   c = GreaterOrEqual (p1, t)
 //   v = Sigmoid (x)
-//   p1_id = Identity (p1)
-//   y = Where (c, v, p1_id)
+//   y = Where (c, v, p1)              # a branch's Identity is not copied
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,6 +104,11 @@ class IfToWhere : public RewritePattern {
       }
       for (const auto& owned : branch.nodes()) {
         Node& inner = *owned;
+        if (inner.Is("Identity") && inner.inputs().size() == 1 && inner.input(0) != nullptr &&
+            inner.output(0) != nullptr) {
+          mapped[inner.output(0)] = lookup(inner.input(0));  // the branch's pass-through
+          continue;
+        }
         std::vector<Value*> inputs;
         inputs.reserve(inner.inputs().size());
         for (Value* in : inner.inputs()) inputs.push_back(in == nullptr ? nullptr : lookup(in));
@@ -118,6 +122,7 @@ class IfToWhere : public RewritePattern {
         for (size_t k = 0; k < inner.outputs().size(); ++k) {
           if (inner.output(k) == nullptr) continue;
           copy->output(k)->type = inner.output(k)->type;
+          copy->output(k)->in_value_info = copy->output(k)->type.is_tensor();  // as infer-shapes
           mapped[inner.output(k)] = copy->output(k);
         }
       }
@@ -143,6 +148,7 @@ class IfToWhere : public RewritePattern {
     if (absl::Status s = rewriter.EraseNode(&node); !s.ok()) return s;
     for (size_t i = 0; i < results.size(); ++i) {
       if (!names[i].empty()) results[i]->set_name(names[i]);  // free now
+      results[i]->in_value_info = !results[i]->is_graph_output() && results[i]->type.is_tensor();
     }
     ++count_;
     return true;

@@ -72,10 +72,12 @@ class LastAxisConstantToChannel : public RewritePattern {
     };
     Node* xt = transpose(x, "_t_in");
     xt->output(0)->type = ValueType::Tensor(x->type.elem_type, ToDims(swapped));
+    xt->output(0)->in_value_info = true;  // typed, as infer-shapes would list it
     Node* op = rewriter.CreateNodeBefore(&node, node.op_type, {xt->output(0), vector}, 1);
     op->name = absl::StrCat(base, "_channel");
     op->output(0)->set_name(graph.UniqueName(op->name));
     op->output(0)->type = ValueType::Tensor(node.output(0)->type.elem_type, ToDims(swapped));
+    op->output(0)->in_value_info = true;
     Node* yt = transpose(op->output(0), "_t_out");
     yt->output(0)->type = node.output(0)->type;
     const std::string out_name = node.output(0)->name();
