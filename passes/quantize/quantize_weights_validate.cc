@@ -62,7 +62,7 @@ absl::Status QuantizeWeightsOptions::Validate() const {
   }
   if (const std::string& path = calibration.value(); !path.empty()) {
     if (absl::Status s = CheckInputFile(path); !s.ok()) {
-      return error("calibration manifest ", s.message());
+      return error("calibration file ", s.message());  // a .calib or a .json manifest
     }
   }
   if (bias_correction.value() && calibration.value().empty()) {
