@@ -34,13 +34,11 @@
 #include "absl/strings/str_cat.h"
 #include "ir/strings.h"
 #include "passes/core/pass.h"
-#include "passes/core/utils.h"
 #include "passes/integer/act_ranges.h"
 #include "passes/integer/layer_decisions.h"
-#include "passes/integer/quantize_activations_emit.h"
-#include "passes/integer/quantize_activations_fold.h"
 #include "passes/integer/quantize_activations_plan.h"
 #include "passes/integer/quantize_activations_report.h"
+#include "passes/integer/quantize_activations_rewrite.h"
 #include "passes/integer/quantize_activations_tensors.h"
 #include "passes/integer/quantize_dynamic.h"
 #include "passes/simplify/shape_inference.h"
@@ -112,7 +110,7 @@ class QuantizeActivationsPass : public Pass {
     ShapeInferenceStats inferred;
     if (absl::Status s = InferModelShapes(model, &inferred); !s.ok()) return s;
     model.WalkGraphs([this, &model](Graph& graph) {
-      if (&graph != model.graph.get()) nodes_in_subgraphs_ += graph.num_nodes();
+      if (&graph != model.graph.get()) stats_.nodes_in_subgraphs += graph.num_nodes();
     });
     absl::StatusOr<std::unique_ptr<CalibFile>> file = CalibFile::Open(calibration_.value());
     if (!file.ok()) return file.status();
@@ -157,61 +155,24 @@ class QuantizeActivationsPass : public Pass {
     const size_t float_before = plan.kept_float.size();
     DecideLayers(plan, stats, ranges, *decisions);
     for (size_t i = float_before; i < plan.kept_float.size(); ++i) {
-      if (plan.kept_float[i].reason.find("min-output-sqnr") != std::string::npos) ++noise_kept_;
+      if (plan.kept_float[i].reason.find("min-output-sqnr") != std::string::npos)
+        ++stats_.noise_kept;
     }
     absl::StatusOr<TensorPlan> tensors = PlanTensors(plan, stats, ranges, &report.tensors);
     if (!tensors.ok()) return tensors.status();
 
-    QdqEmitter emitter(graph);
-    const bool weights_signed = weights_signed_.value();
-    const int bits = static_cast<int>(weight_bits_.value());
-    for (const QuantizedNode& q : plan.quantized) {
-      report.nodes.push_back({SelectionName(*q.node), q.node->op_type, true, "", q.detail});
-      ++nodes_quantized_;
-      if (q.weight_input < 0) continue;
-      std::vector<float> scales =
-          emitter.QuantizeWeight(q.node, q.weight_input, q.weight_axis, bits, weights_signed);
-      ++weights_quantized_;
-      if (q.bias_input < 0) continue;
-      emitter.QuantizeBias(q.node, q.bias_input, tensors->params.at(q.node->input(0)).scale,
-                           scales);
-      ++biases_quantized_;
-    }
-    for (const FloatNode& f : plan.kept_float) {
-      report.nodes.push_back({SelectionName(*f.node), f.node->op_type, false, f.reason, f.detail});
-      ++nodes_kept_float_;
-    }
-    for (const PlannedTensor& t : tensors->tensors) {
-      emitter.InsertActivationQdq(t.value, t.params, t.quantize_input, t.quantize_params);
-      ++tensors_quantized_;
-      for (Node* node : t.folded) {  // dead now, value's producer first
-        std::vector<Value*> inputs = node->inputs();
-        if (absl::Status s = graph.EraseNode(node); !s.ok()) return s;
-        ++chain_ops_folded_;
-        for (Value* in : inputs) EraseIfUnusedConstant(graph, in);
-      }
-    }
-    emitter.EraseUnusedConstants();
-    for (int64_t n = 1; n > 0;) {
-      n = FoldScalarAffines(graph);
-      scalars_folded_ += n;
-    }
-    requantize_removed_ += RemoveRequantizePairs(graph);
-    float_nodes_shielded_ += ShieldFloatWeightedNodes(graph);
-    dead_qdq_removed_ += RemoveDeadQdq(graph);
-    // The new values keep their types in value_info, as inference records the original ones:
-    // a second run then changes nothing.
-    for (const auto& node : graph.nodes()) {
-      if (!node->Is("QuantizeLinear") && !node->Is("DequantizeLinear")) continue;
-      Value* out = node->output(0);
-      if (out->type.is_tensor() && !out->is_graph_output()) out->in_value_info = true;
+    if (absl::Status s =
+            ApplyQuantizationPlan(graph, plan, *tensors, static_cast<int>(weight_bits_.value()),
+                                  weights_signed_.value(), &report.nodes, stats_);
+        !s.ok()) {
+      return s;
     }
     if (report_.value().empty()) return absl::OkStatus();
     report.calibration = calibration_.value();
     report.method = method_.value();
     report.activations = activations_.value();
-    report.weight_bits = bits;
-    report.weights_signed = weights_signed;
+    report.weight_bits = static_cast<int>(weight_bits_.value());
+    report.weights_signed = weights_signed_.value();
     return WriteQuantizeActivationsReport(report_.value(), report);
   }
 
@@ -229,10 +190,10 @@ class QuantizeActivationsPass : public Pass {
     options.exclude_nodes = exclude_nodes_.value();
     absl::StatusOr<DynamicQuantResult> r = QuantizeDynamic(model, options);
     if (!r.ok()) return r.status();
-    nodes_quantized_ += r->convs + r->matmuls;
-    weights_quantized_ += r->convs + r->matmuls;
-    tensors_quantized_ += r->activations;
-    nodes_kept_float_ += r->skipped;
+    stats_.nodes_quantized += r->convs + r->matmuls;
+    stats_.weights_quantized += r->convs + r->matmuls;
+    stats_.tensors_quantized += r->activations;
+    stats_.nodes_kept_float += r->skipped;
     return absl::OkStatus();
   }
 
@@ -310,30 +271,7 @@ class QuantizeActivationsPass : public Pass {
   std::unique_ptr<LatencyTable> loaded_table_;
   PassOption<std::string> report_{
       this, "report", "Write every node's decision and every tensor's range to this JSON file", ""};
-  PassStatistic nodes_quantized_{this, "nodes-quantized", "Nodes given quantized inputs/output"};
-  PassStatistic nodes_kept_float_{this, "nodes-kept-float",
-                                  "Nodes of the selected op types left float"};
-  PassStatistic noise_kept_{this, "nodes-kept-float-for-noise",
-                            "Nodes kept float to fit the measured output-noise budget"};
-  PassStatistic tensors_quantized_{this, "tensors-quantized",
-                                   "Activations given QuantizeLinear/DequantizeLinear"};
-  PassStatistic weights_quantized_{this, "weights-per-channel",
-                                   "Weights quantized per output channel"};
-  PassStatistic biases_quantized_{this, "biases-quantized", "int32 biases"};
-  PassStatistic chain_ops_folded_{
-      this, "chain-ops-folded",
-      "Scalar Mul/Div/Add/Sub before a quantized tensor folded into its QuantizeLinear"};
-  PassStatistic scalars_folded_{
-      this, "scalar-ops-folded",
-      "Scalar Mul/Div/Add/Sub after a DequantizeLinear folded into its parameters"};
-  PassStatistic requantize_removed_{this, "requantize-removed",
-                                    "QuantizeLinear of dequantized values dropped"};
-  PassStatistic float_nodes_shielded_{
-      this, "float-nodes-shielded",
-      "Float Conv/Gemm between Q/DQ given a per-channel DequantizeLinear ORT leaves float"};
-  PassStatistic dead_qdq_removed_{this, "dead-qdq-removed", "Unused Q/DQ nodes removed"};
-  PassStatistic nodes_in_subgraphs_{this, "nodes-in-subgraphs-skipped",
-                                    "Nodes inside subgraphs or functions (not quantized)"};
+  QuantizeActivationsStatistics stats_{this};
 };
 
 }  // namespace
