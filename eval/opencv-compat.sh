@@ -13,7 +13,7 @@
 #         for 4.6 format=post-scale, int8 per output channel)
 #   qop:  optimize-speed{prepare-only=true},quantize-activations{calibration=CALIB_DIR/<id>.calib,
 #         latency-table=none},set-input-shapes{...},fold-constants,dce,fuse-integer-ops,
-#         legalize{runtime=opencv-V} (shapes fixed on the QDQ graph, whose ops shape inference
+#         legalize{runtime=opencv-V} (4.12: fuse-integer-ops{matmul-b=constant}; shapes fixed on the QDQ graph, whose ops shape inference
 #         knows, so Shape chains fold before the com.microsoft ops; the QOperator model of
 #         fuse-integer-ops, every layer quantized; CALIB_DIR from eval/activations.js ID --prepare
 #         speed --what ranges, as bench/speed.mjs makes it), for OpenCV's int8 engine
@@ -84,8 +84,10 @@ for id in $models; do
       pipeline="$base,legalize{runtime=opencv-$v}"
       [[ $config == int8 ]] &&
         pipeline="upgrade-opset{target=21},quantize-weights{runtime=opencv-$v},$pipeline"
+      fuse=fuse-integer-ops
+      [[ $v == 4.12 ]] && fuse="fuse-integer-ops{matmul-b=constant}"  # 4.12: no QLinearMatMul with computed B
       [[ $config == qop ]] &&
-        pipeline="optimize-speed{prepare-only=true},quantize-activations{calibration=${CALIB_DIR:?qop needs CALIB_DIR}/$id.calib,latency-table=none},$base,fuse-integer-ops,legalize{runtime=opencv-$v}"
+        pipeline="optimize-speed{prepare-only=true},quantize-activations{calibration=${CALIB_DIR:?qop needs CALIB_DIR}/$id.calib,latency-table=none},$base,$fuse,legalize{runtime=opencv-$v}"
       row="| $id | $config | $v |"
       if ! refusal=$(prepare "$src" "$pipeline" "$out"); then
         echo "$row $refusal | | | | |"

@@ -2,7 +2,7 @@
 // The harness' task metric (eval/run.js: runTask, taskMetric) on OpenCV.js' outputs.
 //
 //   node eval/opencv-task.js TASK --opencv 4.12|5 [--config fp32|int8] [--limit N]
-//                            [--onnx-opt BIN] [--out FILE]
+//                            [--engine auto|classic|new] [--onnx-opt BIN] [--out FILE]
 //
 // TASK: ocr-det | ocr-rec | ocr-cls | isnet | wakeword (oww-mel, oww-embed, oww-jarvis), models
 // from scripts/fetch-models.sh, inputs from eval/make-inputs.py (the first N items of the set).
@@ -15,6 +15,8 @@
 // and legalize passes ("ORT same config"). Prints one JSON object: the task metric of each run,
 // the output SQNR of OpenCV vs ORT same config and vs ORT fp32 (eval/run.js' Fidelity over all
 // items), and OpenCV's wall time (preparation excluded).
+// --engine (OpenCV 5 only): the dnn engine readNetFromONNX builds the net with (cv.ENGINE_AUTO,
+// the default, takes the new engine when it can parse the model; classic is 4.x's engine).
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -34,7 +36,7 @@ function die(msg) {
 }
 
 function parseArgs(argv) {
-  const a = { task: null, opencv: null, config: 'fp32', limit: 0, out: null,
+  const a = { task: null, opencv: null, config: 'fp32', limit: 0, out: null, engine: null,
     onnxOpt: path.join(__dirname, '..', 'build', 'driver', 'onnx-opt') };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -44,6 +46,7 @@ function parseArgs(argv) {
     else if (k === '--limit') a.limit = Number(val());
     else if (k === '--onnx-opt') a.onnxOpt = val();
     else if (k === '--out') a.out = val();
+    else if (k === '--engine') a.engine = val();
     else if (k.startsWith('--')) die(`unknown flag ${k}`);
     else if (a.task === null) a.task = k;
     else die(`unexpected argument ${k}`);
@@ -52,6 +55,8 @@ function parseArgs(argv) {
   if (!['4.12', '5'].includes(a.opencv)) die('--opencv expects 4.12 or 5');
   if (!['fp32', 'int8'].includes(a.config)) die('--config expects fp32 or int8');
   if (!Number.isInteger(a.limit) || a.limit < 0) die('--limit expects a count');
+  if (a.engine !== null && !['auto', 'classic', 'new'].includes(a.engine)) die('--engine expects auto, classic or new');
+  if (a.engine !== null && a.opencv !== '5') die('--engine needs --opencv 5 (4.12 has one engine)');
   return a;
 }
 
@@ -76,7 +81,10 @@ function cvSession(cv, a, id, src, meta, work) {
     const r = spawnSync('/usr/bin/python3', [path.join(__dirname, 'opencv_flat_input.py'), raw, file], { encoding: 'utf8' });
     if (r.status !== 0) die(`opencv_flat_input.py ${raw}: ${(r.stderr || '').trim()}`);
     let net;
-    try { net = cv.readNetFromONNX1(new Uint8Array(fs.readFileSync(file))); } catch (e) {
+    const bytes = new Uint8Array(fs.readFileSync(file));
+    try {
+      net = a.engine === null ? cv.readNetFromONNX1(bytes) : cv.readNetFromONNX1(bytes, cv[`ENGINE_${a.engine.toUpperCase()}`]);
+    } catch (e) {
       die(`OpenCV ${a.opencv} cannot load ${id} [${key}]: ${cvMessage(cv, e)}`);
     }
     nets.set(key, net);
@@ -150,7 +158,7 @@ async function main() {
     const brief = (m) => ({ name: m.name, value: m.value, line_accuracy: m.line_accuracy,
       flips_vs_fp32: m.flips_vs_fp32, summary: m.summary });
     const result = {
-      task: a.task, opencv: a.opencv, config: a.config, items: items.length,
+      task: a.task, opencv: a.opencv, ...(a.engine === null ? {} : { engine: a.engine }), config: a.config, items: items.length,
       metric_opencv: brief(harness.taskMetric(a.task, set, items, cvOuts, refs, ctx)),
       metric_ort_same_config: brief(harness.taskMetric(a.task, set, items, ortOuts, refs, ctx)),
       metric_ort_fp32: brief(harness.taskMetric(a.task, set, items, refs, refs, ctx)),

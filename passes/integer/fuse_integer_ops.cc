@@ -55,8 +55,10 @@ class FuseIntegerOpsPass : public Pass {
            "reads. Activations "
            "per tensor, Conv weights per tensor or per output channel with one zero point, "
            "MatMul B per tensor or per column, uint8/int8 as ONNX Runtime's kernels take them "
-           "(int8 activations need int8 weights). ops=nbits: MatMul whose B is an opset-21 "
-           "DequantizeLinear blocked along K (int4/uint4/int8/uint8, block a power of two >= "
+           "(int8 activations need int8 weights); matmul-b=constant leaves a MatMul whose B is "
+           "computed (activation x activation) unfused, for OpenCV 4.12. ops=nbits: MatMul whose B "
+           "is an opset-21 DequantizeLinear blocked along K (int4/uint4/int8/uint8, block a power "
+           "of two >= "
            "16, float32 scales) => com.microsoft.MatMulNBits with the same codes, scales and "
            "zero points, as quantize-weights{format=qdq} writes them. Every candidate left "
            "alone is counted under the reason (statistics refused-*).";
@@ -72,7 +74,7 @@ class FuseIntegerOpsPass : public Pass {
     const bool nbits = ops_.value() != "qlinear" && !function_body;
     if (qlinear) {
       patterns.push_back(integer::CreateQLinearConvPattern(log));
-      patterns.push_back(integer::CreateQLinearMatMulPattern(log));
+      patterns.push_back(integer::CreateQLinearMatMulPattern(log, matmul_b_.value() == "constant"));
       if (contrib_.value() && !function_body) {
         patterns.push_back(integer::CreateQGemmPattern(log, model));
         for (auto& p : integer::CreateContribPatterns(log, model)) patterns.push_back(std::move(p));
@@ -119,6 +121,13 @@ class FuseIntegerOpsPass : public Pass {
       "With qlinear: also the com.microsoft QGemm and QLinearAdd/Mul/Sigmoid/"
       "GlobalAveragePool/AveragePool/Concat forms (ONNX Runtime and OpenCV read them)",
       true};
+  PassOption<std::string> matmul_b_{
+      this,
+      "matmul-b",
+      "With qlinear: which MatMuls become QLinearMatMul: any, or constant (B's codes a constant; "
+      "OpenCV 4.12 reads no QLinearMatMul with computed B)",
+      "any",
+      {"any", "constant"}};
   PassStatistic conv_{this, "qlinear-conv", "Conv fused into QLinearConv"};
   PassStatistic matmul_{this, "qlinear-matmul", "MatMul fused into QLinearMatMul"};
   PassStatistic gemm_{this, "qgemm", "Gemm fused into com.microsoft.QGemm"};
@@ -133,7 +142,8 @@ class FuseIntegerOpsPass : public Pass {
   PassStatistic concat_{this, "qlinear-concat", "Concat fused into com.microsoft.QLinearConcat"};
   PassStatistic nbits_{this, "matmul-nbits", "MatMul with a blockwise DQ weight to MatMulNBits"};
   PassStatistic not_constant_{this, "refused-not-constant",
-                              "Candidates left alone: a scale or zero point is not a constant"};
+                              "Candidates left alone: a scale or zero point is not a constant (or, "
+                              "with matmul-b=constant, a MatMul's B)"};
   PassStatistic params_{this, "refused-params",
                         "Candidates left alone: per-axis activations, float16 scales, blocked or "
                         "unequal-zero-point weights the fused op cannot take"};

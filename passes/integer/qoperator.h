@@ -119,7 +119,9 @@ absl::Status ReplaceQuantizedOutput(Rewriter& rewriter, const OutputQuantize& ou
 
 // Pattern factories. `model` receives the com.microsoft opset import when a contrib op is made.
 std::unique_ptr<RewritePattern> CreateQLinearConvPattern(FusionLog& log);
-std::unique_ptr<RewritePattern> CreateQLinearMatMulPattern(FusionLog& log);
+// `constant_b_only`: a MatMul whose B codes are not a constant (activation x activation) is left
+// alone (refused as not constant): OpenCV 4.12's QLinearMatMul takes constant B only.
+std::unique_ptr<RewritePattern> CreateQLinearMatMulPattern(FusionLog& log, bool constant_b_only);
 std::unique_ptr<RewritePattern> CreateQGemmPattern(FusionLog& log, Model& model);
 // Add, Mul, Sigmoid, GlobalAveragePool, AveragePool, Concat.
 std::vector<std::unique_ptr<RewritePattern>> CreateContribPatterns(FusionLog& log, Model& model);

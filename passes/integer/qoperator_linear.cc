@@ -188,12 +188,16 @@ class QLinearConvPattern : public RewritePattern {
 
 class QLinearMatMulPattern : public RewritePattern {
  public:
-  explicit QLinearMatMulPattern(FusionLog& log) : log_(log) {}
+  QLinearMatMulPattern(FusionLog& log, bool constant_b_only)
+      : log_(log), constant_b_only_(constant_b_only) {}
   std::string_view name() const override { return "qlinear-matmul"; }
   std::string_view root_op_type() const override { return "MatMul"; }
   absl::StatusOr<bool> MatchAndRewrite(Node& matmul, Rewriter& rewriter) override {
     std::optional<Candidate> c = ReadCandidate(matmul, log_);
     if (!c) return false;
+    if (constant_b_only_ && GetConstantTensor(c->dq_w->input(0)) == nullptr) {
+      return log_.Refuse(matmul, Refusal::kNotConstant);
+    }
     const Operands* p = &c->p;
     if (!p->w.per_tensor()) {
       // Per column of a 2-D B only: scales [N] on axis 1.
@@ -214,6 +218,7 @@ class QLinearMatMulPattern : public RewritePattern {
 
  private:
   FusionLog& log_;
+  bool constant_b_only_;
 };
 
 class QGemmPattern : public RewritePattern {
@@ -281,8 +286,8 @@ class QGemmPattern : public RewritePattern {
 std::unique_ptr<RewritePattern> CreateQLinearConvPattern(FusionLog& log) {
   return std::make_unique<QLinearConvPattern>(log);
 }
-std::unique_ptr<RewritePattern> CreateQLinearMatMulPattern(FusionLog& log) {
-  return std::make_unique<QLinearMatMulPattern>(log);
+std::unique_ptr<RewritePattern> CreateQLinearMatMulPattern(FusionLog& log, bool constant_b_only) {
+  return std::make_unique<QLinearMatMulPattern>(log, constant_b_only);
 }
 std::unique_ptr<RewritePattern> CreateQGemmPattern(FusionLog& log, Model& model) {
   return std::make_unique<QGemmPattern>(log, model);
