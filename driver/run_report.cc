@@ -81,7 +81,31 @@ ModelSummary SummarizeModel(const Model& model) {
   return summary;
 }
 
+// quantize-activations counts nodes, not weights: one that made no node integer says why.
+std::optional<std::string> ActivationQuantizationWarning(const Pass& pass) {
+  if (Statistic(pass, "nodes-quantized") > 0) return std::nullopt;
+  std::vector<std::string> reasons;
+  for (const char* name : {"nodes-kept-float", "nodes-in-subgraphs-skipped"}) {
+    if (const int64_t n = Statistic(pass, name); n > 0) reasons.push_back(absl::StrCat(name, ": ", n));
+  }
+  std::string hint;
+  if (OptionValue(pass, "mode") == "dynamic") {
+    hint = "mode=dynamic quantizes Conv and MatMul nodes only";
+  } else if (Statistic(pass, "nodes-kept-float") > 0) {
+    hint = "the per-layer decisions kept every selected node float (report= says why)";
+  } else {
+    hint = absl::StrCat("op-types=", OptionValue(pass, "op-types"), " matches no node");
+  }
+  std::string line = absl::StrCat(std::string(pass.name()), ": made no node integer");
+  if (!reasons.empty()) absl::StrAppend(&line, " (", absl::StrJoin(reasons, ", "), ")");
+  absl::StrAppend(&line, ": ", hint);
+  return line;
+}
+
 std::optional<std::string> QuantizationWarning(const Pass& pass, const ModelSummary& before) {
+  for (const PassStatistic* stat : pass.statistics()) {
+    if (stat->name() == "nodes-quantized") return ActivationQuantizationWarning(pass);
+  }
   bool counts_weights = false;
   for (const PassStatistic* stat : pass.statistics()) {
     counts_weights = counts_weights || stat->name() == "weights-quantized";
