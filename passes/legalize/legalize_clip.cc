@@ -137,12 +137,11 @@ class ComputedClipToMaxMin : public RewritePattern {
                       : add("Sub", result, relu->output(0), suffix);
     }
     if (result == node.input(0)) return false;  // both bounds no-ops: left to the simplifier
-    const std::string out_name = node.output(0)->name();
-    if (absl::Status s = simplify::ReplaceAndErase(rewriter, &node, node.output(0), result);
+    if (absl::Status s =
+            simplify::ReplaceAndEraseKeepingName(rewriter, &node, node.output(0), result);
         !s.ok()) {
       return s;
     }
-    if (result->name() != out_name) result->set_name(out_name);  // now free
     ++count_;
     return true;
   }

@@ -80,12 +80,11 @@ class LastAxisConstantToChannel : public RewritePattern {
     op->output(0)->in_value_info = true;
     Node* yt = transpose(op->output(0), "_t_out");
     yt->output(0)->type = node.output(0)->type;
-    const std::string out_name = node.output(0)->name();
-    if (absl::Status s = simplify::ReplaceAndErase(rewriter, &node, node.output(0), yt->output(0));
+    if (absl::Status s =
+            simplify::ReplaceAndEraseKeepingName(rewriter, &node, node.output(0), yt->output(0));
         !s.ok()) {
       return s;
     }
-    if (yt->output(0)->name() != out_name) yt->output(0)->set_name(out_name);  // free now
     ++count_;
     return true;
   }

@@ -142,12 +142,11 @@ class ConcatToPad : public RewritePattern {
     Node* pad = rewriter.CreateNodeBefore(&node, "Pad", {variable, pads_value, fill_value}, 1);
     pad->name = node.name;
     pad->output(0)->type = node.output(0)->type;
-    const std::string out_name = node.output(0)->name();
-    if (absl::Status s = simplify::ReplaceAndErase(rewriter, &node, node.output(0), pad->output(0));
+    if (absl::Status s =
+            simplify::ReplaceAndEraseKeepingName(rewriter, &node, node.output(0), pad->output(0));
         !s.ok()) {
       return s;
     }
-    if (pad->output(0)->name() != out_name) pad->output(0)->set_name(out_name);  // now free
     ++count_;
     return true;
   }

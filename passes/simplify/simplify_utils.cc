@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <span>
+#include <string>
+#include <utility>
 
 #include "passes/core/utils.h"
 #include "quant/float16.h"
@@ -124,6 +126,13 @@ absl::Status ReplaceAndErase(Rewriter& rewriter, Node* node, Value* from, Value*
     to->set_name(std::move(name));
     if (type.kind != ValueType::Kind::kNone) to->type = std::move(type);
   }
+  return absl::OkStatus();
+}
+
+absl::Status ReplaceAndEraseKeepingName(Rewriter& rewriter, Node* node, Value* from, Value* to) {
+  std::string name = from->name();
+  if (absl::Status s = ReplaceAndErase(rewriter, node, from, to); !s.ok()) return s;
+  if (to->name() != name) to->set_name(std::move(name));
   return absl::OkStatus();
 }
 

@@ -52,6 +52,9 @@ bool CanTakeOver(const Value* from, const Value* to);
 // Makes the users of `from` (an output of `node`) use `to`, erases `node` and, when `from` was a
 // graph output, gives `to` its name and type so the model's interface is unchanged.
 absl::Status ReplaceAndErase(Rewriter& rewriter, Node* node, Value* from, Value* to);
+// ReplaceAndErase, then `to` takes `from`'s name whether or not it was a graph output (freed by
+// the erase): legalize's rewrites keep every tensor name, so a rerun and name-based tools match.
+absl::Status ReplaceAndEraseKeepingName(Rewriter& rewriter, Node* node, Value* from, Value* to);
 
 // The non-constant input of a binary node whose other input is constant, with that constant's
 // input index (nullopt when neither or both are constant).
