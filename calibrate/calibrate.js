@@ -3,10 +3,10 @@
 // onnx-opt's quantize-weights{calibration=FILE} (GPTQ) and {sensitivity=FILE} (mixed precision).
 //
 //   onnx-opt-calibrate MODEL --samples DIR -o MODEL.calib
-//                      [--what hessians,ranges,sensitivity,layer-noise]
+//                      [--what hessians,ranges,sensitivity,layer-noise,plan-speed]
 //                      [--max-samples N] [--seed S] [--batch N] [--max-hessian-mb M]
 //                      [--probe PIPELINE]... [--sensitivity-samples N] [--noise-samples N]
-//                      [--prepare PIPELINE|speed]
+//                      [--speed-rounds R] [--prepare PIPELINE|speed]
 //   onnx-opt-calibrate MODEL --images DIR --size HxW [--layout NCHW|NHWC] [--mean R,G,B]
 //                      [--std R,G,B] [--scale S] [--bgr] [--samples OUT] -o MODEL.calib ...
 //   onnx-opt-calibrate MODEL --wav DIR [--wav-scale S] [--samples OUT] -o MODEL.calib ...
@@ -27,6 +27,10 @@
 //                noise with only that node quantized, on ORT's integer kernels, on the first
 //                --noise-samples (default 4) samples (lib/layer-noise.js; quantize-activations'
 //                min-output-sqnr budget reads it).
+//   plan-speed   (with ranges) optimize-speed{calibration=FILE} on the measured graph, timed
+//                against it in ORT (default level, 2 threads, interleaved, median of
+//                --speed-rounds rounds, default 7) on the first --noise-samples samples; with a
+//                speed-up below 1 quantize-activations keeps that plan float (lib/plan-speed.js).
 // Default --what hessians,ranges. --max-samples N: N samples (after --seed S shuffles the sorted
 // files); --batch 1: one sample per run. --max-hessian-mb M (default 1024): weights whose
 // Hessians take more are measured in several passes over the samples, M at a time.
@@ -46,24 +50,25 @@ const { convertMedia } = require('./lib/media.js');
 const { quoteOption, regexExact, withOptions, relativeNoise } = require('./lib/probe.js');
 const { batchable, runSamples } = require('./lib/batch.js');
 const { floatOutputs, measureLayerNoise, addToIndex } = require('./lib/layer-noise.js');
+const { measurePlanSpeed } = require('./lib/plan-speed.js');
 
 const DEFAULT_PROBE = 'quantize-weights{bits=4,block-size=32,symmetric=false}';
-const STATISTICS = ['hessians', 'ranges', 'sensitivity', 'layer-noise'];
+const STATISTICS = ['hessians', 'ranges', 'sensitivity', 'layer-noise', 'plan-speed'];
 const SPEED_PREPARATION = 'optimize-speed{prepare-only=true}';
 
 class UsageError extends Error {}
 const fail = (msg) => { throw new UsageError(msg); };
 
 function parseArgs(argv) {
-  const a = { what: 'hessians,ranges', probes: [], maxSamples: 0, seed: null, batch: 8, maxHessianMb: 1024, layout: 'NCHW', scale: 1 / 255, wavScale: 1, sensitivitySamples: 16, noiseSamples: 4, pos: [] };
+  const a = { what: 'hessians,ranges', probes: [], maxSamples: 0, seed: null, batch: 8, maxHessianMb: 1024, layout: 'NCHW', scale: 1 / 255, wavScale: 1, sensitivitySamples: 16, noiseSamples: 4, speedRounds: 7, pos: [] };
   const takes = {
     '--samples': 'samples', '-o': 'output', '--output': 'output', '--what': 'what', '--max-samples': 'maxSamples',
-    '--seed': 'seed', '--probe': 'probe', '--sensitivity-samples': 'sensitivitySamples', '--noise-samples': 'noiseSamples', '--images': 'images',
+    '--seed': 'seed', '--probe': 'probe', '--sensitivity-samples': 'sensitivitySamples', '--noise-samples': 'noiseSamples', '--speed-rounds': 'speedRounds', '--images': 'images',
     '--wav': 'wav', '--layout': 'layout', '--size': 'size', '--mean': 'mean', '--std': 'std', '--scale': 'scale',
     '--wav-scale': 'wavScale', '--onnx-opt': 'onnxOpt', '--helper': 'helper', '--prepare': 'prepare',
     '--batch': 'batch', '--max-hessian-mb': 'maxHessianMb',
   };
-  const numbers = new Set(['maxSamples', 'seed', 'sensitivitySamples', 'noiseSamples', 'scale', 'wavScale', 'batch', 'maxHessianMb']);
+  const numbers = new Set(['maxSamples', 'seed', 'sensitivitySamples', 'noiseSamples', 'speedRounds', 'scale', 'wavScale', 'batch', 'maxHessianMb']);
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '-h' || k === '--help') a.help = true;
@@ -91,7 +96,9 @@ function parseArgs(argv) {
   for (const w of a.whatList) if (!STATISTICS.includes(w)) fail(`--what: unknown statistic '${w}' (${STATISTICS.join(', ')})`);
   if (!Number.isInteger(a.batch) || a.batch < 1) fail('--batch needs a whole number >= 1');
   if (a.whatList.includes('layer-noise') && !a.whatList.includes('ranges')) fail('--what layer-noise needs ranges too (the probes quantize with them)');
+  if (a.whatList.includes('plan-speed') && !a.whatList.includes('ranges')) fail('--what plan-speed needs ranges too (the plan quantizes with them)');
   if (!Number.isInteger(a.noiseSamples) || a.noiseSamples < 1) fail('--noise-samples needs a whole number >= 1');
+  if (!Number.isInteger(a.speedRounds) || a.speedRounds < 7) fail('--speed-rounds needs a whole number >= 7 (a median of at least 7 interleaved rounds)');
   if (!(a.maxHessianMb > 0)) fail('--max-hessian-mb needs a positive number');
   if (a.probes.length === 0) a.probes.push(DEFAULT_PROBE);
   if (a.prepare !== undefined) {
@@ -344,7 +351,7 @@ async function calibrate(a) {
       process.stderr.write(`onnx-opt-calibrate: ${path.basename(original)}: measuring the graph '${a.prepare}' leaves\n`);
     }
     const exposedFile = path.join(scratch, 'exposed.onnx');
-    const helperWhat = a.whatList.filter((w) => w !== 'sensitivity' && w !== 'layer-noise');
+    const helperWhat = a.whatList.filter((w) => w !== 'sensitivity' && w !== 'layer-noise' && w !== 'plan-speed');
     const child = spawn(bins.helper, [model, '--exposed', exposedFile, '-o', output, '--what', helperWhat.join(',') || 'sensitivity', '--max-hessian-bytes', String(Math.max(1, Math.round(a.maxHessianMb * 1048576)))], { stdio: ['pipe', 'pipe', 'pipe'] });
     childRef.child = child;
     let helperErr = '';
@@ -373,6 +380,7 @@ async function calibrate(a) {
     const stream = new HelperStream(child);
     const wantSensitivity = a.whatList.includes('sensitivity');
     const wantNoise = a.whatList.includes('layer-noise');
+    const wantSpeed = a.whatList.includes('plan-speed');
     const sensSamples = [], refs = [], noiseSamples = [], noiseRefs = [];
     const warn = (msg) => process.stderr.write(`onnx-opt-calibrate: note: ${msg}\n`);
     // One pass over the samples per group of weights (the helper's --max-hessian-mb); the first
@@ -397,7 +405,7 @@ async function calibrate(a) {
           sensSamples.push(feeds);
           refs.push(floatOutputs(res, plan.outputs));
         }
-        if (p === 0 && wantNoise && noiseSamples.length < a.noiseSamples) {
+        if (p === 0 && (wantNoise || wantSpeed) && noiseSamples.length < a.noiseSamples) {
           noiseSamples.push(feeds);
           noiseRefs.push(floatOutputs(res, plan.outputs));
         }
@@ -430,9 +438,18 @@ async function calibrate(a) {
       });
       addToIndex(output, 'layer_noise', layerNoise);
     }
+    let planSpeed = null;
+    if (wantSpeed) {
+      // After layer-noise: the plan timed is the one its budget leaves.
+      planSpeed = await measurePlanSpeed(ort, {
+        runOnnxOpt: (input, pipeline, out) => runOnnxOpt(bins.onnxOpt, input, pipeline, out),
+        model, calib: output, samples: noiseSamples, rounds: a.speedRounds, scratch,
+      });
+      addToIndex(output, 'plan_speed', planSpeed);
+    }
     for (const w of summary.without_data) process.stderr.write(`onnx-opt-calibrate: note: weight '${w.weight}': no Hessian: ${w.why}\n`);
     const bytes = fs.statSync(output).size;
-    console.log(`onnx-opt-calibrate: ${output}: ${summary.samples} samples, Hessians of ${summary.weights_with_hessians}/${summary.weights} weights, ranges of ${summary.tensors_with_ranges} tensors${sensitivity ? `, sensitivity of ${sensitivity.weights.length} weights` : ''}${layerNoise ? `, output noise of ${layerNoise.layers.length} layers` : ''}, ${(bytes / 1e6).toFixed(1)} MB, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`onnx-opt-calibrate: ${output}: ${summary.samples} samples, Hessians of ${summary.weights_with_hessians}/${summary.weights} weights, ranges of ${summary.tensors_with_ranges} tensors${sensitivity ? `, sensitivity of ${sensitivity.weights.length} weights` : ''}${layerNoise ? `, output noise of ${layerNoise.layers.length} layers` : ''}${planSpeed ? (planSpeed.speedup === null ? ', no integer plan to time' : `, plan of ${planSpeed.integer_nodes.length} integer nodes ${planSpeed.speedup.toFixed(2)}x`) : ''}, ${(bytes / 1e6).toFixed(1)} MB, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return summary;
   } finally {
     if (childRef.child && childRef.child.exitCode === null) childRef.child.kill();

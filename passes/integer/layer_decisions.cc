@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "passes/core/utils.h"
+#include "passes/integer/layer_decisions_regions.h"
 
 namespace onnx_opt {
 namespace {
@@ -188,6 +189,7 @@ void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats, const Ran
   };
   std::vector<QuantizedNode> kept;
   absl::flat_hash_map<const Node*, double> saving_us;  // fp32 + Q/DQ - int8, from the table
+  absl::flat_hash_map<const Node*, NodeTimes> node_times;
   for (QuantizedNode& q : plan.quantized) {
     std::string why_float;
     std::optional<LayerShape> shape = DescribeLayer(*q.node, shape_of);
@@ -212,6 +214,7 @@ void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats, const Ran
         boundary += options.table->QuantizeUs(elements(QuantizedOutput(*q.node)));
         const auto [fp32, int8] = *times;
         saving_us[q.node] = fp32 + boundary - int8;
+        node_times[q.node] = {fp32, int8};
         q.detail = absl::StrFormat("%s, %.0f MACs: int8 %.1f us, fp32 %.1f + Q/DQ %.1f us",
                                    shape->kind, shape->macs, int8, fp32, boundary);
         if (int8 >= options.max_ratio * (fp32 + boundary)) {
@@ -254,6 +257,7 @@ void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats, const Ran
     SpendNoiseBudget(plan, options, saving_us);
     if (options.table != nullptr) DropIsolated(plan);
   }
+  if (options.table != nullptr) DropUnprofitable(plan, node_times, *options.table, shape_of);
 }
 
 }  // namespace onnx_opt

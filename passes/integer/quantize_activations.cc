@@ -36,6 +36,7 @@
 #include "passes/core/pass.h"
 #include "passes/integer/act_ranges.h"
 #include "passes/integer/layer_decisions.h"
+#include "passes/integer/layer_decisions_regions.h"
 #include "passes/integer/quantize_activations_plan.h"
 #include "passes/integer/quantize_activations_report.h"
 #include "passes/integer/quantize_activations_rewrite.h"
@@ -77,8 +78,11 @@ class QuantizeActivationsPass : public Pass {
            "output noise measured with the node alone quantized (the .calib file's layer_noise, "
            "onnx-opt-calibrate --what ranges,layer-noise) does not fit min-output-sqnr= (the "
            "noisiest, or with budget-order=saving those with the most noise per microsecond "
-           "saved, go float until the sum over the integer layers fits), or where its "
-           "neighbours all stay float; a float Conv/Gemm between Q/DQ gets a per-channel "
+           "saved, go float until the sum over the integer layers fits), where its "
+           "neighbours all stay float, or where the table predicts it, or its connected integer "
+           "region, slower once the Q/DQ its float neighbours need are counted; the whole plan "
+           "stays float when the .calib file timed exactly it slower than float "
+           "(onnx-opt-calibrate --what plan-speed, min-plan-speedup=). A float Conv/Gemm between Q/DQ gets a per-channel "
            "DequantizeLinear so ORT does not quantize it itself. Scalar Mul/Div/Add/Sub chains "
            "before a quantized tensor fold into its QuantizeLinear, those after a "
            "DequantizeLinear into its parameters; unused Q/DQ go. report= lists every node's "
@@ -155,8 +159,15 @@ class QuantizeActivationsPass : public Pass {
     const size_t float_before = plan.kept_float.size();
     DecideLayers(plan, stats, ranges, *decisions);
     for (size_t i = float_before; i < plan.kept_float.size(); ++i) {
-      if (plan.kept_float[i].reason.find("min-output-sqnr") != std::string::npos)
-        ++stats_.noise_kept;
+      const std::string& reason = plan.kept_float[i].reason;
+      if (reason.find("min-output-sqnr") != std::string::npos) ++stats_.noise_kept;
+      if (reason.find("whole-graph estimate") != std::string::npos) ++stats_.boundary_kept;
+    }
+    if (contents->plan_speed && min_plan_speedup_.value() > 0) {
+      const size_t integer_before = plan.quantized.size();
+      report.plan_speed =
+          ApplyMeasuredPlanSpeed(plan, *contents->plan_speed, min_plan_speedup_.value());
+      stats_.measured_slower_kept += static_cast<int64_t>(integer_before - plan.quantized.size());
     }
     absl::StatusOr<TensorPlan> tensors = PlanTensors(plan, stats, ranges, &report.tensors);
     if (!tensors.ok()) return tensors.status();
@@ -268,6 +279,12 @@ class QuantizeActivationsPass : public Pass {
       "ORT op-latency JSON (bench/op-latency.mjs); empty: the built-in "
       "passes/integer/ort_latency.json; none: no latency rule",
       ""};
+  PassOption<double> min_plan_speedup_{
+      this, "min-plan-speedup",
+      "When the .calib file timed this very plan (onnx-opt-calibrate --what plan-speed): keep "
+      "all of it float if its measured speed-up over the float graph is below this (0: ignore "
+      "the measurement)",
+      1.0};
   std::unique_ptr<LatencyTable> loaded_table_;
   PassOption<std::string> report_{
       this, "report", "Write every node's decision and every tensor's range to this JSON file", ""};

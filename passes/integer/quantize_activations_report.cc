@@ -11,7 +11,9 @@ std::string QuantizeActivationsReportJson(const QuantizeActivationsReport& r) {
       "{\n  \"format\": \"onnx-opt-quantize-activations-report-1\",\n  \"calibration\": ",
       JsonString(r.calibration), ",\n  \"method\": ", JsonString(r.method),
       ",\n  \"activations\": ", JsonString(r.activations), ",\n  \"weight_bits\": ", r.weight_bits,
-      ",\n  \"weights_signed\": ", r.weights_signed ? "true" : "false", ",\n  \"nodes\": [");
+      ",\n  \"weights_signed\": ", r.weights_signed ? "true" : "false",
+      r.plan_speed.empty() ? "" : absl::StrCat(",\n  \"plan_speed\": ", JsonString(r.plan_speed)),
+      ",\n  \"nodes\": [");
   for (size_t i = 0; i < r.nodes.size(); ++i) {
     const NodeDecision& n = r.nodes[i];
     absl::StrAppend(&out, i ? ",\n" : "\n", "    {\"name\": ", JsonString(n.name),

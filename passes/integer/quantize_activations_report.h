@@ -34,6 +34,7 @@ struct QuantizeActivationsReport {
   std::string activations;
   int weight_bits = 0;
   bool weights_signed = true;
+  std::string plan_speed;  // what the .calib file's plan_speed said, or empty
   std::vector<NodeDecision> nodes;
   std::vector<TensorDecision> tensors;
 };

@@ -11,6 +11,12 @@ QuantizeActivationsStatistics::QuantizeActivationsStatistics(Pass* pass)
       nodes_kept_float{pass, "nodes-kept-float", "Nodes of the selected op types left float"},
       noise_kept{pass, "nodes-kept-float-for-noise",
                  "Nodes kept float to fit the measured output-noise budget"},
+      boundary_kept{pass, "nodes-kept-float-for-boundaries",
+                    "Nodes kept float because, with the Q/DQ their float neighbours need, the "
+                    "latency table predicts them slower"},
+      measured_slower_kept{pass, "nodes-kept-float-measured-slower",
+                           "Nodes kept float because the .calib file timed their whole plan "
+                           "slower than float"},
       tensors_quantized{pass, "tensors-quantized",
                         "Activations given QuantizeLinear/DequantizeLinear"},
       weights_quantized{pass, "weights-per-channel", "Weights quantized per output channel"},

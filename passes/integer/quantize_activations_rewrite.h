@@ -21,6 +21,8 @@ struct QuantizeActivationsStatistics {
   PassStatistic nodes_quantized;
   PassStatistic nodes_kept_float;
   PassStatistic noise_kept;
+  PassStatistic boundary_kept;
+  PassStatistic measured_slower_kept;
   PassStatistic tensors_quantized;
   PassStatistic weights_quantized;
   PassStatistic biases_quantized;

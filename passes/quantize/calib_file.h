@@ -100,6 +100,16 @@ struct CalibLayerNoise {
   double output_noise = 0;
 };
 
+// The "plan_speed" document (onnx-opt-calibrate --what plan-speed): the nodes the plan
+// optimize-speed{calibration=FILE} made integer, and that plan's measured speed-up over the
+// float graph in ONNX Runtime (fp32 time / integer time). Added to the index like layer_noise.
+struct CalibPlanSpeed {
+  std::vector<std::string> integer_nodes;  // sorted
+  double fp32_ms = 0;
+  double integer_ms = 0;
+  double speedup = 0;
+};
+
 struct CalibContents {
   std::string producer;                 // "onnx-opt-calibrate 0.1.0"
   std::string model;                    // the model file as given to the tool
@@ -111,6 +121,7 @@ struct CalibContents {
   std::vector<CalibTensorStats> tensors;
   std::string sensitivity_json;              // onnx-opt-sensitivity-1 document, or empty
   std::vector<CalibLayerNoise> layer_noise;  // empty when not measured (ReadTensors, ReadAll)
+  std::optional<CalibPlanSpeed> plan_speed;   // unset when not measured or no node was integer
 };
 
 // For an option naming a .calib file (sensitivity=): CalibFile::VerifyModel; OK for an empty
