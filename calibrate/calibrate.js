@@ -31,8 +31,9 @@
 //                against it in ORT (default level, 2 threads, interleaved, median of
 //                --speed-rounds rounds, default 7) on the first --noise-samples samples; with a
 //                speed-up below 1 quantize-activations keeps that plan float (lib/plan-speed.js).
-// Default --what hessians,ranges. --max-samples N: N samples (after --seed S shuffles the sorted
-// files); --batch 1: one sample per run. --max-hessian-mb M (default 1024): weights whose
+// Default --what hessians,ranges; with --prepare speed, ranges,layer-noise,plan-speed (what
+// optimize-speed's per-layer decisions read). --max-samples N: N samples (after --seed S
+// shuffles the sorted files); --batch 1: one sample per run. --max-hessian-mb M (default 1024): weights whose
 // Hessians take more are measured in several passes over the samples, M at a time.
 // --prepare PIPELINE: measure the model as `onnx-opt MODEL -p PIPELINE` leaves it, so the
 // statistics name the tensors of the graph a later pass quantizes; `--prepare speed` is the
@@ -60,7 +61,7 @@ class UsageError extends Error {}
 const fail = (msg) => { throw new UsageError(msg); };
 
 function parseArgs(argv) {
-  const a = { what: 'hessians,ranges', probes: [], maxSamples: 0, seed: null, batch: 8, maxHessianMb: 1024, layout: 'NCHW', scale: 1 / 255, wavScale: 1, sensitivitySamples: 16, noiseSamples: 4, speedRounds: 7, pos: [] };
+  const a = { what: null, probes: [], maxSamples: 0, seed: null, batch: 8, maxHessianMb: 1024, layout: 'NCHW', scale: 1 / 255, wavScale: 1, sensitivitySamples: 16, noiseSamples: 4, speedRounds: 7, pos: [] };
   const takes = {
     '--samples': 'samples', '-o': 'output', '--output': 'output', '--what': 'what', '--max-samples': 'maxSamples',
     '--seed': 'seed', '--probe': 'probe', '--sensitivity-samples': 'sensitivitySamples', '--noise-samples': 'noiseSamples', '--speed-rounds': 'speedRounds', '--images': 'images',
@@ -92,6 +93,8 @@ function parseArgs(argv) {
   if (!a.output) fail('-o FILE.calib is required');
   if (!a.samples && !a.images && !a.wav) fail('give --samples DIR (or --images / --wav DIR)');
   if (a.images && a.wav) fail('--images and --wav exclude each other');
+  // optimize-speed's statistics by default for its preparation: the decisions read all three.
+  if (a.what === null) a.what = a.prepare !== undefined && ['speed', SPEED_PREPARATION].includes(a.prepare.trim()) ? 'ranges,layer-noise,plan-speed' : 'hessians,ranges';
   a.whatList = a.what.split(',').map((s) => s.trim()).filter(Boolean);
   for (const w of a.whatList) if (!STATISTICS.includes(w)) fail(`--what: unknown statistic '${w}' (${STATISTICS.join(', ')})`);
   if (!Number.isInteger(a.batch) || a.batch < 1) fail('--batch needs a whole number >= 1');

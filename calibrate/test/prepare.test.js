@@ -108,3 +108,22 @@ test('--prepare speed: the preparation of optimize-speed (opset 11 upgraded, BN 
   assert.deepStrictEqual(names(calib), ['c', 'x', 'y'], 'Mul and BatchNormalization folded into the Conv');
   assert.ok(JSON.stringify(calib.index).includes('"prepare":"optimize-speed{prepare-only=true}"'));
 });
+
+test('--prepare speed without --what measures what optimize-speed decides with', () => {
+  const dir = scratch();
+  const model = smallModel(dir, MODEL);
+  writeSamples(path.join(dir, 'samples'), 2);
+  const out = path.join(dir, 'speed.calib');
+  const r = runTool([model, '--samples', path.join(dir, 'samples'), '--prepare', 'speed', '-o', out]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const { index } = readCalib(out);
+  assert.ok(index.statistics.includes('ranges') && !index.statistics.includes('hessians'), JSON.stringify(index.statistics));
+  assert.ok(index.layer_noise && Array.isArray(index.layer_noise.layers), 'layer_noise measured');
+  assert.strictEqual(index.plan_speed.format, 'onnx-opt-plan-speed-1');
+  assert.ok(Array.isArray(index.plan_speed.integer_nodes));
+  // Without --prepare speed the default stays Hessians and ranges.
+  const plain = path.join(dir, 'plain.calib');
+  assert.strictEqual(runTool([model, '--samples', path.join(dir, 'samples'), '-o', plain]).status, 0);
+  assert.deepStrictEqual(readCalib(plain).index.statistics, ['hessians', 'ranges']);
+  assert.strictEqual(readCalib(plain).index.plan_speed, undefined);
+});

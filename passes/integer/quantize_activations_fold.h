@@ -9,8 +9,9 @@
 // - Q/DQ nodes whose outputs nobody reads are removed (ORT would run them);
 // - a Conv/ConvTranspose/Gemm left float with a per-tensor DequantizeLinear in front and a
 //   QuantizeLinear behind would be quantized by ORT itself (WeightBiasQuantization: per-tensor
-//   int8 weights over the full 8 bits, which saturate on AVX2): it gets its own
-//   DequantizeLinear with the scale repeated per channel, which ORT leaves alone.
+//   int8 weights over the full 8 bits, which saturate on AVX2): its bias (a zero one when it
+//   has none) becomes int32 behind a DequantizeLinear, which ORT's rule skips, at the cost of
+//   dequantizing C values per run.
 #pragma once
 
 #include <cstdint>

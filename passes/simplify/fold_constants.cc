@@ -1,6 +1,6 @@
 // fold-constants: evaluates nodes whose inputs are all constant and replaces their outputs by
-// initializers; Shape and Size of values whose shape is known fold even when the value is not
-// constant.
+// initializers; Shape and Size of values whose shape is known, and CastLike to a value whose
+// type is known, fold even when that value is not constant.
 //
 // Evaluation is the reference evaluator of evaluator/ (elementwise maths with broadcasting, Cast,
 // Shape, Gather, Concat, Reshape, Slice, Split, Transpose, ConstantOfShape, Range, Expand, Tile,
@@ -150,6 +150,17 @@ class FoldConstantsPass : public Pass {
         for (Value* in : node->inputs()) {
           inputs.push_back(in == nullptr ? nullptr : GetConstantTensor(in));
           all_constant &= in == nullptr || inputs.back() != nullptr;
+        }
+        // CastLike reads only the type of its second input: a typed value stands in as an
+        // empty tensor (upgrade-opset writes Clip bounds as CastLike(bound, x), which ONNX
+        // Runtime cannot fold and, between quantized tensors, duplicates DequantizeLinear for).
+        if (!all_constant && node->Is("CastLike") && inputs.size() == 2 && inputs[0] != nullptr &&
+            inputs[1] == nullptr && node->input(1) != nullptr &&
+            node->input(1)->type.is_tensor() &&
+            node->input(1)->type.elem_type != DataType::kUndefined) {
+          inputs[1] = std::make_shared<Tensor>(node->input(1)->type.elem_type,
+                                               std::vector<int64_t>{0}, Buffer::Copy({}));
+          all_constant = true;
         }
         if (!all_constant || node->inputs().empty()) continue;
         if (IsQuantizationOp(*node)) {
