@@ -21,8 +21,10 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-// Median milliseconds per run of each session on `feeds` (a list cycled over), in `rounds`
-// interleaved rounds whose order alternates.
+// Median milliseconds of single runs of each session on `feeds` (cycled over): in each of
+// `rounds` rounds, as many passes as make the round last ROUND_MS, each pass one run of every
+// session, the order alternating, so neither runs on caches the other left warm (the method of
+// bench/speed.mjs, whose figures the results quote).
 async function interleavedMs(sessions, feeds, rounds) {
   const once = async (s, i) => { await s.run(feeds[i % feeds.length]); };
   let slowest = 0;
@@ -34,13 +36,13 @@ async function interleavedMs(sessions, feeds, rounds) {
   }
   const inner = Math.max(1, Math.min(100, Math.ceil(ROUND_MS / Math.max(slowest, 1e-3))));
   const samples = sessions.map(() => []);
-  for (let r = 0; r < rounds; r++) {
+  for (let pass = 0; pass < rounds * inner; pass++) {
     const order = sessions.map((_, i) => i);
-    if (r % 2) order.reverse();
+    if (pass % 2) order.reverse();
     for (const k of order) {
       const t = process.hrtime.bigint();
-      for (let i = 0; i < inner; i++) await once(sessions[k], i);
-      samples[k].push(Number(process.hrtime.bigint() - t) / 1e6 / inner);
+      await once(sessions[k], pass);
+      samples[k].push(Number(process.hrtime.bigint() - t) / 1e6);
     }
   }
   return samples.map(median);

@@ -32,6 +32,34 @@ std::string ConvKind(const Node& node, const std::vector<int64_t>& in,
   return pointwise ? "conv-pointwise" : "conv";
 }
 
+// ORT fuses an activation into the float Conv before it (FusedConv, NCHWc), where the integer
+// Conv leaves it a pass of its own between a DequantizeLinear and a QuantizeLinear (HardSwish
+// even as HardSigmoid + Mul): the activation's fp32 time, charged to the integer side. Relu
+// folds into the QuantizeLinear (QuantizedOutput), so it costs nothing either way.
+std::optional<std::pair<std::string, double>> UnfusedActivationUs(const Node& node,
+                                                                  const LatencyTable& table,
+                                                                  const ShapeOf& shape_of) {
+  static const std::vector<std::pair<std::string_view, std::string_view>> kFused = {
+      {"HardSwish", "hard-swish"},
+      {"HardSigmoid", "hard-sigmoid"},
+      {"Sigmoid", "sigmoid"},
+      {"LeakyRelu", "leaky-relu"}};
+  const Value* out = node.output(0);
+  if (!node.Is("Conv") || out == nullptr || out->is_graph_output() || out->uses().size() != 1) {
+    return std::nullopt;
+  }
+  const Node& user = *out->uses()[0].node;
+  std::optional<std::vector<int64_t>> dims = shape_of(out);
+  if (!dims) return std::nullopt;
+  for (const auto& [op, kind] : kFused) {
+    if (!user.Is(op)) continue;
+    std::optional<std::pair<double, double>> times = table.Times(kind, Product(*dims));
+    if (!times) return std::nullopt;
+    return std::make_pair(std::string(op), times->first);
+  }
+  return std::nullopt;
+}
+
 // An unweighted node (Add, pooling...) whose neighbours all stay float would only add a
 // QuantizeLinear/DequantizeLinear pair around itself: it stays float too, to a fixpoint.
 void DropIsolated(QuantizationPlan& plan) {
@@ -212,11 +240,18 @@ void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats, const Ran
           boundary += options.table->DequantizeUs(elements(q.node->input(i)));
         }
         boundary += options.table->QuantizeUs(elements(QuantizedOutput(*q.node)));
-        const auto [fp32, int8] = *times;
+        const double fp32 = times->first;
+        double int8 = times->second;
+        std::string unfused;
+        if (auto act = UnfusedActivationUs(*q.node, *options.table, shape_of)) {
+          int8 += act->second;
+          unfused = absl::StrFormat(" (%.1f of them the %s fp32 fuses into it)", act->second,
+                                    act->first);
+        }
         saving_us[q.node] = fp32 + boundary - int8;
         node_times[q.node] = {fp32, int8};
-        q.detail = absl::StrFormat("%s, %.0f MACs: int8 %.1f us, fp32 %.1f + Q/DQ %.1f us",
-                                   shape->kind, shape->macs, int8, fp32, boundary);
+        q.detail = absl::StrFormat("%s, %.0f MACs: int8 %.1f us%s, fp32 %.1f + Q/DQ %.1f us",
+                                   shape->kind, shape->macs, int8, unfused, fp32, boundary);
         if (int8 >= options.max_ratio * (fp32 + boundary)) {
           why_float = absl::StrFormat("int8 not faster (%s; int8 must be below %.2fx)", q.detail,
                                       options.max_ratio);
