@@ -245,8 +245,8 @@ void DecideLayers(QuantizationPlan& plan, const TensorStatsMap& stats, const Ran
         std::string unfused;
         if (auto act = UnfusedActivationUs(*q.node, *options.table, shape_of)) {
           int8 += act->second;
-          unfused = absl::StrFormat(" (%.1f of them the %s fp32 fuses into it)", act->second,
-                                    act->first);
+          unfused =
+              absl::StrFormat(" (%.1f of them the %s fp32 fuses into it)", act->second, act->first);
         }
         saving_us[q.node] = fp32 + boundary - int8;
         node_times[q.node] = {fp32, int8};

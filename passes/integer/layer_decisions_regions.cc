@@ -170,11 +170,13 @@ UnprofitableDrops DropUnprofitable(QuantizationPlan& plan,
         best.size() == 1
             ? absl::StrFormat(
                   "with the Q/DQ its float neighbours need, int8 is predicted slower: int8 %.1f + "
-                  "Q/DQ %.1f us against fp32 %.1f + Q/DQ %.1f us (whole-graph estimate, latency table)",
+                  "Q/DQ %.1f us against fp32 %.1f + Q/DQ %.1f us (whole-graph estimate, latency "
+                  "table)",
                   now.nodes_us, now.boundaries_us, as_float.nodes_us, as_float.boundaries_us)
             : absl::StrFormat(
                   "its integer region of %d nodes is predicted slower than float: int8 %.1f + "
-                  "Q/DQ %.1f us against fp32 %.1f + Q/DQ %.1f us (whole-graph estimate, latency table)",
+                  "Q/DQ %.1f us against fp32 %.1f + Q/DQ %.1f us (whole-graph estimate, latency "
+                  "table)",
                   best.size(), now.nodes_us, now.boundaries_us, as_float.nodes_us,
                   as_float.boundaries_us);
     (best.size() == 1 ? drops.nodes : drops.regions) += 1;
@@ -218,8 +220,8 @@ std::string ApplyMeasuredPlanSpeed(QuantizationPlan& plan, const CalibPlanSpeed&
   for (const QuantizedNode& q : plan.quantized) names.push_back(SelectionName(*q.node));
   std::sort(names.begin(), names.end());
   const std::string figures =
-      absl::StrFormat("%.2fx (%.3f ms float, %.3f ms integer)", measured.speedup,
-                      measured.fp32_ms, measured.integer_ms);
+      absl::StrFormat("%.2fx (%.3f ms float, %.3f ms integer)", measured.speedup, measured.fp32_ms,
+                      measured.integer_ms);
   if (names != measured.integer_nodes) {
     return absl::StrFormat(
         "the calibration file timed another plan (%d integer nodes, %s); this one (%d) is not "

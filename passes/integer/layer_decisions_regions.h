@@ -22,8 +22,8 @@ struct NodeTimes {
 
 // Statistics of DropUnprofitable, for the pass's counters.
 struct UnprofitableDrops {
-  int nodes = 0;          // nodes moved to float one at a time
-  int regions = 0;        // connected integer regions moved to float as a whole
+  int nodes = 0;            // nodes moved to float one at a time
+  int regions = 0;          // connected integer regions moved to float as a whole
   bool whole_plan = false;  // the plan was predicted no faster than all-float: all moved
 };
 

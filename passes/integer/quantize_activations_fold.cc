@@ -239,8 +239,9 @@ int64_t ShieldFloatWeightedNodes(Graph& graph) {
         absl::StrCat(ToAbsl(bias != nullptr ? bias->name() : node->output(0)->name()),
                      bias != nullptr ? "_int32" : "_zero_bias_int32");
     const int64_t n = static_cast<int64_t>(integers.size());
-    Value* q = graph.AddInitializer(hint, std::make_shared<Tensor>(Tensor::FromValues<int32_t>(
-                                              DataType::kInt32, {n}, std::span<const int32_t>(integers))));
+    Value* q =
+        graph.AddInitializer(hint, std::make_shared<Tensor>(Tensor::FromValues<int32_t>(
+                                       DataType::kInt32, {n}, std::span<const int32_t>(integers))));
     Value* s = graph.AddInitializer(absl::StrCat(hint, "_scale"),
                                     std::make_shared<Tensor>(Tensor::FromValues<float>(
                                         DataType::kFloat, {}, std::span<const float>(&scale, 1))));

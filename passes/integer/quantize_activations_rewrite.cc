@@ -28,9 +28,9 @@ QuantizeActivationsStatistics::QuantizeActivationsStatistics(Pass* pass)
                      "Scalar Mul/Div/Add/Sub after a DequantizeLinear folded into its parameters"},
       requantize_removed{pass, "requantize-removed",
                          "QuantizeLinear of dequantized values dropped"},
-      float_nodes_shielded{
-          pass, "float-nodes-shielded",
-          "Float Conv/Gemm between Q/DQ given a per-channel DequantizeLinear ORT leaves float"},
+      float_nodes_shielded{pass, "float-nodes-shielded",
+                           "Float Conv/Gemm between Q/DQ given an int32 bias DequantizeLinear, "
+                           "which ORT leaves float"},
       dead_qdq_removed{pass, "dead-qdq-removed", "Unused Q/DQ nodes removed"},
       nodes_in_subgraphs{pass, "nodes-in-subgraphs-skipped",
                          "Nodes inside subgraphs or functions (not quantized)"} {}

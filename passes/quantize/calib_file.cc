@@ -390,13 +390,15 @@ absl::StatusOr<CalibContents> CalibFile::ReadTensors() const {
     const JsonValue* nodes = Field(fields, "integer_nodes");
     // A null speed-up: the plan had no integer node, nothing was timed.
     if (speedup != nullptr && speedup->has_number_value()) {
-      CalibPlanSpeed plan{{}, NumberField(fields, "fp32_ms"), NumberField(fields, "integer_ms"),
+      CalibPlanSpeed plan{{},
+                          NumberField(fields, "fp32_ms"),
+                          NumberField(fields, "integer_ms"),
                           speedup->number_value()};
       if (nodes == nullptr || !nodes->has_list_value() || !std::isfinite(plan.speedup) ||
           plan.speedup <= 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "calibration file ", path_,
-            ": plan_speed needs integer_nodes and a finite speedup > 0"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("calibration file ", path_,
+                         ": plan_speed needs integer_nodes and a finite speedup > 0"));
       }
       for (const JsonValue& v : nodes->list_value().values()) {
         plan.integer_nodes.push_back(v.string_value());

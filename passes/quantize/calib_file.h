@@ -121,7 +121,7 @@ struct CalibContents {
   std::vector<CalibTensorStats> tensors;
   std::string sensitivity_json;              // onnx-opt-sensitivity-1 document, or empty
   std::vector<CalibLayerNoise> layer_noise;  // empty when not measured (ReadTensors, ReadAll)
-  std::optional<CalibPlanSpeed> plan_speed;   // unset when not measured or no node was integer
+  std::optional<CalibPlanSpeed> plan_speed;  // unset when not measured or no node was integer
 };
 
 // For an option naming a .calib file (sensitivity=): CalibFile::VerifyModel; OK for an empty

@@ -155,8 +155,7 @@ class FoldConstantsPass : public Pass {
         // empty tensor (upgrade-opset writes Clip bounds as CastLike(bound, x), which ONNX
         // Runtime cannot fold and, between quantized tensors, duplicates DequantizeLinear for).
         if (!all_constant && node->Is("CastLike") && inputs.size() == 2 && inputs[0] != nullptr &&
-            inputs[1] == nullptr && node->input(1) != nullptr &&
-            node->input(1)->type.is_tensor() &&
+            inputs[1] == nullptr && node->input(1) != nullptr && node->input(1)->type.is_tensor() &&
             node->input(1)->type.elem_type != DataType::kUndefined) {
           inputs[1] = std::make_shared<Tensor>(node->input(1)->type.elem_type,
                                                std::vector<int64_t>{0}, Buffer::Copy({}));
