@@ -84,17 +84,28 @@ struct ChunkOutput {
   std::vector<int32_t> zero_points;  // rows x num_blocks
 };
 
+// A grid given by the caller instead of chosen per block: one scale per row (a single block
+// spans the row), zero point 0, codes in [-max_code, max_code].
+struct FixedGrid {
+  absl::Span<const float> row_scales;  // the chunk's rows
+  int32_t max_code = 0;
+};
+
 // GPTQ on `w` (rows x K, updated in place) with the inverse-Hessian factor `u`. With a column
 // `order` (act-order), w and u are in that order, column c of w is column order[c] of the weight,
 // and every block's parameters are chosen up front from the original weights (static groups).
+// With a `grid`, the parameters are the grid's.
 template <QType Q>
 void GptqRows(Matrix& w, const Matrix& u, int64_t block, const BlockConfig& config,
-              const std::vector<int64_t>& order, ChunkOutput& out) {
+              const std::vector<int64_t>& order, const FixedGrid* grid, ChunkOutput& out) {
   using T = QTraits<Q>;
   const int64_t rows = w.rows();
   const int64_t k = w.cols();
   const int64_t num_blocks = (k + block - 1) / block;
   const bool reordered = !order.empty();
+  const bool static_groups = reordered || grid != nullptr;
+  const int32_t code_min = grid != nullptr ? -grid->max_code : T::kMin;
+  const int32_t code_max = grid != nullptr ? grid->max_code : T::kMax;
   out.codes.assign(rows * k, 0);
   out.dequantized.assign(rows * k, 0);
   out.scales.assign(rows * num_blocks, 1);
@@ -102,7 +113,15 @@ void GptqRows(Matrix& w, const Matrix& u, int64_t block, const BlockConfig& conf
   std::vector<float> block_values;
   std::vector<BlockParams> params(rows);
   std::vector<BlockParams> static_params;
-  if (reordered) {
+  if (grid != nullptr) {
+    static_params.resize(rows * num_blocks);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t b = 0; b < num_blocks; ++b) {
+        static_params[r * num_blocks + b] = {grid->row_scales[r], 0};
+        out.scales[r * num_blocks + b] = grid->row_scales[r];
+      }
+    }
+  } else if (reordered) {
     std::vector<int64_t> position(k);
     for (int64_t c = 0; c < k; ++c) position[order[c]] = c;
     static_params.resize(rows * num_blocks);
@@ -125,17 +144,17 @@ void GptqRows(Matrix& w, const Matrix& u, int64_t block, const BlockConfig& conf
   // Batches never straddle a block start: a block's parameters are chosen from fully updated
   // weights (the in-batch updates reach every column of the batch, the GEMM the rest).
   const int64_t width =
-      reordered || block > kBatchColumns ? kBatchColumns : block * (kBatchColumns / block);
+      static_groups || block > kBatchColumns ? kBatchColumns : block * (kBatchColumns / block);
   Matrix errors;
   for (int64_t i1 = 0; i1 < k;) {
     int64_t i2 = std::min(k, i1 + width);
-    if (!reordered && block > kBatchColumns) i2 = std::min(i2, (i1 / block + 1) * block);
+    if (!static_groups && block > kBatchColumns) i2 = std::min(i2, (i1 / block + 1) * block);
     const int64_t batch = i2 - i1;
     errors.setZero(rows, batch);
     for (int64_t j = 0; j < batch; ++j) {
       const int64_t col = i1 + j;
       const int64_t target = reordered ? order[col] : col;  // column of the weight
-      if (reordered) {
+      if (static_groups) {
         for (int64_t r = 0; r < rows; ++r)
           params[r] = static_params[r * num_blocks + target / block];
       } else if (col % block == 0) {
@@ -154,8 +173,8 @@ void GptqRows(Matrix& w, const Matrix& u, int64_t block, const BlockConfig& conf
       for (int64_t r = 0; r < rows; ++r) {
         // The same float arithmetic as QuantizeContiguous, so codes match ONNX QuantizeLinear.
         const BlockParams p = params[r];
-        const float lo = static_cast<float>(T::kMin - p.zero_point);
-        const float hi = static_cast<float>(T::kMax - p.zero_point);
+        const float lo = static_cast<float>(code_min - p.zero_point);
+        const float hi = static_cast<float>(code_max - p.zero_point);
         float v = static_cast<float>(w(r, col)) / p.scale;
         v = v > lo ? v : lo;
         v = v < hi ? v : hi;
@@ -176,8 +195,9 @@ void GptqRows(Matrix& w, const Matrix& u, int64_t block, const BlockConfig& conf
 }
 
 void RunGptqRows(QType q, Matrix& w, const Matrix& u, int64_t block, const BlockConfig& config,
-                 const std::vector<int64_t>& order, ChunkOutput& out) {
-  VisitQType(q, [&](auto t) { GptqRows<decltype(t)::value>(w, u, block, config, order, out); });
+                 const std::vector<int64_t>& order, const FixedGrid* grid, ChunkOutput& out) {
+  VisitQType(q,
+             [&](auto t) { GptqRows<decltype(t)::value>(w, u, block, config, order, grid, out); });
 }
 
 // Element index of (row, column) in layout order.
@@ -283,29 +303,25 @@ absl::StatusOr<GptqResult> QuantizeWeightGptq(absl::Span<const float> weight,
       layout, options, hessians, row_hessian, gptq);
 }
 
-absl::StatusOr<GptqResult> QuantizeWeightGptq(FloatType type, absl::Span<const uint8_t> bytes,
-                                              const BlockLayout& layout,
-                                              const WeightQuantOptions& options,
-                                              absl::Span<const Hessian> hessians,
-                                              absl::Span<const int32_t> row_hessian,
-                                              const GptqOptions& gptq) {
-  if (absl::Status s = CheckInputs(layout, hessians, row_hessian); !s.ok()) return s;
-  // Plain rounding first: it validates the weight (size, NaN) and is the reference figure.
-  absl::StatusOr<QuantizedWeight> rtn = QuantizeWeightBytes(type, bytes, layout, options);
-  if (!rtn.ok()) return rtn.status();
-  absl::StatusOr<std::vector<float>> original = DecodeFloats(type, bytes);
-  if (!original.ok()) return original.status();
+namespace {
 
-  const int64_t k = layout.axis_dim;
-  std::vector<Matrix> factors;
-  std::vector<std::vector<int64_t>> orders(hessians.size());
+// Per Hessian: the inverse-Hessian factor and (act-order) the column order.
+struct Factors {
+  std::vector<Matrix> upper;
+  std::vector<std::vector<int64_t>> orders;
+};
+
+absl::StatusOr<Factors> FactorHessians(absl::Span<const Hessian> hessians, int64_t k,
+                                       const GptqOptions& gptq) {
+  Factors f;
+  f.orders.resize(hessians.size());
   for (size_t g = 0; g < hessians.size(); ++g) {
     const Hessian* h = &hessians[g];
     Hessian permuted;
     if (gptq.act_order) {
       // Columns with the most input energy first (ties in index order): their errors can still
       // be compensated by every other column.
-      std::vector<int64_t>& order = orders[g];
+      std::vector<int64_t>& order = f.orders[g];
       order.resize(k);
       for (int64_t i = 0; i < k; ++i) order[i] = i;
       std::stable_sort(order.begin(), order.end(),
@@ -318,71 +334,174 @@ absl::StatusOr<GptqResult> QuantizeWeightGptq(FloatType type, absl::Span<const u
     }
     absl::StatusOr<Matrix> u = InverseCholeskyUpper(*h, gptq.damp);
     if (!u.ok()) return u.status();
-    factors.push_back(*std::move(u));
+    f.upper.push_back(*std::move(u));
   }
-  const int64_t block = layout.block_size;
+  return f;
+}
+
+// Codes and dequantized values in layout order; scales and zero points [outer, blocks, inner].
+struct RoundedRows {
+  std::vector<int32_t> codes;
+  std::vector<float> dequantized;
+  std::vector<float> scales;
+  std::vector<int32_t> zero_points;
+};
+
+// GPTQ over every row chunk of `original` (layout order). `row_scales` (per GPTQ row, with
+// max_code) fixes the grid; empty: parameters chosen per block by `config`.
+RoundedRows RoundAllRows(QType qtype, absl::Span<const float> original, const BlockLayout& layout,
+                         const BlockConfig& config, const Factors& factors,
+                         const std::vector<RowChunk>& chunks, absl::Span<const float> row_scales,
+                         int32_t max_code) {
+  const int64_t k = layout.axis_dim;
   const int64_t num_blocks = layout.num_blocks();
-  const std::vector<RowChunk> chunks =
-      MakeChunks(GptqRows(layout), static_cast<int64_t>(hessians.size()), row_hessian);
-  const BlockConfig config{options.symmetric, options.search, options.scale_type,
-                           options.error_type};
-  const int64_t n = layout.num_elements();
-  std::vector<int32_t> codes(n);
-  std::vector<float> dequantized(n);
-  std::vector<int32_t> zero_points(layout.num_params());
-  GptqResult result;
-  QuantizedWeight& q = result.weight;
-  q.qtype = options.qtype;
-  q.layout = layout;
-  q.scales.assign(layout.num_params(), 1);
+  RoundedRows out;
+  out.codes.resize(layout.num_elements());
+  out.dequantized.resize(layout.num_elements());
+  out.scales.assign(layout.num_params(), 1);
+  out.zero_points.assign(layout.num_params(), 0);
   ParallelFor(static_cast<int64_t>(chunks.size()), [&](int, int64_t c) {
     const RowChunk& chunk = chunks[c];
     const int64_t rows = static_cast<int64_t>(chunk.rows.size());
-    const std::vector<int64_t>& order = orders[chunk.hessian];
+    const std::vector<int64_t>& order = factors.orders[chunk.hessian];
     Matrix w(rows, k);
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t col = 0; col < k; ++col) {
-        w(r, col) =
-            (*original)[ElementIndex(layout, chunk.rows[r], order.empty() ? col : order[col])];
+        w(r, col) = original[ElementIndex(layout, chunk.rows[r], order.empty() ? col : order[col])];
       }
     }
-    ChunkOutput out;
-    RunGptqRows(options.qtype, w, factors[chunk.hessian], block, config, order, out);
+    std::vector<float> chunk_scales;
+    FixedGrid grid;
+    if (!row_scales.empty()) {
+      for (int64_t row : chunk.rows) chunk_scales.push_back(row_scales[row]);
+      grid = {chunk_scales, max_code};
+    }
+    ChunkOutput rounded;
+    RunGptqRows(qtype, w, factors.upper[chunk.hessian], layout.block_size, config, order,
+                row_scales.empty() ? nullptr : &grid, rounded);
     // Chunks own disjoint rows: no two write the same element.
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t row = chunk.rows[r];
       for (int64_t col = 0; col < k; ++col) {
         const int64_t e = ElementIndex(layout, row, col);
-        codes[e] = out.codes[r * k + col];
-        dequantized[e] = out.dequantized[r * k + col];
+        out.codes[e] = rounded.codes[r * k + col];
+        out.dequantized[e] = rounded.dequantized[r * k + col];
       }
       const int64_t o = row / layout.inner;
       const int64_t i = row % layout.inner;
       for (int64_t b = 0; b < num_blocks; ++b) {
         const int64_t p = (o * num_blocks + b) * layout.inner + i;
-        q.scales[p] = out.scales[r * num_blocks + b];
-        zero_points[p] = out.zero_points[r * num_blocks + b];
+        out.scales[p] = rounded.scales[r * num_blocks + b];
+        out.zero_points[p] = rounded.zero_points[r * num_blocks + b];
       }
     }
   });
-  q.data = PackCodes(options.qtype, codes);
+  return out;
+}
+
+// Proxy error of `approx` against `original` (both layout order).
+double ProxyErrorOf(absl::Span<const float> approx, absl::Span<const float> original,
+                    const BlockLayout& layout, absl::Span<const Hessian> hessians,
+                    absl::Span<const int32_t> row_hessian) {
+  std::vector<float> diff(original.size());
+  for (size_t e = 0; e < diff.size(); ++e) diff[e] = approx[e] - original[e];
+  return ProxyError(diff, layout, hessians, row_hessian);
+}
+
+}  // namespace
+
+absl::StatusOr<GptqResult> QuantizeWeightGptq(FloatType type, absl::Span<const uint8_t> bytes,
+                                              const BlockLayout& layout,
+                                              const WeightQuantOptions& options,
+                                              absl::Span<const Hessian> hessians,
+                                              absl::Span<const int32_t> row_hessian,
+                                              const GptqOptions& gptq) {
+  if (absl::Status s = CheckInputs(layout, hessians, row_hessian); !s.ok()) return s;
+  // Plain rounding first: it validates the weight (size, NaN) and is the reference figure.
+  absl::StatusOr<QuantizedWeight> rtn = QuantizeWeightBytes(type, bytes, layout, options);
+  if (!rtn.ok()) return rtn.status();
+  absl::StatusOr<std::vector<float>> original = DecodeFloats(type, bytes);
+  if (!original.ok()) return original.status();
+  absl::StatusOr<Factors> factors = FactorHessians(hessians, layout.axis_dim, gptq);
+  if (!factors.ok()) return factors.status();
+  const std::vector<RowChunk> chunks =
+      MakeChunks(GptqRows(layout), static_cast<int64_t>(hessians.size()), row_hessian);
+  const BlockConfig config{options.symmetric, options.search, options.scale_type,
+                           options.error_type};
+  RoundedRows rounded =
+      RoundAllRows(options.qtype, *original, layout, config, *factors, chunks, {}, 0);
+  GptqResult result;
+  QuantizedWeight& q = result.weight;
+  q.qtype = options.qtype;
+  q.layout = layout;
+  q.scales = std::move(rounded.scales);
+  q.data = PackCodes(options.qtype, rounded.codes);
   if (!options.symmetric || !QTypeIsSigned(options.qtype)) {
-    q.zero_points = PackCodes(options.qtype, zero_points);
+    q.zero_points = PackCodes(options.qtype, rounded.zero_points);
   }
   // Weight-space error of the values the runtime computes (rounded to the weight's type).
+  const int64_t n = layout.num_elements();
   std::vector<float> runtime(n);
-  for (int64_t e = 0; e < n; ++e) runtime[e] = RoundTo(options.error_type, dequantized[e]);
+  for (int64_t e = 0; e < n; ++e) runtime[e] = RoundTo(options.error_type, rounded.dequantized[e]);
   q.stats = ComputeErrorStats(*original, runtime);
 
   absl::StatusOr<std::vector<float>> rtn_values = DequantizeWeight(*rtn);
   if (!rtn_values.ok()) return rtn_values.status();
-  std::vector<float> diff(n);
-  for (int64_t e = 0; e < n; ++e) diff[e] = dequantized[e] - (*original)[e];
-  result.proxy_error_gptq = ProxyError(diff, layout, hessians, row_hessian);
-  for (int64_t e = 0; e < n; ++e) diff[e] = (*rtn_values)[e] - (*original)[e];
-  result.proxy_error_rtn = ProxyError(diff, layout, hessians, row_hessian);
+  result.proxy_error_gptq =
+      ProxyErrorOf(rounded.dequantized, *original, layout, hessians, row_hessian);
+  result.proxy_error_rtn = ProxyErrorOf(*rtn_values, *original, layout, hessians, row_hessian);
   result.proxy_signal = ProxyError(*original, layout, hessians, row_hessian);
   result.rtn_stats = rtn->stats;
+  return result;
+}
+
+absl::StatusOr<GridGptqResult> RoundToRowGridGptq(
+    absl::Span<const float> weight, const BlockLayout& layout, absl::Span<const float> row_scales,
+    int32_t max_code, absl::Span<const Hessian> hessians, absl::Span<const int32_t> row_hessian,
+    const GptqOptions& gptq) {
+  if (absl::Status s = CheckInputs(layout, hessians, row_hessian); !s.ok()) return s;
+  if (layout.block_size < layout.axis_dim) {
+    return absl::InvalidArgumentError("a row grid needs one block per row");
+  }
+  if (static_cast<int64_t>(weight.size()) != layout.num_elements() ||
+      static_cast<int64_t>(row_scales.size()) != GptqRows(layout)) {
+    return absl::InvalidArgumentError(absl::StrCat("a row grid needs ", layout.num_elements(),
+                                                   " values and ", GptqRows(layout), " scales"));
+  }
+  if (max_code < 1 || max_code > 127) {
+    return absl::InvalidArgumentError(absl::StrCat("max code ", max_code, " is not in [1, 127]"));
+  }
+  for (float s : row_scales) {
+    if (!(s > 0) || !std::isfinite(s)) return absl::InvalidArgumentError("a row scale is not > 0");
+  }
+  for (float v : weight) {
+    if (!std::isfinite(v)) return absl::InvalidArgumentError("the weight holds NaN or infinity");
+  }
+  absl::StatusOr<Factors> factors = FactorHessians(hessians, layout.axis_dim, gptq);
+  if (!factors.ok()) return factors.status();
+  const std::vector<RowChunk> chunks =
+      MakeChunks(GptqRows(layout), static_cast<int64_t>(hessians.size()), row_hessian);
+  const BlockConfig config{true, ScaleSearch::kMinMax, FloatType::kFloat32, FloatType::kFloat32};
+  RoundedRows rounded =
+      RoundAllRows(QType::kInt8, weight, layout, config, *factors, chunks, row_scales, max_code);
+  // Plain rounding onto the same grid, the reference.
+  std::vector<float> plain(weight.size());
+  for (int64_t row = 0; row < GptqRows(layout); ++row) {
+    for (int64_t col = 0; col < layout.axis_dim; ++col) {
+      const int64_t e = ElementIndex(layout, row, col);
+      // The quotient in float, as the kernel forms it.
+      const float quotient = weight[e] / row_scales[row];
+      const double code = std::clamp(std::nearbyint(static_cast<double>(quotient)),
+                                     -static_cast<double>(max_code), static_cast<double>(max_code));
+      plain[e] = static_cast<float>(code) * row_scales[row];
+    }
+  }
+  GridGptqResult result;
+  result.codes = std::move(rounded.codes);
+  result.proxy_error_gptq =
+      ProxyErrorOf(rounded.dequantized, weight, layout, hessians, row_hessian);
+  result.proxy_error_rtn = ProxyErrorOf(plain, weight, layout, hessians, row_hessian);
+  result.proxy_signal = ProxyError(weight, layout, hessians, row_hessian);
   return result;
 }
 

@@ -86,6 +86,21 @@ absl::StatusOr<GptqResult> QuantizeWeightGptq(absl::Span<const float> weight,
                                               absl::Span<const int32_t> row_hessian,
                                               const GptqOptions& gptq = {});
 
+// GPTQ onto a grid the caller chose: one block per row (layout.block_size >= axis_dim), row r
+// (GptqRows order) has scale row_scales[r], zero point 0 and codes in [-max_code, max_code]
+// (max_code <= 127). For quantize-activations' per-channel weights, whose range (7 bits on
+// AVX2 without VNNI) no QType expresses. Codes come back in layout order, without zero point.
+struct GridGptqResult {
+  std::vector<int32_t> codes;
+  double proxy_error_gptq = 0;  // as GptqResult
+  double proxy_error_rtn = 0;   // plain rounding onto the same grid
+  double proxy_signal = 0;
+};
+absl::StatusOr<GridGptqResult> RoundToRowGridGptq(
+    absl::Span<const float> weight, const BlockLayout& layout, absl::Span<const float> row_scales,
+    int32_t max_code, absl::Span<const Hessian> hessians, absl::Span<const int32_t> row_hessian,
+    const GptqOptions& gptq = {});
+
 // sum over rows of d H d^T for a difference d (layout order) and per-row Hessians.
 double ProxyError(absl::Span<const float> difference, const BlockLayout& layout,
                   absl::Span<const Hessian> hessians, absl::Span<const int32_t> row_hessian);

@@ -358,5 +358,67 @@ TEST(GptqTest, RejectsBadInputs) {
   EXPECT_FALSE(QuantizeWeightGptq(nan, layout, options, one, {}).ok());
 }
 
+// Per-row 7-bit grids (quantize-activations' weights): codes stay in range, a diagonal H gives
+// plain rounding exactly (no column can compensate another), a correlated H lowers the output
+// error below plain rounding onto the same grid.
+TEST(RowGridGptqTest, StaysOnTheGridAndBeatsPlainRounding) {
+  const BlockLayout layout{16, 48, 1, 48};  // 16 output channels, K = 48
+  const std::vector<float> w = RandomWeight(layout.num_elements(), 11);
+  constexpr int32_t kMaxCode = 63;
+  std::vector<float> scales(16);
+  for (int64_t r = 0; r < 16; ++r) {
+    float m = 0;
+    for (int64_t c = 0; c < 48; ++c) m = std::max(m, std::fabs(w[r * 48 + c]));
+    scales[r] = m / kMaxCode;
+  }
+  auto plain_codes = [&] {
+    std::vector<int32_t> codes(w.size());
+    for (size_t e = 0; e < w.size(); ++e) {
+      codes[e] = static_cast<int32_t>(std::nearbyint(w[e] / scales[e / 48]));
+    }
+    return codes;
+  };
+  const std::vector<Hessian> diagonal = {Identity(48)};
+  absl::StatusOr<GridGptqResult> same =
+      RoundToRowGridGptq(w, layout, scales, kMaxCode, diagonal, {});
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->codes, plain_codes());
+  EXPECT_NEAR(same->proxy_error_gptq, same->proxy_error_rtn, 1e-12);
+
+  const std::vector<Hessian> correlated = {CorrelatedHessian(48, 200, 5)};
+  for (bool act_order : {false, true}) {
+    GptqOptions options;
+    options.act_order = act_order;
+    absl::StatusOr<GridGptqResult> r =
+        RoundToRowGridGptq(w, layout, scales, kMaxCode, correlated, {}, options);
+    ASSERT_TRUE(r.ok()) << r.status();
+    for (int32_t c : r->codes) {
+      EXPECT_GE(c, -kMaxCode);
+      EXPECT_LE(c, kMaxCode);
+    }
+    EXPECT_NE(r->codes, plain_codes());
+    EXPECT_LT(r->proxy_error_gptq, 0.8 * r->proxy_error_rtn) << "act_order " << act_order;
+    std::vector<float> dequantized(w.size());
+    for (size_t e = 0; e < w.size(); ++e) dequantized[e] = r->codes[e] * scales[e / 48];
+    EXPECT_NEAR(r->proxy_error_gptq, NaiveProxy(Difference(dequantized, w), layout, correlated, {}),
+                1e-6 * r->proxy_error_gptq);
+  }
+}
+
+TEST(RowGridGptqTest, RejectsBadGrids) {
+  const BlockLayout layout{4, 8, 1, 8};
+  const std::vector<float> w = RandomWeight(32, 3);
+  const std::vector<Hessian> one = {Identity(8)};
+  const std::vector<float> scales(4, 0.01f);
+  EXPECT_TRUE(RoundToRowGridGptq(w, layout, scales, 63, one, {}).ok());
+  EXPECT_FALSE(RoundToRowGridGptq(w, layout, std::vector<float>(3, 0.01f), 63, one, {}).ok());
+  EXPECT_FALSE(RoundToRowGridGptq(w, layout, std::vector<float>(4, 0.0f), 63, one, {}).ok());
+  EXPECT_FALSE(RoundToRowGridGptq(w, layout, scales, 128, one, {}).ok());
+  EXPECT_FALSE(RoundToRowGridGptq(w, BlockLayout{4, 8, 1, 4}, scales, 63, one, {}).ok());
+  std::vector<float> nan = w;
+  nan[5] = std::nanf("");
+  EXPECT_FALSE(RoundToRowGridGptq(nan, layout, scales, 63, one, {}).ok());
+}
+
 }  // namespace
 }  // namespace onnx_opt::quant

@@ -104,8 +104,8 @@ void QdqEmitter::InsertActivationQdq(Value* value, const QuantParams& dq_params,
   }
 }
 
-std::vector<float> QdqEmitter::QuantizeWeight(Node* node, int input, int64_t axis, int bits,
-                                              bool is_signed) {
+absl::StatusOr<std::vector<float>> QdqEmitter::QuantizeWeight(Node* node, int input, int64_t axis,
+                                                              int bits, bool is_signed) {
   Value* weight = node->input(input);
   if (auto it = weights_.find(weight); it != weights_.end()) {
     node->SetInput(input, it->second.output);
@@ -115,6 +115,13 @@ std::vector<float> QdqEmitter::QuantizeWeight(Node* node, int input, int64_t axi
   std::vector<float> values = tensor->CopyValues<float>();
   const int32_t zero_point = is_signed ? 0 : 128;
   ChannelQuantized q = QuantizePerChannel(values, tensor->dims(), axis, bits, zero_point);
+  if (gptq_ != nullptr) {
+    if (absl::Status s =
+            gptq_->Refine(node, input, values, tensor->dims(), axis, bits, zero_point, q);
+        !s.ok()) {
+      return s;
+    }
+  }
   const DataType qtype = is_signed ? DataType::kInt8 : DataType::kUint8;
   const std::string name = weight->name();
   const auto channels = static_cast<int64_t>(q.scales.size());

@@ -6,8 +6,10 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "ir/ir.h"
 #include "passes/integer/act_ranges.h"
+#include "passes/integer/quantize_activations_gptq.h"
 
 namespace onnx_opt {
 
@@ -28,8 +30,11 @@ class QdqEmitter {
 
   // Replaces constant input `input` of `node` by DequantizeLinear(q, scales, zero points,
   // axis) of its per-channel quantized copy; returns the channel scales. A weight read by
-  // several quantized nodes is quantized once.
-  std::vector<float> QuantizeWeight(Node* node, int input, int64_t axis, int bits, bool is_signed);
+  // several quantized nodes is quantized once. With a `gptq` (set_gptq), the codes are rounded
+  // with the calibration file's Hessians where it has them; errors are bad calibration data.
+  absl::StatusOr<std::vector<float>> QuantizeWeight(Node* node, int input, int64_t axis, int bits,
+                                                    bool is_signed);
+  void set_gptq(ChannelGptq* gptq) { gptq_ = gptq; }
 
   // Replaces constant bias input `input` of `node` by DequantizeLinear of its int32 copy with
   // scales input_scale * weight_scales[c].
@@ -53,6 +58,7 @@ class QdqEmitter {
   };
   absl::flat_hash_map<const Value*, WeightDq> weights_;
   std::vector<Value*> replaced_constants_;
+  ChannelGptq* gptq_ = nullptr;
 };
 
 }  // namespace onnx_opt

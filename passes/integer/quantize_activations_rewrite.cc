@@ -20,6 +20,10 @@ QuantizeActivationsStatistics::QuantizeActivationsStatistics(Pass* pass)
       tensors_quantized{pass, "tensors-quantized",
                         "Activations given QuantizeLinear/DequantizeLinear"},
       weights_quantized{pass, "weights-per-channel", "Weights quantized per output channel"},
+      weights_gptq{pass, "weights-gptq",
+                   "Per-channel weights rounded with GPTQ (the .calib file's Hessians)"},
+      weights_gptq_lost{pass, "weights-gptq-lost-held-out",
+                        "Weights left plainly rounded: GPTQ was worse on the held-out samples"},
       biases_quantized{pass, "biases-quantized", "int32 biases"},
       chain_ops_folded{
           pass, "chain-ops-folded",
@@ -37,18 +41,20 @@ QuantizeActivationsStatistics::QuantizeActivationsStatistics(Pass* pass)
 
 absl::Status ApplyQuantizationPlan(Graph& graph, const QuantizationPlan& plan,
                                    const TensorPlan& tensors, int weight_bits, bool weights_signed,
-                                   std::vector<NodeDecision>* report_nodes,
+                                   ChannelGptq* gptq, std::vector<NodeDecision>* report_nodes,
                                    QuantizeActivationsStatistics& stats) {
   QdqEmitter emitter(graph);
+  emitter.set_gptq(gptq);
   for (const QuantizedNode& q : plan.quantized) {
     report_nodes->push_back({SelectionName(*q.node), q.node->op_type, true, "", q.detail});
     ++stats.nodes_quantized;
     if (q.weight_input < 0) continue;
-    std::vector<float> scales =
+    absl::StatusOr<std::vector<float>> scales =
         emitter.QuantizeWeight(q.node, q.weight_input, q.weight_axis, weight_bits, weights_signed);
+    if (!scales.ok()) return scales.status();
     ++stats.weights_quantized;
     if (q.bias_input < 0) continue;
-    emitter.QuantizeBias(q.node, q.bias_input, tensors.params.at(q.node->input(0)).scale, scales);
+    emitter.QuantizeBias(q.node, q.bias_input, tensors.params.at(q.node->input(0)).scale, *scales);
     ++stats.biases_quantized;
   }
   for (const FloatNode& f : plan.kept_float) {
@@ -66,6 +72,10 @@ absl::Status ApplyQuantizationPlan(Graph& graph, const QuantizationPlan& plan,
     }
   }
   emitter.EraseUnusedConstants();
+  if (gptq != nullptr) {
+    stats.weights_gptq += gptq->counts().rounded;
+    stats.weights_gptq_lost += gptq->counts().plain_better;
+  }
   for (int64_t n = 1; n > 0;) {
     n = FoldScalarAffines(graph);
     stats.scalars_folded += n;

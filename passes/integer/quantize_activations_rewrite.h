@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "ir/ir.h"
 #include "passes/core/pass.h"
+#include "passes/integer/quantize_activations_gptq.h"
 #include "passes/integer/quantize_activations_plan.h"
 #include "passes/integer/quantize_activations_report.h"
 #include "passes/integer/quantize_activations_tensors.h"
@@ -25,6 +26,8 @@ struct QuantizeActivationsStatistics {
   PassStatistic measured_slower_kept;
   PassStatistic tensors_quantized;
   PassStatistic weights_quantized;
+  PassStatistic weights_gptq;
+  PassStatistic weights_gptq_lost;
   PassStatistic biases_quantized;
   PassStatistic chain_ops_folded;
   PassStatistic scalars_folded;
@@ -38,10 +41,10 @@ struct QuantizeActivationsStatistics {
 // int8 or uint8) and int32 bias, each planned tensor's Q/DQ pair (erasing the scalar chains it
 // folds), then the clean-ups of quantize_activations_fold.h, and records the value_info of the
 // new Q/DQ outputs so a second run changes nothing. Appends every node's decision to
-// `report_nodes` (quantized ones first).
+// `report_nodes` (quantized ones first). Weights are rounded with `gptq` when it is given.
 absl::Status ApplyQuantizationPlan(Graph& graph, const QuantizationPlan& plan,
                                    const TensorPlan& tensors, int weight_bits, bool weights_signed,
-                                   std::vector<NodeDecision>* report_nodes,
+                                   ChannelGptq* gptq, std::vector<NodeDecision>* report_nodes,
                                    QuantizeActivationsStatistics& stats);
 
 }  // namespace onnx_opt

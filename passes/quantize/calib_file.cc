@@ -180,6 +180,33 @@ absl::StatusOr<std::unique_ptr<CalibFile>> CalibFile::Open(const std::string& pa
   return file;
 }
 
+namespace {
+// Why the file's weight `entry` is not `tensor` (null: absent), or empty when it is.
+std::string WeightMismatch(const Struct& entry, const Tensor* tensor) {
+  const std::string name = StringField(entry, "name");
+  const std::vector<int64_t> shape = ListField<int64_t>(entry, "shape");
+  if (tensor == nullptr) return absl::StrCat("weight '", name, "' is not in this model");
+  if (tensor->dims() != shape) {
+    return absl::StrCat("weight '", name, "' is ", FormatDims(tensor->dims()), " here, ",
+                        FormatDims(shape), " in the file");
+  }
+  if (TensorSha256(*tensor) != StringField(entry, "sha256")) {
+    return absl::StrCat("weight '", name, "' holds other values (SHA-256 differs)");
+  }
+  return "";
+}
+}  // namespace
+
+absl::Status CalibFile::VerifyWeight(const WeightKey& key, const Tensor& tensor) const {
+  auto it = index_->weights.find(key);
+  if (it == index_->weights.end()) return absl::OkStatus();
+  const std::string why = WeightMismatch(*it->second, &tensor);
+  if (why.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat("calibration file ", path_,
+                                                    " was measured on another model: ", why,
+                                                    "; rerun onnx-opt-calibrate on this model"));
+}
+
 absl::Status CalibFile::VerifyModel(Model& model) const {
   std::map<WeightKey, const Value*> constants;  // -> the weight's value in `model`
   model.WalkGraphs([&](Graph& graph) {
@@ -188,19 +215,9 @@ absl::Status CalibFile::VerifyModel(Model& model) const {
   std::string first;
   int mismatches = 0;
   for (const auto& [key, entry] : index_->weights) {
-    const std::string name = StringField(*entry, "name");
     auto it = constants.find(key);
     TensorPtr tensor = it == constants.end() ? nullptr : GetConstantTensor(it->second);
-    std::string why;
-    const std::vector<int64_t> shape = ListField<int64_t>(*entry, "shape");
-    if (tensor == nullptr) {
-      why = absl::StrCat("weight '", name, "' is not in this model");
-    } else if (tensor->dims() != shape) {
-      why = absl::StrCat("weight '", name, "' is ", FormatDims(tensor->dims()), " here, ",
-                         FormatDims(shape), " in the file");
-    } else if (TensorSha256(*tensor) != StringField(*entry, "sha256")) {
-      why = absl::StrCat("weight '", name, "' holds other values (SHA-256 differs)");
-    }
+    const std::string why = WeightMismatch(*entry, tensor.get());
     if (why.empty()) continue;
     if (mismatches++ == 0) first = why;
   }

@@ -145,6 +145,9 @@ class CalibFile {
   // One line naming the file and the first weight that is missing from `model` or differs in
   // shape, type or bytes: the file was measured on another model.
   absl::Status VerifyModel(Model& model) const;
+  // The same for one weight: an error when the file holds `key` with another shape or values
+  // (OK when the file does not hold it).
+  absl::Status VerifyWeight(const WeightKey& key, const Tensor& tensor) const;
 
   // The Hessians of the weight `key` read by `uses`; nullopt with `why_not` when the file has
   // none for it (not measured, other uses, no data when measured).
