@@ -31,8 +31,8 @@
 //                against it in ORT (default level, 2 threads, interleaved, median of
 //                --speed-rounds rounds, default 7) on the first --noise-samples samples; with a
 //                speed-up below 1 quantize-activations keeps that plan float (lib/plan-speed.js).
-// Default --what hessians,ranges; with --prepare speed, ranges,layer-noise,plan-speed (what
-// optimize-speed's per-layer decisions read). --max-samples N: N samples (after --seed S
+// Default --what hessians,ranges; with --prepare speed, ranges,hessians,layer-noise,plan-speed
+// (what optimize-speed's per-layer decisions and its GPTQ weight rounding read). --max-samples N: N samples (after --seed S
 // shuffles the sorted files); --batch 1: one sample per run. --max-hessian-mb M (default 1024): weights whose
 // Hessians take more are measured in several passes over the samples, M at a time.
 // --prepare PIPELINE: measure the model as `onnx-opt MODEL -p PIPELINE` leaves it, so the
@@ -93,8 +93,9 @@ function parseArgs(argv) {
   if (!a.output) fail('-o FILE.calib is required');
   if (!a.samples && !a.images && !a.wav) fail('give --samples DIR (or --images / --wav DIR)');
   if (a.images && a.wav) fail('--images and --wav exclude each other');
-  // optimize-speed's statistics by default for its preparation: the decisions read all three.
-  if (a.what === null) a.what = a.prepare !== undefined && ['speed', SPEED_PREPARATION].includes(a.prepare.trim()) ? 'ranges,layer-noise,plan-speed' : 'hessians,ranges';
+  // optimize-speed's statistics by default for its preparation: the decisions read ranges,
+  // layer noise and plan speed, the weight rounding (GPTQ) the Hessians.
+  if (a.what === null) a.what = a.prepare !== undefined && ['speed', SPEED_PREPARATION].includes(a.prepare.trim()) ? 'ranges,hessians,layer-noise,plan-speed' : 'hessians,ranges';
   a.whatList = a.what.split(',').map((s) => s.trim()).filter(Boolean);
   for (const w of a.whatList) if (!STATISTICS.includes(w)) fail(`--what: unknown statistic '${w}' (${STATISTICS.join(', ')})`);
   if (!Number.isInteger(a.batch) || a.batch < 1) fail('--batch needs a whole number >= 1');
