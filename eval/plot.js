@@ -1,6 +1,7 @@
 // One SVG per evaluation target (docs/plots/<target>.svg): model size on a log axis against the
 // output SQNR (top panel) and against the task metric (bottom panel), every configuration as a
-// point, the best trade-offs (no other point is both smaller and better) joined by a line. Only
+// point, the best trade-offs (no other point is both smaller and better) joined by a line. With
+// opts.x another quantity takes the x axis (bench/speed-plot.mjs: latency, lower is better too). Only
 // the summary's picks (opts.labelled) and the SQNR frontier are labelled, by configuration id (the
 // tables' first column), so labels stay short and readable.
 'use strict';
@@ -90,16 +91,19 @@ function panel(o, pts, { y0, title, yLabel, sx, xTicks, better, labelled, topTex
   }
 }
 
+const SIZE_AXIS = { of: (r) => r.bytes / 1e6, title: 'model size (MB, log scale)', what: 'model size' };
+
 function svgPlot(target, rows, opts = {}) {
   const labelled = new Set(opts.labelled || []);
   labelled.add('fp32');
+  const axis = opts.x || SIZE_AXIS;
   // fp32 and the quantized configurations (fp32 upgraded to opset 21 would sit on fp32).
-  const ok = rows.filter((r) => !r.error && r.fidelity && r.bytes > 0 && (r.pipeline || r.config === 'fp32'));
-  const base = (r) => ({ id: r.config, x: r.bytes / 1e6, label: r.config, ref: r.config === 'fp32' });
+  const ok = rows.filter((r) => !r.error && r.fidelity && axis.of(r) > 0 && (r.pipeline || r.config === 'fp32' || opts.x));
+  const base = (r) => ({ id: r.config, x: axis.of(r), label: r.config, ref: r.config === 'fp32' });
   const sqPts = ok.filter((r) => r.fidelity.sqnr_db !== null).map((r) => ({ ...base(r), y: r.fidelity.sqnr_db, top: r.fidelity.sqnr_db >= 90 }));
   const metric = ok.find((r) => r.metric) ? ok.find((r) => r.metric).metric.name : 'task metric';
   const mPts = ok.filter((r) => r.metric && typeof r.metric.value === 'number').map((r) => ({ ...base(r), y: r.metric.value }));
-  const xs = ok.map((r) => r.bytes / 1e6);
+  const xs = ok.map(axis.of);
   const xLo = (xs.length ? Math.min(...xs) : 0.1) / 1.25, xHi = (xs.length ? Math.max(...xs) : 1) * 1.25;
   const sx = (x) => L + ((Math.log10(x) - Math.log10(xLo)) / (Math.log10(xHi) - Math.log10(xLo))) * (W - L - R);
   const xTicks = logTicks(xLo, xHi);
@@ -107,14 +111,14 @@ function svgPlot(target, rows, opts = {}) {
   const o = [];
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">`);
   o.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  o.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="15">${esc(target)}: model size against fidelity and task metric</text>`);
+  o.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="15">${esc(target)}: ${esc(axis.what)} against fidelity and task metric</text>`);
   const lower = Boolean(opts.metricLowerIsBetter);
   const hiBetter = (a, b) => a > b;
   const topLabelled = new Set(labelled);
   topLabelled.frontier = true;
   panel(o, sqPts, { y0: TOP, title: 'output SQNR against fp32 (dB, higher is better)', yLabel: 'SQNR dB', sx, xTicks, better: hiBetter, labelled: topLabelled, topText: '≥ 90' });
   panel(o, mPts, { y0: TOP + PANEL + GAP, title: `task metric: ${metric} (${lower ? 'lower' : 'higher'} is better)`, yLabel: metric, sx, xTicks, better: lower ? (a, b) => a < b : hiBetter, labelled });
-  o.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle" font-size="12">model size (MB, log scale)</text>`);
+  o.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle" font-size="12">${esc(axis.title)}</text>`);
   o.push('</svg>');
   return o.join('\n') + '\n';
 }
