@@ -181,7 +181,7 @@ class OptimizeSpeedPass : public Pass {
       this,
       "method",
       "Passed to quantize-activations when set: how ranges come from histograms",
-      "percentile",
+      "mse",
       {"minmax", "percentile", "entropy", "mse"}};
   PassOption<std::string> prefer_{
       this,

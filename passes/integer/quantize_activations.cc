@@ -229,7 +229,7 @@ class QuantizeActivationsPass : public Pass {
   PassOption<std::string> method_{this,
                                   "method",
                                   "How an activation range is chosen from its histogram",
-                                  "percentile",
+                                  "mse",
                                   {"minmax", "percentile", "entropy", "mse"}};
   PassOption<double> percentile_{this, "percentile",
                                  "method=percentile: keep values between the (100 - p) and p "
