@@ -260,6 +260,11 @@ absl::Status CheckInputs(const BlockLayout& layout, absl::Span<const Hessian> he
 
 }  // namespace
 
+GptqOptions ShrinkDamped(GptqOptions gptq, int64_t k, int64_t vectors) {
+  if (vectors > 0) gptq.damp += gptq.shrink * static_cast<double>(k) / static_cast<double>(vectors);
+  return gptq;
+}
+
 double GptqResult::RelativeProxyError() const {
   return proxy_signal > 0 ? std::sqrt(proxy_error_gptq / proxy_signal) : 0.0;
 }
@@ -455,7 +460,7 @@ absl::StatusOr<GptqResult> QuantizeWeightGptq(FloatType type, absl::Span<const u
   return result;
 }
 
-absl::StatusOr<GridGptqResult> RoundToRowGridGptq(
+absl::StatusOr<std::vector<int32_t>> RoundToRowGridGptq(
     absl::Span<const float> weight, const BlockLayout& layout, absl::Span<const float> row_scales,
     int32_t max_code, absl::Span<const Hessian> hessians, absl::Span<const int32_t> row_hessian,
     const GptqOptions& gptq) {
@@ -484,25 +489,7 @@ absl::StatusOr<GridGptqResult> RoundToRowGridGptq(
   const BlockConfig config{true, ScaleSearch::kMinMax, FloatType::kFloat32, FloatType::kFloat32};
   RoundedRows rounded =
       RoundAllRows(QType::kInt8, weight, layout, config, *factors, chunks, row_scales, max_code);
-  // Plain rounding onto the same grid, the reference.
-  std::vector<float> plain(weight.size());
-  for (int64_t row = 0; row < GptqRows(layout); ++row) {
-    for (int64_t col = 0; col < layout.axis_dim; ++col) {
-      const int64_t e = ElementIndex(layout, row, col);
-      // The quotient in float, as the kernel forms it.
-      const float quotient = weight[e] / row_scales[row];
-      const double code = std::clamp(std::nearbyint(static_cast<double>(quotient)),
-                                     -static_cast<double>(max_code), static_cast<double>(max_code));
-      plain[e] = static_cast<float>(code) * row_scales[row];
-    }
-  }
-  GridGptqResult result;
-  result.codes = std::move(rounded.codes);
-  result.proxy_error_gptq =
-      ProxyErrorOf(rounded.dequantized, weight, layout, hessians, row_hessian);
-  result.proxy_error_rtn = ProxyErrorOf(plain, weight, layout, hessians, row_hessian);
-  result.proxy_signal = ProxyError(weight, layout, hessians, row_hessian);
-  return result;
+  return std::move(rounded.codes);
 }
 
 }  // namespace onnx_opt::quant

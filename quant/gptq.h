@@ -50,6 +50,10 @@ struct GptqOptions {
   bool validate = false;
 };
 
+// `gptq` with shrink * k / vectors added to its damp, for an H estimated from `vectors` vectors
+// of length k (unchanged when vectors is 0).
+GptqOptions ShrinkDamped(GptqOptions gptq, int64_t k, int64_t vectors);
+
 struct GptqResult {
   QuantizedWeight weight;  // stats: weight-space error of the GPTQ rounding
   // Output-error proxy sum over rows of dW H dW^T (H undamped) and the signal W H W^T, for the
@@ -89,14 +93,9 @@ absl::StatusOr<GptqResult> QuantizeWeightGptq(absl::Span<const float> weight,
 // GPTQ onto a grid the caller chose: one block per row (layout.block_size >= axis_dim), row r
 // (GptqRows order) has scale row_scales[r], zero point 0 and codes in [-max_code, max_code]
 // (max_code <= 127). For quantize-activations' per-channel weights, whose range (7 bits on
-// AVX2 without VNNI) no QType expresses. Codes come back in layout order, without zero point.
-struct GridGptqResult {
-  std::vector<int32_t> codes;
-  double proxy_error_gptq = 0;  // as GptqResult
-  double proxy_error_rtn = 0;   // plain rounding onto the same grid
-  double proxy_signal = 0;
-};
-absl::StatusOr<GridGptqResult> RoundToRowGridGptq(
+// AVX2 without VNNI) no QType expresses. Returns the codes in layout order, without zero point
+// (ProxyError measures the result).
+absl::StatusOr<std::vector<int32_t>> RoundToRowGridGptq(
     absl::Span<const float> weight, const BlockLayout& layout, absl::Span<const float> row_scales,
     int32_t max_code, absl::Span<const Hessian> hessians, absl::Span<const int32_t> row_hessian,
     const GptqOptions& gptq = {});

@@ -13,24 +13,11 @@ namespace onnx_opt {
 namespace {
 
 // quantize-weights' best-measured GPTQ settings (docs/results.md: act-order, shrink 0.5).
-constexpr double kShrink = 0.5;
-
-quant::GptqOptions TunedOptions(const LayerHessians& h, int64_t reduce) {
+quant::GptqOptions Options(const LayerHessians& h, int64_t reduce) {
   quant::GptqOptions options;
   options.act_order = true;
-  // Few vectors x for a long reduction estimate H poorly: damp in proportion to K / positions.
-  if (h.positions > 0) {
-    options.damp += kShrink * static_cast<double>(reduce) / static_cast<double>(h.positions);
-  }
-  return options;
-}
-
-std::vector<quant::Hessian> WithoutHeldOut(const LayerHessians& h) {
-  std::vector<quant::Hessian> fit = h.hessians;
-  for (size_t g = 0; g < fit.size(); ++g) {
-    for (size_t i = 0; i < fit[g].values.size(); ++i) fit[g].values[i] -= h.held_out[g].values[i];
-  }
-  return fit;
+  options.shrink = 0.5;
+  return quant::ShrinkDamped(options, reduce, h.positions);
 }
 
 double HeldOutError(const std::vector<int32_t>& codes, const std::vector<float>& values,
@@ -70,7 +57,8 @@ absl::Status ChannelGptq::Refine(Node* node, int input, const std::vector<float>
     ++counts_.no_hessians;
     return absl::OkStatus();
   }
-  const BlockGeometry geometry{ViewOf(dims, *role), ViewOf(dims, *role).reduce};
+  const WeightView view = ViewOf(dims, *role);
+  const BlockGeometry geometry{view, view.reduce};
   // Rows (GPTQ order) must be the channels: one of outer, inner is the channel count.
   const int64_t channels = dims[axis];
   const bool channel_is_outer = role->channel_axis < role->axis;
@@ -95,31 +83,30 @@ absl::Status ChannelGptq::Refine(Node* node, int input, const std::vector<float>
   // GPTQ rows are channels in order (outer or inner is the channel axis): the scales as they are.
   const std::vector<float>& row_scales = q.scales;
   const auto max_code = static_cast<int32_t>((1 << (bits - 1)) - 1);
-  const quant::GptqOptions options = TunedOptions(hessians, geometry.view.reduce);
+  const quant::GptqOptions options = Options(hessians, geometry.view.reduce);
   auto name = [&] { return weight->name(); };
   if (!hessians.held_out.empty()) {
-    absl::StatusOr<quant::GridGptqResult> fitted =
-        quant::RoundToRowGridGptq(values, layout, row_scales, max_code, WithoutHeldOut(hessians),
-                                  hessians.row_hessian, options);
+    absl::StatusOr<std::vector<int32_t>> fitted = quant::RoundToRowGridGptq(
+        values, layout, row_scales, max_code, hessians.Fitted(), hessians.row_hessian, options);
     if (!fitted.ok()) {
       return absl::Status(fitted.status().code(), absl::StrCat("GPTQ of weight '", name(),
                                                                "': ", fitted.status().message()));
     }
     std::vector<int32_t> plain(values.size());
     for (size_t e = 0; e < values.size(); ++e) plain[e] = q.values[e] - zero_point;
-    if (HeldOutError(fitted->codes, values, row_scales, layout, hessians) >
+    if (HeldOutError(*fitted, values, row_scales, layout, hessians) >
         HeldOutError(plain, values, row_scales, layout, hessians)) {
       ++counts_.plain_better;
       return absl::OkStatus();
     }
   }
-  absl::StatusOr<quant::GridGptqResult> r = quant::RoundToRowGridGptq(
+  absl::StatusOr<std::vector<int32_t>> r = quant::RoundToRowGridGptq(
       values, layout, row_scales, max_code, hessians.hessians, hessians.row_hessian, options);
   if (!r.ok()) {
     return absl::Status(r.status().code(),
                         absl::StrCat("GPTQ of weight '", name(), "': ", r.status().message()));
   }
-  for (size_t e = 0; e < values.size(); ++e) q.values[e] = r->codes[e] + zero_point;
+  for (size_t e = 0; e < values.size(); ++e) q.values[e] = (*r)[e] + zero_point;
   ++counts_.rounded;
   return absl::OkStatus();
 }

@@ -13,12 +13,7 @@ namespace {
 absl::StatusOr<bool> GptqBeatsPlainOnHeldOut(const Tensor& weight, const QuantizeRequest& request,
                                              const LayerHessians& hessians,
                                              const quant::GptqOptions& gptq, std::string* note) {
-  std::vector<quant::Hessian> fit_on = hessians.hessians;
-  for (size_t g = 0; g < fit_on.size(); ++g) {
-    for (size_t i = 0; i < fit_on[g].values.size(); ++i) {
-      fit_on[g].values[i] -= hessians.held_out[g].values[i];
-    }
-  }
+  const std::vector<quant::Hessian> fit_on = hessians.Fitted();
   const absl::Span<const uint8_t> bytes(weight.bytes().data(), weight.bytes().size());
   absl::StatusOr<quant::GptqResult> fitted =
       quant::QuantizeWeightGptq(request.options.scale_type, bytes, request.layout, request.options,
@@ -56,11 +51,8 @@ absl::StatusOr<QuantizedWeight> QuantizeWeightGptq(
   QuantizedWeight& out = request.result;
   // Few vectors x for a long reduction estimate H poorly (a pooled 1x1 input gives one per
   // sample): damp in proportion to K / positions, shrinking H towards a scaled identity.
-  quant::GptqOptions tuned = gptq;
-  if (hessians.positions > 0) {
-    tuned.damp += gptq.shrink * static_cast<double>(geometry.view.reduce) /
-                  static_cast<double>(hessians.positions);
-  }
+  const quant::GptqOptions tuned =
+      quant::ShrinkDamped(gptq, geometry.view.reduce, hessians.positions);
   if (gptq.validate && !hessians.held_out.empty()) {
     absl::StatusOr<bool> better =
         GptqBeatsPlainOnHeldOut(weight, request, hessians, tuned, &outcome->fallback_reason);

@@ -302,4 +302,12 @@ LayerHessians PackedLayerHessians::Unpack() const {
   return out;
 }
 
+std::vector<quant::Hessian> LayerHessians::Fitted() const {
+  std::vector<quant::Hessian> fit = hessians;
+  for (size_t g = 0; g < fit.size() && g < held_out.size(); ++g) {
+    for (size_t i = 0; i < fit[g].values.size(); ++i) fit[g].values[i] -= held_out[g].values[i];
+  }
+  return fit;
+}
+
 }  // namespace onnx_opt

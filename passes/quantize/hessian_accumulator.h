@@ -55,6 +55,9 @@ struct LayerHessians {
   // Per Hessian: the part of H from the held-out samples (gptq-validate fits on the rest and
   // measures on these); empty with fewer than 2 samples.
   std::vector<quant::Hessian> held_out;
+
+  // Per Hessian: the part from the samples that are not held out (total - held_out).
+  std::vector<quant::Hessian> Fitted() const;
 };
 
 // The same, packed (HessianAccumulator::FinishPacked, the .calib file's arrays).
