@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Integer-inference benchmark (issue 15): each evaluation model as shipped (fp32; ISNet's fp16
 // file) against what optimize-speed makes of it, in one run: latency in ONNX Runtime (default
-// optimization level, 2 threads, single runs interleaved, median of >= 7 rounds, speed ratio
-// fp32 / optimized from the same rounds) and fidelity on the real integer kernels (the same
+// optimization level, 2 threads (ONNX_OPT_BENCH_THREADS), single runs interleaved, median of >= 7
+// rounds, speed ratio fp32 / optimized from the same rounds, and "paired": the median of the
+// ratios within each pass, robust to load that drifts between passes) and fidelity on the real integer kernels (the same
 // default-level sessions) with the task metric, on the evaluation inputs (<cache>/inputs), which
 // the calibration (<cache>/calib, eval/activations.js --prepare speed) never sees. ISNet also
 // runs imgly's dynamic-uint8 file (isnet-uint8) in the same rounds.
@@ -163,7 +164,7 @@ async function benchTarget(target, a, sets, ctx) {
   const load = machine().load;
   // A round lasts at least 300 ms of the slowest candidate: fast models get many single runs.
   const r = await interleave(runs, { rounds: a.rounds, warmup: 2, minMs: 300 });
-  live.forEach((v, i) => { v.latency_ms = r.medians[i] / 1e3; v.spread_ms = r.spread[i] / 1e3; v.ratio = r.medians[0] / r.medians[i]; });
+  live.forEach((v, i) => { v.latency_ms = r.medians[i] / 1e3; v.spread_ms = r.spread[i] / 1e3; v.ratio = r.medians[0] / r.medians[i]; v.paired = r.pairedRatios[i]; });
   for (const v of live) { for (const s of v.sessions) await s.release?.(); delete v.sessions; }
   return variants.map((v) => ({
     target: target.id, task: target.task, config: v.name, float_members: a.floatMembers ? target.members.filter((m) => a.floatMembers.has(m)) : [], pipeline: v.pipeline || null, error: v.error || null,
@@ -171,17 +172,18 @@ async function benchTarget(target, a, sets, ctx) {
     latency_ms: v.latency_ms !== undefined ? +v.latency_ms.toFixed(3) : null,
     spread_ms: v.spread_ms !== undefined ? +v.spread_ms.toFixed(3) : null,
     speedup: v.ratio !== undefined ? +v.ratio.toFixed(3) : null,
+    speedup_paired: v.paired !== undefined ? +v.paired.toFixed(3) : null,
     metric: v.metric || null, fidelity: v.fidelity || null, items: items.length, load_before_timing: load,
   }));
 }
 
 function markdown(rows, meta) {
   const lines = [`Command: \`${meta.command}\` (${meta.date}; load at the start: ${meta.load.start.replace(/^.*load average/, 'load average')})`, '',
-    '| target | config | MB | latency ms (median) | speed-up vs fp32 | task metric (unseen inputs, ORT default level) | output SQNR dB |',
-    '|---|---|---:|---:|---:|---|---:|'];
+    '| target | config | MB | latency ms (median) | speed-up vs fp32 | paired | task metric (unseen inputs, ORT default level) | output SQNR dB |',
+    '|---|---|---:|---:|---:|---:|---|---:|'];
   for (const r of rows) {
-    if (r.error) { lines.push(`| ${r.target} | ${r.config} | | | | error: ${r.error} | |`); continue; }
-    lines.push(`| ${r.target} | ${r.config} | ${(r.bytes / 1e6).toFixed(2)} | ${r.latency_ms.toFixed(2)} ± ${r.spread_ms.toFixed(2)} | ${r.speedup.toFixed(2)}x | ${metricText(r.metric)} | ${r.config === 'fp32' ? '-' : r.fidelity.sqnr_db} |`);
+    if (r.error) { lines.push(`| ${r.target} | ${r.config} | | | | | error: ${r.error} | |`); continue; }
+    lines.push(`| ${r.target} | ${r.config} | ${(r.bytes / 1e6).toFixed(2)} | ${r.latency_ms.toFixed(2)} ± ${r.spread_ms.toFixed(2)} | ${r.speedup.toFixed(2)}x | ${r.speedup_paired.toFixed(2)}x | ${metricText(r.metric)} | ${r.config === 'fp32' ? '-' : r.fidelity.sqnr_db} |`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -189,7 +191,7 @@ function markdown(rows, meta) {
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help) {
-    console.log(fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 19).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+    console.log(fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 23).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
     return;
   }
   const models = readJson(path.join(ROOT, 'eval', 'models.json'));

@@ -14,7 +14,10 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const evalRequire = createRequire(path.join(ROOT, 'eval', 'package.json'));
 export const ort = evalRequire('onnxruntime-node');
 export const ORT_VERSION = evalRequire('onnxruntime-node/package.json').version;
-export const THREADS = 2;
+// Intra-op threads of every benchmark session: 2, as the targets are stated; ONNX_OPT_BENCH_THREADS
+// overrides it (1 thread times far tighter on a VM whose second vCPU the host preempts).
+export const THREADS = Number(process.env.ONNX_OPT_BENCH_THREADS || 2);
+if (!(Number.isInteger(THREADS) && THREADS >= 1)) throw new Error(`ONNX_OPT_BENCH_THREADS must be a positive integer, not '${process.env.ONNX_OPT_BENCH_THREADS}'`);
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -84,12 +87,21 @@ export async function interleave(candidates, { rounds = 7, minMs = 0, warmup = 2
     }
   }
   const quantile = (xs, q) => { const t = [...xs].sort((a, b) => a - b); return t[Math.min(t.length - 1, Math.floor(q * t.length))]; };
+  const pairedRatios = samples.map((xs) => pairedRatio(samples[0], xs));
   return {
     medians: samples.map(median),
+    pairedRatios,
     spread: samples.map((xs) => (quantile(xs, 0.75) - quantile(xs, 0.25)) / 2),
     samples,
     inner,
   };
+}
+
+// The median over passes of base[p] / times[p], two runs made back to back: it drops load that
+// changes from pass to pass, which the ratio of the two medians keeps.
+export function pairedRatio(base, times) {
+  if (base.length !== times.length || base.length === 0) throw new Error('pairedRatio: needs two equally long, non-empty series');
+  return median(times.map((t, p) => base[p] / t));
 }
 
 export function machine() {
