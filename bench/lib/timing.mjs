@@ -25,10 +25,17 @@ export function median(xs) {
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+// ONNX_OPT_BENCH_SPINNING=0 turns off the spinning of ORT's thread pools (on by default). A pool
+// thread spinning on a vCPU the host also runs something else on takes time from the thread doing
+// the work: on the 2-vCPU VM of docs/results.md's session 10 figures, ocr-rec fp32 at 2 threads
+// ran 45 ms with its 10-90% range 26-58 ms spinning, 31.5 ms (29-34) without.
+export const SPINNING = process.env.ONNX_OPT_BENCH_SPINNING !== '0';
+const SPIN_CONFIG = SPINNING ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } };
+
 // A session at ORT's default optimization level (all) with the benchmark's thread count.
 export function createSession(file, extra = {}) {
   return ort.InferenceSession.create(file, {
-    intraOpNumThreads: THREADS, interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3, ...extra,
+    intraOpNumThreads: THREADS, interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3, ...SPIN_CONFIG, ...extra,
   });
 }
 

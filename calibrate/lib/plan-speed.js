@@ -3,16 +3,17 @@
 // changes layouts around its integer convolutions and fuses activations into float ones, so a
 // plan of layers that each look faster can run slower as a whole (PP-OCRv4's direction
 // classifier: 0.51x). This runs optimize-speed{calibration=FILE} on the measured graph, times
-// the result against that graph on ORT's default level (intra-op threads 2, as the latency
-// table), interleaved, median of --speed-rounds rounds, and records the plan's integer nodes
-// with the speed-up as "plan_speed" in the .calib index. quantize-activations keeps the whole
-// plan float when it arrives at exactly that plan and the measured speed-up is below 1.
+// the result against that graph on ORT's default level (intra-op threads --speed-threads, default
+// 2 as the latency table; thread pools spinning unless --speed-spinning off, which is the steadier
+// clock on a VM whose host preempts its vCPUs), interleaved, median of --speed-rounds rounds, and
+// records the plan's integer nodes with the speed-up as "plan_speed" in the .calib index.
+// quantize-activations keeps the whole plan float when it arrives at exactly that plan and the
+// measured speed-up is below 1.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const { quoteOption } = require('./probe.js');
 
-const THREADS = 2;
 const ROUND_MS = 50;  // each round repeats runs until this long, so small models time stably
 
 const median = (xs) => {
@@ -49,16 +50,17 @@ async function interleavedMs(sessions, feeds, rounds) {
 }
 
 // The onnx-opt-plan-speed-1 document of `model` (the graph the file measured) against `calib`.
-async function measurePlanSpeed(ort, { runOnnxOpt, model, calib, samples, rounds, scratch }) {
+async function measurePlanSpeed(ort, { runOnnxOpt, model, calib, samples, rounds, threads = 2, spinning = true, scratch }) {
   const reportFile = path.join(scratch, 'plan.json');
   const planned = path.join(scratch, 'plan.onnx');
   const pipeline = `optimize-speed{calibration=${quoteOption(calib)},report=${quoteOption(reportFile)}}`;
   runOnnxOpt(model, pipeline, planned);
   const integer = JSON.parse(fs.readFileSync(reportFile, 'utf8')).nodes
     .filter((n) => n.decision === 'integer').map((n) => n.name).sort();
-  const doc = { format: 'onnx-opt-plan-speed-1', pipeline: 'optimize-speed{calibration=FILE}', threads: THREADS, rounds, samples: samples.length, integer_nodes: integer };
+  const doc = { format: 'onnx-opt-plan-speed-1', pipeline: 'optimize-speed{calibration=FILE}', threads, spinning, rounds, samples: samples.length, integer_nodes: integer };
   if (integer.length === 0) return { ...doc, fp32_ms: null, integer_ms: null, speedup: null };
-  const options = { logSeverityLevel: 3, intraOpNumThreads: THREADS, interOpNumThreads: 1 };
+  const options = { logSeverityLevel: 3, intraOpNumThreads: threads, interOpNumThreads: 1 };
+  if (!spinning) options.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
   const sessions = [await ort.InferenceSession.create(model, options), await ort.InferenceSession.create(planned, options)];
   try {
     const [fp32, int8] = await interleavedMs(sessions, samples, rounds);

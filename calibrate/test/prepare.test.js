@@ -123,9 +123,30 @@ test('--prepare speed without --what measures what optimize-speed decides with',
   assert.ok(index.layer_noise && Array.isArray(index.layer_noise.layers), 'layer_noise measured');
   assert.strictEqual(index.plan_speed.format, 'onnx-opt-plan-speed-1');
   assert.ok(Array.isArray(index.plan_speed.integer_nodes));
+  assert.strictEqual(index.plan_speed.threads, 2);
+  assert.strictEqual(index.plan_speed.spinning, true);
   // Without --prepare speed the default stays Hessians and ranges.
   const plain = path.join(dir, 'plain.calib');
   assert.strictEqual(runTool([model, '--samples', path.join(dir, 'samples'), '-o', plain]).status, 0);
   assert.deepStrictEqual(readCalib(plain).index.statistics, ['hessians', 'ranges']);
   assert.strictEqual(readCalib(plain).index.plan_speed, undefined);
+});
+
+test('--speed-threads and --speed-spinning: the plan is timed as the deployment runs it', () => {
+  const dir = scratch();
+  const model = smallModel(dir, MODEL);
+  writeSamples(path.join(dir, 'samples'), 2);
+  const out = path.join(dir, 'one.calib');
+  const args = [model, '--samples', path.join(dir, 'samples'), '--what', 'ranges,plan-speed', '--prepare', 'speed', '-o', out];
+  const r = runTool([...args, '--speed-threads', '1', '--speed-spinning', 'off']);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const plan = readCalib(out).index.plan_speed;
+  assert.strictEqual(plan.threads, 1);
+  assert.strictEqual(plan.spinning, false);
+  for (const [flag, value, message] of [['--speed-threads', '0', /--speed-threads needs a whole number >= 1/],
+    ['--speed-threads', '1.5', /--speed-threads needs a whole number >= 1/], ['--speed-spinning', 'no', /--speed-spinning takes on or off, not 'no'/]]) {
+    const bad = runTool([...args, flag, value]);
+    assert.strictEqual(bad.status, 2, `${flag} ${value}: ${bad.stderr}`);
+    assert.match(bad.stderr, message);
+  }
 });
