@@ -1,9 +1,8 @@
 #include "quant/gptq.h"
 
-// Threads come from ParallelFor over fixed row chunks; Eigen itself must stay serial so that the
-// results do not depend on the thread count.
+// Threads come from ParallelFor over fixed row chunks (and fixed tiles in inverse_cholesky.cc);
+// Eigen itself must stay serial so that the results do not depend on the thread count.
 #define EIGEN_DONT_PARALLELIZE
-#include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
@@ -12,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "quant/block_kernels.h"
 #include "quant/float16.h"
+#include "quant/inverse_cholesky.h"
 #include "quant/packing.h"
 #include "quant/parallel.h"
 
@@ -21,7 +21,7 @@ namespace {
 using internal::BlockConfig;
 using internal::BlockParams;
 using internal::QTraits;
-using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Matrix = RowMajorMatrix;
 
 // Rows handled together: a fixed partition, so GEMM blockings (and results) never depend on the
 // number of threads.
@@ -29,41 +29,6 @@ constexpr int64_t kRowChunk = 64;
 // Columns per lazy batch: the rounding updates stay inside the batch, the rest of the row gets
 // one GEMM per batch.
 constexpr int64_t kBatchColumns = 128;
-// A Cholesky that fails (H numerically not positive definite) is retried with 10x the damping.
-constexpr int kDampRetries = 6;
-
-// Upper Cholesky factor U of the inverse of the damped H (U^T U = (H + lambda I)^-1).
-absl::StatusOr<Matrix> InverseCholeskyUpper(const Hessian& h, double damp) {
-  const int64_t k = h.dim;
-  Eigen::MatrixXd base = Eigen::Map<const Matrix>(h.values.data(), k, k);
-  base = 0.5 * (base + base.transpose()).eval();
-  for (int64_t i = 0; i < k; ++i) {
-    // A dead input (never non-zero) decides nothing; 1 keeps H invertible.
-    if (base(i, i) <= 0) {
-      base.row(i).setZero();
-      base.col(i).setZero();
-      base(i, i) = 1;
-    }
-  }
-  if (!base.allFinite()) return absl::InvalidArgumentError("Hessian holds NaN or infinity");
-  const double mean_diag = base.diagonal().mean();
-  double lambda = damp * mean_diag;
-  // With P the reversal permutation, P H P = L L^T gives H = V V^T for the upper triangular
-  // V = P L P, so H^-1 = V^-T V^-1: U = V^-1 (upper) is the wanted factor, found with one
-  // Cholesky and one triangular inverse instead of an inverse and a second Cholesky.
-  for (int attempt = 0; attempt <= kDampRetries; ++attempt, lambda = lambda * 10 + 1e-12) {
-    Eigen::MatrixXd damped = base;
-    damped.diagonal().array() += lambda;
-    Eigen::LLT<Eigen::MatrixXd> llt(damped.reverse());
-    if (llt.info() != Eigen::Success) continue;
-    const Eigen::MatrixXd v = Eigen::MatrixXd(llt.matrixL()).reverse();
-    Matrix upper = v.triangularView<Eigen::Upper>().solve(Eigen::MatrixXd::Identity(k, k));
-    if (!upper.allFinite()) continue;
-    return upper;
-  }
-  return absl::InvalidArgumentError("Hessian is not positive definite even after damping");
-}
-
 float RoundTo(FloatType type, float v) {
   switch (type) {
     case FloatType::kFloat16:
@@ -337,7 +302,7 @@ absl::StatusOr<Factors> FactorHessians(absl::Span<const Hessian> hessians, int64
       }
       h = &permuted;
     }
-    absl::StatusOr<Matrix> u = InverseCholeskyUpper(*h, gptq.damp);
+    absl::StatusOr<Matrix> u = InverseCholeskyUpper(h->values, h->dim, gptq.damp);
     if (!u.ok()) return u.status();
     f.upper.push_back(*std::move(u));
   }
