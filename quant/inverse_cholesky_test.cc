@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Cholesky>
-
 #include <cmath>
 #include <random>
 #include <vector>
