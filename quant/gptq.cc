@@ -1,8 +1,8 @@
 #include "quant/gptq.h"
 
 // Threads come from ParallelFor over fixed row chunks (and fixed tiles in inverse_cholesky.cc);
-// Eigen itself must stay serial so that the results do not depend on the thread count.
-#define EIGEN_DONT_PARALLELIZE
+// Eigen itself stays serial (EIGEN_DONT_PARALLELIZE, quant/CMakeLists.txt) so that the results
+// do not depend on the thread count.
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>

@@ -3,6 +3,7 @@
 #include <Eigen/Cholesky>
 #include <algorithm>
 
+#include "absl/status/status.h"
 #include "quant/parallel.h"
 
 namespace onnx_opt::quant {

@@ -5,10 +5,10 @@
 // one triangular inverse, both blocked in fixed 128 x 128 tiles whose solves and GEMM updates are
 // spread over ParallelFor (quant/parallel.h). Every tile is computed by one thread with Eigen's
 // serial kernels in the same order whatever the thread count, so the result does not depend on it;
-// both steps are O(K^3), and at K = 9216 (ISNet) a serial factorization took minutes.
+// both steps are O(K^3), and at K = 9216 (ISNet) a serial factorization took minutes. Eigen is
+// built with EIGEN_DONT_PARALLELIZE (quant/CMakeLists.txt).
 #pragma once
 
-#define EIGEN_DONT_PARALLELIZE
 #include <Eigen/Core>
 #include <cstdint>
 

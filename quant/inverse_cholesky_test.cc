@@ -4,8 +4,11 @@
 
 #include <Eigen/Cholesky>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
+
+#include "quant/parallel.h"
 
 namespace onnx_opt::quant {
 namespace {
@@ -67,7 +70,7 @@ TEST_P(InverseCholeskyTest, UpperFactorOfTheDampedInverse) {
 INSTANTIATE_TEST_SUITE_P(Sizes, InverseCholeskyTest, testing::Values(1, 37, 256, 300, 515));
 
 TEST(InverseCholeskyTest, DeadInputsAndBadHessians) {
-  // Input 1 never fires: its row and column are zero; it gets 1 on the diagonal (plus damping).
+  // Input 1 never fires: its row and column are zero; it gets 1 on the diagonal (no damping).
   std::vector<double> h = {4, 0, 2, 0, 0, 0, 2, 0, 3};
   absl::StatusOr<RowMajorMatrix> u = InverseCholeskyUpper(h, 3, 0.0);
   ASSERT_TRUE(u.ok()) << u.status();
@@ -75,6 +78,47 @@ TEST(InverseCholeskyTest, DeadInputsAndBadHessians) {
   h[4] = std::nan("");
   EXPECT_FALSE(InverseCholeskyUpper(h, 3, 0.01).ok());
   EXPECT_FALSE(InverseCholeskyUpper(h, 2, 0.01).ok());  // 9 values for a 2 x 2
+}
+
+TEST(InverseCholeskyTest, OnlyTheLowerTriangleIsRead) {
+  const int64_t n = 300;
+  const std::vector<double> gram = CorrelatedGram(n, 400, 6);
+  Eigen::MatrixXd a = Eigen::Map<const RowMajorMatrix>(gram.data(), n, n);
+  Eigen::MatrixXd poisoned = a;
+  poisoned.triangularView<Eigen::StrictlyUpper>().setConstant(
+      std::numeric_limits<double>::quiet_NaN());
+  ASSERT_TRUE(BlockedCholesky(a));
+  ASSERT_TRUE(BlockedCholesky(poisoned));
+  EXPECT_TRUE(poisoned.allFinite());
+  EXPECT_EQ(MaxAbs(poisoned - a), 0);
+}
+
+// The result must not depend on the threads: the same bits with the tiles spread over the pool
+// (top level) and with every ParallelFor run serially on one thread (nested inside another:
+// ParallelFor of one item runs inline, so the outer loop has two, the second doing nothing).
+TEST(InverseCholeskyTest, SameBitsOnOneThreadAndOnThePool) {
+  const int64_t n = 515;
+  const std::vector<double> h = CorrelatedGram(n, 600, 7);
+  absl::StatusOr<RowMajorMatrix> pooled = InverseCholeskyUpper(h, n, 0.01);
+  ASSERT_TRUE(pooled.ok()) << pooled.status();
+  absl::StatusOr<RowMajorMatrix> serial = absl::InternalError("not run");
+  ParallelFor(2, [&](int, int64_t i) {
+    if (i == 0) serial = InverseCholeskyUpper(h, n, 0.01);
+  });
+  ASSERT_TRUE(serial.ok()) << serial.status();
+  EXPECT_EQ(*pooled, *serial);
+}
+
+TEST(InverseCholeskyTest, RetriesWithMoreDamping) {
+  // Eigenvalues 3 and -1: damping 0.5 (lambda 0.5) fails, the retry's 10x (lambda 5) succeeds.
+  const std::vector<double> h = {1, 2, 2, 1};
+  absl::StatusOr<RowMajorMatrix> u = InverseCholeskyUpper(h, 2, 0.5);
+  ASSERT_TRUE(u.ok()) << u.status();
+  Eigen::MatrixXd damped(2, 2);
+  damped << 6, 2, 2, 6;
+  EXPECT_LT(MaxAbs(u->transpose() * *u * damped - Eigen::MatrixXd::Identity(2, 2)), 1e-12);
+  // Without damping the retries (up to 1e-6 added) cannot make it positive definite.
+  EXPECT_FALSE(InverseCholeskyUpper(h, 2, 0.0).ok());
 }
 
 TEST(InverseCholeskyTest, IndefiniteMatrixIsRefused) {

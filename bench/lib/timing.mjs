@@ -28,14 +28,18 @@ export function median(xs) {
 // ONNX_OPT_BENCH_SPINNING=0 turns off the spinning of ORT's thread pools (on by default). A pool
 // thread spinning on a vCPU the host also runs something else on takes time from the thread doing
 // the work: on the 2-vCPU VM of docs/results.md's session 10 figures, ocr-rec fp32 at 2 threads
-// ran 45 ms with its 10-90% range 26-58 ms spinning, 31.5 ms (29-34) without.
-export const SPINNING = process.env.ONNX_OPT_BENCH_SPINNING !== '0';
-const SPIN_CONFIG = SPINNING ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } };
+// ran 41.1 ms with its 10-90% range 23.8-55.6 ms spinning, 31.5 ms (29.4-33.8) without.
+const spinning = process.env.ONNX_OPT_BENCH_SPINNING ?? '1';
+if (!['0', '1'].includes(spinning)) throw new Error(`ONNX_OPT_BENCH_SPINNING must be 0 or 1, not '${spinning}'`);
+export const SPINNING = spinning === '1';
+const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
 
-// A session at ORT's default optimization level (all) with the benchmark's thread count.
-export function createSession(file, extra = {}) {
+// A session at ORT's default optimization level (all) with the benchmark's thread count and
+// spinning; `options` adds to or overrides them (its `extra` config entries merged with ours).
+export function createSession(file, options = {}) {
+  const extra = { ...(SPINNING ? {} : NO_SPINNING), ...(options.extra || {}) };
   return ort.InferenceSession.create(file, {
-    intraOpNumThreads: THREADS, interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3, ...SPIN_CONFIG, ...extra,
+    intraOpNumThreads: THREADS, interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3, ...options, extra,
   });
 }
 
